@@ -1,0 +1,33 @@
+/**
+ * `p2pchat id`: prints the user's own fingerprint, creating the identity on first use.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Command } from "../cli/command.ts";
+import { formatFingerprint, Identity, IDENTITY_FILE } from "../crypto/mod.ts";
+import { homeEnvFromProcess, resolveDataDir } from "../storage/data_dir.ts";
+
+const flags = {
+  home: {
+    type: "string",
+    value: "DIR",
+    description: "data directory (else $P2PCHAT_HOME, $XDG_CONFIG_HOME/p2pchat, ~/.config/p2pchat)",
+  },
+} as const;
+
+/** The `id` subcommand. */
+export const idCommand: Command<typeof flags> = {
+  name: "id",
+  summary: "print your identity fingerprint (creates the identity on first use)",
+  flags,
+  example: "p2pchat id --home ~/.config/p2pchat",
+  async run(values): Promise<number> {
+    const home = resolveDataDir(values.home, homeEnvFromProcess());
+    const path = join(home, IDENTITY_FILE);
+    const { identity, created } = await Identity.loadOrCreate(path);
+    if (created) console.error(`Created a new identity in ${path}`);
+    console.log(formatFingerprint(identity.public.fingerprint));
+    return 0;
+  },
+};

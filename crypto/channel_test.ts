@@ -1,0 +1,307 @@
+import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
+import { interceptedPair, passThrough } from "../tests/interceptor.ts";
+import { acceptChannel, initiateChannel, type SecureChannel } from "./channel.ts";
+import { concatBytes, utf8 } from "./bytes.ts";
+import {
+  HandshakeError,
+  HandshakeTimeout,
+  RecordError,
+  UnexpectedPeerKey,
+  VersionMismatch,
+} from "./errors.ts";
+import { encodeFrame, FrameReader, FrameType, HEADER_LENGTH } from "./frame.ts";
+import { Identity } from "./identity.ts";
+import { memoryPair, type Transport } from "./transport.ts";
+import { MAX_RECORD_PLAINTEXT } from "./record_layer.ts";
+
+const alice = await Identity.generate();
+const bob = await Identity.generate();
+const mallory = await Identity.generate();
+
+async function connected(
+  a: Transport,
+  b: Transport,
+  options: { recordLimit?: number } = {},
+): Promise<[SecureChannel, SecureChannel]> {
+  return await Promise.all([initiateChannel(a, alice, options), acceptChannel(b, bob, options)]);
+}
+
+const text = (bytes: Uint8Array | null): string =>
+  bytes === null ? "<closed>" : new TextDecoder().decode(bytes);
+
+Deno.test("channel carries messages both ways and both ends learn the peer and the same SAS", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  assertEquals(ca.peer.fingerprint, bob.public.fingerprint);
+  assertEquals(cb.peer.fingerprint, alice.public.fingerprint);
+  assertEquals(ca.sas, cb.sas);
+  assert(/^\d{3} \d{3}$/.test(ca.sas));
+  await ca.send(utf8("hello bob"));
+  assertEquals(text(await cb.receive()), "hello bob");
+  await cb.send(utf8("hello alice"));
+  assertEquals(text(await ca.receive()), "hello alice");
+  const big = crypto.getRandomValues(new Uint8Array(MAX_RECORD_PLAINTEXT));
+  const [, got] = await Promise.all([ca.send(big), cb.receive()]);
+  assertEquals(got, big);
+  await Promise.all([ca.close(), cb.receive().then((m) => assertEquals(m, null))]);
+});
+
+Deno.test("channel refuses a message over 64 KiB before sending anything", async () => {
+  const [a, b] = memoryPair();
+  const [ca] = await connected(a, b);
+  let thrown: unknown;
+  try {
+    await ca.send(new Uint8Array(MAX_RECORD_PLAINTEXT + 1));
+  } catch (error) {
+    thrown = error;
+  }
+  assert(thrown instanceof RangeError);
+});
+
+Deno.test("channel keeps the order of overlapping sends of mixed sizes", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  const sizes = [10, 20_000, 5, 60_000, 1, 9_000, 3];
+  const sent = sizes.map((size, i) => new Uint8Array(size).fill(i));
+  const receiving = (async () => {
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < sent.length; i++) got.push((await cb.receive())!);
+    return got;
+  })();
+  await Promise.all(sent.map((m) => ca.send(m)));
+  assertEquals(await receiving, sent);
+});
+
+Deno.test("the bytes on the wire do not contain the plaintext", async () => {
+  const { a, b, wire } = interceptedPair(passThrough);
+  const [ca, cb] = await connected(a, b);
+  const secret = "attack at dawn, the password is swordfish";
+  await Promise.all([ca.send(utf8(secret)), cb.receive()]);
+  const all = new TextDecoder("latin1").decode(concatBytes(...wire));
+  assert(!all.includes("swordfish"));
+  assert(!all.includes("attack at dawn"));
+});
+
+/** Sends three records a->b through `hook` (applied to the records only) and returns b's failure. */
+async function attackRecords(
+  hook: (index: number, frame: Uint8Array) => Uint8Array[],
+): Promise<RecordError> {
+  const handshakeFrames = { "a->b": 3, "b->a": 2 };
+  const { a, b } = interceptedPair((direction, index, frame) =>
+    direction === "a->b" && index >= handshakeFrames[direction] ? hook(index - 3, frame) : [frame]
+  );
+  const [ca, cb] = await connected(a, b);
+  const sending = Promise.all([ca.send(utf8("one")), ca.send(utf8("two")), ca.send(utf8("three"))])
+    .catch(() => {});
+  const error = await assertRejects(async () => {
+    for (let i = 0; i < 3; i++) await cb.receive();
+    await cb.receive();
+  }, RecordError);
+  await sending;
+  ca.abort();
+  return error;
+}
+
+const flip = (frame: Uint8Array, at: number): Uint8Array => {
+  const copy = frame.slice();
+  copy[at] ^= 0x01;
+  return copy;
+};
+
+for (
+  const [region, at] of [
+    ["type byte", 0],
+    ["sequence number", HEADER_LENGTH + 7],
+    ["ciphertext", HEADER_LENGTH + 8],
+    ["tag", -1],
+  ] as const
+) {
+  Deno.test(`channel rejects a record with its ${region} tampered`, async () => {
+    const error = await attackRecords((i, f) =>
+      i === 1 ? [flip(f, at < 0 ? f.length + at : at)] : [f]
+    );
+    assert(["tampered", "unexpected-type", "missing", "replayed"].includes(error.code), error.code);
+    if (region === "ciphertext" || region === "tag") assertEquals(error.code, "tampered");
+  });
+}
+
+Deno.test("channel rejects a record whose length field was changed", async () => {
+  const error = await attackRecords((i, f) => {
+    if (i !== 1) return [f];
+    const shorter = f.slice(0, f.length - 1);
+    new DataView(shorter.buffer).setUint32(1, shorter.length - HEADER_LENGTH);
+    return [shorter];
+  });
+  assertEquals(error.code, "tampered");
+});
+
+Deno.test("channel rejects a replayed record", async () => {
+  const error = await attackRecords((i, f) => i === 0 ? [f, f] : [f]);
+  assertEquals(error.code, "replayed");
+});
+
+Deno.test("channel rejects reordered records", async () => {
+  let held: Uint8Array | undefined;
+  const error = await attackRecords((i, f) => {
+    if (i === 0) {
+      held = f;
+      return [];
+    }
+    return i === 1 ? [f, held!] : [f];
+  });
+  assertEquals(error.code, "missing");
+});
+
+Deno.test("channel rejects a dropped record", async () => {
+  const error = await attackRecords((i, f) => i === 1 ? [] : [f]);
+  assertEquals(error.code, "missing");
+});
+
+Deno.test("channel reports a stream cut mid-record as truncated", async () => {
+  const { a, b } = interceptedPair((direction, index, frame) => {
+    if (direction === "a->b" && index === 3) return [frame.subarray(0, frame.length - 4)];
+    return [frame];
+  });
+  const [ca, cb] = await connected(a, b);
+  await ca.send(utf8("cut me"));
+  ca.abort();
+  const error = await assertRejects(() => cb.receive(), RecordError, "truncated");
+  assert(error.message.includes("middle of a frame"));
+});
+
+Deno.test("channel reports a connection closed without a close record as truncated", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  await ca.send(utf8("last words"));
+  ca.abort();
+  assertEquals(text(await cb.receive()), "last words");
+  const error = await assertRejects(() => cb.receive(), RecordError, "truncated");
+  assert(error.message.includes("without a close record"));
+});
+
+Deno.test("channel refuses an oversize record length before reading its body", async () => {
+  const error = await attackRecords((i, f) => {
+    if (i !== 0) return [f];
+    const header = f.slice(0, HEADER_LENGTH);
+    new DataView(header.buffer).setUint32(1, 0xffff_fff0);
+    return [header];
+  });
+  assertEquals(error.code, "oversized");
+});
+
+Deno.test("channel refuses to send past its record limit", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b, { recordLimit: 2 });
+  await Promise.all([ca.send(utf8("1")), cb.receive()]);
+  await Promise.all([ca.send(utf8("2")), cb.receive()]);
+  await assertRejects(() => ca.send(utf8("3")), RecordError, "nonce-exhausted");
+});
+
+Deno.test("handshake aborts with UnexpectedPeerKey when the responder is not who was demanded", async () => {
+  const [a, b] = memoryPair();
+  const results = await Promise.allSettled([
+    initiateChannel(a, alice, { expectedPeerKey: bob.public.key }),
+    acceptChannel(b, mallory),
+  ]);
+  assert(results[0].status === "rejected" && results[0].reason instanceof UnexpectedPeerKey);
+  assert(results[1].status === "rejected" && results[1].reason instanceof HandshakeError);
+});
+
+Deno.test("handshake aborts with UnexpectedPeerKey when the initiator is not who was demanded", async () => {
+  const [a, b] = memoryPair();
+  const results = await Promise.allSettled([
+    initiateChannel(a, mallory),
+    acceptChannel(b, bob, { expectedPeerKey: alice.public.key }),
+  ]);
+  assert(results[1].status === "rejected" && results[1].reason instanceof UnexpectedPeerKey);
+  assertEquals(
+    results[0].status,
+    "fulfilled",
+    "the initiator finishes first; the responder then drops it",
+  );
+});
+
+Deno.test("a man in the middle running two handshakes yields different SAS and fails demanded keys", async () => {
+  // alice <-> mallory (as bob) and mallory (as alice) <-> bob, relaying plaintext between them.
+  const [a, m1] = memoryPair();
+  const [m2, b] = memoryPair();
+  const [ca, cm1, cm2, cb] = await Promise.all([
+    initiateChannel(a, alice),
+    acceptChannel(m1, mallory),
+    initiateChannel(m2, mallory),
+    acceptChannel(b, bob),
+  ]);
+  assert(ca.sas !== cb.sas, "SAS must differ across a man in the middle");
+  assertEquals(ca.sas, cm1.sas);
+  assertEquals(cm2.sas, cb.sas);
+  assertEquals(ca.peer.fingerprint, mallory.public.fingerprint);
+
+  const [x, y] = memoryPair();
+  const demanded = await Promise.allSettled([
+    initiateChannel(x, alice, { expectedPeerKey: bob.public.key }),
+    acceptChannel(y, mallory),
+  ]);
+  assert(demanded[0].status === "rejected" && demanded[0].reason instanceof UnexpectedPeerKey);
+});
+
+Deno.test("a relay that swaps in its own identity cannot finish the handshake", async () => {
+  // Mallory forwards everything but replaces the responder's proof with one of its own making.
+  const { a, b } = interceptedPair((direction, index, frame) => {
+    if (direction === "b->a" && index === 1) return [flip(frame, HEADER_LENGTH + 3)];
+    return [frame];
+  });
+  const results = await Promise.allSettled([initiateChannel(a, alice), acceptChannel(b, bob)]);
+  assert(results[0].status === "rejected" && results[0].reason instanceof HandshakeError);
+  assertEquals((results[0].reason as HandshakeError).code, "decrypt-failed");
+});
+
+Deno.test("responder refuses a revealed key that does not match the commitment", async () => {
+  const other = crypto.getRandomValues(new Uint8Array(65));
+  const { a, b } = interceptedPair((direction, index, frame) => {
+    if (direction === "a->b" && index === 1) return [encodeFrame(FrameType.Reveal, other)];
+    return [frame];
+  });
+  const results = await Promise.allSettled([initiateChannel(a, alice), acceptChannel(b, bob)]);
+  assert(results[1].status === "rejected");
+  assert((results[1].reason as HandshakeError).message.includes("commitment"));
+});
+
+Deno.test("a version mismatch is reported as VersionMismatch on both ends", async () => {
+  const [a, b] = memoryPair();
+  const responding = acceptChannel(b, bob);
+  await a.write(
+    encodeFrame(FrameType.Commit, new Uint8Array(34).fill(0, 0).map((_, i) => i === 1 ? 9 : 0)),
+  );
+  const error = await assertRejects(() => responding, VersionMismatch, "version-mismatch");
+  assert(error.message.includes("we speak 1, the peer speaks 9"));
+  const reply = await new FrameReader(a).read(256);
+  assertEquals(reply?.type, FrameType.Response);
+
+  const [c, d] = memoryPair();
+  const initiating = initiateChannel(c, alice);
+  await new FrameReader(d).read(256);
+  await d.write(encodeFrame(FrameType.Response, new Uint8Array([0, 2])));
+  await assertRejects(() => initiating, VersionMismatch);
+});
+
+Deno.test("a peer that stalls mid-handshake gets HandshakeTimeout and the transport is closed", async () => {
+  const [a, b] = memoryPair();
+  const initiating = initiateChannel(a, alice, { handshakeTimeoutMs: 100 });
+  const firstMessage = await new FrameReader(b).read(256);
+  assertEquals(firstMessage?.type, FrameType.Commit);
+  await assertRejects(() => initiating, HandshakeTimeout, "handshake-timeout");
+  assertEquals(await b.read(), null, "the initiator closed its side");
+
+  const [c, d] = memoryPair();
+  const responding = acceptChannel(d, bob, { handshakeTimeoutMs: 100 });
+  await assertRejects(() => responding, HandshakeTimeout);
+  c.close();
+});
+
+Deno.test("garbage instead of a handshake is a typed error", async () => {
+  const [a, b] = memoryPair();
+  const responding = acceptChannel(b, bob);
+  await a.write(utf8("GET / HTTP/1.1\r\nHost: example\r\n\r\n"));
+  const error = await assertRejects(() => responding, HandshakeError);
+  assert(["bad-message"].includes(error.code), error.code);
+});

@@ -1,0 +1,124 @@
+/**
+ * Length-prefixed frames, decoded incrementally however the bytes are chunked.
+ *
+ * Wire layout: `type (1 byte) || length (4 bytes, big-endian) || body (length bytes)`.
+ * A length above the caller's bound is refused as soon as the header arrives,
+ * before anything is allocated for the body.
+ *
+ * @module
+ */
+import { RecordError } from "./errors.ts";
+
+/** Length of a frame header. */
+export const HEADER_LENGTH = 5;
+
+/** Frame types on the wire (docs/protocol.md §2). */
+export const FrameType = {
+  Commit: 0x01,
+  Response: 0x02,
+  Reveal: 0x03,
+  ResponderAuth: 0x04,
+  InitiatorAuth: 0x05,
+  Close: 0x15,
+  Data: 0x17,
+} as const;
+export type FrameType = typeof FrameType[keyof typeof FrameType];
+
+/** One decoded frame. `bytes` is the whole frame as it was on the wire. */
+export type Frame = {
+  readonly type: number;
+  readonly header: Uint8Array;
+  readonly body: Uint8Array;
+  readonly bytes: Uint8Array;
+};
+
+/** Something frames can be read from: a chunk per call, null at end of stream. */
+export interface ByteSource {
+  read(): Promise<Uint8Array | null>;
+}
+
+/** Encodes one frame. */
+export function encodeFrame(type: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER_LENGTH + body.length);
+  writeHeader(out, type, body.length);
+  out.set(body, HEADER_LENGTH);
+  return out;
+}
+
+/** Writes a frame header for a body of `length` bytes into the first 5 bytes of `out`. */
+export function writeHeader(out: Uint8Array, type: number, length: number): void {
+  out[0] = type;
+  new DataView(out.buffer, out.byteOffset, HEADER_LENGTH).setUint32(1, length);
+}
+
+/** Splits a byte stream into frames, buffering at most one frame plus one chunk. */
+export class FrameDecoder {
+  #pending: Uint8Array = new Uint8Array(0);
+
+  /** Bytes received but not yet returned as frames. */
+  get buffered(): number {
+    return this.#pending.length;
+  }
+
+  /** Appends a chunk as it came off the wire. */
+  push(chunk: Uint8Array): void {
+    if (this.#pending.length === 0) {
+      this.#pending = chunk;
+      return;
+    }
+    const joined = new Uint8Array(this.#pending.length + chunk.length);
+    joined.set(this.#pending);
+    joined.set(chunk, this.#pending.length);
+    this.#pending = joined;
+  }
+
+  /** The next whole frame, or undefined if more bytes are needed; throws on an oversize length. */
+  next(maxBody: number): Frame | undefined {
+    const pending = this.#pending;
+    if (pending.length < HEADER_LENGTH) return undefined;
+    const length = new DataView(pending.buffer, pending.byteOffset, HEADER_LENGTH).getUint32(1);
+    if (length > maxBody) {
+      throw new RecordError(
+        "oversized",
+        `Peer announced a ${length}-byte frame; at most ${maxBody} bytes are allowed here`,
+      );
+    }
+    const total = HEADER_LENGTH + length;
+    if (pending.length < total) return undefined;
+    const bytes = pending.subarray(0, total);
+    this.#pending = pending.subarray(total);
+    return {
+      type: bytes[0],
+      header: bytes.subarray(0, HEADER_LENGTH),
+      body: bytes.subarray(HEADER_LENGTH),
+      bytes,
+    };
+  }
+}
+
+/** Reads whole frames from a source, pulling chunks only when a frame is incomplete. */
+export class FrameReader {
+  readonly #source: ByteSource;
+  readonly #decoder = new FrameDecoder();
+
+  constructor(source: ByteSource) {
+    this.#source = source;
+  }
+
+  /** The next frame; null on a clean end of stream between frames. */
+  async read(maxBody: number): Promise<Frame | null> {
+    while (true) {
+      const frame = this.#decoder.next(maxBody);
+      if (frame) return frame;
+      const chunk = await this.#source.read();
+      if (chunk === null) {
+        if (this.#decoder.buffered === 0) return null;
+        throw new RecordError(
+          "truncated",
+          `Connection closed in the middle of a frame (${this.#decoder.buffered} bytes of it arrived)`,
+        );
+      }
+      this.#decoder.push(chunk);
+    }
+  }
+}

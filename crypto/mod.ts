@@ -1,0 +1,33 @@
+/**
+ * The secure channel and identities: what server/ and client/ may use.
+ *
+ * @module
+ */
+export {
+  acceptChannel,
+  type ChannelOptions,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  initiateChannel,
+  SecureChannel,
+} from "./channel.ts";
+export {
+  ChannelError,
+  HandshakeError,
+  type HandshakeErrorCode,
+  HandshakeTimeout,
+  RecordError,
+  type RecordErrorCode,
+  UnexpectedPeerKey,
+  VersionMismatch,
+} from "./errors.ts";
+export {
+  type Fingerprint,
+  fingerprintOf,
+  formatFingerprint,
+  parseFingerprint,
+} from "./fingerprint.ts";
+export { Identity, IDENTITY_FILE, PublicIdentity } from "./identity.ts";
+export { PROTOCOL_VERSION } from "./handshake.ts";
+export { MAX_RECORD_PLAINTEXT } from "./record_layer.ts";
+export { connTransport, memoryPair, streamTransport, type Transport } from "./transport.ts";
+export { fromBase64, toBase64 } from "./bytes.ts";

@@ -1,0 +1,117 @@
+/**
+ * The byte pipe a channel runs over: a socket, a pair of Web streams, or
+ * (later) a relay. Reads return whatever arrived; writes finish whole.
+ *
+ * @module
+ */
+import type { ByteSource } from "./frame.ts";
+
+/** A bidirectional byte pipe. */
+export interface Transport extends ByteSource {
+  /** Writes all of `bytes`. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Closes both directions; safe to call more than once. */
+  close(): void;
+}
+
+/** Smallest read buffer: what an idle connection holds while its read waits. */
+export const MIN_READ_BUFFER = 4 * 1024;
+/** Largest read buffer, reached only while a peer keeps filling the buffer. */
+export const MAX_READ_BUFFER = 128 * 1024;
+
+/**
+ * A transport over a Deno TCP connection. Reads go through `conn.read` with a
+ * small buffer that grows only under bulk traffic, because reading through
+ * `conn.readable` holds ~64 KiB per idle connection.
+ */
+export function connTransport(conn: Deno.Conn): Transport {
+  let size = MIN_READ_BUFFER;
+  let closed = false;
+  try {
+    (conn as Deno.TcpConn).setNoDelay?.(true);
+  } catch {
+    // Not a TCP socket (e.g. a Unix socket): nothing to disable.
+  }
+  return {
+    async read(): Promise<Uint8Array | null> {
+      if (closed) return null;
+      const buffer = new Uint8Array(size);
+      let n: number | null;
+      try {
+        n = await conn.read(buffer);
+      } catch (error) {
+        if (closed || isConnectionReset(error)) return null;
+        throw error;
+      }
+      if (n === null) return null;
+      if (n === size && size < MAX_READ_BUFFER) size *= 2;
+      else if (n < MIN_READ_BUFFER && size > MIN_READ_BUFFER) size = MIN_READ_BUFFER;
+      return n === buffer.length ? buffer : buffer.slice(0, n);
+    },
+    async write(bytes: Uint8Array): Promise<void> {
+      let written = 0;
+      while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      try {
+        conn.close();
+      } catch {
+        // Already closed by the other side of our code.
+      }
+    },
+  };
+}
+
+/** A transport over a pair of Web streams (in-memory pipes, relays, tests). */
+export function streamTransport(
+  readable: ReadableStream<Uint8Array>,
+  writable: WritableStream<Uint8Array>,
+): Transport {
+  const reader = readable.getReader();
+  const writer = writable.getWriter();
+  let closed = false;
+  return {
+    async read(): Promise<Uint8Array | null> {
+      if (closed) return null;
+      try {
+        const { value, done } = await reader.read();
+        return done ? null : value;
+      } catch {
+        return null;
+      }
+    },
+    async write(bytes: Uint8Array): Promise<void> {
+      await writer.write(bytes);
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      reader.cancel().catch(() => {});
+      writer.close().catch(() => {});
+    },
+  };
+}
+
+/** Chunks an in-memory pipe buffers before a write waits for the reader. */
+export const MEMORY_PIPE_CHUNKS = 256;
+
+/** Two transports joined back to back in memory, for tests and local use. */
+export function memoryPair(): [Transport, Transport] {
+  // Buffer like a socket does, so that a write does not wait for the peer's read.
+  const pipe = (): TransformStream<Uint8Array, Uint8Array> =>
+    new TransformStream({}, { highWaterMark: MEMORY_PIPE_CHUNKS }, {
+      highWaterMark: MEMORY_PIPE_CHUNKS,
+    });
+  const ab = pipe();
+  const ba = pipe();
+  return [streamTransport(ba.readable, ab.writable), streamTransport(ab.readable, ba.writable)];
+}
+
+function isConnectionReset(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted;
+}
