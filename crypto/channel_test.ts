@@ -200,7 +200,7 @@ Deno.test("channel refuses to send past its record limit", async () => {
 Deno.test("handshake aborts with UnexpectedPeerKey when the responder is not who was demanded", async () => {
   const [a, b] = memoryPair();
   const results = await Promise.allSettled([
-    initiateChannel(a, alice, { expectedPeerKey: bob.public.key }),
+    initiateChannel(a, alice, { expectedPeer: bob.public.fingerprint }),
     acceptChannel(b, mallory),
   ]);
   assert(results[0].status === "rejected" && results[0].reason instanceof UnexpectedPeerKey);
@@ -211,7 +211,7 @@ Deno.test("handshake aborts with UnexpectedPeerKey when the initiator is not who
   const [a, b] = memoryPair();
   const results = await Promise.allSettled([
     initiateChannel(a, mallory),
-    acceptChannel(b, bob, { expectedPeerKey: alice.public.key }),
+    acceptChannel(b, bob, { expectedPeer: alice.public.fingerprint }),
   ]);
   assert(results[1].status === "rejected" && results[1].reason instanceof UnexpectedPeerKey);
   assertEquals(
@@ -238,7 +238,7 @@ Deno.test("a man in the middle running two handshakes yields different SAS and f
 
   const [x, y] = memoryPair();
   const demanded = await Promise.allSettled([
-    initiateChannel(x, alice, { expectedPeerKey: bob.public.key }),
+    initiateChannel(x, alice, { expectedPeer: bob.public.fingerprint }),
     acceptChannel(y, mallory),
   ]);
   assert(demanded[0].status === "rejected" && demanded[0].reason instanceof UnexpectedPeerKey);

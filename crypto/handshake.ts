@@ -20,7 +20,7 @@ import { encodeFrame, type Frame, FrameType, HEADER_LENGTH } from "./frame.ts";
 import { Identity, PUBLIC_KEY_LENGTH, PublicIdentity, SIGNATURE_LENGTH } from "./identity.ts";
 import { deriveKeys, deriveSas, type DirectionalKeys, Label } from "./key_schedule.ts";
 import { TAG_LENGTH } from "./aead.ts";
-import { formatFingerprint } from "./fingerprint.ts";
+import { type Fingerprint, formatFingerprint } from "./fingerprint.ts";
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -35,8 +35,8 @@ const INITIATOR_CONTEXT = utf8("p2pchat/1 initiator signature\0");
 
 /** Options both roles take. */
 export type HandshakeOptions = {
-  /** Abort with UnexpectedPeerKey unless the peer proves this raw Ed25519 key. */
-  expectedPeerKey?: Uint8Array;
+  /** Abort with UnexpectedPeerKey unless the peer proves the key with this fingerprint. */
+  expectedPeer?: Fingerprint;
 };
 
 const sessionToken = Symbol("session");
@@ -186,16 +186,13 @@ async function openAuth(
   return peer;
 }
 
-function checkExpected(peer: PublicIdentity, options: HandshakeOptions): Promise<void> {
-  if (options.expectedPeerKey && !equalBytes(options.expectedPeerKey, peer.key)) {
-    return PublicIdentity.fromRaw(options.expectedPeerKey).then((expected) => {
-      throw new UnexpectedPeerKey(
-        formatFingerprint(expected.fingerprint),
-        formatFingerprint(peer.fingerprint),
-      );
-    });
+function checkExpected(peer: PublicIdentity, options: HandshakeOptions): void {
+  if (options.expectedPeer !== undefined && options.expectedPeer !== peer.fingerprint) {
+    throw new UnexpectedPeerKey(
+      formatFingerprint(options.expectedPeer),
+      formatFingerprint(peer.fingerprint),
+    );
   }
-  return Promise.resolve();
 }
 
 /** The initiator's side: start(), then readResponse(), then readResponderAuth(). */
@@ -248,7 +245,7 @@ export class InitiatorHandshake {
     expectFrame(frame, FrameType.ResponderAuth, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH, stage);
     const th3 = await sha256(concatBytes(...this.#transcript));
     const peer = await openAuth(frame, keys.responderToInitiator, RESPONDER_CONTEXT, th3, stage);
-    await checkExpected(peer, this.#options);
+    checkExpected(peer, this.#options);
     this.#transcript.push(frame.bytes);
     const th4 = await sha256(concatBytes(...this.#transcript));
     const own = this.#identity.public.key;
@@ -345,7 +342,7 @@ export class ResponderHandshake {
     expectFrame(frame, FrameType.InitiatorAuth, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH, stage);
     const th4 = await sha256(concatBytes(...this.#transcript));
     const peer = await openAuth(frame, keys.initiatorToResponder, INITIATOR_CONTEXT, th4, stage);
-    await checkExpected(peer, this.#options);
+    checkExpected(peer, this.#options);
     this.#transcript.push(frame.bytes);
     const th5 = await sha256(concatBytes(...this.#transcript));
     const applicationKeys = await deriveKeys(secret, th5, Label.application);

@@ -30,4 +30,4 @@ export { Identity, IDENTITY_FILE, PublicIdentity } from "./identity.ts";
 export { PROTOCOL_VERSION } from "./handshake.ts";
 export { MAX_RECORD_PLAINTEXT } from "./record_layer.ts";
 export { connTransport, memoryPair, streamTransport, type Transport } from "./transport.ts";
-export { fromBase64, toBase64 } from "./bytes.ts";
+export { equalBytes, fromBase64, toBase64 } from "./bytes.ts";

@@ -25,7 +25,7 @@ Deno.test("secure channel round trip over real TCP sockets on loopback, both way
   })();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   const channel = await initiateChannel(connTransport(conn), client, {
-    expectedPeerKey: server.public.key,
+    expectedPeer: server.public.fingerprint,
   });
   for (const size of [0, 1, 100, 4096, 65536]) {
     const message = crypto.getRandomValues(new Uint8Array(size));
@@ -45,7 +45,7 @@ Deno.test("over TCP, a server with another key than the pinned one is refused", 
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   let error: unknown;
   try {
-    await initiateChannel(connTransport(conn), client, { expectedPeerKey: server.public.key });
+    await initiateChannel(connTransport(conn), client, { expectedPeer: server.public.fingerprint });
   } catch (e) {
     error = e;
   }

@@ -1,0 +1,52 @@
+/**
+ * Parsers for flag values, each throwing UsageError with the flag's name.
+ *
+ * @module
+ */
+import { UsageError } from "./command.ts";
+
+/** An integer in [min, max]. */
+export function parseInteger(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `500ms`, `30s`, `5m`, `12h`, `30d`; a bare number means seconds. */
+export function parseDuration(flag: string, text: string): number {
+  const match = text.match(/^(\d+)(ms|s|m|h|d)?$/);
+  if (!match || Number(match[1]) === 0) {
+    throw new UsageError(`--${flag} must be a duration such as 30s, 5m, 12h or 30d, got "${text}"`);
+  }
+  return Number(match[1]) * UNITS[match[2] ?? "s"];
+}
+
+/** `HOST:PORT`, `[IPv6]:PORT`, or `:PORT` (host defaulting to `defaultHost`). */
+export function parseHostPort(
+  flag: string,
+  text: string,
+  defaultHost: string,
+): { hostname: string; port: number } {
+  const match = text.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d+)$/);
+  if (!match) {
+    throw new UsageError(`--${flag} must be HOST:PORT (e.g. 127.0.0.1:7447), got "${text}"`);
+  }
+  const hostname = match[1] ?? (match[2] || defaultHost);
+  return { hostname, port: parseInteger(flag, match[3], 0, 65535) };
+}
+
+/** One of a fixed set of words. */
+export function parseChoice<T extends string>(
+  flag: string,
+  text: string,
+  choices: readonly T[],
+): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`--${flag} must be one of ${choices.join(", ")}, got "${text}"`);
+  }
+  return text as T;
+}

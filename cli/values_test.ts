@@ -1,0 +1,34 @@
+import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { UsageError } from "./command.ts";
+import { parseChoice, parseDuration, parseHostPort, parseInteger } from "./values.ts";
+
+Deno.test("parseDuration() reads units and treats a bare number as seconds", () => {
+  assertEquals(parseDuration("x", "500ms"), 500);
+  assertEquals(parseDuration("x", "30"), 30_000);
+  assertEquals(parseDuration("x", "5m"), 300_000);
+  assertEquals(parseDuration("x", "30d"), 30 * 86_400_000);
+});
+
+Deno.test("parseHostPort() reads IPv4, IPv6 and a bare port", () => {
+  assertEquals(parseHostPort("x", "127.0.0.1:7447", "h"), { hostname: "127.0.0.1", port: 7447 });
+  assertEquals(parseHostPort("x", "[::1]:80", "h"), { hostname: "::1", port: 80 });
+  assertEquals(parseHostPort("x", ":9", "0.0.0.0"), { hostname: "0.0.0.0", port: 9 });
+});
+
+Deno.test("flag value parsers name the flag and the expected form", async () => {
+  const bad: [() => unknown, string][] = [
+    [
+      () => parseInteger("port", "70000", 0, 65535),
+      "--port must be a whole number from 0 to 65535",
+    ],
+    [() => parseInteger("port", "-1", 0, 65535), "--port"],
+    [() => parseDuration("idle-timeout", "soon"), "--idle-timeout must be a duration"],
+    [() => parseDuration("idle-timeout", "0s"), "--idle-timeout"],
+    [() => parseHostPort("metrics", "localhost", "h"), "--metrics must be HOST:PORT"],
+    [() => parseChoice("log", "xml", ["text", "json"] as const), "--log must be one of text, json"],
+  ];
+  for (const [fn, words] of bad) {
+    const error = await assertRejects(() => Promise.resolve().then(fn), UsageError);
+    assertEquals(error.message.startsWith(words), true, error.message);
+  }
+});

@@ -1,0 +1,226 @@
+/**
+ * The directory protocol: JSON messages, one per record of the secure channel
+ * (docs/protocol.md §9). Decoding is strict: anything off is a ProtocolError,
+ * never an untyped throw.
+ *
+ * @module
+ */
+
+/** Largest request a client may send. */
+export const MAX_REQUEST_BYTES = 1024;
+/** Most users one `list` reply carries; the reply says when there are more. */
+export const MAX_LIST_LIMIT = 200;
+/** Users a `list` returns when the client names no limit. */
+export const DEFAULT_LIST_LIMIT = 50;
+
+/** Stable error codes of the directory protocol. */
+export type DirectoryErrorCode =
+  | "bad-request"
+  | "name-invalid"
+  | "name-taken"
+  | "not-registered"
+  | "already-registered"
+  | "not-found"
+  | "rate-limited"
+  | "server-full";
+
+/** client -> server */
+export type Request =
+  | { id: number; type: "register"; name: string; port: number }
+  | { id: number; type: "list"; prefix?: string; limit?: number; after?: string }
+  | { id: number; type: "lookup"; name: string }
+  | { id: number; type: "ping" }
+  | { id: number; type: "bye" };
+
+/** One online user as the directory lists it. */
+export type UserEntry = {
+  name: string;
+  address: string;
+  port: number;
+  /** Raw Ed25519 public key, base64. */
+  key: string;
+  /** SHA-256 of the key, hex. */
+  fingerprint: string;
+};
+
+/** Why the server ends a session on its own. */
+export type CloseReason =
+  | "shutdown"
+  | "replaced"
+  | "idle"
+  | "slow-reader"
+  | "server-full"
+  | "protocol-error";
+
+/** server -> client */
+export type Reply =
+  | { id: number; type: "registered"; name: string; address: string; port: number }
+  | { id: number; type: "users"; users: UserEntry[]; more: boolean }
+  | { id: number; type: "user"; user: UserEntry }
+  | { id: number; type: "pong" }
+  | { id: number; type: "bye" }
+  | { id: number | null; type: "error"; code: DirectoryErrorCode; message: string };
+
+/** server -> client, unsolicited */
+export type Notice = { type: "closing"; reason: CloseReason; message: string };
+
+/** A message that does not follow the protocol. */
+export class ProtocolError extends Error {
+  readonly code = "bad-request";
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/** Encodes any protocol message. */
+export function encodeMessage(message: Request | Reply | Notice): Uint8Array {
+  return encoder.encode(JSON.stringify(message));
+}
+
+function parseObject(bytes: Uint8Array, limit: number): Record<string, unknown> {
+  if (bytes.length > limit) {
+    throw new ProtocolError(`Message of ${bytes.length} bytes exceeds ${limit}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new ProtocolError("Message is not UTF-8 JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolError("Message is not a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+function field<T>(
+  object: Record<string, unknown>,
+  name: string,
+  check: (v: unknown) => v is T,
+  what: string,
+): T {
+  const value = object[name];
+  if (!check(value)) throw new ProtocolError(`Field "${name}" must be ${what}`);
+  return value;
+}
+
+function optional<T>(
+  object: Record<string, unknown>,
+  name: string,
+  check: (v: unknown) => v is T,
+  what: string,
+): T | undefined {
+  return object[name] === undefined ? undefined : field(object, name, check, what);
+}
+
+const isString = (v: unknown): v is string => typeof v === "string";
+const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
+const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isPort = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
+const isLimit = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
+const isShortString = (v: unknown): v is string => typeof v === "string" && v.length <= 64;
+
+/** Decodes a client's request (server side). */
+export function decodeRequest(bytes: Uint8Array): Request {
+  const object = parseObject(bytes, MAX_REQUEST_BYTES);
+  const id = field(object, "id", isId, "a non-negative integer");
+  const type = field(object, "type", isString, "a string");
+  switch (type) {
+    case "register":
+      return {
+        id,
+        type,
+        name: field(object, "name", isShortString, "a string"),
+        port: field(object, "port", isPort, "a port number (0-65535)"),
+      };
+    case "list":
+      return {
+        id,
+        type,
+        prefix: optional(object, "prefix", isShortString, "a string"),
+        limit: optional(object, "limit", isLimit, "a positive integer"),
+        after: optional(object, "after", isShortString, "a string"),
+      };
+    case "lookup":
+      return { id, type, name: field(object, "name", isShortString, "a string") };
+    case "ping":
+    case "bye":
+      return { id, type };
+    default:
+      throw new ProtocolError("Unknown request type");
+  }
+}
+
+function decodeUser(value: unknown): UserEntry {
+  if (typeof value !== "object" || value === null) {
+    throw new ProtocolError("User entry is not an object");
+  }
+  const o = value as Record<string, unknown>;
+  return {
+    name: field(o, "name", isShortString, "a string"),
+    address: field(o, "address", isShortString, "a string"),
+    port: field(o, "port", isPort, "a port number"),
+    key: field(o, "key", isShortString, "a string"),
+    fingerprint: field(o, "fingerprint", isShortString, "a string"),
+  };
+}
+
+/** Largest message a client accepts from the server: one record. */
+const MAX_SERVER_MESSAGE = 64 * 1024;
+
+/** Decodes a server's reply or notice (client side). */
+export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
+  const object = parseObject(bytes, MAX_SERVER_MESSAGE);
+  const type = field(object, "type", isString, "a string");
+  if (type === "closing") {
+    return {
+      type,
+      reason: field(object, "reason", isString, "a string") as CloseReason,
+      message: field(object, "message", isString, "a string"),
+    };
+  }
+  const id = type === "error" && object.id === null
+    ? null
+    : field(object, "id", isId, "an integer");
+  switch (type) {
+    case "registered":
+      return {
+        id: id!,
+        type,
+        name: field(object, "name", isShortString, "a string"),
+        address: field(object, "address", isShortString, "a string"),
+        port: field(object, "port", isPort, "a port number"),
+      };
+    case "users": {
+      const users = object.users;
+      if (!Array.isArray(users) || users.length > MAX_LIST_LIMIT) {
+        throw new ProtocolError("Bad user list");
+      }
+      return {
+        id: id!,
+        type,
+        users: users.map(decodeUser),
+        more: field(object, "more", isBoolean, "a boolean"),
+      };
+    }
+    case "user":
+      return { id: id!, type, user: decodeUser(object.user) };
+    case "pong":
+    case "bye":
+      return { id: id!, type };
+    case "error":
+      return {
+        id,
+        type,
+        code: field(object, "code", isString, "a string") as DirectoryErrorCode,
+        message: field(object, "message", isString, "a string"),
+      };
+    default:
+      throw new ProtocolError("Unknown message type");
+  }
+}

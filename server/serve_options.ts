@@ -1,0 +1,129 @@
+/**
+ * Turns `serve`'s raw flags into typed options (pure, unit-tested).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { FlagValues } from "../cli/command.ts";
+import { parseChoice, parseDuration, parseHostPort, parseInteger } from "../cli/values.ts";
+import type { LogFormat } from "./log.ts";
+import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
+import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
+
+/** The default directory port. */
+export const DEFAULT_PORT = 7447;
+/** Connections one address may hold by default. */
+export const DEFAULT_MAX_PER_ADDRESS = 64;
+/** Registrations per second one address may make by default. */
+export const DEFAULT_REGISTER_RATE = 10;
+/** A silent client is dropped after this long by default (it heartbeats every 10 s). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** `serve`'s flags, declared once: parsing and help come from this. */
+export const serveFlags = {
+  host: { type: "string", value: "HOST", default: "0.0.0.0", description: "address to listen on" },
+  port: {
+    type: "string",
+    value: "PORT",
+    default: String(DEFAULT_PORT),
+    description: "port to listen on (0: any free port)",
+  },
+  data: {
+    type: "string",
+    value: "DIR",
+    description: "server data: identity and name store (default: <home>/server)",
+  },
+  home: {
+    type: "string",
+    value: "DIR",
+    description: "p2pchat home (else $P2PCHAT_HOME, $XDG_CONFIG_HOME/p2pchat, ~/.config/p2pchat)",
+  },
+  "max-clients": {
+    type: "string",
+    value: "N",
+    description: "connections served at once (default: below the descriptor limit)",
+  },
+  "max-per-address": {
+    type: "string",
+    value: "N",
+    default: String(DEFAULT_MAX_PER_ADDRESS),
+    description: "connections from one address (0: no cap)",
+  },
+  "register-rate": {
+    type: "string",
+    value: "N",
+    default: String(DEFAULT_REGISTER_RATE),
+    description: "registrations per second per address (0: no limit)",
+  },
+  "name-ttl": {
+    type: "string",
+    value: "DURATION",
+    default: "30d",
+    description: "how long an unused name stays bound to its key",
+  },
+  "idle-timeout": {
+    type: "string",
+    value: "DURATION",
+    default: "30s",
+    description: "drop clients silent for this long",
+  },
+  "handshake-timeout": {
+    type: "string",
+    value: "DURATION",
+    default: "10s",
+    description: "drop connections whose handshake takes longer",
+  },
+  metrics: {
+    type: "string",
+    value: "HOST:PORT",
+    description: "serve Prometheus /metrics and /healthz here",
+  },
+  log: {
+    type: "string",
+    value: "text|json",
+    default: "text",
+    description: "log line format (stderr)",
+  },
+} as const;
+
+/** Typed `serve` options. */
+export type ServeOptions = {
+  hostname: string;
+  port: number;
+  dataDir: string;
+  maxClients: number;
+  maxPerAddress: number;
+  registerRate: number;
+  nameTtlMs: number;
+  idleTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  metrics?: { hostname: string; port: number };
+  log: LogFormat;
+};
+
+/** Validates flags; throws UsageError naming the flag at fault. */
+export function parseServeOptions(
+  values: FlagValues<typeof serveFlags>,
+  env: HomeEnv,
+  defaultMaxClients: number,
+): ServeOptions {
+  return {
+    hostname: values.host ?? "0.0.0.0",
+    port: parseInteger("port", values.port ?? String(DEFAULT_PORT), 0, 65535),
+    dataDir: values.data ?? join(resolveDataDir(values.home, env), "server"),
+    maxClients: values["max-clients"] === undefined
+      ? defaultMaxClients
+      : parseInteger("max-clients", values["max-clients"], 1, 10_000_000),
+    maxPerAddress: parseInteger("max-per-address", values["max-per-address"] ?? "", 0, 10_000_000),
+    registerRate: parseInteger("register-rate", values["register-rate"] ?? "", 0, 1_000_000),
+    nameTtlMs: values["name-ttl"] === undefined
+      ? DEFAULT_NAME_TTL_MS
+      : parseDuration("name-ttl", values["name-ttl"]),
+    idleTimeoutMs: parseDuration("idle-timeout", values["idle-timeout"] ?? "30s"),
+    handshakeTimeoutMs: parseDuration("handshake-timeout", values["handshake-timeout"] ?? "10s"),
+    metrics: values.metrics === undefined
+      ? undefined
+      : parseHostPort("metrics", values.metrics, "127.0.0.1"),
+    log: parseChoice("log", values.log ?? "text", ["text", "json"] as const),
+  };
+}

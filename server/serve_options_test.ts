@@ -1,0 +1,61 @@
+import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { parseFlags, UsageError } from "../cli/command.ts";
+import { serveCommand } from "./serve_command.ts";
+import { parseServeOptions } from "./serve_options.ts";
+
+const env = { HOME: "/home/u" };
+const parse = (args: string[]) => parseServeOptions(parseFlags(serveCommand, args), env, 19_000);
+
+Deno.test("parseServeOptions() gives the documented defaults", () => {
+  assertEquals(parse([]), {
+    hostname: "0.0.0.0",
+    port: 7447,
+    dataDir: "/home/u/.config/p2pchat/server",
+    maxClients: 19_000,
+    maxPerAddress: 64,
+    registerRate: 10,
+    nameTtlMs: 30 * 86_400_000,
+    idleTimeoutMs: 30_000,
+    handshakeTimeoutMs: 10_000,
+    metrics: undefined,
+    log: "text",
+  });
+});
+
+Deno.test("parseServeOptions() reads every flag", () => {
+  const options = parse([
+    "--host=127.0.0.1",
+    "--port=0",
+    "--data=/srv/p2p",
+    "--max-clients=5",
+    "--max-per-address=0",
+    "--register-rate=0",
+    "--name-ttl=7d",
+    "--idle-timeout=1m",
+    "--handshake-timeout=500ms",
+    "--metrics=:9000",
+    "--log=json",
+  ]);
+  assertEquals(options.dataDir, "/srv/p2p");
+  assertEquals(options.maxClients, 5);
+  assertEquals(options.nameTtlMs, 7 * 86_400_000);
+  assertEquals(options.idleTimeoutMs, 60_000);
+  assertEquals(options.handshakeTimeoutMs, 500);
+  assertEquals(options.metrics, { hostname: "127.0.0.1", port: 9000 });
+  assertEquals(options.log, "json");
+});
+
+Deno.test("parseServeOptions() names the flag at fault", async () => {
+  for (
+    const [args, words] of [[["--port", "x"], "--port"], [["--log", "yaml"], "--log"], [[
+      "--max-clients",
+      "0",
+    ], "--max-clients"]]
+  ) {
+    const error = await assertRejects(
+      () => Promise.resolve().then(() => parse(args as string[])),
+      UsageError,
+    );
+    assertEquals(error.message.startsWith(words as string), true, error.message);
+  }
+});

@@ -1,0 +1,264 @@
+/**
+ * The directory server: accepts connections, enforces the connection limits,
+ * runs the handshake, and hands each authenticated client to a Session.
+ *
+ * @module
+ */
+import { acceptChannel, connTransport, type Identity } from "../crypto/mod.ts";
+import { encodeMessage } from "../directory/messages.ts";
+import type { Logger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import type { NameStore } from "./name_store.ts";
+import { RateLimiter } from "./rate_limit.ts";
+import { Registry } from "./registry.ts";
+import { Session, type SessionContext } from "./session.ts";
+
+/** Everything the server is configured with. */
+export type ServerOptions = {
+  hostname: string;
+  port: number;
+  identity: Identity;
+  store: NameStore;
+  log: Logger;
+  maxClients: number;
+  maxPerAddress: number;
+  registerRate: number;
+  nameTtlMs: number;
+  idleTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  maxPendingHandshakes?: number;
+  clock?: () => number;
+};
+
+/** Handshakes allowed in progress at once; further connections are closed at once. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 1024;
+/** Descriptors kept back from --max-clients for the listener, the store, metrics and logs. */
+export const RESERVED_DESCRIPTORS = 256;
+/** How long the server waits before retrying accept after running out of descriptors. */
+const ACCEPT_BACKOFF_MS = 250;
+
+/** Beyond this many free descriptors the probe stops counting. */
+const DESCRIPTOR_PROBE_CAP = 65_536;
+
+/**
+ * How many more files this process may open now, or null where that cannot be
+ * told. Reads the soft limit from /proc when allowed (Deno asks for
+ * --allow-all there); otherwise counts by opening /dev/null until EMFILE,
+ * which takes ~0.2 s for 20,000 and is done once, at start.
+ */
+export function freeDescriptors(): number | null {
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const match = limits.match(/^Max open files\s+(\d+)/m);
+    if (match) return Number(match[1]);
+  } catch {
+    // Not permitted or not Linux: count instead.
+  }
+  if (Deno.build.os === "windows") return null;
+  const files: Deno.FsFile[] = [];
+  try {
+    while (files.length < DESCRIPTOR_PROBE_CAP) files.push(Deno.openSync("/dev/null"));
+  } catch {
+    // EMFILE: the count is what we have.
+  } finally {
+    for (const file of files) file.close();
+  }
+  return files.length > 0 ? files.length : null;
+}
+
+/** A default for --max-clients that stays below the descriptor limit. */
+export function defaultMaxClients(): number {
+  const free = freeDescriptors();
+  return free === null ? 1000 : Math.max(16, free - RESERVED_DESCRIPTORS);
+}
+
+/** A running directory server. */
+export class DirectoryServer {
+  readonly metrics = new Metrics();
+  readonly registry: Registry<Session>;
+  readonly #options: ServerOptions;
+  readonly #listener: Deno.TcpListener;
+  readonly #ctx: SessionContext;
+  readonly #sessions = new Set<Session>();
+  readonly #perAddress = new Map<string, number>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #pendingHandshakes = 0;
+  #nextId = 1;
+  #stopping = false;
+  #accepting: Promise<void>;
+
+  private constructor(options: ServerOptions, listener: Deno.TcpListener) {
+    this.#options = options;
+    this.#listener = listener;
+    const clock = options.clock ?? Date.now;
+    this.registry = new Registry<Session>(options.store, { clock, nameTtlMs: options.nameTtlMs });
+    this.#ctx = {
+      registry: this.registry,
+      metrics: this.metrics,
+      log: options.log,
+      registrations: new RateLimiter(options.registerRate, clock),
+      clock,
+    };
+    this.registry.purgeExpired();
+    this.#timers.push(
+      setInterval(() => this.#sweepIdle(), Math.min(1000, options.idleTimeoutMs / 4)),
+    );
+    this.#timers.push(setInterval(() => {
+      this.#ctx.registrations.sweep();
+      this.registry.purgeExpired();
+    }, 60_000));
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /** Starts listening; throws if the address is taken. */
+  static start(options: ServerOptions): DirectoryServer {
+    const listener = Deno.listen({
+      hostname: options.hostname,
+      port: options.port,
+      transport: "tcp",
+    });
+    return new DirectoryServer(options, listener);
+  }
+
+  /** Where the server listens. */
+  get addr(): Deno.NetAddr {
+    return this.#listener.addr;
+  }
+
+  /** Tells every client the server is going away, closes everything, flushes the store. */
+  async shutdown(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#timers.forEach(clearInterval);
+    this.#listener.close();
+    await this.#accepting;
+    await Promise.all(
+      [...this.#sessions].map((s) => s.end("shutdown", "The directory server is shutting down")),
+    );
+    await Promise.race([Promise.all(this.#running), new Promise((r) => setTimeout(r, 2000))]);
+    this.#options.store.close();
+    this.#options.log.event("stopped", {});
+  }
+
+  async #acceptLoop(): Promise<void> {
+    let outOfDescriptors = false;
+    while (!this.#stopping) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#stopping) return;
+        if (!outOfDescriptors) {
+          outOfDescriptors = true;
+          this.metrics.reject("out-of-descriptors");
+          this.#options.log.event("accept-failed", {
+            reason: isOutOfDescriptors(error) ? "out-of-descriptors" : (error as Error).name,
+            action: "refusing new connections until descriptors free up",
+          });
+        }
+        await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
+        continue;
+      }
+      if (outOfDescriptors) {
+        outOfDescriptors = false;
+        this.#options.log.event("accept-recovered", {});
+      }
+      this.#track(this.#serve(conn));
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#running.add(work);
+    work.finally(() => this.#running.delete(work));
+  }
+
+  async #serve(conn: Deno.TcpConn): Promise<void> {
+    const address = conn.remoteAddr.hostname;
+    const id = this.#nextId++;
+    const count = (this.#perAddress.get(address) ?? 0) + 1;
+    this.#perAddress.set(address, count);
+    this.metrics.connectionsOpen++;
+    const transport = connTransport(conn);
+    try {
+      if (this.#options.maxPerAddress > 0 && count > this.#options.maxPerAddress) {
+        return this.#refuseEarly(transport, id, address, "per-address-limit");
+      }
+      const limit = this.#options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
+      if (this.#pendingHandshakes >= limit) {
+        return this.#refuseEarly(transport, id, address, "handshake-backlog");
+      }
+      this.#options.log.event("connect", { session: id, address });
+      this.#pendingHandshakes++;
+      let channel;
+      try {
+        channel = await acceptChannel(transport, this.#options.identity, {
+          handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
+        });
+      } catch (error) {
+        this.metrics.handshakeFailuresTotal++;
+        this.#options.log.event("handshake-failed", {
+          session: id,
+          reason: (error as { code?: string }).code,
+        });
+        return;
+      } finally {
+        this.#pendingHandshakes--;
+      }
+      const session = new Session(id, address, channel, this.#ctx);
+      if (this.#sessions.size >= this.#options.maxClients || this.#stopping) {
+        this.metrics.reject("server-full");
+        this.#options.log.event("reject", { session: id, reason: "server-full" });
+        await channel.send(
+          encodeMessage({
+            id: null,
+            type: "error",
+            code: "server-full",
+            message: "The directory is full; try again later",
+          }),
+        ).catch(() => {});
+        await session.end("server-full", "The directory is full; try again later");
+        return;
+      }
+      this.#sessions.add(session);
+      try {
+        await session.run();
+      } finally {
+        this.#sessions.delete(session);
+      }
+    } finally {
+      transport.close();
+      this.metrics.connectionsOpen--;
+      const left = (this.#perAddress.get(address) ?? 1) - 1;
+      if (left === 0) this.#perAddress.delete(address);
+      else this.#perAddress.set(address, left);
+    }
+  }
+
+  #refuseEarly(
+    transport: { close(): void },
+    id: number,
+    address: string,
+    reason: "per-address-limit" | "handshake-backlog",
+  ): void {
+    this.metrics.reject(reason);
+    this.#options.log.event("reject", { session: id, address, reason });
+    transport.close();
+  }
+
+  #sweepIdle(): void {
+    const cutoff = this.#ctx.clock() - this.#options.idleTimeoutMs;
+    for (const session of this.#sessions) {
+      if (session.lastSeen < cutoff) {
+        this.metrics.reject("idle");
+        this.#options.log.event("disconnect", { session: session.id, how: "idle" });
+        session.drop();
+      }
+    }
+  }
+}
+
+function isOutOfDescriptors(error: unknown): boolean {
+  const message = (error as Error)?.message ?? "";
+  return /too many open files|EMFILE|ENFILE/i.test(message);
+}

@@ -1,0 +1,222 @@
+/**
+ * One client connection after the handshake: per-connection flags only, and
+ * dispatch of each request to one handler behind its gate. State lives in
+ * the registry; policy (limits, logging) comes from the server context.
+ *
+ * @module
+ */
+import type { SecureChannel } from "../crypto/mod.ts";
+import { toBase64 } from "../crypto/mod.ts";
+import { DirectoryError } from "../directory/errors.ts";
+import {
+  type CloseReason,
+  decodeRequest,
+  DEFAULT_LIST_LIMIT,
+  encodeMessage,
+  MAX_LIST_LIMIT,
+  type Notice,
+  ProtocolError,
+  type Reply,
+  type Request,
+} from "../directory/messages.ts";
+import { InvalidNameError, parseName } from "../directory/name.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics, RejectionReason } from "./metrics.ts";
+import type { RateLimiter } from "./rate_limit.ts";
+import type { Registry } from "./registry.ts";
+
+/** Bytes of replies a client may leave unread before it is dropped as a slow reader. */
+export const MAX_PENDING_REPLY_BYTES = 256 * 1024;
+
+/** What every session shares. */
+export type SessionContext = {
+  readonly registry: Registry<Session>;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly registrations: RateLimiter;
+  readonly clock: () => number;
+};
+
+/** A connected, authenticated client. */
+export class Session {
+  readonly id: number;
+  readonly address: string;
+  readonly #channel: SecureChannel;
+  readonly #ctx: SessionContext;
+  #pendingBytes = 0;
+  #closing = false;
+  /** When the client last sent anything (heartbeats included). */
+  lastSeen: number;
+
+  constructor(id: number, address: string, channel: SecureChannel, ctx: SessionContext) {
+    this.id = id;
+    this.address = address;
+    this.#channel = channel;
+    this.#ctx = ctx;
+    this.lastSeen = ctx.clock();
+  }
+
+  /** Short, loggable form of the client's proven identity. */
+  get fingerprint(): string {
+    return this.#channel.peer.fingerprint.slice(0, 16);
+  }
+
+  /** Reads and answers requests until the client leaves or is dropped. */
+  async run(): Promise<void> {
+    try {
+      while (!this.#closing) {
+        const bytes = await this.#channel.receive();
+        if (bytes === null) {
+          return this.#ctx.log.event("disconnect", { session: this.id, how: "close" });
+        }
+        this.lastSeen = this.#ctx.clock();
+        let request: Request;
+        try {
+          request = decodeRequest(bytes);
+        } catch (error) {
+          if (!(error instanceof ProtocolError)) throw error;
+          this.#ctx.metrics.reject("bad-request");
+          this.#ctx.log.event("reject", {
+            session: this.id,
+            reason: "bad-request",
+            detail: error.message,
+          });
+          this.#reply({ id: null, type: "error", code: "bad-request", message: error.message });
+          return await this.end("protocol-error", "The server could not understand a request");
+        }
+        await this.#handle(request);
+      }
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? "error";
+      this.#ctx.log.event("disconnect", {
+        session: this.id,
+        how: code === "truncated" ? "lost" : code,
+      });
+    } finally {
+      const name = this.#ctx.registry.leave(this);
+      if (name !== undefined) this.#ctx.log.event("leave", { session: this.id, name });
+      this.#channel.abort();
+    }
+  }
+
+  /** Tells the client why, then closes the channel with a close record. */
+  async end(reason: CloseReason, message: string): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    const notice: Notice = { type: "closing", reason, message };
+    this.#channel.send(encodeMessage(notice)).catch(() => {});
+    await this.#channel.close();
+  }
+
+  /** Drops the connection at once, telling the client nothing. */
+  drop(): void {
+    this.#closing = true;
+    this.#channel.abort();
+  }
+
+  async #handle(request: Request): Promise<void> {
+    try {
+      switch (request.type) {
+        case "ping":
+          return this.#reply({ id: request.id, type: "pong" });
+        case "bye":
+          this.#reply({ id: request.id, type: "bye" });
+          this.#ctx.log.event("disconnect", { session: this.id, how: "goodbye" });
+          return await this.end("shutdown", "Goodbye");
+        case "register":
+          return await this.#register(request);
+        case "list":
+          this.#mustBeRegistered();
+          return this.#reply({
+            id: request.id,
+            type: "users",
+            ...this.#ctx.registry.list({
+              prefix: request.prefix,
+              limit: Math.min(request.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
+              after: request.after,
+            }),
+          });
+        case "lookup": {
+          this.#mustBeRegistered();
+          const user = this.#ctx.registry.lookup(parseName(request.name));
+          if (!user) {
+            throw new DirectoryError("not-found", `Nobody called ${request.name} is online`);
+          }
+          return this.#reply({ id: request.id, type: "user", user });
+        }
+      }
+    } catch (error) {
+      if (error instanceof InvalidNameError) {
+        this.#refuse(request.id, "name-invalid", error.message);
+      } else if (error instanceof DirectoryError) {
+        this.#refuse(request.id, error.code, error.message);
+      } else {
+        throw error;
+      }
+    }
+  }
+
+  async #register(request: Extract<Request, { type: "register" }>): Promise<void> {
+    if (!this.#ctx.registrations.take(this.address)) {
+      throw new DirectoryError(
+        "rate-limited",
+        "Too many registrations from your address; wait a moment and retry",
+      );
+    }
+    const name = parseName(request.name);
+    const peer = this.#channel.peer;
+    const { entry, replaced } = this.#ctx.registry.register(
+      this,
+      name,
+      { raw: peer.key, base64: toBase64(peer.key), fingerprint: peer.fingerprint },
+      { address: this.address, port: request.port },
+    );
+    this.#ctx.metrics.registrationsTotal++;
+    if (replaced) {
+      this.#ctx.log.event("replaced", { session: replaced.id, by: this.id, name });
+      await replaced.end("replaced", "Your name was claimed by a newer session with your key");
+    }
+    this.#ctx.log.event("register", {
+      session: this.id,
+      name,
+      address: this.address,
+      fp: this.fingerprint,
+    });
+    this.#reply({
+      id: request.id,
+      type: "registered",
+      name: entry.name,
+      address: entry.address,
+      port: entry.port,
+    });
+  }
+
+  #mustBeRegistered(): void {
+    if (!this.#ctx.registry.isRegistered(this)) {
+      throw new DirectoryError("not-registered", "Register a name first");
+    }
+  }
+
+  #refuse(id: number, code: DirectoryError["code"], message: string): void {
+    const counted: RejectionReason[] = ["rate-limited", "name-invalid", "name-taken"];
+    if ((counted as string[]).includes(code)) this.#ctx.metrics.reject(code as RejectionReason);
+    this.#ctx.log.event("reject", { session: this.id, reason: code });
+    this.#reply({ id, type: "error", code, message });
+  }
+
+  /** Queues a reply; a client that lets too much pile up unread is dropped. */
+  #reply(reply: Reply): void {
+    const bytes = encodeMessage(reply);
+    if (this.#pendingBytes + bytes.length > MAX_PENDING_REPLY_BYTES) {
+      this.#ctx.metrics.reject("slow-reader");
+      this.#ctx.log.event("reject", { session: this.id, reason: "slow-reader" });
+      this.drop();
+      return;
+    }
+    this.#pendingBytes += bytes.length;
+    this.#channel.send(bytes).then(
+      () => this.#pendingBytes -= bytes.length,
+      () => this.drop(),
+    );
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Starts `p2pchat serve` as a real process on port 0 and reads where it
+ * listens and which fingerprint it has from its stdout.
+ *
+ * @module
+ */
+import { parseFingerprint } from "../crypto/fingerprint.ts";
+import type { Fingerprint } from "../crypto/mod.ts";
+import { MAIN } from "./run_cli.ts";
+
+/** A running server process. */
+export type ServeProcess = {
+  readonly port: number;
+  readonly fingerprint: Fingerprint;
+  readonly metricsUrl?: string;
+  readonly process: Deno.ChildProcess;
+  /** Every line the server logged so far (stderr). */
+  readonly log: string[];
+  /** Sends `signal` and waits for the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+};
+
+/** Options for a test server. */
+export type ServeSetup = {
+  data?: string;
+  args?: string[];
+  /** A shell prefix such as `ulimit -n 100;` (runs under bash). */
+  shellPrefix?: string;
+};
+
+/** Starts a server on 127.0.0.1 and a free port. */
+export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> {
+  const data = setup.data ?? await Deno.makeTempDir();
+  const args = [
+    "run",
+    "-A",
+    "--quiet",
+    MAIN,
+    "serve",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--data",
+    data,
+    ...(setup.args ?? []),
+  ];
+  const command = setup.shellPrefix
+    ? new Deno.Command("bash", {
+      args: ["-c", `${setup.shellPrefix} exec "$0" "$@"`, Deno.execPath(), ...args],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    })
+    : new Deno.Command(Deno.execPath(), {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    });
+  const process = command.spawn();
+  const log: string[] = [];
+  collectLines(process.stderr, (line) => log.push(line));
+  const lines: string[] = [];
+  const ready = Promise.withResolvers<void>();
+  collectLines(process.stdout, (line) => {
+    lines.push(line);
+    if (line.startsWith("server fingerprint:") && !setup.args?.includes("--metrics")) {
+      ready.resolve();
+    }
+    if (line.startsWith("metrics on")) ready.resolve();
+  }).then(() => ready.reject(new Error(`serve exited early:\n${log.join("\n")}`)));
+  const timer = setTimeout(
+    () => ready.reject(new Error("serve did not start within 10 s")),
+    10_000,
+  );
+  await ready.promise.finally(() => clearTimeout(timer));
+  const port = Number(
+    lines.find((l) => l.startsWith("p2pchat directory listening on"))!.split(":").pop(),
+  );
+  const fingerprint = parseFingerprint(
+    lines.find((l) => l.startsWith("server fingerprint:"))!.slice(19),
+  )!;
+  const metricsLine = lines.find((l) => l.startsWith("metrics on "));
+  let status: Promise<Deno.CommandStatus> | undefined;
+  return {
+    port,
+    fingerprint,
+    metricsUrl: metricsLine?.slice("metrics on ".length).replace(/\/metrics$/, ""),
+    process,
+    log,
+    async stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {
+      status ??= (async () => {
+        try {
+          process.kill(signal);
+        } catch {
+          // Exited already.
+        }
+        return await process.status;
+      })();
+      return (await status).code;
+    },
+  };
+}
+
+async function collectLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    parts.forEach(onLine);
+  }
+  if (rest) onLine(rest);
+}
+
+/** Polls `check` until it is true or `ms` pass; returns whether it became true. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  ms = 5000,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return await check();
+}
