@@ -79,12 +79,19 @@ export class HandshakeTimeout extends HandshakeError {
 
 /** The peer proved a key other than the one the caller demanded. */
 export class UnexpectedPeerKey extends HandshakeError {
+  /** The fingerprint demanded, formatted. */
+  readonly expected: string;
+  /** The fingerprint the peer proved, formatted. */
+  readonly got: string;
+
   constructor(expected: string, got: string) {
     super(
       "unexpected-peer-key",
       `Peer proved identity ${got} but ${expected} was expected; someone may be impersonating the peer`,
     );
     this.name = "UnexpectedPeerKey";
+    this.expected = expected;
+    this.got = got;
   }
 }
 

@@ -1,0 +1,153 @@
+/**
+ * One open chat with a peer: messages with ids, acknowledgements, and an
+ * end that tells an EOM from a cut connection.
+ *
+ * @module
+ */
+import { RecordError, type SecureChannel } from "../crypto/mod.ts";
+import type { CloseReason, EventSink } from "./events.ts";
+import {
+  decodePeerMessage,
+  encodePeerMessage,
+  MAX_TEXT_LENGTH,
+  type PeerMessage,
+} from "./peer_messages.ts";
+
+/** Messages a chat may have unacknowledged before it refuses more. */
+export const MAX_UNACKED = 1000;
+
+/** What a chat knows about its peer. */
+export type ChatPeer = {
+  name: string;
+  fingerprint: string;
+  sas: string;
+  path: "direct" | "relay";
+};
+
+/** A live chat. */
+export class Chat {
+  readonly peer: ChatPeer;
+  /** Resolves when the chat has ended, with why. */
+  readonly ended: Promise<CloseReason>;
+  readonly #channel: SecureChannel;
+  readonly #sink: EventSink;
+  readonly #unacked = new Map<string, string>();
+  readonly #clock: () => number;
+  #nextId = 1;
+  #localEnd: CloseReason | undefined;
+
+  constructor(
+    peer: ChatPeer,
+    channel: SecureChannel,
+    sink: EventSink,
+    clock: () => number = Date.now,
+  ) {
+    this.peer = peer;
+    this.#channel = channel;
+    this.#sink = sink;
+    this.#clock = clock;
+    this.ended = this.#readLoop();
+  }
+
+  /** Sends `text`; returns its id. Delivery is reported by a `delivered` event. */
+  async send(text: string): Promise<string> {
+    if (text.length > MAX_TEXT_LENGTH) {
+      throw new RangeError(
+        `Message is ${text.length} characters; at most ${MAX_TEXT_LENGTH} fit in one`,
+      );
+    }
+    if (this.#unacked.size >= MAX_UNACKED) {
+      throw new RangeError(
+        `${this.peer.name} has not acknowledged ${MAX_UNACKED} messages; wait before sending more`,
+      );
+    }
+    const id = `m${this.#nextId++}`;
+    const time = this.#clock();
+    this.#unacked.set(id, text);
+    this.#sink.emit({
+      type: "sent",
+      peer: this.peer.name,
+      id,
+      text,
+      time: new Date(time).toISOString(),
+    });
+    await this.#write({ type: "msg", id, text, time });
+    return id;
+  }
+
+  /** Ends the chat for both sides (EOM): an authenticated end, never mistaken for a cut. */
+  async end(reason: CloseReason = "eom"): Promise<void> {
+    if (this.#localEnd) return;
+    this.#localEnd = reason;
+    if (reason === "eom") await this.#write({ type: "eom" }).catch(() => {});
+    await this.#channel.close();
+  }
+
+  async #write(message: PeerMessage): Promise<void> {
+    await this.#channel.send(encodePeerMessage(message));
+  }
+
+  async #readLoop(): Promise<CloseReason> {
+    let reason: CloseReason = "connection-lost";
+    let detail = "";
+    try {
+      for (
+        let bytes = await this.#channel.receive();
+        bytes !== null;
+        bytes = await this.#channel.receive()
+      ) {
+        const message = decodePeerMessage(bytes);
+        if (message.type === "msg") {
+          this.#sink.emit({
+            type: "message",
+            peer: this.peer.name,
+            id: message.id,
+            text: message.text,
+            time: new Date(message.time).toISOString(),
+          });
+          this.#write({ type: "ack", id: message.id }).catch(() => {});
+        } else if (message.type === "ack") {
+          if (this.#unacked.delete(message.id)) {
+            this.#sink.emit({ type: "delivered", peer: this.peer.name, id: message.id });
+          }
+        } else if (message.type === "eom") {
+          reason = "eom";
+          detail = `${this.peer.name} ended the chat`;
+        }
+      }
+      // An authenticated close record: the peer ended the chat (EOM, or it quit).
+      reason = "eom";
+      detail ||= `${this.peer.name} ended the chat`;
+    } catch (error) {
+      if (this.#localEnd) {
+        reason = this.#localEnd;
+        detail = "You ended the chat";
+      } else if (
+        error instanceof RecordError &&
+        ["tampered", "replayed", "missing", "unexpected-type"].includes(error.code)
+      ) {
+        reason = "security";
+        detail =
+          `The connection to ${this.peer.name} was tampered with (${error.code}); the chat was closed`;
+      } else {
+        reason = "connection-lost";
+        detail = `Connection to ${this.peer.name} lost`;
+      }
+    }
+    if (this.#localEnd && reason !== "security") {
+      reason = this.#localEnd;
+      detail = "You ended the chat";
+    }
+    this.#channel.abort();
+    if (this.#unacked.size > 0) {
+      this.#sink.emit({
+        type: "undelivered",
+        peer: this.peer.name,
+        ids: [...this.#unacked.keys()],
+      });
+      this.#unacked.clear();
+    }
+    this.#sink.emit({ type: "chat-closed", peer: this.peer.name, reason, message: detail });
+    return reason;
+  }
+}

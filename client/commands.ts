@@ -1,0 +1,100 @@
+/**
+ * What the user types, parsed (pure). Lines starting with `/` are commands,
+ * `EOM` alone ends the current chat, `//text` sends `/text`, anything else
+ * goes to the current chat.
+ *
+ * @module
+ */
+
+/** One parsed line of input. */
+export type ChatCommand =
+  | { kind: "list"; prefix?: string }
+  | { kind: "whois"; name: string }
+  | { kind: "chat"; name: string }
+  | { kind: "accept"; name: string }
+  | { kind: "decline"; name: string }
+  | { kind: "msg"; name: string; text: string }
+  | { kind: "chats" }
+  | { kind: "fp"; name?: string }
+  | { kind: "verify"; name: string }
+  | { kind: "trust"; name: string }
+  | { kind: "help" }
+  | { kind: "quit" }
+  | { kind: "eom" }
+  | { kind: "say"; text: string }
+  | { kind: "empty" };
+
+/** Every command with its arguments and what it does, for /help and completion. */
+export const COMMAND_HELP: readonly [string, string][] = [
+  ["/list [PREFIX]", "online users (whose names start with PREFIX)"],
+  ["/whois NAME", "one user's address and fingerprint"],
+  ["/chat NAME", "open a chat with NAME, or switch to it"],
+  ["/accept NAME", "accept NAME's chat request"],
+  ["/decline NAME", "decline NAME's chat request"],
+  ["/msg NAME TEXT", "send TEXT to NAME's open chat"],
+  ["/chats", "open chats and requests"],
+  ["/fp [NAME]", "your fingerprint, or NAME's with the chat's SAS"],
+  ["/verify NAME", "mark NAME verified once you compared the SAS out of band"],
+  ["/trust NAME", "accept NAME's changed key (after a security warning)"],
+  ["/help", "this list"],
+  ["/quit", "end every chat and leave"],
+  ["EOM", "alone on a line: end the current chat for both sides"],
+];
+
+/** The command words, for tab completion. */
+export const COMMAND_WORDS: readonly string[] = COMMAND_HELP.map(([usage]) => usage.split(" ")[0])
+  .filter((w) => w.startsWith("/"));
+
+/** A line that is not a valid command; the message says the right form. */
+export class CommandError extends Error {
+  readonly code = "bad-command";
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
+/** Parses one line of input. */
+export function parseCommand(line: string): ChatCommand {
+  const trimmed = line.replace(/\r$/, "");
+  if (trimmed.trim() === "") return { kind: "empty" };
+  if (trimmed.trim() === "EOM") return { kind: "eom" };
+  if (trimmed.startsWith("//")) return { kind: "say", text: trimmed.slice(1) };
+  if (!trimmed.startsWith("/")) return { kind: "say", text: trimmed };
+  const [word, ...rest] = trimmed.trim().split(/\s+/);
+  const needName = (usage: string): string => {
+    if (rest.length < 1 || rest[0] === "") throw new CommandError(`Usage: ${usage}`);
+    return rest[0];
+  };
+  switch (word) {
+    case "/list":
+      return rest[0] ? { kind: "list", prefix: rest[0] } : { kind: "list" };
+    case "/whois":
+      return { kind: "whois", name: needName("/whois NAME") };
+    case "/chat":
+      return { kind: "chat", name: needName("/chat NAME") };
+    case "/accept":
+      return { kind: "accept", name: needName("/accept NAME") };
+    case "/decline":
+      return { kind: "decline", name: needName("/decline NAME") };
+    case "/msg": {
+      const match = trimmed.trim().match(/^\/msg\s+(\S+)\s+(.+)$/);
+      if (!match) throw new CommandError("Usage: /msg NAME TEXT");
+      return { kind: "msg", name: match[1], text: match[2] };
+    }
+    case "/chats":
+      return { kind: "chats" };
+    case "/fp":
+      return rest[0] ? { kind: "fp", name: rest[0] } : { kind: "fp" };
+    case "/verify":
+      return { kind: "verify", name: needName("/verify NAME") };
+    case "/trust":
+      return { kind: "trust", name: needName("/trust NAME") };
+    case "/help":
+      return { kind: "help" };
+    case "/quit":
+      return { kind: "quit" };
+    default:
+      throw new CommandError(`Unknown command ${word.slice(0, 20)}; type /help for the list`);
+  }
+}

@@ -1,0 +1,48 @@
+import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { CommandError, parseCommand } from "./commands.ts";
+
+Deno.test("parseCommand() reads every command", () => {
+  assertEquals(parseCommand("/list"), { kind: "list" });
+  assertEquals(parseCommand("/list al"), { kind: "list", prefix: "al" });
+  assertEquals(parseCommand("/whois bob"), { kind: "whois", name: "bob" });
+  assertEquals(parseCommand("/chat bob"), { kind: "chat", name: "bob" });
+  assertEquals(parseCommand("/accept bob"), { kind: "accept", name: "bob" });
+  assertEquals(parseCommand("/decline bob"), { kind: "decline", name: "bob" });
+  assertEquals(parseCommand("/msg bob hi there  you"), {
+    kind: "msg",
+    name: "bob",
+    text: "hi there  you",
+  });
+  assertEquals(parseCommand("/chats"), { kind: "chats" });
+  assertEquals(parseCommand("/fp"), { kind: "fp" });
+  assertEquals(parseCommand("/fp bob"), { kind: "fp", name: "bob" });
+  assertEquals(parseCommand("/verify bob"), { kind: "verify", name: "bob" });
+  assertEquals(parseCommand("/trust bob"), { kind: "trust", name: "bob" });
+  assertEquals(parseCommand("/help"), { kind: "help" });
+  assertEquals(parseCommand("/quit"), { kind: "quit" });
+});
+
+Deno.test("parseCommand() treats EOM alone as the end, and other text as a message", () => {
+  assertEquals(parseCommand("EOM"), { kind: "eom" });
+  assertEquals(parseCommand("EOM\r"), { kind: "eom" });
+  assertEquals(parseCommand("EOM please"), { kind: "say", text: "EOM please" });
+  assertEquals(parseCommand("eom"), { kind: "say", text: "eom" });
+  assertEquals(parseCommand("hello /list"), { kind: "say", text: "hello /list" });
+  assertEquals(parseCommand("//list is a command"), { kind: "say", text: "/list is a command" });
+  assertEquals(parseCommand("   "), { kind: "empty" });
+});
+
+Deno.test("parseCommand() says the right form for a malformed command", async () => {
+  for (
+    const [line, words] of [["/chat", "Usage: /chat NAME"], ["/msg bob", "Usage: /msg NAME TEXT"], [
+      "/frob",
+      "Unknown command /frob",
+    ]]
+  ) {
+    const error = await assertRejects(
+      () => Promise.resolve().then(() => parseCommand(line)),
+      CommandError,
+    );
+    assertEquals(error.message.startsWith(words), true, error.message);
+  }
+});

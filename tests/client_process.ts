@@ -1,0 +1,150 @@
+/**
+ * Runs `p2pchat connect --json` as a real process: write commands to its
+ * stdin, wait for the JSON events it prints.
+ *
+ * @module
+ */
+import { MAIN } from "./run_cli.ts";
+
+/** One JSON event as printed. */
+export type Event = { type: string; [field: string]: unknown };
+
+/** A running client. */
+export type ClientProcess = {
+  readonly name: string;
+  readonly home: string;
+  readonly events: Event[];
+  readonly stderr: string[];
+  readonly process: Deno.ChildProcess;
+  /** Types a line. */
+  send(line: string): Promise<void>;
+  /** The first event (from `from` on) matching `match`, waiting up to `ms`. */
+  waitFor(match: (e: Event) => boolean, ms?: number, from?: number): Promise<Event>;
+  /** Closes stdin (like Ctrl-D) and waits for the exit code. */
+  quit(): Promise<number>;
+  kill(signal?: Deno.Signal): Promise<number>;
+};
+
+/** Options for a test client. */
+export type ClientSetup = { home?: string; args?: string[]; env?: Record<string, string> };
+
+/** Starts a client against the server at `port`. */
+export async function startClient(
+  name: string,
+  port: number,
+  setup: ClientSetup = {},
+): Promise<ClientProcess> {
+  const home = setup.home ?? await Deno.makeTempDir();
+  const process = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      MAIN,
+      "connect",
+      "--json",
+      "--name",
+      name,
+      "--server",
+      `127.0.0.1:${port}`,
+      "--home",
+      home,
+      "--listen",
+      "127.0.0.1:0",
+      ...(setup.args ?? []),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...setup.env },
+  }).spawn();
+  const events: Event[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  const notify = (): void => waiters.forEach((w) => w());
+  lines(process.stdout, (line) => {
+    events.push(JSON.parse(line));
+    notify();
+  }).then(notify);
+  lines(process.stderr, (line) => stderr.push(line));
+  const writer = process.stdin.getWriter();
+  let exited = false;
+  const status = process.status.then((s) => {
+    exited = true;
+    notify();
+    return s.code;
+  });
+  const client: ClientProcess = {
+    name,
+    home,
+    events,
+    stderr,
+    process,
+    async send(line: string): Promise<void> {
+      await writer.write(new TextEncoder().encode(line + "\n"));
+    },
+    waitFor(match, ms = 10_000, from = 0): Promise<Event> {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const hit = events.slice(from).find(match);
+          if (hit) {
+            cleanup();
+            resolve(hit);
+          } else if (exited) {
+            cleanup();
+            reject(
+              new Error(
+                `${name} exited before the event; events: ${JSON.stringify(events)}\n${
+                  stderr.join("\n")
+                }`,
+              ),
+            );
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new Error(
+              `${name}: no matching event within ${ms} ms; events: ${JSON.stringify(events)}\n${
+                stderr.join("\n")
+              }`,
+            ),
+          );
+        }, ms);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async quit(): Promise<number> {
+      await writer.close().catch(() => {});
+      return await status;
+    },
+    async kill(signal: Deno.Signal = "SIGKILL"): Promise<number> {
+      try {
+        process.kill(signal);
+      } catch {
+        // Exited already.
+      }
+      await writer.close().catch(() => {});
+      return await status;
+    },
+  };
+  return client;
+}
+
+async function lines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    parts.filter((p) => p.trim()).forEach(onLine);
+  }
+  if (rest.trim()) onLine(rest);
+}
