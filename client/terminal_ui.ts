@@ -22,6 +22,11 @@ export class TerminalUi implements EventSink {
   readonly #color: boolean;
   #prompt: () => string = () => "> ";
   #names: () => string[] = () => [];
+  // Lines are queued from the moment the interface exists: input typed or piped
+  // while we are still connecting must not be lost.
+  readonly #queue: string[] = [];
+  #waiting: ((line: string | null) => void) | undefined;
+  #ended = false;
 
   constructor() {
     this.#tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
@@ -32,11 +37,32 @@ export class TerminalUi implements EventSink {
       terminal: this.#tty,
       completer: (line: string) => this.#complete(line),
     });
+    this.#rl.on("line", (line) => {
+      if (this.#waiting) {
+        const resolve = this.#waiting;
+        this.#waiting = undefined;
+        resolve(line);
+      } else {
+        this.#queue.push(line);
+      }
+    });
+    this.#rl.on("close", () => {
+      this.#ended = true;
+      this.#waiting?.(null);
+      this.#waiting = undefined;
+    });
+  }
+
+  /** The next line typed, or null at end of input. */
+  #next(): Promise<string | null> {
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
+    if (this.#ended) return Promise.resolve(null);
+    return new Promise((resolve) => this.#waiting = resolve);
   }
 
   /** Lines typed by the user, until end of input. */
-  lines(): AsyncIterable<string> {
-    return this.#rl;
+  async *lines(): AsyncIterable<string> {
+    for (let line = await this.#next(); line !== null; line = await this.#next()) yield line;
   }
 
   /** Where the prompt text and completion names come from. */
@@ -54,14 +80,13 @@ export class TerminalUi implements EventSink {
 
   /** Asks a question and returns the answer (used for another name when one is taken). */
   ask(question: string): Promise<string | null> {
-    return new Promise((resolve) => {
-      const onClose = (): void => resolve(null);
-      this.#rl.once("close", onClose);
-      this.#rl.question(question, (answer) => {
-        this.#rl.off("close", onClose);
-        resolve(answer);
-      });
-    });
+    if (this.#tty) {
+      this.#rl.setPrompt(question);
+      this.#rl.prompt();
+    } else {
+      process.stderr.write(question + "\n");
+    }
+    return this.#next();
   }
 
   /** Whether both ends are a terminal. */
