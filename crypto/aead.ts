@@ -26,26 +26,39 @@ export const SMALL_PLAINTEXT = 8 * 1024;
 /** An AES-256-GCM key that seals and opens with caller-built nonces. */
 export class AesGcmKey {
   readonly #raw: Uint8Array;
-  readonly #web: CryptoKey;
+  // Imported into WebCrypto only when a large record first needs it: most
+  // channels (directory sessions, chats) never carry one, and an idle
+  // server holds thousands of them.
+  #web: Promise<CryptoKey> | undefined;
 
-  private constructor(raw: Uint8Array, web: CryptoKey) {
+  private constructor(raw: Uint8Array) {
     this.#raw = raw;
-    this.#web = web;
   }
 
   /** Imports 32 raw key bytes. */
-  static async import(raw: Uint8Array): Promise<AesGcmKey> {
+  static import(raw: Uint8Array): AesGcmKey {
     if (raw.length !== KEY_LENGTH) throw new RangeError(`AES-256 keys are ${KEY_LENGTH} bytes`);
-    const copy = raw.slice();
-    const web = await crypto.subtle.importKey("raw", buf(copy), "AES-GCM", false, [
+    return new AesGcmKey(raw.slice());
+  }
+
+  #webKey(): Promise<CryptoKey> {
+    this.#web ??= crypto.subtle.importKey("raw", buf(this.#raw), "AES-GCM", false, [
       "encrypt",
       "decrypt",
     ]);
-    return new AesGcmKey(copy, web);
+    return this.#web;
   }
 
-  /** Encrypts and authenticates `plaintext` with `aad`; returns `ciphertext || tag`. */
-  async seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Encrypts and authenticates `plaintext` with `aad`; returns `ciphertext || tag`.
+   * Small plaintexts are sealed synchronously (the value is not a promise), so
+   * callers can batch them without waiting a turn of the event loop.
+   */
+  seal(
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): Uint8Array | Promise<Uint8Array> {
     checkNonce(nonce);
     if (plaintext.length <= SMALL_PLAINTEXT) {
       const cipher = createCipheriv("aes-256-gcm", this.#raw, nonce);
@@ -59,16 +72,27 @@ export class AesGcmKey {
       out.set(tag, head.length + tail.length);
       return out;
     }
+    return this.#sealLarge(nonce, plaintext, aad);
+  }
+
+  async #sealLarge(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
     const sealed = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: buf(nonce), additionalData: buf(aad), tagLength: TAG_LENGTH * 8 },
-      this.#web,
+      await this.#webKey(),
       buf(plaintext),
     );
     return new Uint8Array(sealed);
   }
 
-  /** Verifies and decrypts `ciphertext || tag`; returns null when authentication fails. */
-  async open(nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null> {
+  /**
+   * Verifies and decrypts `ciphertext || tag`; null when authentication fails.
+   * Small values are opened synchronously, as in seal().
+   */
+  open(
+    nonce: Uint8Array,
+    sealed: Uint8Array,
+    aad: Uint8Array,
+  ): Uint8Array | null | Promise<Uint8Array | null> {
     checkNonce(nonce);
     if (sealed.length < TAG_LENGTH) return null;
     const ciphertextLength = sealed.length - TAG_LENGTH;
@@ -88,10 +112,18 @@ export class AesGcmKey {
         return null;
       }
     }
+    return this.#openLarge(nonce, sealed, aad);
+  }
+
+  async #openLarge(
+    nonce: Uint8Array,
+    sealed: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<Uint8Array | null> {
     try {
       const plain = await crypto.subtle.decrypt(
         { name: "AES-GCM", iv: buf(nonce), additionalData: buf(aad), tagLength: TAG_LENGTH * 8 },
-        this.#web,
+        await this.#webKey(),
         buf(sealed),
       );
       return new Uint8Array(plain);

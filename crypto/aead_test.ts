@@ -38,7 +38,7 @@ const vectors = [
 
 for (const v of vectors) {
   Deno.test(`AesGcmKey.seal() matches the GCM spec ${v.name}`, async () => {
-    const key = await AesGcmKey.import(fromHex(v.key));
+    const key = AesGcmKey.import(fromHex(v.key));
     const sealed = await key.seal(fromHex(v.iv), fromHex(v.plaintext), fromHex(v.aad));
     assertEquals(toHex(sealed), v.ciphertext + v.tag);
     const opened = await key.open(fromHex(v.iv), sealed, fromHex(v.aad));
@@ -54,14 +54,14 @@ Deno.test("AesGcmKey large records match node:crypto byte for byte", async () =>
   const cipher = createCipheriv("aes-256-gcm", raw, nonce);
   cipher.setAAD(aad);
   const expected = concatBytes(cipher.update(plaintext), cipher.final(), cipher.getAuthTag());
-  const key = await AesGcmKey.import(raw);
+  const key = AesGcmKey.import(raw);
   const sealed = await key.seal(nonce, plaintext, aad);
   assertEquals(toHex(sealed), toHex(expected));
   assertEquals(await key.open(nonce, sealed, aad), plaintext);
 });
 
 Deno.test("AesGcmKey.open() rejects a flipped bit anywhere, at both sizes", async () => {
-  const key = await AesGcmKey.import(crypto.getRandomValues(new Uint8Array(32)));
+  const key = AesGcmKey.import(crypto.getRandomValues(new Uint8Array(32)));
   const nonce = new Uint8Array(12);
   const aad = new Uint8Array([9, 9]);
   for (const size of [0, 100, SMALL_PLAINTEXT + 1]) {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 
 /** Concatenates byte arrays into one new array. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
@@ -67,9 +67,13 @@ export function fromBase64(text: string): Uint8Array {
   return out;
 }
 
-/** SHA-256 of the bytes. */
-export async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
+/**
+ * SHA-256 of the bytes. From node:crypto because it is synchronous: the
+ * handshake hashes its transcript several times, and each WebCrypto call
+ * costs a turn of the event loop.
+ */
+export function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(data).digest());
 }
 
 /** Views `bytes` as an ArrayBuffer-backed array, as WebCrypto's types ask. */

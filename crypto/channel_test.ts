@@ -12,7 +12,7 @@ import {
 import { encodeFrame, FrameReader, FrameType, HEADER_LENGTH } from "./frame.ts";
 import { Identity } from "./identity.ts";
 import { memoryPair, type Transport } from "./transport.ts";
-import { MAX_RECORD_PLAINTEXT } from "./record_layer.ts";
+import { MAX_MESSAGE } from "./message_batch.ts";
 
 const alice = await Identity.generate();
 const bob = await Identity.generate();
@@ -40,7 +40,7 @@ Deno.test("channel carries messages both ways and both ends learn the peer and t
   assertEquals(text(await cb.receive()), "hello bob");
   await cb.send(utf8("hello alice"));
   assertEquals(text(await ca.receive()), "hello alice");
-  const big = crypto.getRandomValues(new Uint8Array(MAX_RECORD_PLAINTEXT));
+  const big = crypto.getRandomValues(new Uint8Array(MAX_MESSAGE));
   const [, got] = await Promise.all([ca.send(big), cb.receive()]);
   assertEquals(got, big);
   await Promise.all([ca.close(), cb.receive().then((m) => assertEquals(m, null))]);
@@ -51,7 +51,7 @@ Deno.test("channel refuses a message over 64 KiB before sending anything", async
   const [ca] = await connected(a, b);
   let thrown: unknown;
   try {
-    await ca.send(new Uint8Array(MAX_RECORD_PLAINTEXT + 1));
+    await ca.send(new Uint8Array(MAX_MESSAGE + 1));
   } catch (error) {
     thrown = error;
   }
@@ -70,6 +70,44 @@ Deno.test("channel keeps the order of overlapping sends of mixed sizes", async (
   })();
   await Promise.all(sent.map((m) => ca.send(m)));
   assertEquals(await receiving, sent);
+});
+
+Deno.test("small messages sent in a burst share records and arrive intact and in order", async () => {
+  const { a, b, wire } = interceptedPair(passThrough);
+  const [ca, cb] = await connected(a, b);
+  const before = wire.length;
+  const messages = Array.from({ length: 500 }, (_, i) => utf8(`message ${i}`));
+  await Promise.all(messages.map((m) => ca.send(m)));
+  for (const m of messages) assertEquals(text(await cb.receive()), text(m));
+  assert(
+    wire.length - before < messages.length / 2,
+    `500 messages took ${wire.length - before} records`,
+  );
+});
+
+Deno.test("a send made just as the writer finishes is never stranded", async () => {
+  const [inner, b] = memoryPair();
+  let lastWrite: Promise<void> = Promise.resolve();
+  const a: Transport = {
+    read: () => inner.read(),
+    write: (bytes) => lastWrite = inner.write(bytes),
+    close: () => inner.close(),
+  };
+  const [ca, cb] = await connected(a, b);
+  await ca.send(utf8("first"));
+  // Queued behind the writer's own wait on the same write: runs right after the writer
+  // has found nothing more to do, the moment a stale "writer running" flag would strand it.
+  lastWrite.then(() => ca.send(utf8("second")));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) =>
+    timer = setTimeout(() => reject(new Error("stranded")), 3000)
+  );
+  try {
+    assertEquals(text(await Promise.race([cb.receive(), deadline])), "first");
+    assertEquals(text(await Promise.race([cb.receive(), deadline])), "second");
+  } finally {
+    clearTimeout(timer);
+  }
 });
 
 Deno.test("the bytes on the wire do not contain the plaintext", async () => {
@@ -91,8 +129,13 @@ async function attackRecords(
     direction === "a->b" && index >= handshakeFrames[direction] ? hook(index - 3, frame) : [frame]
   );
   const [ca, cb] = await connected(a, b);
-  const sending = Promise.all([ca.send(utf8("one")), ca.send(utf8("two")), ca.send(utf8("three"))])
-    .catch(() => {});
+  // One record each: send when the previous write is done, so nothing is batched.
+  const sending = (async () => {
+    for (const word of ["one", "two", "three"]) {
+      await ca.send(utf8(word));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })().catch(() => {});
   const error = await assertRejects(async () => {
     for (let i = 0; i < 3; i++) await cb.receive();
     await cb.receive();

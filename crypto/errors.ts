@@ -25,6 +25,7 @@ export type RecordErrorCode =
   | "truncated"
   | "unexpected-type"
   | "nonce-exhausted"
+  | "malformed"
   | "closed";
 
 /** Base of every failure the channel reports. */

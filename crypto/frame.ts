@@ -21,6 +21,7 @@ export const FrameType = {
   InitiatorAuth: 0x05,
   Close: 0x15,
   Data: 0x17,
+  Batch: 0x18,
 } as const;
 export type FrameType = typeof FrameType[keyof typeof FrameType];
 
@@ -51,32 +52,32 @@ export function writeHeader(out: Uint8Array, type: number, length: number): void
   new DataView(out.buffer, out.byteOffset, HEADER_LENGTH).setUint32(1, length);
 }
 
-/** Splits a byte stream into frames, buffering at most one frame plus one chunk. */
+/**
+ * Splits a byte stream into frames, buffering at most one frame plus one
+ * chunk. Chunks are kept as they came and joined once per frame, so a large
+ * frame arriving in many pieces is copied once, not once per piece.
+ */
 export class FrameDecoder {
-  #pending: Uint8Array = new Uint8Array(0);
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
 
   /** Bytes received but not yet returned as frames. */
   get buffered(): number {
-    return this.#pending.length;
+    return this.#buffered;
   }
 
   /** Appends a chunk as it came off the wire. */
   push(chunk: Uint8Array): void {
-    if (this.#pending.length === 0) {
-      this.#pending = chunk;
-      return;
-    }
-    const joined = new Uint8Array(this.#pending.length + chunk.length);
-    joined.set(this.#pending);
-    joined.set(chunk, this.#pending.length);
-    this.#pending = joined;
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
   }
 
   /** The next whole frame, or undefined if more bytes are needed; throws on an oversize length. */
   next(maxBody: number): Frame | undefined {
-    const pending = this.#pending;
-    if (pending.length < HEADER_LENGTH) return undefined;
-    const length = new DataView(pending.buffer, pending.byteOffset, HEADER_LENGTH).getUint32(1);
+    if (this.#buffered < HEADER_LENGTH) return undefined;
+    const header = this.#peek(HEADER_LENGTH);
+    const length = new DataView(header.buffer, header.byteOffset, HEADER_LENGTH).getUint32(1);
     if (length > maxBody) {
       throw new RecordError(
         "oversized",
@@ -84,15 +85,53 @@ export class FrameDecoder {
       );
     }
     const total = HEADER_LENGTH + length;
-    if (pending.length < total) return undefined;
-    const bytes = pending.subarray(0, total);
-    this.#pending = pending.subarray(total);
+    if (this.#buffered < total) return undefined;
+    const bytes = this.#take(total);
     return {
       type: bytes[0],
       header: bytes.subarray(0, HEADER_LENGTH),
       body: bytes.subarray(HEADER_LENGTH),
       bytes,
     };
+  }
+
+  /** The first `n` buffered bytes, joining chunks only if the first is shorter. */
+  #peek(n: number): Uint8Array {
+    if (this.#chunks[0].length >= n) return this.#chunks[0];
+    this.#chunks = [this.#join(this.#buffered)];
+    return this.#chunks[0];
+  }
+
+  /** Removes and returns the first `n` bytes (a view when one chunk holds them). */
+  #take(n: number): Uint8Array {
+    const first = this.#chunks[0];
+    this.#buffered -= n;
+    if (first.length >= n) {
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = this.#chunks[0];
+      const used = Math.min(chunk.length, n - offset);
+      out.set(chunk.subarray(0, used), offset);
+      offset += used;
+      if (used === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(used);
+    }
+    return out;
+  }
+
+  #join(size: number): Uint8Array {
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
   }
 }
 

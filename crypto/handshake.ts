@@ -213,7 +213,7 @@ export class InitiatorHandshake {
   /** -> Commit: version, SHA-256(eI). */
   async start(): Promise<Uint8Array> {
     this.#ephemeral = await generateEphemeral();
-    const commitment = await sha256(this.#ephemeral.publicRaw);
+    const commitment = sha256(this.#ephemeral.publicRaw);
     const frame = encodeFrame(FrameType.Commit, concatBytes(versionBytes(), commitment));
     this.#transcript.push(frame);
     return frame;
@@ -230,9 +230,9 @@ export class InitiatorHandshake {
     this.#sharedSecret = await agree(ephemeral, frame.body.subarray(2), stage);
     const reveal = encodeFrame(FrameType.Reveal, ephemeral.publicRaw);
     this.#transcript.push(frame.bytes, reveal);
-    const th3 = await sha256(concatBytes(...this.#transcript));
-    this.#keys = await deriveKeys(this.#sharedSecret, th3, Label.handshake);
-    this.#sas = await deriveSas(th3);
+    const th3 = sha256(concatBytes(...this.#transcript));
+    this.#keys = deriveKeys(this.#sharedSecret, th3, Label.handshake);
+    this.#sas = deriveSas(th3);
     return reveal;
   }
 
@@ -243,11 +243,11 @@ export class InitiatorHandshake {
     const secret = this.#sharedSecret;
     if (!keys || !secret || !this.#sas) throw new TypeError("readResponse() first");
     expectFrame(frame, FrameType.ResponderAuth, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH, stage);
-    const th3 = await sha256(concatBytes(...this.#transcript));
+    const th3 = sha256(concatBytes(...this.#transcript));
     const peer = await openAuth(frame, keys.responderToInitiator, RESPONDER_CONTEXT, th3, stage);
     checkExpected(peer, this.#options);
     this.#transcript.push(frame.bytes);
-    const th4 = await sha256(concatBytes(...this.#transcript));
+    const th4 = sha256(concatBytes(...this.#transcript));
     const own = this.#identity.public.key;
     const signature = await this.#identity.sign(concatBytes(INITIATOR_CONTEXT, th4, own));
     const message = await sealAuth(
@@ -256,8 +256,8 @@ export class InitiatorHandshake {
       concatBytes(own, signature),
     );
     this.#transcript.push(message);
-    const th5 = await sha256(concatBytes(...this.#transcript));
-    const applicationKeys = await deriveKeys(secret, th5, Label.application);
+    const th5 = sha256(concatBytes(...this.#transcript));
+    const applicationKeys = deriveKeys(secret, th5, Label.application);
     secret.fill(0);
     return {
       message,
@@ -312,16 +312,16 @@ export class ResponderHandshake {
     const commitment = this.#commitment;
     if (!ephemeral || !commitment) throw new TypeError("readCommit() first");
     expectFrame(frame, FrameType.Reveal, EPHEMERAL_KEY_LENGTH, stage);
-    if (!equalBytes(await sha256(frame.body), commitment)) {
+    if (!equalBytes(sha256(frame.body), commitment)) {
       throw new HandshakeError("bad-message", "the initiator's key does not match its commitment", {
         stage,
       });
     }
     this.#sharedSecret = await agree(ephemeral, frame.body, stage);
     this.#transcript.push(frame.bytes);
-    const th3 = await sha256(concatBytes(...this.#transcript));
-    this.#keys = await deriveKeys(this.#sharedSecret, th3, Label.handshake);
-    this.#sas = await deriveSas(th3);
+    const th3 = sha256(concatBytes(...this.#transcript));
+    this.#keys = deriveKeys(this.#sharedSecret, th3, Label.handshake);
+    this.#sas = deriveSas(th3);
     const own = this.#identity.public.key;
     const signature = await this.#identity.sign(concatBytes(RESPONDER_CONTEXT, th3, own));
     const message = await sealAuth(
@@ -340,12 +340,12 @@ export class ResponderHandshake {
     const secret = this.#sharedSecret;
     if (!keys || !secret || !this.#sas) throw new TypeError("readReveal() first");
     expectFrame(frame, FrameType.InitiatorAuth, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH, stage);
-    const th4 = await sha256(concatBytes(...this.#transcript));
+    const th4 = sha256(concatBytes(...this.#transcript));
     const peer = await openAuth(frame, keys.initiatorToResponder, INITIATOR_CONTEXT, th4, stage);
     checkExpected(peer, this.#options);
     this.#transcript.push(frame.bytes);
-    const th5 = await sha256(concatBytes(...this.#transcript));
-    const applicationKeys = await deriveKeys(secret, th5, Label.application);
+    const th5 = sha256(concatBytes(...this.#transcript));
+    const applicationKeys = deriveKeys(secret, th5, Label.application);
     secret.fill(0);
     return new Session(sessionToken, {
       role: "responder",

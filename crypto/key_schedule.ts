@@ -22,18 +22,16 @@ export const Label = {
 } as const;
 
 /** Derives both directions' keys and IVs for one phase. */
-export async function deriveKeys(
+export function deriveKeys(
   sharedSecret: Uint8Array,
   transcriptHash: Uint8Array,
   label: string,
-): Promise<DirectionalKeys> {
+): DirectionalKeys {
   const length = 2 * (KEY_LENGTH + NONCE_LENGTH);
-  const okm = await hkdf(sharedSecret, transcriptHash, utf8(label), length);
+  const okm = hkdf(sharedSecret, transcriptHash, utf8(label), length);
   const at = (offset: number, size: number): Uint8Array => okm.slice(offset, offset + size);
-  const [i2rKey, r2iKey] = await Promise.all([
-    AesGcmKey.import(at(0, KEY_LENGTH)),
-    AesGcmKey.import(at(KEY_LENGTH, KEY_LENGTH)),
-  ]);
+  const i2rKey = AesGcmKey.import(at(0, KEY_LENGTH));
+  const r2iKey = AesGcmKey.import(at(KEY_LENGTH, KEY_LENGTH));
   okm.fill(0, 0, 2 * KEY_LENGTH);
   return {
     initiatorToResponder: { key: i2rKey, iv: at(2 * KEY_LENGTH, NONCE_LENGTH) },
@@ -49,8 +47,8 @@ export const SAS_DIGITS = 6;
  * reveal, shown as `123 456`. Nothing a party sends after that point can change
  * it, so a man in the middle cannot grind it (docs/protocol.md §5).
  */
-export async function deriveSas(commitTranscriptHash: Uint8Array): Promise<string> {
-  const bytes = await hkdf(commitTranscriptHash, new Uint8Array(0), utf8(Label.sas), 4);
+export function deriveSas(commitTranscriptHash: Uint8Array): string {
+  const bytes = hkdf(commitTranscriptHash, new Uint8Array(0), utf8(Label.sas), 4);
   const value = new DataView(bytes.buffer).getUint32(0) % 10 ** SAS_DIGITS;
   const digits = value.toString().padStart(SAS_DIGITS, "0");
   return `${digits.slice(0, 3)} ${digits.slice(3)}`;

@@ -28,6 +28,6 @@ export {
 } from "./fingerprint.ts";
 export { Identity, IDENTITY_FILE, PublicIdentity } from "./identity.ts";
 export { PROTOCOL_VERSION } from "./handshake.ts";
-export { MAX_RECORD_PLAINTEXT } from "./record_layer.ts";
+export { MAX_MESSAGE } from "./message_batch.ts";
 export { connTransport, memoryPair, streamTransport, type Transport } from "./transport.ts";
 export { equalBytes, fromBase64, toBase64 } from "./bytes.ts";

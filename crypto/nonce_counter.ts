@@ -31,9 +31,14 @@ export class NonceCounter {
     return this.#next;
   }
 
+  /** Whether no sequence number is left under this key. */
+  get exhausted(): boolean {
+    return this.#next >= this.#limit;
+  }
+
   /** Takes the next sequence number; refuses once the key's limit is reached. */
   take(): number {
-    if (this.#next >= this.#limit) {
+    if (this.exhausted) {
       throw new RecordError(
         "nonce-exhausted",
         `This channel has sent ${this.#limit} records under one key; reconnect to get fresh keys`,

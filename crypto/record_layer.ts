@@ -25,9 +25,12 @@ const AAD_LENGTH = HEADER_LENGTH + SEQ_LENGTH;
 
 type Direction = DirectionalKeys["initiatorToResponder"];
 
+/** The frame types that carry records. */
+export type RecordType = typeof FrameType.Data | typeof FrameType.Batch | typeof FrameType.Close;
+
 /** A decrypted record. */
 export type Record = {
-  readonly type: typeof FrameType.Data | typeof FrameType.Close;
+  readonly type: RecordType;
   readonly plaintext: Uint8Array;
 };
 
@@ -52,14 +55,20 @@ export class RecordSealer {
     this.#counter = new NonceCounter(direction.iv, limit);
   }
 
+  /** Throws nonce-exhausted if no record can be sealed any more. */
+  checkCapacity(): void {
+    if (this.#counter.exhausted) this.#counter.take();
+  }
+
   /**
-   * Seals one record. The sequence number is taken synchronously, so records
-   * must be written in the order of the calls even when sealing overlaps.
+   * Seals one record into a whole frame. The sequence number is taken at the
+   * call, so frames must be written in call order even when sealing overlaps;
+   * small records come back at once (not as a promise).
    */
   seal(
-    type: typeof FrameType.Data | typeof FrameType.Close,
+    type: RecordType,
     plaintext: Uint8Array,
-  ): Promise<Uint8Array> {
+  ): Uint8Array | Promise<Uint8Array> {
     if (plaintext.length > MAX_RECORD_PLAINTEXT) {
       throw new RangeError(
         `A record carries at most ${MAX_RECORD_PLAINTEXT} bytes, got ${plaintext.length}`,
@@ -69,13 +78,18 @@ export class RecordSealer {
     const aad = new Uint8Array(AAD_LENGTH);
     writeHeader(aad, type, SEQ_LENGTH + plaintext.length + TAG_LENGTH);
     writeSeq(aad, HEADER_LENGTH, seq);
-    return this.#direction.key.seal(this.#counter.nonceFor(seq), plaintext, aad).then((sealed) => {
-      const frame = new Uint8Array(AAD_LENGTH + sealed.length);
-      frame.set(aad);
-      frame.set(sealed, AAD_LENGTH);
-      return frame;
-    });
+    const sealed = this.#direction.key.seal(this.#counter.nonceFor(seq), plaintext, aad);
+    return sealed instanceof Uint8Array
+      ? frameOf(aad, sealed)
+      : sealed.then((s) => frameOf(aad, s));
   }
+}
+
+function frameOf(aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(AAD_LENGTH + sealed.length);
+  frame.set(aad);
+  frame.set(sealed, AAD_LENGTH);
+  return frame;
 }
 
 /** Opens incoming records, refusing any out of sequence or altered. */
@@ -88,9 +102,16 @@ export class RecordOpener {
     this.#counter = new NonceCounter(direction.iv);
   }
 
-  /** Opens one record frame; throws RecordError with a specific code on any fault. */
-  async open(frame: Frame): Promise<Record> {
-    if (frame.type !== FrameType.Data && frame.type !== FrameType.Close) {
+  /**
+   * Opens one record frame; throws (or rejects) RecordError with a specific
+   * code on any fault. The sequence is checked and advanced at the call, so
+   * frames must be opened in arrival order; they may finish decrypting in any.
+   */
+  open(frame: Frame): Record | Promise<Record> {
+    if (
+      frame.type !== FrameType.Data && frame.type !== FrameType.Batch &&
+      frame.type !== FrameType.Close
+    ) {
       throw new RecordError(
         "unexpected-type",
         `Unexpected frame type ${frame.type} on an established channel`,
@@ -113,16 +134,19 @@ export class RecordOpener {
         `Record ${seq} arrived while record ${expected} was due: records were dropped or reordered`,
       );
     }
-    const aad = frame.bytes.subarray(0, AAD_LENGTH);
-    const plaintext = await this.#direction.key.open(
+    this.#counter.take();
+    const type = frame.type as RecordType;
+    const plaintext = this.#direction.key.open(
       this.#counter.nonceFor(seq),
       frame.body.subarray(SEQ_LENGTH),
-      aad,
+      frame.bytes.subarray(0, AAD_LENGTH),
     );
-    if (plaintext === null) {
-      throw new RecordError("tampered", `Record ${seq} failed authentication: it was altered`);
-    }
-    this.#counter.take();
-    return { type: frame.type, plaintext };
+    const check = (plain: Uint8Array | null): Record => {
+      if (plain === null) {
+        throw new RecordError("tampered", `Record ${seq} failed authentication: it was altered`);
+      }
+      return { type, plaintext: plain };
+    };
+    return plaintext instanceof Promise ? plaintext.then(check) : check(plaintext);
   }
 }
