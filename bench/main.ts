@@ -158,7 +158,7 @@ try {
   const ports = JSON.parse(first) as ServerPorts;
   const context = {
     caCert: (await tlsFiles()).ca,
-    identity: await Identity.generate(),
+    identity: Identity.generate(),
     fingerprint: ports.fingerprint,
   };
   const results = {} as Record<TransportName, Measures>;

@@ -110,7 +110,7 @@ async function serveConn(conn: BenchConn, mode: "echo" | "sink"): Promise<void> 
 /** Starts echo and sink listeners for every transport; returns their ports. */
 export async function startBenchServers(): Promise<ServerPorts> {
   const { cert, key } = await tlsFiles();
-  const identity = await Identity.generate();
+  const identity = Identity.generate();
   const ports: Partial<ServerPorts> = { fingerprint: identity.public.fingerprint };
   for (const transport of TRANSPORTS) {
     const entry = { echo: 0, sink: 0 };

@@ -256,13 +256,13 @@ export class ChatApp {
     try {
       const user = await this.#o.link.lookup(name);
       const listed = user.fingerprint as Fingerprint;
-      if (await fingerprintOf(fromBase64(user.key)) !== listed) {
+      if (fingerprintOf(fromBase64(user.key)) !== listed) {
         return this.#o.sink.emit({
           type: "security-warning",
           peer: name,
           reason: "directory-inconsistent",
           expected: listed,
-          got: await fingerprintOf(fromBase64(user.key)),
+          got: fingerprintOf(fromBase64(user.key)),
           message:
             `The directory listed a key for ${name} that does not match its own fingerprint; not connecting`,
         });

@@ -67,6 +67,17 @@ export function fromBase64(text: string): Uint8Array {
   return out;
 }
 
+/** Unpadded base64url (RFC 4648 §5), as JWK uses. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Parses unpadded base64url. */
+export function fromBase64Url(text: string): Uint8Array {
+  const standard = text.replace(/-/g, "+").replace(/_/g, "/");
+  return fromBase64(standard + "=".repeat((4 - (standard.length % 4)) % 4));
+}
+
 /**
  * SHA-256 of the bytes. From node:crypto because it is synchronous: the
  * handshake hashes its transcript several times, and each WebCrypto call

@@ -14,9 +14,9 @@ import { Identity } from "./identity.ts";
 import { memoryPair, type Transport } from "./transport.ts";
 import { MAX_MESSAGE } from "./message_batch.ts";
 
-const alice = await Identity.generate();
-const bob = await Identity.generate();
-const mallory = await Identity.generate();
+const alice = Identity.generate();
+const bob = Identity.generate();
+const mallory = Identity.generate();
 
 async function connected(
   a: Transport,

@@ -12,8 +12,8 @@ export type Fingerprint = string & { readonly __brand: "Fingerprint" };
 const GROUP = 4;
 
 /** Computes the fingerprint of a raw public key. */
-export async function fingerprintOf(rawPublicKey: Uint8Array): Promise<Fingerprint> {
-  return toHex(await sha256(rawPublicKey)) as Fingerprint;
+export function fingerprintOf(rawPublicKey: Uint8Array): Fingerprint {
+  return toHex(sha256(rawPublicKey)) as Fingerprint;
 }
 
 /** `3f2a 9c01 …`: the fingerprint in fixed-width groups. */

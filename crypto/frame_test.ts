@@ -81,7 +81,7 @@ Deno.test("property: any bytes, however chunked, give frames or a typed error, w
   );
 });
 
-const identity = await Identity.generate();
+const identity = Identity.generate();
 
 Deno.test("property: any frame fed to each handshake step ends in a typed HandshakeError", async () => {
   await fc.assert(

@@ -14,20 +14,19 @@
  *
  * @module
  */
-import { buf, concatBytes, equalBytes, sha256, utf8 } from "./bytes.ts";
+import { concatBytes, equalBytes, sha256, utf8 } from "./bytes.ts";
 import { HandshakeError, UnexpectedPeerKey, VersionMismatch } from "./errors.ts";
 import { encodeFrame, type Frame, FrameType, HEADER_LENGTH } from "./frame.ts";
 import { Identity, PUBLIC_KEY_LENGTH, PublicIdentity, SIGNATURE_LENGTH } from "./identity.ts";
 import { deriveKeys, deriveSas, type DirectionalKeys, Label } from "./key_schedule.ts";
 import { TAG_LENGTH } from "./aead.ts";
+import { EPHEMERAL_KEY_LENGTH, EphemeralKey } from "./ecdh.ts";
 import { type Fingerprint, formatFingerprint } from "./fingerprint.ts";
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1;
 /** Largest handshake frame body accepted. */
 export const MAX_HANDSHAKE_BODY = 256;
-/** Length of an uncompressed P-256 public key. */
-export const EPHEMERAL_KEY_LENGTH = 65;
 const COMMITMENT_LENGTH = 32;
 const AUTH_PLAINTEXT_LENGTH = PUBLIC_KEY_LENGTH + SIGNATURE_LENGTH;
 const RESPONDER_CONTEXT = utf8("p2pchat/1 responder signature\0");
@@ -68,41 +67,15 @@ export class Session {
   }
 }
 
-/** One side's ephemeral ECDH P-256 key pair. */
-type Ephemeral = { privateKey: CryptoKey; publicRaw: Uint8Array };
-
-async function generateEphemeral(): Promise<Ephemeral> {
-  const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, [
-    "deriveBits",
-  ]) as CryptoKeyPair;
-  return {
-    privateKey: pair.privateKey,
-    publicRaw: new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey)),
-  };
-}
-
-async function agree(own: Ephemeral, peerRaw: Uint8Array, stage: string): Promise<Uint8Array> {
-  let peerKey: CryptoKey;
+function agree(own: EphemeralKey, peerRaw: Uint8Array, stage: string): Uint8Array {
   try {
-    peerKey = await crypto.subtle.importKey(
-      "raw",
-      buf(peerRaw),
-      { name: "ECDH", namedCurve: "P-256" },
-      false,
-      [],
-    );
+    return own.agree(peerRaw);
   } catch (cause) {
     throw new HandshakeError("bad-message", "the peer's ephemeral key is not a P-256 point", {
       stage,
       cause,
     });
   }
-  const bits = await crypto.subtle.deriveBits(
-    { name: "ECDH", public: peerKey },
-    own.privateKey,
-    256,
-  );
-  return new Uint8Array(bits);
 }
 
 function expectFrame(frame: Frame, type: FrameType, length: number, stage: string): void {
@@ -138,28 +111,28 @@ function versionBytes(): Uint8Array {
 }
 
 /** Seals `identity || signature` into an auth frame under a handshake key. */
-async function sealAuth(
+function sealAuth(
   type: FrameType,
   direction: DirectionalKeys["initiatorToResponder"],
   plaintext: Uint8Array,
-): Promise<Uint8Array> {
+): Uint8Array {
   const header = encodeFrame(type, new Uint8Array(AUTH_PLAINTEXT_LENGTH + TAG_LENGTH)).subarray(
     0,
     HEADER_LENGTH,
   );
-  const sealed = await direction.key.seal(direction.iv, plaintext, header);
+  const sealed = direction.key.seal(direction.iv, plaintext, header) as Uint8Array;
   return concatBytes(header, sealed);
 }
 
 /** Opens an auth frame and checks the signature inside; returns the proven identity. */
-async function openAuth(
+function openAuth(
   frame: Frame,
   direction: DirectionalKeys["initiatorToResponder"],
   context: Uint8Array,
   transcriptHash: Uint8Array,
   stage: string,
-): Promise<PublicIdentity> {
-  const plaintext = await direction.key.open(direction.iv, frame.body, frame.header);
+): PublicIdentity {
+  const plaintext = direction.key.open(direction.iv, frame.body, frame.header) as Uint8Array | null;
   if (plaintext === null) {
     throw new HandshakeError(
       "decrypt-failed",
@@ -173,14 +146,14 @@ async function openAuth(
   const signature = plaintext.subarray(PUBLIC_KEY_LENGTH);
   let peer: PublicIdentity;
   try {
-    peer = await PublicIdentity.fromRaw(rawKey);
+    peer = PublicIdentity.fromRaw(rawKey);
   } catch (cause) {
     throw new HandshakeError("bad-message", "the peer's identity key is malformed", {
       stage,
       cause,
     });
   }
-  if (!await peer.verify(signature, concatBytes(context, transcriptHash, rawKey))) {
+  if (!peer.verify(signature, concatBytes(context, transcriptHash, rawKey))) {
     throw new HandshakeError("bad-signature", "the peer's signature does not verify", { stage });
   }
   return peer;
@@ -200,7 +173,7 @@ export class InitiatorHandshake {
   readonly #identity: Identity;
   readonly #options: HandshakeOptions;
   readonly #transcript: Uint8Array[] = [];
-  #ephemeral?: Ephemeral;
+  #ephemeral?: EphemeralKey;
   #sharedSecret?: Uint8Array;
   #keys?: DirectionalKeys;
   #sas?: string;
@@ -211,8 +184,8 @@ export class InitiatorHandshake {
   }
 
   /** -> Commit: version, SHA-256(eI). */
-  async start(): Promise<Uint8Array> {
-    this.#ephemeral = await generateEphemeral();
+  start(): Uint8Array {
+    this.#ephemeral = EphemeralKey.generate();
     const commitment = sha256(this.#ephemeral.publicRaw);
     const frame = encodeFrame(FrameType.Commit, concatBytes(versionBytes(), commitment));
     this.#transcript.push(frame);
@@ -220,14 +193,14 @@ export class InitiatorHandshake {
   }
 
   /** <- Response: version, eR.  -> Reveal: eI. */
-  async readResponse(frame: Frame): Promise<Uint8Array> {
+  readResponse(frame: Frame): Uint8Array {
     const stage = "reading the responder's key (message 2)";
     const ephemeral = this.#ephemeral;
     if (!ephemeral) throw new TypeError("start() first");
     const version = readVersion(frame, FrameType.Response, stage);
     if (version !== PROTOCOL_VERSION) throw new VersionMismatch(PROTOCOL_VERSION, version);
     expectFrame(frame, FrameType.Response, 2 + EPHEMERAL_KEY_LENGTH, stage);
-    this.#sharedSecret = await agree(ephemeral, frame.body.subarray(2), stage);
+    this.#sharedSecret = agree(ephemeral, frame.body.subarray(2), stage);
     const reveal = encodeFrame(FrameType.Reveal, ephemeral.publicRaw);
     this.#transcript.push(frame.bytes, reveal);
     const th3 = sha256(concatBytes(...this.#transcript));
@@ -237,20 +210,20 @@ export class InitiatorHandshake {
   }
 
   /** <- ResponderAuth.  -> InitiatorAuth; the session is established. */
-  async readResponderAuth(frame: Frame): Promise<{ message: Uint8Array; session: Session }> {
+  readResponderAuth(frame: Frame): { message: Uint8Array; session: Session } {
     const stage = "verifying the responder (message 4)";
     const keys = this.#keys;
     const secret = this.#sharedSecret;
     if (!keys || !secret || !this.#sas) throw new TypeError("readResponse() first");
     expectFrame(frame, FrameType.ResponderAuth, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH, stage);
     const th3 = sha256(concatBytes(...this.#transcript));
-    const peer = await openAuth(frame, keys.responderToInitiator, RESPONDER_CONTEXT, th3, stage);
+    const peer = openAuth(frame, keys.responderToInitiator, RESPONDER_CONTEXT, th3, stage);
     checkExpected(peer, this.#options);
     this.#transcript.push(frame.bytes);
     const th4 = sha256(concatBytes(...this.#transcript));
     const own = this.#identity.public.key;
-    const signature = await this.#identity.sign(concatBytes(INITIATOR_CONTEXT, th4, own));
-    const message = await sealAuth(
+    const signature = this.#identity.sign(concatBytes(INITIATOR_CONTEXT, th4, own));
+    const message = sealAuth(
       FrameType.InitiatorAuth,
       keys.initiatorToResponder,
       concatBytes(own, signature),
@@ -276,7 +249,7 @@ export class ResponderHandshake {
   readonly #identity: Identity;
   readonly #options: HandshakeOptions;
   readonly #transcript: Uint8Array[] = [];
-  #ephemeral?: Ephemeral;
+  #ephemeral?: EphemeralKey;
   #commitment?: Uint8Array;
   #sharedSecret?: Uint8Array;
   #keys?: DirectionalKeys;
@@ -288,7 +261,7 @@ export class ResponderHandshake {
   }
 
   /** <- Commit.  -> Response: version, eR. */
-  async readCommit(frame: Frame): Promise<Uint8Array> {
+  readCommit(frame: Frame): Uint8Array {
     const stage = "reading the initiator's commitment (message 1)";
     const version = readVersion(frame, FrameType.Commit, stage);
     if (version !== PROTOCOL_VERSION) {
@@ -296,7 +269,7 @@ export class ResponderHandshake {
     }
     expectFrame(frame, FrameType.Commit, 2 + COMMITMENT_LENGTH, stage);
     this.#commitment = frame.body.slice(2);
-    this.#ephemeral = await generateEphemeral();
+    this.#ephemeral = EphemeralKey.generate();
     const response = encodeFrame(
       FrameType.Response,
       concatBytes(versionBytes(), this.#ephemeral.publicRaw),
@@ -306,7 +279,7 @@ export class ResponderHandshake {
   }
 
   /** <- Reveal: eI, checked against the commitment.  -> ResponderAuth. */
-  async readReveal(frame: Frame): Promise<Uint8Array> {
+  readReveal(frame: Frame): Uint8Array {
     const stage = "reading the initiator's key (message 3)";
     const ephemeral = this.#ephemeral;
     const commitment = this.#commitment;
@@ -317,14 +290,14 @@ export class ResponderHandshake {
         stage,
       });
     }
-    this.#sharedSecret = await agree(ephemeral, frame.body, stage);
+    this.#sharedSecret = agree(ephemeral, frame.body, stage);
     this.#transcript.push(frame.bytes);
     const th3 = sha256(concatBytes(...this.#transcript));
     this.#keys = deriveKeys(this.#sharedSecret, th3, Label.handshake);
     this.#sas = deriveSas(th3);
     const own = this.#identity.public.key;
-    const signature = await this.#identity.sign(concatBytes(RESPONDER_CONTEXT, th3, own));
-    const message = await sealAuth(
+    const signature = this.#identity.sign(concatBytes(RESPONDER_CONTEXT, th3, own));
+    const message = sealAuth(
       FrameType.ResponderAuth,
       this.#keys.responderToInitiator,
       concatBytes(own, signature),
@@ -334,14 +307,14 @@ export class ResponderHandshake {
   }
 
   /** <- InitiatorAuth; the session is established. */
-  async readInitiatorAuth(frame: Frame): Promise<Session> {
+  readInitiatorAuth(frame: Frame): Session {
     const stage = "verifying the initiator (message 5)";
     const keys = this.#keys;
     const secret = this.#sharedSecret;
     if (!keys || !secret || !this.#sas) throw new TypeError("readReveal() first");
     expectFrame(frame, FrameType.InitiatorAuth, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH, stage);
     const th4 = sha256(concatBytes(...this.#transcript));
-    const peer = await openAuth(frame, keys.initiatorToResponder, INITIATOR_CONTEXT, th4, stage);
+    const peer = openAuth(frame, keys.initiatorToResponder, INITIATOR_CONTEXT, th4, stage);
     checkExpected(peer, this.#options);
     this.#transcript.push(frame.bytes);
     const th5 = sha256(concatBytes(...this.#transcript));

@@ -52,20 +52,20 @@ Deno.test("Identity.loadOrCreate() refuses a malformed key file without echoing 
   }
 });
 
-Deno.test("identity signatures verify under the public key only", async () => {
-  const a = await Identity.generate();
-  const b = await Identity.generate();
+Deno.test("identity signatures verify under the public key only", () => {
+  const a = Identity.generate();
+  const b = Identity.generate();
   const message = new TextEncoder().encode("hello");
-  const signature = await a.sign(message);
-  assert(await a.public.verify(signature, message));
-  assert(!await b.public.verify(signature, message));
-  const copy = await PublicIdentity.fromRaw(a.public.key);
-  assert(await copy.verify(signature, message));
-  assert(!await copy.verify(signature, new TextEncoder().encode("hellp")));
+  const signature = a.sign(message);
+  assert(a.public.verify(signature, message));
+  assert(!b.public.verify(signature, message));
+  const copy = PublicIdentity.fromRaw(a.public.key);
+  assert(copy.verify(signature, message));
+  assert(!copy.verify(signature, new TextEncoder().encode("hellp")));
 });
 
-Deno.test("fingerprints format in groups and parse back from what a person types", async () => {
-  const a = await Identity.generate();
+Deno.test("fingerprints format in groups and parse back from what a person types", () => {
+  const a = Identity.generate();
   const shown = formatFingerprint(a.public.fingerprint);
   assertEquals(shown.split(" ").length, 16);
   assertEquals(parseFingerprint(shown), a.public.fingerprint);

@@ -7,8 +7,8 @@ import {
   UnexpectedPeerKey,
 } from "../crypto/mod.ts";
 
-const server = await Identity.generate();
-const client = await Identity.generate();
+const server = Identity.generate();
+const client = Identity.generate();
 
 Deno.test("secure channel round trip over real TCP sockets on loopback, both ways", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -38,7 +38,7 @@ Deno.test("secure channel round trip over real TCP sockets on loopback, both way
 });
 
 Deno.test("over TCP, a server with another key than the pinned one is refused", async () => {
-  const impostor = await Identity.generate();
+  const impostor = Identity.generate();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepting = listener.accept().then((conn) => acceptChannel(connTransport(conn), impostor))
     .catch((e) => e);

@@ -170,7 +170,7 @@ Deno.test("connect: a peer whose key changed is refused until /trust", async () 
 });
 
 Deno.test("connect: a lying directory is caught: attacker's address, attacker's key, wrong initiator key", async () => {
-  const directory = await startFakeDirectory();
+  const directory = startFakeDirectory();
   const key = ["--server-key", directory.identity.public.fingerprint];
   const alice = await ready(await startClient("alice", directory.port, { args: key }));
   const bob = await ready(await startClient("bob", directory.port, { args: key }));
@@ -194,7 +194,7 @@ Deno.test("connect: a lying directory is caught: attacker's address, attacker's 
     await openChat(alice, bob);
     await alice.send("EOM");
     await bob.waitFor(is("chat-closed"));
-    const malloryKey = toBase64((await Identity.generate()).public.key);
+    const malloryKey = toBase64((Identity.generate()).public.key);
     directory.lie = (u) =>
       u.name === "bob"
         ? {
@@ -237,7 +237,7 @@ Deno.test("connect: a lying directory is caught: attacker's address, attacker's 
 });
 
 Deno.test("connect: no message text appears in the bytes between two peers", async () => {
-  const directory = await startFakeDirectory();
+  const directory = startFakeDirectory();
   const key = ["--server-key", directory.identity.public.fingerprint];
   const alice = await ready(await startClient("alice", directory.port, { args: key }));
   const bob = await ready(await startClient("bob", directory.port, { args: key }));

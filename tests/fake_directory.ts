@@ -18,8 +18,8 @@ export type FakeDirectory = {
 };
 
 /** Starts a fake directory on 127.0.0.1. */
-export async function startFakeDirectory(): Promise<FakeDirectory> {
-  const identity = await Identity.generate();
+export function startFakeDirectory(): FakeDirectory {
+  const identity = Identity.generate();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const users = new Map<string, UserEntry>();
   const conns = new Set<Deno.Conn>();

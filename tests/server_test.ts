@@ -9,7 +9,7 @@ type Client = DirectoryClient;
 
 async function client(server: ServeProcess, identity?: Identity, heartbeatMs = 0): Promise<Client> {
   return await DirectoryClient.connect({ hostname: "127.0.0.1", port: server.port }, {
-    identity: identity ?? await Identity.generate(),
+    identity: identity ?? Identity.generate(),
     expectedServer: server.fingerprint,
     heartbeatMs,
   });
@@ -59,7 +59,7 @@ async function withServer(
 
 Deno.test("serve registers users and lists and looks them up with address, port and fingerprint", async () => {
   await withServer({}, async (server) => {
-    const aliceId = await Identity.generate();
+    const aliceId = Identity.generate();
     const alice = await registered(server, "Alice", aliceId);
     const bob = await registered(server, "bob");
     const { users, more } = await bob.list();
@@ -113,7 +113,7 @@ Deno.test("serve keeps names unique without regard to case and bound to their ke
 
 Deno.test("serve refuses a bound name to another key across a restart, and keeps it for its owner", async () => {
   const data = await Deno.makeTempDir();
-  const aliceId = await Identity.generate();
+  const aliceId = Identity.generate();
   try {
     await withServer({ data }, async (server) => {
       await (await registered(server, "alice", aliceId)).bye();
@@ -133,7 +133,7 @@ Deno.test("serve refuses a bound name to another key across a restart, and keeps
 
 Deno.test("serve hands a name back to its owner at once and closes the stale session", async () => {
   await withServer({}, async (server) => {
-    const aliceId = await Identity.generate();
+    const aliceId = Identity.generate();
     const stale = await registered(server, "alice", aliceId);
     const fresh = await client(server, aliceId);
     await fresh.register("alice", 7000);
@@ -264,7 +264,7 @@ Deno.test("serve survives the bad-input battery and keeps serving everyone else"
     await t.step("malformed request inside the channel", async () => {
       const channel = await initiateChannel(
         connTransport(await rawConnect(server)),
-        await Identity.generate(),
+        Identity.generate(),
       );
       await channel.send(new TextEncoder().encode("{not json"));
       const reply = JSON.parse(new TextDecoder().decode((await channel.receive())!));
@@ -382,7 +382,7 @@ Deno.test("serve survives running out of file descriptors and recovers", async (
 Deno.test("serve never logs a key", async () => {
   const data = await Deno.makeTempDir();
   await withServer({ data, args: ["--log", "json"] }, async (server) => {
-    const id = await Identity.generate();
+    const id = Identity.generate();
     await (await registered(server, "secretive", id)).bye();
     const jwk = JSON.parse(await Deno.readTextFile(join(data, "identity.key")));
     const text = server.log.join("\n");
