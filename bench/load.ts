@@ -89,6 +89,9 @@ try {
     ],
     stdout: "piped",
     stderr: "null",
+    env: Deno.env.get("LOAD_SERVER_ENV")
+      ? Object.fromEntries([Deno.env.get("LOAD_SERVER_ENV")!.split("=")])
+      : {},
   }).spawn();
   children.push(server);
   const [listening, fp, metricsLine] = await firstLines(server.stdout, 3);
@@ -97,6 +100,8 @@ try {
   const metrics = metricsLine.slice("metrics on ".length);
   await new Promise((r) => setTimeout(r, 500));
   const rssBefore = rssKib(server.pid);
+  const heapBefore = await gauge(metrics, "p2pchat_heap_used_bytes");
+  const externalBefore = await gauge(metrics, "p2pchat_external_memory_bytes");
   log(`server on port ${port}, RSS ${rssBefore} KiB; registering ${N} clients from ${K} processes`);
 
   const perWorker = Math.ceil(N / K);
@@ -156,6 +161,8 @@ try {
   await new Promise((r) => setTimeout(r, 5000));
   const cpuPct = ((cpuSeconds(server.pid) - cpuHoldStart) / 5) * 100;
   const rssAtN = rssKib(server.pid);
+  const heapAtN = await gauge(metrics, "p2pchat_heap_used_bytes");
+  const externalAtN = await gauge(metrics, "p2pchat_external_memory_bytes");
   log(`RSS at ${online}: ${rssAtN} KiB; CPU while holding: ${cpuPct.toFixed(1)}%`);
 
   const dropped = performance.now();
@@ -172,6 +179,8 @@ try {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  await new Promise((r) => setTimeout(r, 2000));
+  const rssAfterDrain = rssKib(server.pid);
   const report = {
     clients_online: online,
     registrations_per_s: Math.round(registered / registrationSeconds),
@@ -183,6 +192,10 @@ try {
     server_cpu_pct: round(cpuPct, 1),
     drain_s: drain === null ? null : round(drain, 2),
     registration_cpu_s: round(cpuHoldStart - cpuStart, 1),
+    heap_per_client_kib: round((heapAtN - heapBefore) / 1024 / Math.max(1, online), 2),
+    external_per_client_kib: round((externalAtN - externalBefore) / 1024 / Math.max(1, online), 2),
+    rss_after_drain_mib: round(rssAfterDrain / 1024, 1),
+    rss_before_mib: round(rssBefore / 1024, 1),
     failures: reports.reduce((n, r) => n + r.failures, 0),
   };
   if (values.json) console.log(JSON.stringify(report));

@@ -33,12 +33,10 @@ export class PublicIdentity {
   /** Raw 32-byte Ed25519 public key. */
   readonly key: Uint8Array;
   readonly fingerprint: Fingerprint;
-  readonly #verifyKey: KeyObject;
 
-  private constructor(key: Uint8Array, fingerprint: Fingerprint, verifyKey: KeyObject) {
+  private constructor(key: Uint8Array, fingerprint: Fingerprint) {
     this.key = key;
     this.fingerprint = fingerprint;
-    this.#verifyKey = verifyKey;
   }
 
   /** Imports a raw public key; throws `TypeError` if it is not a valid Ed25519 key. */
@@ -47,23 +45,19 @@ export class PublicIdentity {
       throw new TypeError(`Ed25519 public keys are ${PUBLIC_KEY_LENGTH} bytes`);
     }
     const copy = raw.slice();
-    let verifyKey: KeyObject;
     try {
-      verifyKey = createPublicKey({
-        key: { kty: "OKP", crv: "Ed25519", x: toBase64Url(copy) },
-        format: "jwk",
-      });
+      verifyKeyOf(copy);
     } catch (cause) {
       throw new TypeError("Not a valid Ed25519 public key", { cause });
     }
-    return new PublicIdentity(copy, fingerprintOf(copy), verifyKey);
+    return new PublicIdentity(copy, fingerprintOf(copy));
   }
 
   /** Checks an Ed25519 signature by this identity. */
   verify(signature: Uint8Array, message: Uint8Array): boolean {
     if (signature.length !== SIGNATURE_LENGTH) return false;
     try {
-      return verifyWith(null, message, this.#verifyKey, signature);
+      return verifyWith(null, message, verifyKeyOf(this.key), signature);
     } catch {
       return false;
     }
@@ -138,4 +132,13 @@ export class Identity {
 function newJwk(): JsonWebKey {
   const { privateKey } = generateKeyPairSync("ed25519");
   return privateKey.export({ format: "jwk" }) as JsonWebKey;
+}
+
+// Built per use (~7 µs) rather than kept: a directory holds one PublicIdentity
+// per online user, and a native key object each would cost memory for nothing.
+function verifyKeyOf(raw: Uint8Array): KeyObject {
+  return createPublicKey({
+    key: { kty: "OKP", crv: "Ed25519", x: toBase64Url(raw) },
+    format: "jwk",
+  });
 }

@@ -15,7 +15,7 @@ export interface Transport extends ByteSource {
 }
 
 /** Smallest read buffer: what an idle connection holds while its read waits. */
-export const MIN_READ_BUFFER = 4 * 1024;
+export const MIN_READ_BUFFER = 1024;
 /** Largest read buffer, reached only while a peer keeps filling the buffer. */
 export const MAX_READ_BUFFER = 128 * 1024;
 

@@ -49,7 +49,23 @@ export class Metrics {
       "# HELP p2pchat_handshake_failures_total Connections whose secure handshake failed.",
       "# TYPE p2pchat_handshake_failures_total counter",
       `p2pchat_handshake_failures_total ${this.handshakeFailuresTotal}`,
+      ...memoryLines(),
     ];
     return lines.join("\n") + "\n";
   }
+}
+
+function memoryLines(): string[] {
+  const { rss, heapUsed, external } = Deno.memoryUsage();
+  return [
+    "# HELP process_resident_memory_bytes Resident memory of the server process.",
+    "# TYPE process_resident_memory_bytes gauge",
+    `process_resident_memory_bytes ${rss}`,
+    "# HELP p2pchat_heap_used_bytes JavaScript heap in use.",
+    "# TYPE p2pchat_heap_used_bytes gauge",
+    `p2pchat_heap_used_bytes ${heapUsed}`,
+    "# HELP p2pchat_external_memory_bytes Memory held outside the JavaScript heap (buffers).",
+    "# TYPE p2pchat_external_memory_bytes gauge",
+    `p2pchat_external_memory_bytes ${external}`,
+  ];
 }

@@ -1,0 +1,68 @@
+import { assert, assertEquals } from "./assert.ts";
+import { dirname } from "node:path";
+import { MAIN } from "./run_cli.ts";
+
+async function task(args: string[]): Promise<unknown> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", ...args],
+    cwd: dirname(MAIN),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout).trim();
+  assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+  return JSON.parse(stdout.split("\n").at(-1)!);
+}
+
+Deno.test("deno task bench --quick --json measures all three transports and prints ratios", async () => {
+  const report = await task(["bench", "--quick", "--json"]) as {
+    transports: Record<string, Record<string, number>>;
+    ratios_vs_tls: Record<string, number>;
+  };
+  const keys = [
+    "connect_p50_ms",
+    "connect_p99_ms",
+    "rtt_p50_us",
+    "rtt_p99_us",
+    "msgs_per_s",
+    "bulk_mib_s",
+  ];
+  for (const transport of ["tcp", "tls", "p2pchat"]) {
+    for (const key of keys) {
+      const value = report.transports[transport][key];
+      assert(typeof value === "number" && value > 0, `${transport}.${key} = ${value}`);
+    }
+  }
+  for (const key of keys) assert(typeof report.ratios_vs_tls[key] === "number", key);
+});
+
+Deno.test("deno task load --json registers, measures and drains a small crowd", async () => {
+  const report = await task([
+    "load",
+    "--clients",
+    "60",
+    "--workers",
+    "2",
+    "--idle-timeout",
+    "5",
+    "--json",
+  ]) as Record<
+    string,
+    number | null
+  >;
+  assertEquals(report.clients_online, 60);
+  assertEquals(report.failures, 0);
+  for (
+    const key of [
+      "registrations_per_s",
+      "lookup_p50_ms",
+      "lookup_p99_ms",
+      "list_p99_ms",
+      "server_rss_mib",
+      "server_cpu_pct",
+    ]
+  ) {
+    assert(typeof report[key] === "number", key);
+  }
+  assert(typeof report.drain_s === "number", "every user left /metrics after the mass drop");
+});
