@@ -14,6 +14,8 @@ export const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-env=HOME,USERPROFILE,XDG_CONFIG_HOME,P2PCHAT_HOME,P2PCHAT_SERVER,NO_COLOR,TERM",
+  // Own interface addresses, announced so that peers on the same network connect directly.
+  "--allow-sys=networkInterfaces",
 ];
 
 const { values } = parseArgs({

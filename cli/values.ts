@@ -50,3 +50,14 @@ export function parseChoice<T extends string>(
   }
   return text as T;
 }
+
+const SIZE_UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** A byte count such as `65536`, `64K`, `64M` or `1G`. */
+export function parseSize(flag: string, text: string): number {
+  const match = text.match(/^(\d+)([KMG]?)$/i);
+  if (!match || Number(match[1]) === 0) {
+    throw new UsageError(`--${flag} must be a size such as 65536, 64K, 64M or 1G, got "${text}"`);
+  }
+  return Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()];
+}

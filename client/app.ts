@@ -12,14 +12,17 @@ import {
   fingerprintOf,
   formatFingerprint,
   fromBase64,
+  HandshakeError,
   type Identity,
   type SecureChannel,
+  type Transport,
   UnexpectedPeerKey,
 } from "../crypto/mod.ts";
 import {
   DirectoryError,
   DirectoryUnavailableError,
   InvalidNameError,
+  joinRelay,
   type Name,
   nameKey,
   parseName,
@@ -31,7 +34,7 @@ import type { DirectoryLink } from "./directory_link.ts";
 import type { EventSink, KeyStatus, ListedUser } from "./events.ts";
 import { encodePeerMessage } from "./peer_messages.ts";
 import {
-  dial,
+  dialAny,
   greet,
   HELLO_TIMEOUT_MS,
   PeerUnreachableError,
@@ -39,6 +42,7 @@ import {
   REQUEST_TIMEOUT_MS,
 } from "./peer_link.ts";
 import type { PinFile } from "./pin_file.ts";
+import type { RelayMode } from "./connect_options.ts";
 
 /** Incoming requests waiting for /accept or /decline at once; more are declined as busy. */
 export const MAX_PENDING_REQUESTS = 16;
@@ -53,14 +57,19 @@ export type AppOptions = {
   peers: PinFile;
   sink: EventSink;
   autoAccept: boolean;
+  relay: RelayMode;
   handshakeTimeoutMs?: number;
 };
+
+/** How a chat's bytes travel. */
+type Path = "direct" | "relay";
 
 type Incoming = {
   name: string;
   channel: SecureChannel;
   fingerprint: Fingerprint;
   known: KeyStatus;
+  path: Path;
   timer: ReturnType<typeof setTimeout>;
 };
 
@@ -122,7 +131,7 @@ export class ChatApp {
         conn.close();
         continue;
       }
-      this.#answer(conn).catch((error) => this.#reportError(error, true));
+      this.#answer(connTransport(conn), "direct").catch((error) => this.#reportError(error, true));
     }
   }
 
@@ -269,10 +278,9 @@ export class ChatApp {
       }
       const status = this.#status(name, listed);
       if (status === "changed") return this.#warnChanged(name, listed);
-      const conn = await dial(user.address, user.port);
-      let channel: SecureChannel;
+      let opened: { channel: SecureChannel; path: Path };
       try {
-        channel = await greet(conn, this.#o.identity, { expected: listed, ownName: this.#o.name });
+        opened = await this.#reach(user, listed);
       } catch (error) {
         if (!(error instanceof UnexpectedPeerKey)) throw error;
         return this.#o.sink.emit({
@@ -282,10 +290,11 @@ export class ChatApp {
           expected: listed,
           got: error.got.replaceAll(" ", ""),
           message:
-            `The peer at ${user.address}:${user.port} is not ${name}: it proved key ${error.got}, ` +
+            `The peer the directory pointed to is not ${name}: it proved key ${error.got}, ` +
             `the directory lists ${formatFingerprint(listed)}. Not connecting`,
         });
       }
+      const { channel, path } = opened;
       this.#o.sink.emit({
         type: "info",
         message: `Asked ${user.name} to chat; waiting for them to accept`,
@@ -305,17 +314,59 @@ export class ChatApp {
           message: why,
         });
       }
-      await this.#open(user.name as Name, channel, status);
+      await this.#open(user.name as Name, channel, status, path);
     } finally {
       this.#outgoing.delete(key);
     }
   }
 
-  async #answer(conn: Deno.Conn): Promise<void> {
+  /**
+   * Opens the channel to `user`: directly, trying every listed address at
+   * once, and through the directory's relay if that fails (per --relay).
+   * The handshake demands the listed key on either path.
+   */
+  async #reach(
+    user: UserEntry,
+    expected: Fingerprint,
+  ): Promise<{ channel: SecureChannel; path: Path }> {
+    const greetOver = (transport: Transport): Promise<SecureChannel> =>
+      greet(transport, this.#o.identity, { expected, ownName: this.#o.name });
+    if (this.#o.relay !== "always") {
+      const addresses = [...new Set([user.address, ...(user.addresses ?? [])])];
+      try {
+        return {
+          channel: await greetOver(connTransport(await dialAny(addresses, user.port))),
+          path: "direct",
+        };
+      } catch (error) {
+        const unreachable = error instanceof PeerUnreachableError ||
+          (error instanceof HandshakeError && !(error instanceof UnexpectedPeerKey));
+        if (this.#o.relay === "never" || !unreachable) throw error;
+      }
+      this.#o.sink.emit({
+        type: "info",
+        message: `No direct path to ${user.name}; meeting through the directory's relay`,
+      });
+    }
+    const token = await this.#o.link.relay(user.name);
+    return { channel: await greetOver(await joinRelay(this.#o.link.server, token)), path: "relay" };
+  }
+
+  /** A peer asked, through the directory, to meet at the relay. */
+  acceptRelayOffer(offer: { from: string; token: string }): void {
+    if (this.#quitting || this.#o.relay === "never" || this.#handshakes >= MAX_PEER_HANDSHAKES) {
+      return;
+    }
+    joinRelay(this.#o.link.server, offer.token)
+      .then((transport) => this.#answer(transport, "relay"))
+      .catch((error) => this.#reportError(error, true));
+  }
+
+  async #answer(transport: Transport, path: Path): Promise<void> {
     this.#handshakes++;
     let channel: SecureChannel;
     try {
-      channel = await acceptChannel(connTransport(conn), this.#o.identity, {
+      channel = await acceptChannel(transport, this.#o.identity, {
         handshakeTimeoutMs: this.#o.handshakeTimeoutMs,
       });
     } catch {
@@ -400,6 +451,7 @@ export class ChatApp {
       channel,
       fingerprint: proven,
       known: status,
+      path,
       timer,
     });
     this.#seenNames.add(displayName);
@@ -419,7 +471,7 @@ export class ChatApp {
     this.#incoming.delete(key);
     clearTimeout(request.timer);
     await request.channel.send(encodePeerMessage({ type: "accept" }));
-    await this.#open(request.name as Name, request.channel, request.known);
+    await this.#open(request.name as Name, request.channel, request.known, request.path);
   }
 
   #decline(name: Name, reason: "user"): void {
@@ -439,7 +491,7 @@ export class ChatApp {
     });
   }
 
-  async #open(name: Name, channel: SecureChannel, status: KeyStatus): Promise<void> {
+  async #open(name: Name, channel: SecureChannel, status: KeyStatus, path: Path): Promise<void> {
     const key = nameKey(name);
     const fingerprint = channel.peer.fingerprint;
     if (status === "new") await this.#o.peers.set(key, { fingerprint, verified: false });
@@ -459,7 +511,7 @@ export class ChatApp {
       sas: channel.sas,
       firstContact: status === "new",
       verified: status === "verified",
-      path: "direct",
+      path,
     });
     chat.ended.then(() => {
       if (this.#chats.get(key) !== chat) return;

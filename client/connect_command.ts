@@ -15,6 +15,7 @@ import type { EventSink } from "./events.ts";
 import { JsonSink } from "./json_ui.ts";
 import { PinFile } from "./pin_file.ts";
 import { TerminalUi } from "./terminal_ui.ts";
+import { ownAddresses } from "./own_addresses.ts";
 
 /** Pinned directory keys, by `host:port`. */
 export const KNOWN_SERVERS_FILE = "known_servers";
@@ -60,12 +61,15 @@ export const connectCommand: Command<typeof connectFlags> = {
         }; choose another --listen`,
       );
     }
+    const started: { app?: ChatApp } = {};
     const link = new DirectoryLink({
       server: options.server,
       identity,
       pins: serverPins,
       serverKey: options.serverKey,
       sink,
+      // The app exists only once registered; offers before that have nobody to answer them.
+      onRelayOffer: (offer) => started.app?.acceptRelayOffer(offer),
     });
     try {
       await link.connect();
@@ -81,7 +85,7 @@ export const connectCommand: Command<typeof connectFlags> = {
     }
     while (true) {
       try {
-        name = await link.register(name, listener.addr.port);
+        name = await link.register(name, listener.addr.port, ownAddresses(options.listen.hostname));
         break;
       } catch (error) {
         if (
@@ -112,7 +116,9 @@ export const connectCommand: Command<typeof connectFlags> = {
       peers: peerPins,
       sink,
       autoAccept: options.autoAccept,
+      relay: options.relay,
     });
+    started.app = app;
     terminal?.attach(() => app.prompt, () => app.knownNames);
     const listen = `${options.listen.hostname}:${listener.addr.port}`;
     sink.emit({

@@ -4,7 +4,7 @@
  * @module
  */
 import { type FlagValues, UsageError } from "../cli/command.ts";
-import { parseHostPort } from "../cli/values.ts";
+import { parseChoice, parseHostPort } from "../cli/values.ts";
 import { type Fingerprint, parseFingerprint } from "../crypto/mod.ts";
 import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
 
@@ -44,6 +44,13 @@ export const connectFlags = {
     value: "FINGERPRINT",
     description: "refuse the directory unless it proves this key",
   },
+  relay: {
+    type: "string",
+    value: "never|auto|always",
+    default: "auto",
+    description:
+      "meet through the directory's relay: never, when a direct connection fails, or always",
+  },
 } as const;
 
 /** Typed `connect` options. */
@@ -55,7 +62,11 @@ export type ConnectOptions = {
   json: boolean;
   autoAccept: boolean;
   serverKey?: Fingerprint;
+  relay: RelayMode;
 };
+
+/** When chats go through the directory's relay. */
+export type RelayMode = "never" | "auto" | "always";
 
 /** Validates flags; throws UsageError naming the flag at fault. */
 export function parseConnectOptions(
@@ -85,5 +96,6 @@ export function parseConnectOptions(
     json: values.json,
     autoAccept: values["auto-accept"],
     serverKey,
+    relay: parseChoice("relay", values.relay ?? "auto", ["never", "auto", "always"] as const),
   };
 }

@@ -15,6 +15,7 @@ Deno.test("parseConnectOptions() gives the documented defaults", () => {
     json: false,
     autoAccept: false,
     serverKey: undefined,
+    relay: "auto",
   });
 });
 

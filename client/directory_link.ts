@@ -38,13 +38,15 @@ export type DirectoryLinkOptions = {
   serverKey?: Fingerprint;
   sink: EventSink;
   heartbeatMs?: number;
+  /** Called when a peer asks to meet through the relay. */
+  onRelayOffer?: (offer: { from: string; token: string }) => void;
 };
 
 /** A registered, self-healing directory connection. */
 export class DirectoryLink {
   readonly #options: DirectoryLinkOptions;
   #client: DirectoryClient | undefined;
-  #registration: { name: string; port: number } | undefined;
+  #registration: { name: string; port: number; addresses?: string[] } | undefined;
   #stopped = false;
 
   constructor(options: DirectoryLinkOptions) {
@@ -68,6 +70,7 @@ export class DirectoryLink {
         identity: this.#options.identity,
         expectedServer: demanded,
         heartbeatMs: this.#options.heartbeatMs,
+        onRelayOffer: this.#options.onRelayOffer,
       });
     } catch (error) {
       if (!(error instanceof UnexpectedPeerKey)) throw error;
@@ -99,11 +102,19 @@ export class DirectoryLink {
     this.#client = client;
   }
 
-  /** Registers (throws DirectoryError on name-invalid, name-taken); then keeps the registration alive. */
-  async register(name: string, port: number): Promise<string> {
+  /** The directory's address, where relayed chats meet too. */
+  get server(): { hostname: string; port: number } {
+    return this.#options.server;
+  }
+
+  /**
+   * Registers (throws DirectoryError on name-invalid, name-taken), announcing
+   * the peer port and the client's own addresses; then keeps it alive.
+   */
+  async register(name: string, port: number, addresses?: string[]): Promise<string> {
     const client = this.#need();
-    const reply = await client.register(name, port);
-    this.#registration = { name: reply.name, port };
+    const reply = await client.register(name, port, addresses);
+    this.#registration = { name: reply.name, port, addresses };
     this.#watch(client);
     return reply.name;
   }
@@ -118,6 +129,11 @@ export class DirectoryLink {
   /** One online user. */
   lookup(name: string): Promise<UserEntry> {
     return this.#need().lookup(name);
+  }
+
+  /** Asks the directory to relay a chat with `peer`; returns the token. */
+  relay(peer: string): Promise<string> {
+    return this.#need().relay(peer);
   }
 
   /** Says goodbye and stops reconnecting. */
@@ -159,7 +175,8 @@ export class DirectoryLink {
       if (this.#stopped) return;
       try {
         await this.connect();
-        await this.register(this.#registration!.name, this.#registration!.port);
+        const { name, port, addresses } = this.#registration!;
+        await this.register(name, port, addresses);
         this.#options.sink.emit({ type: "server-restored" });
         return;
       } catch (error) {

@@ -5,16 +5,18 @@
  * @module
  */
 import {
-  connTransport,
   type Fingerprint,
   type Identity,
   initiateChannel,
   type SecureChannel,
+  type Transport,
 } from "../crypto/mod.ts";
 import { decodePeerMessage, encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
 
-/** How long the initiator waits for a TCP connection to the listed address. */
+/** How long the initiator tries the listed addresses before giving up on a direct connection. */
 export const DIAL_TIMEOUT_MS = 3_000;
+/** Delay between starting attempts to successive addresses ("happy eyeballs", RFC 8305 §5). */
+export const DIAL_STAGGER_MS = 250;
 /** How long a chat request waits for the other user to accept or decline. */
 export const REQUEST_TIMEOUT_MS = 120_000;
 /** How long a responder waits for the initiator's hello after the handshake. */
@@ -29,25 +31,60 @@ export class PeerUnreachableError extends Error {
   }
 }
 
-/** Connects to `address:port` within DIAL_TIMEOUT_MS. */
-export async function dial(address: string, port: number): Promise<Deno.TcpConn> {
-  const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS);
+/**
+ * Connects to the first of `addresses` that answers on `port`, trying them in
+ * parallel, each started DIAL_STAGGER_MS after the one before; gives up after
+ * `timeoutMs`. The losers are closed.
+ */
+export async function dialAny(
+  addresses: string[],
+  port: number,
+  timeoutMs = DIAL_TIMEOUT_MS,
+): Promise<Deno.TcpConn> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const errors: string[] = [];
   try {
-    return await Deno.connect({ hostname: address, port, signal });
-  } catch (cause) {
-    throw new PeerUnreachableError(`Cannot reach ${address}:${port}: ${(cause as Error).message}`, {
-      cause,
+    return await new Promise<Deno.TcpConn>((resolve, reject) => {
+      let pending = addresses.length;
+      let won = false;
+      addresses.forEach((address, i) => {
+        setTimeout(async () => {
+          try {
+            if (won || controller.signal.aborted) throw new Error("not needed");
+            const conn = await Deno.connect({ hostname: address, port, signal: controller.signal });
+            if (won) return conn.close();
+            won = true;
+            resolve(conn);
+          } catch (error) {
+            errors.push(`${address}: ${(error as Error).message}`);
+            if (--pending === 0 && !won) {
+              reject(
+                new PeerUnreachableError(
+                  `Cannot reach the peer on port ${port} (${errors.join("; ")})`,
+                ),
+              );
+            }
+          }
+        }, i * DIAL_STAGGER_MS);
+      });
+      if (addresses.length === 0) {
+        reject(new PeerUnreachableError("The directory lists no address for the peer"));
+      }
     });
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
   }
 }
 
 /** Runs the handshake demanding `expected` and says hello as `ownName`. */
 export async function greet(
-  conn: Deno.TcpConn,
+  transport: Transport,
   identity: Identity,
   options: { expected: Fingerprint; ownName: string },
 ): Promise<SecureChannel> {
-  const channel = await initiateChannel(connTransport(conn), identity, {
+  const channel = await initiateChannel(transport, identity, {
     expectedPeer: options.expected,
   });
   await channel.send(encodePeerMessage({ type: "hello", name: options.ownName }));

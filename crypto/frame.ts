@@ -95,6 +95,11 @@ export class FrameDecoder {
     };
   }
 
+  /** Removes and returns every buffered byte (what arrived after the last frame). */
+  takeAll(): Uint8Array {
+    return this.#buffered === 0 ? new Uint8Array(0) : this.#take(this.#buffered);
+  }
+
   /** The first `n` buffered bytes, joining chunks only if the first is shorter. */
   #peek(n: number): Uint8Array {
     if (this.#chunks[0].length >= n) return this.#chunks[0];

@@ -27,7 +27,14 @@ export {
   parseFingerprint,
 } from "./fingerprint.ts";
 export { Identity, IDENTITY_FILE, PublicIdentity } from "./identity.ts";
-export { PROTOCOL_VERSION } from "./handshake.ts";
+export { MAX_HANDSHAKE_BODY, PROTOCOL_VERSION } from "./handshake.ts";
+export { encodeFrame, type Frame, FrameDecoder } from "./frame.ts";
 export { MAX_MESSAGE } from "./message_batch.ts";
-export { connTransport, memoryPair, streamTransport, type Transport } from "./transport.ts";
-export { equalBytes, fromBase64, toBase64 } from "./bytes.ts";
+export {
+  connTransport,
+  memoryPair,
+  prefixedTransport,
+  streamTransport,
+  type Transport,
+} from "./transport.ts";
+export { equalBytes, fromBase64, fromHex, toBase64, toHex } from "./bytes.ts";

@@ -115,3 +115,21 @@ function isConnectionReset(error: unknown): boolean {
     error instanceof Deno.errors.BadResource ||
     error instanceof Deno.errors.Interrupted;
 }
+
+/** `transport`, but the first read returns `prefix` (bytes read ahead that belong to what follows). */
+export function prefixedTransport(transport: Transport, prefix: Uint8Array): Transport {
+  if (prefix.length === 0) return transport;
+  let pending: Uint8Array | undefined = prefix;
+  return {
+    read(): Promise<Uint8Array | null> {
+      if (pending) {
+        const chunk = pending;
+        pending = undefined;
+        return Promise.resolve(chunk);
+      }
+      return transport.read();
+    },
+    write: (bytes) => transport.write(bytes),
+    close: () => transport.close(),
+  };
+}

@@ -38,6 +38,8 @@ export type DirectoryClientOptions = {
   /** 0 disables heartbeats. */
   heartbeatMs?: number;
   requestTimeoutMs?: number;
+  /** Called when another user asks this one to meet through the relay. */
+  onRelayOffer?: (offer: { from: string; token: string }) => void;
 };
 
 /** Why the session with the directory ended. */
@@ -61,6 +63,7 @@ export class DirectoryClient {
   readonly #channel: SecureChannel;
   readonly #pending = new Map<number, Pending>();
   readonly #requestTimeoutMs: number;
+  readonly #onRelayOffer: DirectoryClientOptions["onRelayOffer"];
   #nextId = 1;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #ended: DirectoryClosed | undefined;
@@ -69,6 +72,7 @@ export class DirectoryClient {
     this.#channel = channel;
     this.server = channel.peer;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#onRelayOffer = options.onRelayOffer;
     this.closed = this.#readLoop();
     const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     if (heartbeatMs > 0) {
@@ -101,8 +105,14 @@ export class DirectoryClient {
   async register(
     name: string,
     port: number,
+    addresses?: string[],
   ): Promise<{ name: string; address: string; port: number }> {
-    const reply = await this.#request({ type: "register", name, port });
+    const reply = await this.#request({
+      type: "register",
+      name,
+      port,
+      ...(addresses?.length ? { addresses } : {}),
+    });
     if (reply.type !== "registered") throw unexpected(reply);
     return { name: reply.name, address: reply.address, port: reply.port };
   }
@@ -121,6 +131,13 @@ export class DirectoryClient {
     const reply = await this.#request({ type: "lookup", name });
     if (reply.type !== "user") throw unexpected(reply);
     return reply.user;
+  }
+
+  /** Asks the server to relay a chat with `peer`; returns the one-time token both sides join with. */
+  async relay(peer: string): Promise<string> {
+    const reply = await this.#request({ type: "relay", peer });
+    if (reply.type !== "relay-token") throw unexpected(reply);
+    return reply.token;
   }
 
   /** A round trip to the server (also what heartbeats send). */
@@ -199,6 +216,10 @@ export class DirectoryClient {
         const message = decodeServerMessage(bytes);
         if (message.type === "closing") {
           ended = { reason: message.reason, message: message.message };
+          continue;
+        }
+        if (message.type === "relay-offer") {
+          this.#onRelayOffer?.({ from: message.from, token: message.token });
           continue;
         }
         const pending = message.id === null ? undefined : this.#pending.get(message.id);

@@ -22,15 +22,18 @@ export type DirectoryErrorCode =
   | "already-registered"
   | "not-found"
   | "rate-limited"
-  | "server-full";
+  | "server-full"
+  | "relay-disabled"
+  | "relay-limit";
 
 /** client -> server */
 export type Request =
-  | { id: number; type: "register"; name: string; port: number }
+  | { id: number; type: "register"; name: string; port: number; addresses?: string[] }
   | { id: number; type: "list"; prefix?: string; limit?: number; after?: string }
   | { id: number; type: "lookup"; name: string }
   | { id: number; type: "ping" }
-  | { id: number; type: "bye" };
+  | { id: number; type: "bye" }
+  | { id: number; type: "relay"; peer: string };
 
 /** One online user as the directory lists it. */
 export type UserEntry = {
@@ -41,7 +44,12 @@ export type UserEntry = {
   key: string;
   /** SHA-256 of the key, hex. */
   fingerprint: string;
+  /** Other addresses the user announced (its own interfaces), tried in parallel with `address`. */
+  addresses?: string[];
 };
+
+/** Most announced addresses a client may register. */
+export const MAX_ANNOUNCED_ADDRESSES = 4;
 
 /** Why the server ends a session on its own. */
 export type CloseReason =
@@ -59,10 +67,13 @@ export type Reply =
   | { id: number; type: "user"; user: UserEntry }
   | { id: number; type: "pong" }
   | { id: number; type: "bye" }
+  | { id: number; type: "relay-token"; token: string }
   | { id: number | null; type: "error"; code: DirectoryErrorCode; message: string };
 
 /** server -> client, unsolicited */
-export type Notice = { type: "closing"; reason: CloseReason; message: string };
+export type Notice =
+  | { type: "closing"; reason: CloseReason; message: string }
+  | { type: "relay-offer"; from: string; token: string };
 
 /** A message that does not follow the protocol. */
 export class ProtocolError extends Error {
@@ -124,6 +135,10 @@ const isPort = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
 const isLimit = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
 const isShortString = (v: unknown): v is string => typeof v === "string" && v.length <= 64;
+const isToken = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
+const isAddressList = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.length <= MAX_ANNOUNCED_ADDRESSES &&
+  v.every((a) => typeof a === "string" && /^[0-9a-fA-F.:]{2,45}$/.test(a));
 
 /** Decodes a client's request (server side). */
 export function decodeRequest(bytes: Uint8Array): Request {
@@ -137,6 +152,12 @@ export function decodeRequest(bytes: Uint8Array): Request {
         type,
         name: field(object, "name", isShortString, "a string"),
         port: field(object, "port", isPort, "a port number (0-65535)"),
+        addresses: optional(
+          object,
+          "addresses",
+          isAddressList,
+          `at most ${MAX_ANNOUNCED_ADDRESSES} IP addresses`,
+        ),
       };
     case "list":
       return {
@@ -151,6 +172,8 @@ export function decodeRequest(bytes: Uint8Array): Request {
     case "ping":
     case "bye":
       return { id, type };
+    case "relay":
+      return { id, type, peer: field(object, "peer", isShortString, "a string") };
     default:
       throw new ProtocolError("Unknown request type");
   }
@@ -167,6 +190,7 @@ function decodeUser(value: unknown): UserEntry {
     port: field(o, "port", isPort, "a port number"),
     key: field(o, "key", isShortString, "a string"),
     fingerprint: field(o, "fingerprint", isShortString, "a string"),
+    addresses: optional(o, "addresses", isAddressList, "a list of addresses") ?? [],
   };
 }
 
@@ -177,6 +201,13 @@ const MAX_SERVER_MESSAGE = 64 * 1024;
 export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
   const object = parseObject(bytes, MAX_SERVER_MESSAGE);
   const type = field(object, "type", isString, "a string");
+  if (type === "relay-offer") {
+    return {
+      type,
+      from: field(object, "from", isShortString, "a string"),
+      token: field(object, "token", isToken, "a 32-digit hex token"),
+    };
+  }
   if (type === "closing") {
     return {
       type,
@@ -213,6 +244,8 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
     case "pong":
     case "bye":
       return { id: id!, type };
+    case "relay-token":
+      return { id: id!, type, token: field(object, "token", isToken, "a 32-digit hex token") };
     case "error":
       return {
         id,

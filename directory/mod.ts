@@ -17,3 +17,4 @@ export {
   type UserEntry,
 } from "./messages.ts";
 export { InvalidNameError, MAX_NAME_LENGTH, type Name, nameKey, parseName } from "./name.ts";
+export { joinRelay } from "./relay_client.ts";

@@ -15,7 +15,8 @@ export type RejectionReason =
   | "bad-request"
   | "slow-reader"
   | "idle"
-  | "out-of-descriptors";
+  | "out-of-descriptors"
+  | "relay-limit";
 
 /** The server's counters. */
 export class Metrics {
@@ -30,7 +31,10 @@ export class Metrics {
   }
 
   /** Prometheus text format; `usersOnline` comes from the registry so it equals what `list` sees. */
-  render(usersOnline: number): string {
+  render(
+    usersOnline: number,
+    relay: { sessionsOpen: number; bytesTotal: number } = { sessionsOpen: 0, bytesTotal: 0 },
+  ): string {
     const lines = [
       "# HELP p2pchat_users_online Users registered and online now.",
       "# TYPE p2pchat_users_online gauge",
@@ -49,6 +53,12 @@ export class Metrics {
       "# HELP p2pchat_handshake_failures_total Connections whose secure handshake failed.",
       "# TYPE p2pchat_handshake_failures_total counter",
       `p2pchat_handshake_failures_total ${this.handshakeFailuresTotal}`,
+      "# HELP p2pchat_relay_sessions_open Chats relayed through this server now.",
+      "# TYPE p2pchat_relay_sessions_open gauge",
+      `p2pchat_relay_sessions_open ${relay.sessionsOpen}`,
+      "# HELP p2pchat_relay_bytes_total Bytes relayed (ciphertext), both directions.",
+      "# TYPE p2pchat_relay_bytes_total counter",
+      `p2pchat_relay_bytes_total ${relay.bytesTotal}`,
       ...memoryLines(),
     ];
     return lines.join("\n") + "\n";

@@ -55,7 +55,7 @@ export class Registry<S> {
     session: S,
     name: Name,
     key: ProvenKey,
-    where: { address: string; port: number },
+    where: { address: string; port: number; addresses?: string[] },
   ): { entry: UserEntry; replaced?: S } {
     if (this.#bySession.has(session)) {
       throw new DirectoryError(
@@ -91,6 +91,7 @@ export class Registry<S> {
       port: where.port,
       key: key.base64,
       fingerprint: key.fingerprint,
+      addresses: where.addresses ?? [],
     };
     this.#online.set(folded, { entry, key: folded, session });
     this.#bySession.set(session, folded);
@@ -108,6 +109,11 @@ export class Registry<S> {
     const binding = this.#store.get(folded);
     if (binding) this.#store.put({ ...binding, lastUsed: this.#clock() });
     return presence.entry.name;
+  }
+
+  /** The session of the online user called `name`, if any. */
+  sessionFor(name: Name): S | undefined {
+    return this.#online.get(nameKey(name))?.session;
   }
 
   /** Whether `session` is registered. */

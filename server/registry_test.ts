@@ -31,6 +31,7 @@ Deno.test("registry registers a user and finds it under any case", () => {
     port: 4000,
     key: "key1",
     fingerprint: "fp1",
+    addresses: [],
   });
   assertEquals(registry.lookup(parseName("aLiCe")), entry);
   assertEquals(registry.onlineCount, 1);

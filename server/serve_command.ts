@@ -39,7 +39,10 @@ export const serveCommand: Command<typeof serveFlags> = {
       log,
     });
     const metrics = options.metrics
-      ? serveMetrics(options.metrics, () => server.metrics.render(server.registry.onlineCount))
+      ? serveMetrics(
+        options.metrics,
+        () => server.metrics.render(server.registry.onlineCount, server.relay),
+      )
       : undefined;
     const { hostname, port } = server.addr;
     console.log(

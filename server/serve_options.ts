@@ -5,7 +5,14 @@
  */
 import { join } from "node:path";
 import type { FlagValues } from "../cli/command.ts";
-import { parseChoice, parseDuration, parseHostPort, parseInteger } from "../cli/values.ts";
+import {
+  parseChoice,
+  parseDuration,
+  parseHostPort,
+  parseInteger,
+  parseSize,
+} from "../cli/values.ts";
+import type { RelayLimits } from "./relay.ts";
 import type { LogFormat } from "./log.ts";
 import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
 import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
@@ -78,6 +85,30 @@ export const serveFlags = {
     value: "HOST:PORT",
     description: "serve Prometheus /metrics and /healthz here",
   },
+  relay: {
+    type: "string",
+    value: "on|off",
+    default: "on",
+    description: "relay chats between peers that cannot reach each other",
+  },
+  "relay-max-sessions": {
+    type: "string",
+    value: "N",
+    default: "1000",
+    description: "relayed chats open at once",
+  },
+  "relay-max-per-client": {
+    type: "string",
+    value: "N",
+    default: "4",
+    description: "relayed chats one user may have open",
+  },
+  "relay-max-bytes": {
+    type: "string",
+    value: "SIZE",
+    default: "64M",
+    description: "bytes one relayed chat may carry",
+  },
   log: {
     type: "string",
     value: "text|json",
@@ -99,7 +130,11 @@ export type ServeOptions = {
   handshakeTimeoutMs: number;
   metrics?: { hostname: string; port: number };
   log: LogFormat;
+  relay: RelayLimits;
 };
+
+/** How long a relay token waits for both peers to join. */
+export const RELAY_TOKEN_TTL_MS = 15_000;
 
 /** Validates flags; throws UsageError naming the flag at fault. */
 export function parseServeOptions(
@@ -125,5 +160,22 @@ export function parseServeOptions(
       ? undefined
       : parseHostPort("metrics", values.metrics, "127.0.0.1"),
     log: parseChoice("log", values.log ?? "text", ["text", "json"] as const),
+    relay: {
+      enabled: parseChoice("relay", values.relay ?? "on", ["on", "off"] as const) === "on",
+      maxSessions: parseInteger(
+        "relay-max-sessions",
+        values["relay-max-sessions"] ?? "1000",
+        1,
+        1_000_000,
+      ),
+      maxPerClient: parseInteger(
+        "relay-max-per-client",
+        values["relay-max-per-client"] ?? "4",
+        1,
+        1000,
+      ),
+      maxBytes: parseSize("relay-max-bytes", values["relay-max-bytes"] ?? "64M"),
+      tokenTtlMs: RELAY_TOKEN_TTL_MS,
+    },
   };
 }

@@ -19,6 +19,13 @@ Deno.test("parseServeOptions() gives the documented defaults", () => {
     handshakeTimeoutMs: 10_000,
     metrics: undefined,
     log: "text",
+    relay: {
+      enabled: true,
+      maxSessions: 1000,
+      maxPerClient: 4,
+      maxBytes: 64 * 1024 ** 2,
+      tokenTtlMs: 15_000,
+    },
   });
 });
 
@@ -35,7 +42,11 @@ Deno.test("parseServeOptions() reads every flag", () => {
     "--handshake-timeout=500ms",
     "--metrics=:9000",
     "--log=json",
+    "--relay=off",
+    "--relay-max-bytes=1K",
   ]);
+  assertEquals(options.relay.enabled, false);
+  assertEquals(options.relay.maxBytes, 1024);
   assertEquals(options.dataDir, "/srv/p2p");
   assertEquals(options.maxClients, 5);
   assertEquals(options.nameTtlMs, 7 * 86_400_000);

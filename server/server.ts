@@ -4,7 +4,16 @@
  *
  * @module
  */
-import { acceptChannel, connTransport, type Identity } from "../crypto/mod.ts";
+import {
+  acceptChannel,
+  connTransport,
+  type Identity,
+  MAX_HANDSHAKE_BODY,
+  prefixedTransport,
+  type Transport,
+} from "../crypto/mod.ts";
+import { readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../directory/relay_frames.ts";
+import { RelayBroker, type RelayLimits } from "./relay.ts";
 import { encodeMessage } from "../directory/messages.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -26,6 +35,7 @@ export type ServerOptions = {
   nameTtlMs: number;
   idleTimeoutMs: number;
   handshakeTimeoutMs: number;
+  relay: RelayLimits;
   maxPendingHandshakes?: number;
   clock?: () => number;
 };
@@ -76,6 +86,7 @@ export function defaultMaxClients(): number {
 export class DirectoryServer {
   readonly metrics = new Metrics();
   readonly registry: Registry<Session>;
+  readonly relay: RelayBroker;
   readonly #options: ServerOptions;
   readonly #listener: Deno.TcpListener;
   readonly #ctx: SessionContext;
@@ -93,11 +104,13 @@ export class DirectoryServer {
     this.#listener = listener;
     const clock = options.clock ?? Date.now;
     this.registry = new Registry<Session>(options.store, { clock, nameTtlMs: options.nameTtlMs });
+    this.relay = new RelayBroker(options.relay, options.log, clock);
     this.#ctx = {
       registry: this.registry,
       metrics: this.metrics,
       log: options.log,
       registrations: new RateLimiter(options.registerRate, clock),
+      relay: this.relay,
       clock,
     };
     this.registry.purgeExpired();
@@ -192,7 +205,9 @@ export class DirectoryServer {
       this.#pendingHandshakes++;
       let channel;
       try {
-        channel = await acceptChannel(transport, this.#options.identity, {
+        const opened = await this.#firstFrame(transport, id);
+        if (opened === "relay") return;
+        channel = await acceptChannel(opened, this.#options.identity, {
           handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
         });
       } catch (error) {
@@ -233,6 +248,32 @@ export class DirectoryServer {
       if (left === 0) this.#perAddress.delete(address);
       else this.#perAddress.set(address, left);
     }
+  }
+
+  /**
+   * Reads a connection's first frame (within the handshake timeout): a relay
+   * Join goes to the relay broker; anything else is replayed into the handshake.
+   */
+  async #firstFrame(transport: Transport, id: number): Promise<Transport | "relay"> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((resolve) =>
+      timer = setTimeout(() => resolve(null), this.#options.handshakeTimeoutMs)
+    );
+    const first = await Promise.race([readFirstFrame(transport, MAX_HANDSHAKE_BODY), timeout])
+      .finally(() => clearTimeout(timer));
+    if (first === null) {
+      throw Object.assign(new Error("no first frame"), { code: "handshake-timeout" });
+    }
+    if (first.frame.type === RelayFrame.Join && first.frame.body.length === TOKEN_LENGTH) {
+      this.#pendingHandshakes--;
+      try {
+        await this.relay.join(first.rest, first.frame.body.slice(), id);
+      } finally {
+        this.#pendingHandshakes++;
+      }
+      return "relay";
+    }
+    return prefixedTransport(first.rest, first.frame.bytes);
   }
 
   #refuseEarly(

@@ -24,6 +24,7 @@ import type { Logger } from "./log.ts";
 import type { Metrics, RejectionReason } from "./metrics.ts";
 import type { RateLimiter } from "./rate_limit.ts";
 import type { Registry } from "./registry.ts";
+import type { RelayBroker } from "./relay.ts";
 
 /** Bytes of replies a client may leave unread before it is dropped as a slow reader. */
 export const MAX_PENDING_REPLY_BYTES = 256 * 1024;
@@ -34,6 +35,7 @@ export type SessionContext = {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly registrations: RateLimiter;
+  readonly relay: RelayBroker;
   readonly clock: () => number;
 };
 
@@ -43,8 +45,8 @@ export class Session {
   readonly address: string;
   readonly #channel: SecureChannel;
   readonly #ctx: SessionContext;
-  #pendingBytes = 0;
   #closing = false;
+  #name: string | undefined;
   /** When the client last sent anything (heartbeats included). */
   lastSeen: number;
 
@@ -93,6 +95,7 @@ export class Session {
         how: code === "truncated" ? "lost" : code,
       });
     } finally {
+      this.#ctx.relay.forget(this);
       const name = this.#ctx.registry.leave(this);
       if (name !== undefined) this.#ctx.log.event("leave", { session: this.id, name });
       this.#channel.abort();
@@ -136,6 +139,8 @@ export class Session {
               after: request.after,
             }),
           });
+        case "relay":
+          return this.#relay(request.id, request.peer);
         case "lookup": {
           this.#mustBeRegistered();
           const user = this.#ctx.registry.lookup(parseName(request.name));
@@ -169,8 +174,9 @@ export class Session {
       this,
       name,
       { raw: peer.key, base64: toBase64(peer.key), fingerprint: peer.fingerprint },
-      { address: this.address, port: request.port },
+      { address: this.address, port: request.port, addresses: request.addresses },
     );
+    this.#name = entry.name;
     this.#ctx.metrics.registrationsTotal++;
     if (replaced) {
       this.#ctx.log.event("replaced", { session: replaced.id, by: this.id, name });
@@ -191,6 +197,24 @@ export class Session {
     });
   }
 
+  /** Offers a relayed chat to `peer` and gives both sides the token. */
+  #relay(id: number, peer: string): void {
+    this.#mustBeRegistered();
+    const target = this.#ctx.registry.sessionFor(parseName(peer));
+    if (!target || target === this) {
+      throw new DirectoryError("not-found", `Nobody called ${peer} is online`);
+    }
+    const token = this.#ctx.relay.offer(this, target);
+    target.notify({ type: "relay-offer", from: this.#name!, token });
+    this.#ctx.log.event("relay-offered", { session: this.id, to: target.id });
+    this.#reply({ id, type: "relay-token", token });
+  }
+
+  /** Sends an unsolicited notice. */
+  notify(notice: Notice): void {
+    this.#send(encodeMessage(notice));
+  }
+
   #mustBeRegistered(): void {
     if (!this.#ctx.registry.isRegistered(this)) {
       throw new DirectoryError("not-registered", "Register a name first");
@@ -198,25 +222,29 @@ export class Session {
   }
 
   #refuse(id: number, code: DirectoryError["code"], message: string): void {
-    const counted: RejectionReason[] = ["rate-limited", "name-invalid", "name-taken"];
+    const counted: RejectionReason[] = [
+      "rate-limited",
+      "name-invalid",
+      "name-taken",
+      "relay-limit",
+    ];
     if ((counted as string[]).includes(code)) this.#ctx.metrics.reject(code as RejectionReason);
     this.#ctx.log.event("reject", { session: this.id, reason: code });
     this.#reply({ id, type: "error", code, message });
   }
 
-  /** Queues a reply; a client that lets too much pile up unread is dropped. */
   #reply(reply: Reply): void {
-    const bytes = encodeMessage(reply);
-    if (this.#pendingBytes + bytes.length > MAX_PENDING_REPLY_BYTES) {
+    this.#send(encodeMessage(reply));
+  }
+
+  /** Queues a message; a client that lets too much pile up unread is dropped. */
+  #send(bytes: Uint8Array): void {
+    if (this.#channel.bufferedAmount + bytes.length > MAX_PENDING_REPLY_BYTES) {
       this.#ctx.metrics.reject("slow-reader");
       this.#ctx.log.event("reject", { session: this.id, reason: "slow-reader" });
       this.drop();
       return;
     }
-    this.#pendingBytes += bytes.length;
-    this.#channel.send(bytes).then(
-      () => this.#pendingBytes -= bytes.length,
-      () => this.drop(),
-    );
+    this.#channel.send(bytes).catch(() => this.drop());
   }
 }

@@ -1,0 +1,198 @@
+/**
+ * The blind relay (docs/protocol.md §11): pairs two relay connections that
+ * present the same one-time token and then only copies bytes between them.
+ * The peers run their own end-to-end handshake through it, so the relay sees
+ * ciphertext and cannot change a byte undetected. Sessions and bytes are
+ * bounded per client and per server.
+ *
+ * @module
+ */
+import { toHex, type Transport } from "../crypto/mod.ts";
+import { DirectoryError } from "../directory/errors.ts";
+import { READY_FRAME, TOKEN_LENGTH } from "../directory/relay_frames.ts";
+import type { Logger } from "./log.ts";
+
+/** How the relay is bounded. */
+export type RelayLimits = {
+  enabled: boolean;
+  /** Relayed chats open (or offered) at once on this server. */
+  maxSessions: number;
+  /** Relayed chats one client may have open or offered at once. */
+  maxPerClient: number;
+  /** Bytes one relayed chat may carry, both directions together. */
+  maxBytes: number;
+  /** How long a token waits for both sides to join. */
+  tokenTtlMs: number;
+};
+
+type Offer = {
+  readonly ends: [object, object];
+  readonly expires: number;
+  /** The side that joined first, waiting for its partner; resolved with the relay's end, or false. */
+  waiting?: { transport: Transport; paired: PromiseWithResolvers<Promise<void> | false> };
+};
+
+/** Offers, pairs and pipes relayed chats. */
+export class RelayBroker {
+  sessionsOpen = 0;
+  bytesTotal = 0;
+  readonly #limits: RelayLimits;
+  readonly #log: Logger;
+  readonly #clock: () => number;
+  readonly #offers = new Map<string, Offer>();
+  readonly #perClient = new Map<object, number>();
+
+  constructor(limits: RelayLimits, log: Logger, clock: () => number) {
+    this.#limits = limits;
+    this.#log = log;
+    this.#clock = clock;
+  }
+
+  /** Creates a token pairing `initiator` and `responder`; throws DirectoryError when disabled or over a limit. */
+  offer(initiator: object, responder: object): string {
+    if (!this.#limits.enabled) {
+      throw new DirectoryError(
+        "relay-disabled",
+        "This directory does not relay chats; the peer must be reachable directly",
+      );
+    }
+    this.#sweep();
+    if (this.sessionsOpen + this.#offers.size >= this.#limits.maxSessions) {
+      throw new DirectoryError(
+        "relay-limit",
+        "The directory is relaying as many chats as it may; try again later",
+      );
+    }
+    for (const end of [initiator, responder]) {
+      if ((this.#perClient.get(end) ?? 0) >= this.#limits.maxPerClient) {
+        throw new DirectoryError(
+          "relay-limit",
+          `At most ${this.#limits.maxPerClient} relayed chats per user at once`,
+        );
+      }
+    }
+    const token = toHex(crypto.getRandomValues(new Uint8Array(TOKEN_LENGTH)));
+    this.#offers.set(token, {
+      ends: [initiator, responder],
+      expires: this.#clock() + this.#limits.tokenTtlMs,
+    });
+    this.#count(initiator, 1);
+    this.#count(responder, 1);
+    return token;
+  }
+
+  /** Handles a connection that presented `token`: waits for its partner, then relays until either side ends. */
+  async join(transport: Transport, token: Uint8Array, connection: number): Promise<void> {
+    this.#sweep();
+    const key = toHex(token);
+    const offer = this.#offers.get(key);
+    if (!offer) {
+      this.#log.event("relay-refused", { session: connection, reason: "unknown-or-expired-token" });
+      transport.close();
+      return;
+    }
+    if (!offer.waiting) {
+      const paired = Promise.withResolvers<Promise<void> | false>();
+      offer.waiting = { transport, paired };
+      const timer = setTimeout(
+        () => paired.resolve(false),
+        Math.max(0, offer.expires - this.#clock()),
+      );
+      const relaying = await paired.promise;
+      clearTimeout(timer);
+      if (relaying === false) {
+        if (this.#offers.get(key) === offer) this.#retire(key, offer);
+        this.#log.event("relay-refused", { session: connection, reason: "partner-never-came" });
+        transport.close();
+        return;
+      }
+      // Both connections live until the relay ends, whichever joined first.
+      return await relaying;
+    }
+    this.#offers.delete(key);
+    const ended = Promise.withResolvers<void>();
+    offer.waiting.paired.resolve(ended.promise);
+    try {
+      await this.#relay(offer.waiting.transport, transport, offer, connection);
+    } finally {
+      ended.resolve();
+    }
+  }
+
+  /** Copies bytes both ways until either side ends or the byte bound is passed. */
+  async #relay(
+    first: Transport,
+    second: Transport,
+    offer: Offer,
+    connection: number,
+  ): Promise<void> {
+    this.sessionsOpen++;
+    this.#log.event("relay-open", { session: connection });
+    let carried = 0;
+    let over = false;
+    const closeBoth = (): void => {
+      first.close();
+      second.close();
+    };
+    const pump = async (from: Transport, to: Transport): Promise<void> => {
+      try {
+        for (let chunk = await from.read(); chunk !== null; chunk = await from.read()) {
+          carried += chunk.length;
+          this.bytesTotal += chunk.length;
+          if (carried > this.#limits.maxBytes) {
+            over = true;
+            break;
+          }
+          await to.write(chunk);
+        }
+      } catch {
+        // One side went away.
+      }
+      closeBoth();
+    };
+    try {
+      await Promise.all([first.write(READY_FRAME), second.write(READY_FRAME)]);
+      await Promise.all([pump(first, second), pump(second, first)]);
+    } catch {
+      closeBoth();
+    } finally {
+      this.sessionsOpen--;
+      this.#uncount(offer);
+      this.#log.event("relay-closed", {
+        session: connection,
+        bytes: carried,
+        reason: over ? "byte-limit" : "ended",
+      });
+    }
+  }
+
+  /** Forgets what a departing client had offered or been offered. */
+  forget(client: object): void {
+    for (const [key, offer] of this.#offers) {
+      if (offer.ends.includes(client) && !offer.waiting) this.#retire(key, offer);
+    }
+  }
+
+  #sweep(): void {
+    const now = this.#clock();
+    for (const [key, offer] of this.#offers) {
+      if (offer.expires <= now && !offer.waiting) this.#retire(key, offer);
+    }
+  }
+
+  #retire(key: string, offer: Offer): void {
+    this.#offers.delete(key);
+    this.#uncount(offer);
+  }
+
+  #uncount(offer: Offer): void {
+    this.#count(offer.ends[0], -1);
+    this.#count(offer.ends[1], -1);
+  }
+
+  #count(client: object, delta: number): void {
+    const n = (this.#perClient.get(client) ?? 0) + delta;
+    if (n <= 0) this.#perClient.delete(client);
+    else this.#perClient.set(client, n);
+  }
+}
