@@ -26,7 +26,17 @@ export type ClientProcess = {
 };
 
 /** Options for a test client. */
-export type ClientSetup = { home?: string; args?: string[]; env?: Record<string, string> };
+export type ClientSetup = {
+  home?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Directory host (default 127.0.0.1). */
+  host?: string;
+  /** Run inside this network namespace (`ip netns exec`). */
+  netns?: string;
+  /** Where to listen for peers (default 127.0.0.1:0). */
+  listen?: string;
+};
 
 /** Starts a client against the server at `port`. */
 export async function startClient(
@@ -35,8 +45,12 @@ export async function startClient(
   setup: ClientSetup = {},
 ): Promise<ClientProcess> {
   const home = setup.home ?? await Deno.makeTempDir();
-  const process = new Deno.Command(Deno.execPath(), {
+  const [program, prefix] = setup.netns
+    ? ["ip", ["netns", "exec", setup.netns, Deno.execPath()]]
+    : [Deno.execPath(), []];
+  const process = new Deno.Command(program, {
     args: [
+      ...prefix,
       "run",
       "-A",
       "--quiet",
@@ -46,11 +60,11 @@ export async function startClient(
       "--name",
       name,
       "--server",
-      `127.0.0.1:${port}`,
+      `${setup.host ?? "127.0.0.1"}:${port}`,
       "--home",
       home,
       "--listen",
-      "127.0.0.1:0",
+      setup.listen ?? "127.0.0.1:0",
       ...(setup.args ?? []),
     ],
     stdin: "piped",

@@ -26,6 +26,10 @@ export type ServeSetup = {
   args?: string[];
   /** A shell prefix such as `ulimit -n 100;` (runs under bash). */
   shellPrefix?: string;
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** Run inside this network namespace (`ip netns exec`). */
+  netns?: string;
 };
 
 /** Starts a server on 127.0.0.1 and a free port. */
@@ -38,27 +42,25 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
     MAIN,
     "serve",
     "--host",
-    "127.0.0.1",
+    setup.host ?? "127.0.0.1",
     "--port",
     "0",
     "--data",
     data,
     ...(setup.args ?? []),
   ];
-  const command = setup.shellPrefix
-    ? new Deno.Command("bash", {
-      args: ["-c", `${setup.shellPrefix} exec "$0" "$@"`, Deno.execPath(), ...args],
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-    })
-    : new Deno.Command(Deno.execPath(), {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-      env: { NO_COLOR: "1" },
-    });
+  const [program, programArgs] = setup.shellPrefix
+    ? ["bash", ["-c", `${setup.shellPrefix} exec "$0" "$@"`, Deno.execPath(), ...args]]
+    : setup.netns
+    ? ["ip", ["netns", "exec", setup.netns, Deno.execPath(), ...args]]
+    : [Deno.execPath(), args];
+  const command = new Deno.Command(program, {
+    args: programArgs,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  });
   const process = command.spawn();
   const log: string[] = [];
   collectLines(process.stderr, (line) => log.push(line));
