@@ -28,7 +28,7 @@ import {
   parseName,
   type UserEntry,
 } from "../directory/mod.ts";
-import { Chat } from "./chat.ts";
+import { Chat, ChatError } from "./chat.ts";
 import { type ChatCommand, COMMAND_HELP, CommandError, parseCommand } from "./commands.ts";
 import type { DirectoryLink } from "./directory_link.ts";
 import type { EventSink, KeyStatus, ListedUser } from "./events.ts";
@@ -587,11 +587,11 @@ export class ChatApp {
     ) {
       return this.#o.sink.emit({ type: "error", code: error.code, message: error.message });
     }
-    if (error instanceof DirectoryError || error instanceof DirectoryUnavailableError) {
+    if (
+      error instanceof DirectoryError || error instanceof DirectoryUnavailableError ||
+      error instanceof ChatError
+    ) {
       return this.#o.sink.emit({ type: "error", code: error.code, message: error.message });
-    }
-    if (error instanceof RangeError) {
-      return this.#o.sink.emit({ type: "error", code: "too-long", message: error.message });
     }
     const code = (error as { code?: string })?.code ?? "internal";
     if (quiet && code !== "internal") return;

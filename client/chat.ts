@@ -16,6 +16,16 @@ import {
 /** Messages a chat may have unacknowledged before it refuses more. */
 export const MAX_UNACKED = 1000;
 
+/** A message the chat will not send; the message says why and what to do. */
+export class ChatError extends Error {
+  readonly code: "too-long" | "too-many-unacked";
+  constructor(code: "too-long" | "too-many-unacked", message: string) {
+    super(message);
+    this.name = "ChatError";
+    this.code = code;
+  }
+}
+
 /** What a chat knows about its peer. */
 export type ChatPeer = {
   name: string;
@@ -52,12 +62,14 @@ export class Chat {
   /** Sends `text`; returns its id. Delivery is reported by a `delivered` event. */
   async send(text: string): Promise<string> {
     if (text.length > MAX_TEXT_LENGTH) {
-      throw new RangeError(
+      throw new ChatError(
+        "too-many-unacked",
         `Message is ${text.length} characters; at most ${MAX_TEXT_LENGTH} fit in one`,
       );
     }
     if (this.#unacked.size >= MAX_UNACKED) {
-      throw new RangeError(
+      throw new ChatError(
+        "too-many-unacked",
         `${this.peer.name} has not acknowledged ${MAX_UNACKED} messages; wait before sending more`,
       );
     }
