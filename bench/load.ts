@@ -11,6 +11,7 @@ import { Identity, parseFingerprint } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { cpuSeconds, rssKib } from "./proc.ts";
 import { percentile, round } from "./stats.ts";
+import { firstLines, scrape } from "../tests/process_io.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -48,23 +49,6 @@ async function cleanup(): Promise<void> {
   await Deno.remove(data, { recursive: true }).catch(() => {});
 }
 
-async function firstLines(stream: ReadableStream<Uint8Array>, count: number): Promise<string[]> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (text.split("\n").length <= count) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  reader.releaseLock();
-  return text.split("\n").slice(0, count);
-}
-
-async function gauge(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  return Number(text.match(new RegExp(`^${name} (\\d+)$`, "m"))?.[1] ?? NaN);
-}
-
 try {
   const server = new Deno.Command(Deno.execPath(), {
     args: [
@@ -100,8 +84,8 @@ try {
   const metrics = metricsLine.slice("metrics on ".length);
   await new Promise((r) => setTimeout(r, 500));
   const rssBefore = rssKib(server.pid);
-  const heapBefore = await gauge(metrics, "p2pchat_heap_used_bytes");
-  const externalBefore = await gauge(metrics, "p2pchat_external_memory_bytes");
+  const heapBefore = await scrape(metrics, "p2pchat_heap_used_bytes");
+  const externalBefore = await scrape(metrics, "p2pchat_external_memory_bytes");
   log(`server on port ${port}, RSS ${rssBefore} KiB; registering ${N} clients from ${K} processes`);
 
   const perWorker = Math.ceil(N / K);
@@ -129,7 +113,7 @@ try {
   }));
   const registrationSeconds = (performance.now() - started) / 1000;
   const registered = reports.reduce((n, r) => n + r.registered, 0);
-  const online = await gauge(metrics, "p2pchat_users_online");
+  const online = await scrape(metrics, "p2pchat_users_online");
   log(
     `${registered} registered in ${
       registrationSeconds.toFixed(1)
@@ -161,8 +145,8 @@ try {
   await new Promise((r) => setTimeout(r, 5000));
   const cpuPct = ((cpuSeconds(server.pid) - cpuHoldStart) / 5) * 100;
   const rssAtN = rssKib(server.pid);
-  const heapAtN = await gauge(metrics, "p2pchat_heap_used_bytes");
-  const externalAtN = await gauge(metrics, "p2pchat_external_memory_bytes");
+  const heapAtN = await scrape(metrics, "p2pchat_heap_used_bytes");
+  const externalAtN = await scrape(metrics, "p2pchat_external_memory_bytes");
   log(`RSS at ${online}: ${rssAtN} KiB; CPU while holding: ${cpuPct.toFixed(1)}%`);
 
   const dropped = performance.now();
@@ -173,7 +157,7 @@ try {
   }
   let drain: number | null = null;
   while ((performance.now() - dropped) / 1000 < IDLE_S + 5) {
-    if (await gauge(metrics, "p2pchat_users_online") === 0) {
+    if (await scrape(metrics, "p2pchat_users_online") === 0) {
       drain = (performance.now() - dropped) / 1000;
       break;
     }

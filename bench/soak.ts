@@ -11,6 +11,7 @@ import { Identity, parseFingerprint } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { rssKib } from "./proc.ts";
 import { startClient } from "../tests/client_process.ts";
+import { firstLines, scrape } from "../tests/process_io.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -31,18 +32,6 @@ const hardStop = setTimeout(() => {
   say("gave up: the soak overran its bound");
   Deno.exit(1);
 }, (SECONDS + 240) * 1000);
-
-async function lines(stream: ReadableStream<Uint8Array>, count: number): Promise<string[]> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (text.split("\n").length <= count) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  reader.releaseLock();
-  return text.split("\n").slice(0, count);
-}
 
 const server = new Deno.Command(Deno.execPath(), {
   args: [
@@ -69,7 +58,7 @@ const server = new Deno.Command(Deno.execPath(), {
   stderr: "null",
 }).spawn();
 processes.push(server);
-const [listening, fp, metricsLine] = await lines(server.stdout, 3);
+const [listening, fp, metricsLine] = await firstLines(server.stdout, 3);
 const port = Number(listening.split(":").pop());
 const fingerprint = parseFingerprint(fp.slice("server fingerprint: ".length))!;
 const metrics = metricsLine.slice("metrics on ".length);
@@ -114,8 +103,7 @@ try {
   await spawnChurn(0, Date.now() + warmUp * 1000).status;
   await new Promise((r) => setTimeout(r, (IDLE_S + 5) * 1000));
   const rssBefore = rssKib(server.pid);
-  const heap = async (): Promise<number> =>
-    Number((await (await fetch(metrics)).text()).match(/^p2pchat_heap_used_bytes (\d+)$/m)![1]);
+  const heap = async (): Promise<number> => scrape(metrics, "p2pchat_heap_used_bytes");
   const heapBefore = await heap();
   say(
     `server RSS before churn: ${rssBefore} KiB; churning for ${SECONDS} s with ${LIVE} live clients per process`,
@@ -175,9 +163,7 @@ try {
     listed += page.users.length;
     after = page.users.at(-1)?.name;
   }
-  const online = Number(
-    (await (await fetch(metrics)).text()).match(/^p2pchat_users_online (\d+)$/m)![1],
-  );
+  const online = await scrape(metrics, "p2pchat_users_online");
   await probe.bye();
   // RSS falls back as V8 and the allocator return pages after the churn; give it a bounded while.
   const settleStart = Date.now();

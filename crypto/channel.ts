@@ -149,7 +149,7 @@ type Incoming = Record | Promise<Record> | { end: true } | { error: Error };
  * while the socket is idle goes out at once in a record of its own; small
  * messages that queue up behind a write share the next record, and queued
  * records share a write. Large messages are sealed at once, so several
- * encrypt in parallel (WebCrypto runs them on a thread pool). Receiving
+ * are in flight in WebCrypto together. Receiving
  * reads ahead during bulk transfer so that decryption overlaps. A failure
  * fails the channel; the next send() or receive() reports it.
  */

@@ -12,7 +12,7 @@ import {
   parseInteger,
   parseSize,
 } from "../cli/values.ts";
-import type { RelayLimits } from "./relay.ts";
+import type { ServerSettings } from "./server.ts";
 import type { LogFormat } from "./log.ts";
 import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
 import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
@@ -117,18 +117,12 @@ export const serveFlags = {
   },
 } as const;
 
-/** Typed `serve` options. */
-export type ServeOptions = {
-  hostname: string;
-  port: number;
+/** Typed `serve` options: the server's settings, plus where its data and metrics go. */
+export type ServeOptions = ServerSettings & {
   dataDir: string;
-  maxClients: number;
-  maxPerAddress: number;
-  registerRate: number;
-  nameTtlMs: number;
-  idleTimeoutMs: number;
-  handshakeTimeoutMs: number;
   metrics?: { hostname: string; port: number };
+  log: LogFormat;
+};
   log: LogFormat;
   relay: RelayLimits;
 };

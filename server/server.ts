@@ -22,13 +22,10 @@ import { RateLimiter } from "./rate_limit.ts";
 import { Registry } from "./registry.ts";
 import { Session, type SessionContext } from "./session.ts";
 
-/** Everything the server is configured with. */
-export type ServerOptions = {
+/** Where the server listens, and its limits and timeouts (what `serve`'s flags set). */
+export type ServerSettings = {
   hostname: string;
   port: number;
-  identity: Identity;
-  store: NameStore;
-  log: Logger;
   maxClients: number;
   maxPerAddress: number;
   registerRate: number;
@@ -36,6 +33,13 @@ export type ServerOptions = {
   idleTimeoutMs: number;
   handshakeTimeoutMs: number;
   relay: RelayLimits;
+};
+
+/** Everything the server runs with. */
+export type ServerOptions = ServerSettings & {
+  identity: Identity;
+  store: NameStore;
+  log: Logger;
   maxPendingHandshakes?: number;
   clock?: () => number;
 };

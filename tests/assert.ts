@@ -12,7 +12,6 @@ export const assertEquals: <T>(
   message?: string,
 ) => asserts actual is T = assert.deepStrictEqual;
 export const assertNotEquals = assert.notDeepStrictEqual;
-export const assert_ = assert.ok;
 export { assert };
 
 /** Asserts that `promise` rejects with an error of `type` (and `code`, when given); returns it. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { MAIN } from "./run_cli.ts";
+import { eachLine } from "./process_io.ts";
 
 /** One JSON event as printed. */
 export type Event = { type: string; [field: string]: unknown };
@@ -76,11 +77,12 @@ export async function startClient(
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
   const notify = (): void => waiters.forEach((w) => w());
-  lines(process.stdout, (line) => {
+  eachLine(process.stdout, (line) => {
+    if (!line.trim()) return;
     events.push(JSON.parse(line));
     notify();
   }).then(notify);
-  lines(process.stderr, (line) => stderr.push(line));
+  eachLine(process.stderr, (line) => stderr.push(line));
   const writer = process.stdin.getWriter();
   let exited = false;
   const status = process.status.then((s) => {
@@ -148,17 +150,4 @@ export async function startClient(
     },
   };
   return client;
-}
-
-async function lines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    parts.filter((p) => p.trim()).forEach(onLine);
-  }
-  if (rest.trim()) onLine(rest);
 }

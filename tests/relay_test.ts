@@ -1,14 +1,13 @@
 import { assert, assertEquals } from "./assert.ts";
 import { type ClientProcess, type Event, startClient } from "./client_process.ts";
+import { scrape } from "./process_io.ts";
 import { eventually, type ServeProcess, startServe } from "./serve_process.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);
 
-async function gauge(server: ServeProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${server.metricsUrl}/metrics`)).text();
-  return Number(text.match(new RegExp(`^${name} (\\d+)$`, "m"))![1]);
-}
+const gauge = (server: ServeProcess, name: string): Promise<number> =>
+  scrape(`${server.metricsUrl}/metrics`, name);
 
 async function clients(
   server: ServeProcess,

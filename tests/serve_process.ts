@@ -7,6 +7,7 @@
 import { parseFingerprint } from "../crypto/fingerprint.ts";
 import type { Fingerprint } from "../crypto/mod.ts";
 import { MAIN } from "./run_cli.ts";
+import { eachLine } from "./process_io.ts";
 
 /** A running server process. */
 export type ServeProcess = {
@@ -63,10 +64,10 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
   });
   const process = command.spawn();
   const log: string[] = [];
-  collectLines(process.stderr, (line) => log.push(line));
+  eachLine(process.stderr, (line) => log.push(line));
   const lines: string[] = [];
   const ready = Promise.withResolvers<void>();
-  collectLines(process.stdout, (line) => {
+  eachLine(process.stdout, (line) => {
     lines.push(line);
     if (line.startsWith("server fingerprint:") && !setup.args?.includes("--metrics")) {
       ready.resolve();
@@ -104,19 +105,6 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
       return (await status).code;
     },
   };
-}
-
-async function collectLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    parts.forEach(onLine);
-  }
-  if (rest) onLine(rest);
 }
 
 /** Polls `check` until it is true or `ms` pass; returns whether it became true. */

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { scrape } from "./process_io.ts";
 import { eventually, type ServeProcess, startServe } from "./serve_process.ts";
 import { encodeFrame, FrameType } from "../crypto/frame.ts";
 import { connTransport, Identity, initiateChannel } from "../crypto/mod.ts";
@@ -328,10 +329,7 @@ Deno.test("serve registers 1,000 clients connecting at once", async () => {
 
 Deno.test("serve exposes metrics that match list, and health", async () => {
   await withServer({ args: ["--metrics", "127.0.0.1:0"] }, async (server) => {
-    const gauge = async (name: string): Promise<number> => {
-      const text = await (await fetch(`${server.metricsUrl}/metrics`)).text();
-      return Number(text.match(new RegExp(`^${name} (\\d+)$`, "m"))![1]);
-    };
+    const gauge = (name: string): Promise<number> => scrape(`${server.metricsUrl}/metrics`, name);
     assertEquals(await (await fetch(`${server.metricsUrl}/healthz`)).text(), "ok\n");
     const a = await registered(server, "m1");
     const b = await registered(server, "m2");

@@ -1,0 +1,41 @@
+/**
+ * Reading what test and benchmark subprocesses print, and scraping /metrics.
+ *
+ * @module
+ */
+
+/** Calls `onLine` for each line of `stream` until it ends. */
+export async function eachLine(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    parts.forEach(onLine);
+  }
+  if (rest) onLine(rest);
+}
+
+/** The first `count` lines of `stream` (fewer if it ends); the rest of the stream is left unread. */
+export async function firstLines(
+  stream: ReadableStream<Uint8Array>,
+  count: number,
+): Promise<string[]> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (text.split("\n").length <= count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  reader.releaseLock();
+  return text.split("\n").slice(0, count);
+}
+
+/** One unlabelled value from a Prometheus text page at `url` (`.../metrics`); NaN if absent. */
+export async function scrape(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return Number(text.match(new RegExp(`^${name} (\\d+)$`, "m"))?.[1] ?? NaN);
+}
