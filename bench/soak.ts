@@ -103,7 +103,7 @@ try {
   await spawnChurn(0, Date.now() + warmUp * 1000).status;
   await new Promise((r) => setTimeout(r, (IDLE_S + 5) * 1000));
   const rssBefore = rssKib(server.pid);
-  const heap = async (): Promise<number> => scrape(metrics, "p2pchat_heap_used_bytes");
+  const heap = (): Promise<number> => scrape(metrics, "p2pchat_heap_used_bytes");
   const heapBefore = await heap();
   say(
     `server RSS before churn: ${rssBefore} KiB; churning for ${SECONDS} s with ${LIVE} live clients per process`,

@@ -123,9 +123,6 @@ export type ServeOptions = ServerSettings & {
   metrics?: { hostname: string; port: number };
   log: LogFormat;
 };
-  log: LogFormat;
-  relay: RelayLimits;
-};
 
 /** How long a relay token waits for both peers to join. */
 export const RELAY_TOKEN_TTL_MS = 15_000;
