@@ -77,15 +77,16 @@ export async function startClient(
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
   const notify = (): void => waiters.forEach((w) => w());
-  eachLine(process.stdout, (line) => {
+  const stdoutDone = eachLine(process.stdout, (line) => {
     if (!line.trim()) return;
     events.push(JSON.parse(line));
     notify();
-  }).then(notify);
+  });
   eachLine(process.stderr, (line) => stderr.push(line));
   const writer = process.stdin.getWriter();
+  // "Exited" only once everything it printed has been read: the exit status can arrive first.
   let exited = false;
-  const status = process.status.then((s) => {
+  const status = Promise.all([process.status, stdoutDone.catch(() => {})]).then(([s]) => {
     exited = true;
     notify();
     return s.code;
