@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { interceptedPair, passThrough } from "../tests/interceptor.ts";
-import { acceptChannel, initiateChannel, type SecureChannel } from "./channel.ts";
+import { acceptChannel, initiateChannel } from "./channel.ts";
+import type { SecureChannel } from "./secure_channel.ts";
 import { concatBytes, utf8 } from "./bytes.ts";
 import {
   HandshakeError,

@@ -8,8 +8,8 @@ export {
   type ChannelOptions,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   initiateChannel,
-  SecureChannel,
 } from "./channel.ts";
+export { SecureChannel } from "./secure_channel.ts";
 export {
   ChannelError,
   HandshakeError,
