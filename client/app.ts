@@ -12,7 +12,6 @@ import {
   fingerprintOf,
   formatFingerprint,
   fromBase64,
-  HandshakeError,
   type Identity,
   type SecureChannel,
   type Transport,
@@ -34,14 +33,15 @@ import type { DirectoryLink } from "./directory_link.ts";
 import type { EventSink, KeyStatus, ListedUser } from "./events.ts";
 import { encodePeerMessage } from "./peer_messages.ts";
 import {
-  dialAny,
-  greet,
   HELLO_TIMEOUT_MS,
+  type Path,
   PeerUnreachableError,
+  reachPeer,
   receiveWithin,
   REQUEST_TIMEOUT_MS,
 } from "./peer_link.ts";
 import type { PinFile } from "./pin_file.ts";
+import { PeerTrust } from "./peer_trust.ts";
 import type { RelayMode } from "./connect_options.ts";
 
 /** Incoming requests waiting for /accept or /decline at once; more are declined as busy. */
@@ -61,9 +61,6 @@ export type AppOptions = {
   handshakeTimeoutMs?: number;
 };
 
-/** How a chat's bytes travel. */
-type Path = "direct" | "relay";
-
 type Incoming = {
   name: string;
   channel: SecureChannel;
@@ -76,10 +73,10 @@ type Incoming = {
 /** The client. */
 export class ChatApp {
   readonly #o: AppOptions;
+  readonly #trust: PeerTrust;
   readonly #chats = new Map<string, Chat>();
   readonly #incoming = new Map<string, Incoming>();
   readonly #outgoing = new Set<string>();
-  readonly #pendingTrust = new Map<string, Fingerprint>();
   readonly #seenNames = new Set<string>();
   readonly #done = Promise.withResolvers<void>();
   #current: string | undefined;
@@ -88,6 +85,7 @@ export class ChatApp {
 
   constructor(options: AppOptions) {
     this.#o = options;
+    this.#trust = new PeerTrust(options.peers, options.sink);
   }
 
   /** Resolves once the user has quit. */
@@ -162,9 +160,9 @@ export class ChatApp {
       case "fp":
         return this.#fingerprint(command.name);
       case "verify":
-        return await this.#verify(parseName(command.name));
+        return await this.#trust.verify(parseName(command.name));
       case "trust":
-        return await this.#trust(parseName(command.name));
+        return await this.#trust.trust(parseName(command.name));
       case "help":
         return this.#o.sink.emit({
           type: "help",
@@ -217,38 +215,13 @@ export class ChatApp {
 
   #listed(user: UserEntry): ListedUser {
     this.#seenNames.add(user.name);
-    const pin = this.#o.peers.get(nameKey(user.name as Name));
     return {
       name: user.name,
       address: user.address,
       port: user.port,
       fingerprint: user.fingerprint,
-      verified: pin?.verified === true && pin.fingerprint === user.fingerprint,
+      verified: this.#trust.isVerified(user.name as Name, user.fingerprint),
     };
-  }
-
-  #status(name: Name, fingerprint: Fingerprint): KeyStatus | "changed" {
-    const pin = this.#o.peers.get(nameKey(name));
-    if (!pin) return "new";
-    if (pin.fingerprint !== fingerprint) return "changed";
-    return pin.verified ? "verified" : "pinned";
-  }
-
-  #warnChanged(name: Name, got: Fingerprint): void {
-    const pin = this.#o.peers.get(nameKey(name))!;
-    this.#pendingTrust.set(nameKey(name), got);
-    this.#o.sink.emit({
-      type: "security-warning",
-      peer: name,
-      reason: "key-changed",
-      expected: pin.fingerprint,
-      got,
-      message:
-        `${name}'s key changed: pinned ${formatFingerprint(pin.fingerprint)}, now ${
-          formatFingerprint(got)
-        }. ` +
-        `Someone may be impersonating ${name}. Chats with ${name} are refused until you confirm with them out of band and type /trust ${name}`,
-    });
   }
 
   async #startChat(name: Name): Promise<void> {
@@ -276,11 +249,22 @@ export class ChatApp {
             `The directory listed a key for ${name} that does not match its own fingerprint; not connecting`,
         });
       }
-      const status = this.#status(name, listed);
-      if (status === "changed") return this.#warnChanged(name, listed);
+      const status = this.#trust.status(name, listed);
+      if (status === "changed") return this.#trust.refuseChanged(name, listed);
       let opened: { channel: SecureChannel; path: Path };
       try {
-        opened = await this.#reach(user, listed);
+        opened = await reachPeer(user, {
+          expected: listed,
+          identity: this.#o.identity,
+          ownName: this.#o.name,
+          relay: this.#o.relay,
+          link: this.#o.link,
+          onFallback: () =>
+            this.#o.sink.emit({
+              type: "info",
+              message: `No direct path to ${user.name}; meeting through the directory's relay`,
+            }),
+        });
       } catch (error) {
         if (!(error instanceof UnexpectedPeerKey)) throw error;
         return this.#o.sink.emit({
@@ -318,38 +302,6 @@ export class ChatApp {
     } finally {
       this.#outgoing.delete(key);
     }
-  }
-
-  /**
-   * Opens the channel to `user`: directly, trying every listed address at
-   * once, and through the directory's relay if that fails (per --relay).
-   * The handshake demands the listed key on either path.
-   */
-  async #reach(
-    user: UserEntry,
-    expected: Fingerprint,
-  ): Promise<{ channel: SecureChannel; path: Path }> {
-    const greetOver = (transport: Transport): Promise<SecureChannel> =>
-      greet(transport, this.#o.identity, { expected, ownName: this.#o.name });
-    if (this.#o.relay !== "always") {
-      const addresses = [...new Set([user.address, ...(user.addresses ?? [])])];
-      try {
-        return {
-          channel: await greetOver(connTransport(await dialAny(addresses, user.port))),
-          path: "direct",
-        };
-      } catch (error) {
-        const unreachable = error instanceof PeerUnreachableError ||
-          (error instanceof HandshakeError && !(error instanceof UnexpectedPeerKey));
-        if (this.#o.relay === "never" || !unreachable) throw error;
-      }
-      this.#o.sink.emit({
-        type: "info",
-        message: `No direct path to ${user.name}; meeting through the directory's relay`,
-      });
-    }
-    const token = await this.#o.link.relay(user.name);
-    return { channel: await greetOver(await joinRelay(this.#o.link.server, token)), path: "relay" };
   }
 
   /** A peer asked, through the directory, to meet at the relay. */
@@ -395,7 +347,7 @@ export class ChatApp {
         throw error;
       }
     }
-    const status = this.#status(name, proven);
+    const status = this.#trust.status(name, proven);
     if (listed === undefined && status !== "pinned" && status !== "verified") {
       this.#o.sink.emit({
         type: "security-warning",
@@ -424,7 +376,7 @@ export class ChatApp {
       return await decline("security");
     }
     if (status === "changed") {
-      this.#warnChanged(name, proven);
+      this.#trust.refuseChanged(name, proven);
       return await decline("security");
     }
     const key = nameKey(name);
@@ -494,7 +446,7 @@ export class ChatApp {
   async #open(name: Name, channel: SecureChannel, status: KeyStatus, path: Path): Promise<void> {
     const key = nameKey(name);
     const fingerprint = channel.peer.fingerprint;
-    if (status === "new") await this.#o.peers.set(key, { fingerprint, verified: false });
+    if (status === "new") await this.#trust.pinFirstContact(name, fingerprint);
     const old = this.#chats.get(key);
     if (old) await old.end("connection-lost");
     const chat = new Chat(
@@ -526,7 +478,7 @@ export class ChatApp {
         peer: c.peer.name,
         state: "open" as const,
         current: c.peer.name === this.#current,
-        verified: this.#o.peers.get(nameKey(c.peer.name as Name))?.verified === true,
+        verified: this.#trust.pinned(c.peer.name as Name)?.verified === true,
       })),
       ...[...this.#incoming.values()].map((i) => ({
         peer: i.name,
@@ -548,7 +500,7 @@ export class ChatApp {
     }
     const key = nameKey(parseName(name));
     const chat = this.#chats.get(key);
-    const pin = this.#o.peers.get(key);
+    const pin = this.#trust.pinned(parseName(name));
     if (!chat && !pin) {
       throw new CommandError(`No key known for ${name}: open a chat with /chat ${name} first`);
     }
@@ -559,25 +511,6 @@ export class ChatApp {
       sas: chat?.peer.sas,
       verified: pin?.verified === true,
     });
-  }
-
-  async #verify(name: Name): Promise<void> {
-    const key = nameKey(name);
-    const pin = this.#o.peers.get(key);
-    if (!pin) {
-      throw new CommandError(`No key pinned for ${name}: open a chat and compare the SAS first`);
-    }
-    await this.#o.peers.set(key, { fingerprint: pin.fingerprint, verified: true });
-    this.#o.sink.emit({ type: "verified", peer: name, fingerprint: pin.fingerprint });
-  }
-
-  async #trust(name: Name): Promise<void> {
-    const key = nameKey(name);
-    const fingerprint = this.#pendingTrust.get(key);
-    if (!fingerprint) throw new CommandError(`No changed key to trust for ${name}`);
-    this.#pendingTrust.delete(key);
-    await this.#o.peers.set(key, { fingerprint, verified: false });
-    this.#o.sink.emit({ type: "trusted", peer: name, fingerprint });
   }
 
   #reportError(error: unknown, quiet = false): void {

@@ -5,12 +5,18 @@
  * @module
  */
 import {
+  connTransport,
   type Fingerprint,
+  HandshakeError,
   type Identity,
   initiateChannel,
   type SecureChannel,
   type Transport,
+  UnexpectedPeerKey,
 } from "../crypto/mod.ts";
+import { joinRelay, type UserEntry } from "../directory/mod.ts";
+import type { RelayMode } from "./connect_options.ts";
+import type { DirectoryLink } from "./directory_link.ts";
 import { decodePeerMessage, encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
 
 /** How long the initiator tries the listed addresses before giving up on a direct connection. */
@@ -21,6 +27,9 @@ export const DIAL_STAGGER_MS = 250;
 export const REQUEST_TIMEOUT_MS = 120_000;
 /** How long a responder waits for the initiator's hello after the handshake. */
 export const HELLO_TIMEOUT_MS = 10_000;
+
+/** How a chat's bytes travel. */
+export type Path = "direct" | "relay";
 
 /** A peer could not be reached or did not follow the protocol. */
 export class PeerUnreachableError extends Error {
@@ -113,4 +122,41 @@ export async function receiveWithin(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Opens the channel to `user`: directly, trying every listed address at
+ * once, and through the directory's relay if that fails (per `relay`). The
+ * handshake demands the listed key on either path; a wrong key is never a
+ * reason to fall back.
+ */
+export async function reachPeer(
+  user: UserEntry,
+  options: {
+    expected: Fingerprint;
+    identity: Identity;
+    ownName: string;
+    relay: RelayMode;
+    link: DirectoryLink;
+    onFallback: () => void;
+  },
+): Promise<{ channel: SecureChannel; path: Path }> {
+  const greetOver = (transport: Transport): Promise<SecureChannel> =>
+    greet(transport, options.identity, { expected: options.expected, ownName: options.ownName });
+  if (options.relay !== "always") {
+    const addresses = [...new Set([user.address, ...(user.addresses ?? [])])];
+    try {
+      return {
+        channel: await greetOver(connTransport(await dialAny(addresses, user.port))),
+        path: "direct",
+      };
+    } catch (error) {
+      const unreachable = error instanceof PeerUnreachableError ||
+        (error instanceof HandshakeError && !(error instanceof UnexpectedPeerKey));
+      if (options.relay === "never" || !unreachable) throw error;
+    }
+    options.onFallback();
+  }
+  const token = await options.link.relay(user.name);
+  return { channel: await greetOver(await joinRelay(options.link.server, token)), path: "relay" };
 }
