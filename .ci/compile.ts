@@ -7,6 +7,7 @@
  * compile-time flag cannot know.
  */
 import { parseArgs } from "node:util";
+import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 /** The permissions baked into the binary. */
 export const PERMISSIONS = [
@@ -22,7 +23,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: { target: { type: "string" }, output: { type: "string", default: "dist/p2pchat" } },
 });
-const args = ["compile", ...PERMISSIONS, "--output", values.output!];
+const args = ["compile", ...PERMISSIONS, v8FlagsArgument(), "--output", values.output!];
 if (values.target) args.push("--target", values.target);
 args.push(new URL("../main.ts", import.meta.url).pathname);
 const { code } = await new Deno.Command(Deno.execPath(), { args }).spawn().status;

@@ -12,6 +12,7 @@ import { DirectoryClient } from "../directory/mod.ts";
 import { cpuSeconds, rssKib } from "./proc.ts";
 import { percentile, round } from "./stats.ts";
 import { firstLines, scrape } from "../tests/process_io.ts";
+import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -54,6 +55,10 @@ try {
     args: [
       "run",
       "-A",
+      // As `deno task serve` runs it, unless LOAD_V8_FLAGS tries other settings.
+      Deno.env.get("LOAD_V8_FLAGS")
+        ? `--v8-flags=${Deno.env.get("LOAD_V8_FLAGS")}`
+        : v8FlagsArgument(),
       MAIN,
       "serve",
       "--host",

@@ -12,6 +12,7 @@ import { DirectoryClient } from "../directory/mod.ts";
 import { rssKib } from "./proc.ts";
 import { startClient } from "../tests/client_process.ts";
 import { firstLines, scrape } from "../tests/process_io.ts";
+import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,6 +38,7 @@ const server = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "-A",
+    v8FlagsArgument(),
     MAIN,
     "serve",
     "--host",
