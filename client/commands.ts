@@ -98,3 +98,15 @@ export function parseCommand(line: string): ChatCommand {
       throw new CommandError(`Unknown command ${word.slice(0, 20)}; type /help for the list`);
   }
 }
+
+/**
+ * Tab completion: the first word completes to a command, later words to
+ * `names`. Returns readline's pair: the candidates and the text they replace.
+ */
+export function complete(line: string, names: string[]): [string[], string] {
+  const words = line.split(" ");
+  const last = words.at(-1) ?? "";
+  const pool = words.length === 1 && line.startsWith("/") ? [...COMMAND_WORDS] : names;
+  const hits = pool.filter((w) => w.toLowerCase().startsWith(last.toLowerCase()));
+  return [hits.length ? hits : pool, last];
+}

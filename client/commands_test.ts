@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../tests/assert.ts";
-import { CommandError, parseCommand } from "./commands.ts";
+import { CommandError, complete, parseCommand } from "./commands.ts";
 
 Deno.test("parseCommand() reads every command", () => {
   assertEquals(parseCommand("/list"), { kind: "list" });
@@ -45,4 +45,12 @@ Deno.test("parseCommand() says the right form for a malformed command", async ()
     );
     assertEquals(error.message.startsWith(words), true, error.message);
   }
+});
+
+Deno.test("complete() finishes commands first and names after them, ignoring case", () => {
+  assertEquals(complete("/li", ["bob"]), [["/list"], "/li"]);
+  assertEquals(complete("/c", []), [["/chat", "/chats"], "/c"]);
+  assertEquals(complete("/chat B", ["alice", "bob", "Bobby"]), [["bob", "Bobby"], "B"]);
+  assertEquals(complete("hello al", ["alice"]), [["alice"], "al"]);
+  assertEquals(complete("/chat z", ["alice"]), [["alice"], "z"], "no match offers every name");
 });

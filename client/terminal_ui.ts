@@ -10,7 +10,7 @@ import * as readline from "node:readline";
 import process from "node:process";
 import { styleText } from "node:util";
 import { type Fingerprint, formatFingerprint } from "../crypto/mod.ts";
-import { COMMAND_WORDS } from "./commands.ts";
+import { complete } from "./commands.ts";
 import type { ClientEvent, EventSink } from "./events.ts";
 
 type Style = Parameters<typeof styleText>[0];
@@ -35,7 +35,7 @@ export class TerminalUi implements EventSink {
       input: process.stdin,
       output: process.stdout,
       terminal: this.#tty,
-      completer: (line: string) => this.#complete(line),
+      completer: (line: string) => complete(line, this.#names()),
     });
     this.#rl.on("line", (line) => {
       if (this.#waiting) {
@@ -112,14 +112,6 @@ export class TerminalUi implements EventSink {
 
   #style(style: Style, text: string): string {
     return this.#color ? styleText(style, text) : text;
-  }
-
-  #complete(line: string): [string[], string] {
-    const words = line.split(" ");
-    const last = words.at(-1) ?? "";
-    const pool = words.length === 1 && line.startsWith("/") ? [...COMMAND_WORDS] : this.#names();
-    const hits = pool.filter((w) => w.toLowerCase().startsWith(last.toLowerCase()));
-    return [hits.length ? hits : pool, last];
   }
 
   #render(e: ClientEvent): [string, boolean] | null {
