@@ -11,7 +11,7 @@ import { Identity, parseFingerprint } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { cpuSeconds, rssKib } from "./proc.ts";
 import { percentile, round } from "./stats.ts";
-import { firstLines, scrape } from "../tests/process_io.ts";
+import { firstLines, killAll, scrape } from "../tests/process_io.ts";
 import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({
@@ -41,12 +41,7 @@ const deadline = setTimeout(() => {
 }, DEADLINE_MS);
 
 async function cleanup(): Promise<void> {
-  for (const child of children) {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-  }
-  await Promise.allSettled(children.map((c) => c.status));
+  await killAll(children);
   await Deno.remove(data, { recursive: true }).catch(() => {});
 }
 

@@ -11,7 +11,7 @@ import { Identity, parseFingerprint } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { rssKib } from "./proc.ts";
 import { startClient } from "../tests/client_process.ts";
-import { firstLines, scrape } from "../tests/process_io.ts";
+import { firstLines, killAll, scrape } from "../tests/process_io.ts";
 import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({
@@ -197,12 +197,7 @@ try {
 } finally {
   clearTimeout(hardStop);
   await Promise.allSettled([alice.kill(), bob.kill()]);
-  for (const p of processes) {
-    try {
-      p.kill("SIGKILL");
-    } catch { /* exited */ }
-  }
-  await Promise.allSettled(processes.map((p) => p.status));
+  await killAll(processes);
   await Deno.remove(data, { recursive: true }).catch(() => {});
   await Deno.remove(alice.home, { recursive: true }).catch(() => {});
   await Deno.remove(bob.home, { recursive: true }).catch(() => {});

@@ -39,3 +39,15 @@ export async function scrape(url: string, name: string): Promise<number> {
   const text = await (await fetch(url)).text();
   return Number(text.match(new RegExp(`^${name} (\\d+)$`, "m"))?.[1] ?? NaN);
 }
+
+/** SIGKILLs every process (those already gone are skipped) and waits for them all to exit. */
+export async function killAll(processes: Deno.ChildProcess[]): Promise<void> {
+  for (const process of processes) {
+    try {
+      process.kill("SIGKILL");
+    } catch {
+      // Exited already.
+    }
+  }
+  await Promise.allSettled(processes.map((p) => p.status));
+}
