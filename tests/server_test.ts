@@ -389,3 +389,41 @@ Deno.test("serve never logs a key", async () => {
   });
   await Deno.remove(data, { recursive: true });
 });
+
+Deno.test("serve drops a client that sends requests but never reads the replies", async () => {
+  await withServer({ args: ["--max-per-address", "0", "--register-rate", "0"] }, async (server) => {
+    const crowd = await Promise.all(
+      Array.from(
+        { length: 60 },
+        (_, i) => registered(server, `crowd${String(i).padStart(2, "0")}`),
+      ),
+    );
+    const channel = await initiateChannel(
+      connTransport(await rawConnect(server)),
+      Identity.generate(),
+    );
+    await channel.send(
+      new TextEncoder().encode(
+        JSON.stringify({ id: 0, type: "register", name: "hoarder", port: 1 }),
+      ),
+    );
+    // Each reply lists 60 users (~14 KB); unread, they fill the socket and then the server's queue.
+    for (let id = 1; id <= 3000 && !server.log.some((l) => l.includes("slow-reader")); id++) {
+      await channel.send(
+        new TextEncoder().encode(JSON.stringify({ id, type: "list", limit: 200 })),
+      );
+      if (id % 100 === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert(
+      await eventually(() => server.log.some((l) => l.includes("reason=slow-reader"))),
+      "dropped as a slow reader",
+    );
+    channel.abort();
+    assertEquals(
+      (await crowd[0].list({ prefix: "crowd" })).users.length,
+      50,
+      "everyone else is still served",
+    );
+    await Promise.all(crowd.map((c) => c.bye()));
+  });
+});
