@@ -449,11 +449,14 @@ export class ChatApp {
     if (status === "new") await this.#trust.pinFirstContact(name, fingerprint);
     const old = this.#chats.get(key);
     if (old) await old.end("connection-lost");
-    const chat = new Chat(
-      { name, fingerprint, sas: channel.sas, path: "direct" },
-      channel,
-      this.#o.sink,
-    );
+    const chat: Chat = new Chat({ name, fingerprint, sas: channel.sas, path }, channel, {
+      sink: this.#o.sink,
+      onClose: () => {
+        if (this.#chats.get(key) !== chat) return;
+        this.#chats.delete(key);
+        if (this.#current === name) this.#current = [...this.#chats.values()].at(-1)?.peer.name;
+      },
+    });
     this.#chats.set(key, chat);
     this.#current = name;
     this.#o.sink.emit({
@@ -464,11 +467,6 @@ export class ChatApp {
       firstContact: status === "new",
       verified: status === "verified",
       path,
-    });
-    chat.ended.then(() => {
-      if (this.#chats.get(key) !== chat) return;
-      this.#chats.delete(key);
-      if (this.#current === name) this.#current = [...this.#chats.values()].at(-1)?.peer.name;
     });
   }
 

@@ -43,19 +43,25 @@ export class Chat {
   readonly #sink: EventSink;
   readonly #unacked = new Map<string, string>();
   readonly #clock: () => number;
+  readonly #onClose: () => void;
   #nextId = 1;
   #localEnd: CloseReason | undefined;
 
   constructor(
     peer: ChatPeer,
     channel: SecureChannel,
-    sink: EventSink,
-    clock: () => number = Date.now,
+    options: {
+      sink: EventSink;
+      /** Runs as the chat ends, before `chat-closed` is reported, so the report sees the new state. */
+      onClose: () => void;
+      clock?: () => number;
+    },
   ) {
     this.peer = peer;
     this.#channel = channel;
-    this.#sink = sink;
-    this.#clock = clock;
+    this.#sink = options.sink;
+    this.#onClose = options.onClose;
+    this.#clock = options.clock ?? Date.now;
     this.ended = this.#readLoop();
   }
 
@@ -159,6 +165,7 @@ export class Chat {
       });
       this.#unacked.clear();
     }
+    this.#onClose();
     this.#sink.emit({ type: "chat-closed", peer: this.peer.name, reason, message: detail });
     return reason;
   }

@@ -82,6 +82,10 @@ Deno.test({
       await until(() => /incoming while typing[\s\S]*bob→alice> half typ/.test(screen.slice(mark)));
       await keys.write(new TextEncoder().encode("ed\r"));
       assertEquals((await alice.waitFor((e) => e.type === "message")).text, "half typed");
+      const beforeEnd = screen.length;
+      await keys.write(new TextEncoder().encode("EOM\r"));
+      // Once the chat has ended, the prompt no longer names it.
+      await until(() => /You ended the chat[\s\S]*bob> /.test(screen.slice(beforeEnd)));
     } finally {
       terminal.kill();
       await terminal.status;
