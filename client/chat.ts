@@ -109,11 +109,7 @@ export class Chat {
     let reason: CloseReason = "connection-lost";
     let detail = "";
     try {
-      for (
-        let bytes = await this.#channel.receive();
-        bytes !== null;
-        bytes = await this.#channel.receive()
-      ) {
+      for await (const bytes of this.#channel.messages()) {
         const message = decodePeerMessage(bytes);
         if (message.type === "msg") {
           this.#sink.emit({

@@ -16,10 +16,11 @@
  */
 import { concatBytes, equalBytes, sha256, utf8 } from "./bytes.ts";
 import { HandshakeError, UnexpectedPeerKey, VersionMismatch } from "./errors.ts";
-import { encodeFrame, type Frame, FrameType, HEADER_LENGTH } from "./frame.ts";
+import { encodeFrame, type Frame, FrameType, HEADER_LENGTH, writeHeader } from "./frame.ts";
 import { Identity, PUBLIC_KEY_LENGTH, PublicIdentity, SIGNATURE_LENGTH } from "./identity.ts";
 import { deriveKeys, deriveSas, type DirectionalKeys, Label } from "./key_schedule.ts";
 import { TAG_LENGTH } from "./aead.ts";
+import { Transcript } from "./transcript.ts";
 import { EPHEMERAL_KEY_LENGTH, EphemeralKey } from "./ecdh.ts";
 import { type Fingerprint, formatFingerprint } from "./fingerprint.ts";
 
@@ -116,10 +117,8 @@ function sealAuth(
   direction: DirectionalKeys["initiatorToResponder"],
   plaintext: Uint8Array,
 ): Uint8Array {
-  const header = encodeFrame(type, new Uint8Array(AUTH_PLAINTEXT_LENGTH + TAG_LENGTH)).subarray(
-    0,
-    HEADER_LENGTH,
-  );
+  const header = new Uint8Array(HEADER_LENGTH);
+  writeHeader(header, type, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH);
   const sealed = direction.key.seal(direction.iv, plaintext, header) as Uint8Array;
   return concatBytes(header, sealed);
 }
@@ -172,7 +171,7 @@ function checkExpected(peer: PublicIdentity, options: HandshakeOptions): void {
 export class InitiatorHandshake {
   readonly #identity: Identity;
   readonly #options: HandshakeOptions;
-  readonly #transcript: Uint8Array[] = [];
+  readonly #transcript = new Transcript();
   #ephemeral?: EphemeralKey;
   #sharedSecret?: Uint8Array;
   #keys?: DirectionalKeys;
@@ -188,7 +187,7 @@ export class InitiatorHandshake {
     this.#ephemeral = EphemeralKey.generate();
     const commitment = sha256(this.#ephemeral.publicRaw);
     const frame = encodeFrame(FrameType.Commit, concatBytes(versionBytes(), commitment));
-    this.#transcript.push(frame);
+    this.#transcript.append(frame);
     return frame;
   }
 
@@ -202,8 +201,8 @@ export class InitiatorHandshake {
     expectFrame(frame, FrameType.Response, 2 + EPHEMERAL_KEY_LENGTH, stage);
     this.#sharedSecret = agree(ephemeral, frame.body.subarray(2), stage);
     const reveal = encodeFrame(FrameType.Reveal, ephemeral.publicRaw);
-    this.#transcript.push(frame.bytes, reveal);
-    const th3 = sha256(concatBytes(...this.#transcript));
+    this.#transcript.append(frame.bytes, reveal);
+    const th3 = this.#transcript.hash();
     this.#keys = deriveKeys(this.#sharedSecret, th3, Label.handshake);
     this.#sas = deriveSas(th3);
     return reveal;
@@ -216,11 +215,11 @@ export class InitiatorHandshake {
     const secret = this.#sharedSecret;
     if (!keys || !secret || !this.#sas) throw new TypeError("readResponse() first");
     expectFrame(frame, FrameType.ResponderAuth, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH, stage);
-    const th3 = sha256(concatBytes(...this.#transcript));
+    const th3 = this.#transcript.hash();
     const peer = openAuth(frame, keys.responderToInitiator, RESPONDER_CONTEXT, th3, stage);
     checkExpected(peer, this.#options);
-    this.#transcript.push(frame.bytes);
-    const th4 = sha256(concatBytes(...this.#transcript));
+    this.#transcript.append(frame.bytes);
+    const th4 = this.#transcript.hash();
     const own = this.#identity.public.key;
     const signature = this.#identity.sign(concatBytes(INITIATOR_CONTEXT, th4, own));
     const message = sealAuth(
@@ -228,8 +227,8 @@ export class InitiatorHandshake {
       keys.initiatorToResponder,
       concatBytes(own, signature),
     );
-    this.#transcript.push(message);
-    const th5 = sha256(concatBytes(...this.#transcript));
+    this.#transcript.append(message);
+    const th5 = this.#transcript.hash();
     const applicationKeys = deriveKeys(secret, th5, Label.application);
     secret.fill(0);
     return {
@@ -248,7 +247,7 @@ export class InitiatorHandshake {
 export class ResponderHandshake {
   readonly #identity: Identity;
   readonly #options: HandshakeOptions;
-  readonly #transcript: Uint8Array[] = [];
+  readonly #transcript = new Transcript();
   #ephemeral?: EphemeralKey;
   #commitment?: Uint8Array;
   #sharedSecret?: Uint8Array;
@@ -274,7 +273,7 @@ export class ResponderHandshake {
       FrameType.Response,
       concatBytes(versionBytes(), this.#ephemeral.publicRaw),
     );
-    this.#transcript.push(frame.bytes, response);
+    this.#transcript.append(frame.bytes, response);
     return response;
   }
 
@@ -291,8 +290,8 @@ export class ResponderHandshake {
       });
     }
     this.#sharedSecret = agree(ephemeral, frame.body, stage);
-    this.#transcript.push(frame.bytes);
-    const th3 = sha256(concatBytes(...this.#transcript));
+    this.#transcript.append(frame.bytes);
+    const th3 = this.#transcript.hash();
     this.#keys = deriveKeys(this.#sharedSecret, th3, Label.handshake);
     this.#sas = deriveSas(th3);
     const own = this.#identity.public.key;
@@ -302,7 +301,7 @@ export class ResponderHandshake {
       this.#keys.responderToInitiator,
       concatBytes(own, signature),
     );
-    this.#transcript.push(message);
+    this.#transcript.append(message);
     return message;
   }
 
@@ -313,11 +312,11 @@ export class ResponderHandshake {
     const secret = this.#sharedSecret;
     if (!keys || !secret || !this.#sas) throw new TypeError("readReveal() first");
     expectFrame(frame, FrameType.InitiatorAuth, AUTH_PLAINTEXT_LENGTH + TAG_LENGTH, stage);
-    const th4 = sha256(concatBytes(...this.#transcript));
+    const th4 = this.#transcript.hash();
     const peer = openAuth(frame, keys.initiatorToResponder, INITIATOR_CONTEXT, th4, stage);
     checkExpected(peer, this.#options);
-    this.#transcript.push(frame.bytes);
-    const th5 = sha256(concatBytes(...this.#transcript));
+    this.#transcript.append(frame.bytes);
+    const th5 = this.#transcript.hash();
     const applicationKeys = deriveKeys(secret, th5, Label.application);
     secret.fill(0);
     return new Session(sessionToken, {

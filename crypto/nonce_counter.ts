@@ -36,14 +36,19 @@ export class NonceCounter {
     return this.#next >= this.#limit;
   }
 
-  /** Takes the next sequence number; refuses once the key's limit is reached. */
-  take(): number {
+  /** Throws nonce-exhausted once the key's limit is reached. */
+  assertAvailable(): void {
     if (this.exhausted) {
       throw new RecordError(
         "nonce-exhausted",
         `This channel has sent ${this.#limit} records under one key; reconnect to get fresh keys`,
       );
     }
+  }
+
+  /** Takes the next sequence number; refuses once the key's limit is reached. */
+  take(): number {
+    this.assertAvailable();
     return this.#next++;
   }
 

@@ -57,7 +57,7 @@ export class RecordSealer {
 
   /** Throws nonce-exhausted if no record can be sealed any more. */
   checkCapacity(): void {
-    if (this.#counter.exhausted) this.#counter.take();
+    this.#counter.assertAvailable();
   }
 
   /**

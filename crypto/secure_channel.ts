@@ -28,6 +28,7 @@ const MAX_WRITE_BATCH = 16 * 1024;
 /** Records read and being decrypted ahead of receive() during bulk transfer. */
 const READ_AHEAD = 8;
 
+/** A sealed record waiting for the socket; `size` is the message bytes it carries. */
 type Outgoing = { bytes?: Uint8Array; ready?: Promise<Uint8Array>; size: number };
 type Incoming = Record | Promise<Record> | { end: true } | { error: Error };
 
@@ -87,7 +88,7 @@ export class SecureChannel {
     return this.#closed;
   }
 
-  /** Bytes queued for the socket: a peer that does not read makes this grow. */
+  /** Message bytes sent but not yet written to the socket: a peer that does not read makes this grow. */
   get bufferedAmount(): number {
     return this.#queuedBytes;
   }
@@ -108,7 +109,7 @@ export class SecureChannel {
       this.#sealer.checkCapacity();
       if (message.length > SMALL_PLAINTEXT) {
         this.#sealBatch();
-        this.#push(this.#sealer.seal(FrameType.Data, message));
+        this.#push(this.#sealer.seal(FrameType.Data, message), message.length);
       } else {
         if (this.#batchBytes + MESSAGE_PREFIX + message.length > MAX_RECORD_PLAINTEXT) {
           this.#sealBatch();
@@ -172,6 +173,13 @@ export class SecureChannel {
     }
   }
 
+  /** Every message until the peer closes the channel; fails as receive() does. */
+  async *messages(): AsyncGenerator<Uint8Array> {
+    for (let message = await this.receive(); message !== null; message = await this.receive()) {
+      yield message;
+    }
+  }
+
   /** Sends an authenticated close record after everything queued, and closes the transport. */
   async close(): Promise<void> {
     if (this.#closing || this.#failure) {
@@ -182,7 +190,7 @@ export class SecureChannel {
     this.#closing = true;
     try {
       this.#sealBatch();
-      this.#push(this.#sealer.seal(FrameType.Close, new Uint8Array(0)));
+      this.#push(this.#sealer.seal(FrameType.Close, new Uint8Array(0)), 0);
       this.#kick();
       await this.#flushing;
     } catch {
@@ -203,17 +211,18 @@ export class SecureChannel {
     const sealed = this.#batch.length === 1
       ? this.#sealer.seal(FrameType.Data, this.#batch[0])
       : this.#sealer.seal(FrameType.Batch, packMessages(this.#batch, this.#batchBytes));
+    const size = this.#batchBytes - MESSAGE_PREFIX * this.#batch.length;
     this.#batch = [];
     this.#batchBytes = 0;
-    this.#push(sealed);
+    this.#push(sealed, size);
   }
 
-  #push(sealed: Uint8Array | Promise<Uint8Array>): void {
+  #push(sealed: Uint8Array | Promise<Uint8Array>, size: number): void {
     if (sealed instanceof Uint8Array) {
-      this.#outbox.push({ bytes: sealed, size: sealed.length });
+      this.#outbox.push({ bytes: sealed, size });
       return;
     }
-    const entry: Outgoing = { ready: sealed, size: 0 };
+    const entry: Outgoing = { ready: sealed, size };
     sealed.then((bytes) => entry.bytes = bytes, () => {});
     this.#outbox.push(entry);
   }
@@ -233,20 +242,20 @@ export class SecureChannel {
         const head = this.#outbox[0];
         head.bytes ??= await head.ready!;
         let count = 1;
-        let size = head.bytes.length;
+        let length = head.bytes.length;
         // Gather small records into one write; large ones go alone rather than be copied.
         while (
           count < this.#outbox.length && this.#outbox[count].bytes &&
-          size + this.#outbox[count].bytes!.length <= MAX_WRITE_BATCH
+          length + this.#outbox[count].bytes!.length <= MAX_WRITE_BATCH
         ) {
-          size += this.#outbox[count].bytes!.length;
+          length += this.#outbox[count].bytes!.length;
           count++;
         }
         const batch = this.#outbox.splice(0, count);
         await this.#transport.write(
           count === 1 ? head.bytes : concatBytes(...batch.map((e) => e.bytes!)),
         );
-        this.#queuedBytes = Math.max(0, this.#queuedBytes - size);
+        for (const entry of batch) this.#queuedBytes -= entry.size;
         if (this.#drained && this.#queuedBytes <= SEND_HIGH_WATER / 2) {
           this.#drained.resolve();
           this.#drained = undefined;

@@ -208,11 +208,7 @@ export class DirectoryClient {
       message: "The directory closed the connection",
     };
     try {
-      for (
-        let bytes = await this.#channel.receive();
-        bytes !== null;
-        bytes = await this.#channel.receive()
-      ) {
+      for await (const bytes of this.#channel.messages()) {
         const message = decodeServerMessage(bytes);
         if (message.type === "closing") {
           ended = { reason: message.reason, message: message.message };

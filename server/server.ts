@@ -7,9 +7,11 @@
 import {
   acceptChannel,
   connTransport,
+  HandshakeTimeout,
   type Identity,
   MAX_HANDSHAKE_BODY,
   prefixedTransport,
+  type SecureChannel,
   type Transport,
 } from "../crypto/mod.ts";
 import { readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../directory/relay_frames.ts";
@@ -85,6 +87,9 @@ export function defaultMaxClients(): number {
   const free = freeDescriptors();
   return free === null ? 1000 : Math.max(16, free - RESERVED_DESCRIPTORS);
 }
+
+/** What a new connection turned out to be: a client's channel, or one end of a relayed chat. */
+type Opened = { channel: SecureChannel } | { relay: { rest: Transport; token: Uint8Array } };
 
 /** A running directory server. */
 export class DirectoryServer {
@@ -207,13 +212,9 @@ export class DirectoryServer {
       }
       this.#options.log.event("connect", { session: id, address });
       this.#pendingHandshakes++;
-      let channel;
+      let opened: Opened;
       try {
-        const opened = await this.#firstFrame(transport, id);
-        if (opened === "relay") return;
-        channel = await acceptChannel(opened, this.#options.identity, {
-          handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
-        });
+        opened = await this.#open(transport);
       } catch (error) {
         this.metrics.handshakeFailuresTotal++;
         this.#options.log.event("handshake-failed", {
@@ -224,6 +225,10 @@ export class DirectoryServer {
       } finally {
         this.#pendingHandshakes--;
       }
+      if ("relay" in opened) {
+        return await this.relay.join(opened.relay.rest, opened.relay.token, id);
+      }
+      const { channel } = opened;
       const session = new Session(id, address, channel, this.#ctx);
       if (this.#sessions.size >= this.#options.maxClients || this.#stopping) {
         this.metrics.reject("server-full");
@@ -255,29 +260,32 @@ export class DirectoryServer {
   }
 
   /**
-   * Reads a connection's first frame (within the handshake timeout): a relay
-   * Join goes to the relay broker; anything else is replayed into the handshake.
+   * Reads a connection's first frame, then runs the handshake, all within the
+   * handshake timeout. A relay Join is handed back instead, to be relayed
+   * outside the count of handshakes in progress.
    */
-  async #firstFrame(transport: Transport, id: number): Promise<Transport | "relay"> {
+  async #open(
+    transport: Transport,
+  ): Promise<Opened> {
+    const timeoutMs = this.#options.handshakeTimeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<null>((resolve) =>
-      timer = setTimeout(() => resolve(null), this.#options.handshakeTimeoutMs)
+      timer = setTimeout(() => resolve(null), timeoutMs)
     );
     const first = await Promise.race([readFirstFrame(transport, MAX_HANDSHAKE_BODY), timeout])
       .finally(() => clearTimeout(timer));
-    if (first === null) {
-      throw Object.assign(new Error("no first frame"), { code: "handshake-timeout" });
-    }
+    if (first === null) throw new HandshakeTimeout(timeoutMs);
     if (first.frame.type === RelayFrame.Join && first.frame.body.length === TOKEN_LENGTH) {
-      this.#pendingHandshakes--;
-      try {
-        await this.relay.join(first.rest, first.frame.body.slice(), id);
-      } finally {
-        this.#pendingHandshakes++;
-      }
-      return "relay";
+      return { relay: { rest: first.rest, token: first.frame.body.slice() } };
     }
-    return prefixedTransport(first.rest, first.frame.bytes);
+    const channel = await acceptChannel(
+      prefixedTransport(first.rest, first.frame.bytes),
+      this.#options.identity,
+      {
+        handshakeTimeoutMs: timeoutMs,
+      },
+    );
+    return { channel };
   }
 
   #refuseEarly(

@@ -14,11 +14,7 @@ Deno.test("secure channel round trip over real TCP sockets on loopback, both way
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepting = (async () => {
     const channel = await acceptChannel(connTransport(await listener.accept()), server);
-    for (
-      let message = await channel.receive();
-      message !== null;
-      message = await channel.receive()
-    ) {
+    for await (const message of channel.messages()) {
       await channel.send(message.slice().reverse());
     }
     return channel.peer.fingerprint;

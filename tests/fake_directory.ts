@@ -43,11 +43,7 @@ export function startFakeDirectory(): FakeDirectory {
         const channel = await acceptChannel(connTransport(conn), identity);
         let own: string | undefined;
         try {
-          for (
-            let bytes = await channel.receive();
-            bytes !== null;
-            bytes = await channel.receive()
-          ) {
+          for await (const bytes of channel.messages()) {
             const request = decodeRequest(bytes);
             let reply: Reply;
             if (request.type === "register") {
