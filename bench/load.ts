@@ -7,11 +7,12 @@
  * every process and file it made.
  */
 import { parseArgs } from "node:util";
-import { Identity, parseFingerprint } from "../crypto/mod.ts";
+import { Identity } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { cpuSeconds, rssKib } from "./proc.ts";
 import { percentile, round } from "./stats.ts";
 import { firstLines, killAll, scrape } from "../tests/process_io.ts";
+import { startServe } from "../tests/serve_process.ts";
 import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({
@@ -32,7 +33,6 @@ const log = (text: string): void => {
   if (!values.json) console.error(text);
 };
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const data = await Deno.makeTempDir({ prefix: "p2pchat-load-" });
 const children: Deno.ChildProcess[] = [];
 const deadline = setTimeout(() => {
@@ -46,22 +46,14 @@ async function cleanup(): Promise<void> {
 }
 
 try {
-  const server = new Deno.Command(Deno.execPath(), {
+  const server = await startServe({
+    data,
+    host: "0.0.0.0",
+    // As `deno task serve` runs it, unless LOAD_V8_FLAGS tries other settings.
+    v8Flags: Deno.env.get("LOAD_V8_FLAGS")
+      ? `--v8-flags=${Deno.env.get("LOAD_V8_FLAGS")}`
+      : v8FlagsArgument(),
     args: [
-      "run",
-      "-A",
-      // As `deno task serve` runs it, unless LOAD_V8_FLAGS tries other settings.
-      Deno.env.get("LOAD_V8_FLAGS")
-        ? `--v8-flags=${Deno.env.get("LOAD_V8_FLAGS")}`
-        : v8FlagsArgument(),
-      MAIN,
-      "serve",
-      "--host",
-      "0.0.0.0",
-      "--port",
-      "0",
-      "--data",
-      data,
       "--max-per-address",
       "0",
       "--register-rate",
@@ -71,25 +63,18 @@ try {
       "--idle-timeout",
       `${IDLE_S}s`,
     ],
-    stdout: "piped",
-    stderr: "null",
-    env: Deno.env.get("LOAD_SERVER_ENV")
-      ? Object.fromEntries([Deno.env.get("LOAD_SERVER_ENV")!.split("=")])
-      : {},
-  }).spawn();
-  children.push(server);
-  const [listening, fp, metricsLine] = await firstLines(server.stdout, 3);
-  const port = Number(listening.split(":").pop());
-  const fingerprint = parseFingerprint(fp.slice("server fingerprint: ".length))!;
-  const metrics = metricsLine.slice("metrics on ".length);
+  });
+  children.push(server.process);
+  const { port, fingerprint } = server;
+  const metrics = `${server.metricsUrl}/metrics`;
   await new Promise((r) => setTimeout(r, 500));
-  const rssBefore = rssKib(server.pid);
+  const rssBefore = rssKib(server.process.pid);
   const heapBefore = await scrape(metrics, "p2pchat_heap_used_bytes");
   const externalBefore = await scrape(metrics, "p2pchat_external_memory_bytes");
   log(`server on port ${port}, RSS ${rssBefore} KiB; registering ${N} clients from ${K} processes`);
 
   const perWorker = Math.ceil(N / K);
-  const cpuStart = cpuSeconds(server.pid);
+  const cpuStart = cpuSeconds(server.process.pid);
   const started = performance.now();
   const reports = await Promise.all(Array.from({ length: K }, async (_, k) => {
     const count = Math.max(0, Math.min(perWorker, N - k * perWorker));
@@ -141,10 +126,10 @@ try {
   }
   await probe.bye();
 
-  const cpuHoldStart = cpuSeconds(server.pid);
+  const cpuHoldStart = cpuSeconds(server.process.pid);
   await new Promise((r) => setTimeout(r, 5000));
-  const cpuPct = ((cpuSeconds(server.pid) - cpuHoldStart) / 5) * 100;
-  const rssAtN = rssKib(server.pid);
+  const cpuPct = ((cpuSeconds(server.process.pid) - cpuHoldStart) / 5) * 100;
+  const rssAtN = rssKib(server.process.pid);
   const heapAtN = await scrape(metrics, "p2pchat_heap_used_bytes");
   const externalAtN = await scrape(metrics, "p2pchat_external_memory_bytes");
   log(`RSS at ${online}: ${rssAtN} KiB; CPU while holding: ${cpuPct.toFixed(1)}%`);
@@ -164,7 +149,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 2000));
-  const rssAfterDrain = rssKib(server.pid);
+  const rssAfterDrain = rssKib(server.process.pid);
   const report = {
     clients_online: online,
     registrations_per_s: Math.round(registered / registrationSeconds),

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { Identity } from "../crypto/mod.ts";
 import { percentile, round } from "./stats.ts";
+import { firstLines } from "../tests/process_io.ts";
 import {
   type BenchConn,
   dialBench,
@@ -148,13 +149,8 @@ const server = new Deno.Command(Deno.execPath(), {
   stderr: "inherit",
 }).spawn();
 try {
-  const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let first = "";
-  while (!first.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("bench server exited");
-    first += value;
-  }
+  const [first] = await firstLines(server.stdout, 1);
+  if (!first) throw new Error("bench server exited");
   const ports = JSON.parse(first) as ServerPorts;
   const context = {
     caCert: (await tlsFiles()).ca,

@@ -7,11 +7,12 @@
  * its level before the churn, and does /metrics match `list`?
  */
 import { parseArgs } from "node:util";
-import { Identity, parseFingerprint } from "../crypto/mod.ts";
+import { Identity } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { rssKib } from "./proc.ts";
 import { startClient } from "../tests/client_process.ts";
-import { firstLines, killAll, scrape } from "../tests/process_io.ts";
+import { killAll, scrape } from "../tests/process_io.ts";
+import { startServe } from "../tests/serve_process.ts";
 import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({
@@ -24,7 +25,6 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const LIVE = Number(values.live);
 const IDLE_S = 10;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const data = await Deno.makeTempDir({ prefix: "p2pchat-soak-" });
 const processes: Deno.ChildProcess[] = [];
 const say = (text: string): void =>
@@ -34,19 +34,10 @@ const hardStop = setTimeout(() => {
   Deno.exit(1);
 }, (SECONDS + 240) * 1000);
 
-const server = new Deno.Command(Deno.execPath(), {
+const server = await startServe({
+  data,
+  v8Flags: v8FlagsArgument(),
   args: [
-    "run",
-    "-A",
-    v8FlagsArgument(),
-    MAIN,
-    "serve",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--data",
-    data,
     "--metrics",
     "127.0.0.1:0",
     "--idle-timeout",
@@ -56,14 +47,10 @@ const server = new Deno.Command(Deno.execPath(), {
     "--register-rate",
     "0",
   ],
-  stdout: "piped",
-  stderr: "null",
-}).spawn();
-processes.push(server);
-const [listening, fp, metricsLine] = await firstLines(server.stdout, 3);
-const port = Number(listening.split(":").pop());
-const fingerprint = parseFingerprint(fp.slice("server fingerprint: ".length))!;
-const metrics = metricsLine.slice("metrics on ".length);
+});
+processes.push(server.process);
+const { port, fingerprint } = server;
+const metrics = `${server.metricsUrl}/metrics`;
 const alice = await startClient("alice", port, { args: ["--auto-accept"] });
 const bob = await startClient("bob", port, { args: ["--auto-accept"] });
 const result: Record<string, unknown> = {};
@@ -104,7 +91,7 @@ try {
   say(`warming up for ${warmUp} s`);
   await spawnChurn(0, Date.now() + warmUp * 1000).status;
   await new Promise((r) => setTimeout(r, (IDLE_S + 5) * 1000));
-  const rssBefore = rssKib(server.pid);
+  const rssBefore = rssKib(server.process.pid);
   const heap = (): Promise<number> => scrape(metrics, "p2pchat_heap_used_bytes");
   const heapBefore = await heap();
   say(
@@ -118,7 +105,7 @@ try {
   let peakRss = rssBefore;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 5000));
-    peakRss = Math.max(peakRss, rssKib(server.pid));
+    peakRss = Math.max(peakRss, rssKib(server.process.pid));
     if (
       (deadline - Date.now()) > 5000 &&
       Math.floor((Date.now() - (deadline - SECONDS * 1000)) / 20_000) > killed
@@ -169,10 +156,10 @@ try {
   await probe.bye();
   // RSS falls back as V8 and the allocator return pages after the churn; give it a bounded while.
   const settleStart = Date.now();
-  let rssAfter = rssKib(server.pid);
+  let rssAfter = rssKib(server.process.pid);
   while (rssAfter > rssBefore * 1.1 && Date.now() - settleStart < 60_000) {
     await new Promise((r) => setTimeout(r, 2000));
-    rssAfter = rssKib(server.pid);
+    rssAfter = rssKib(server.process.pid);
   }
   const settleSeconds = Math.round((Date.now() - settleStart) / 1000);
   const heapAfter = await heap();

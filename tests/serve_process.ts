@@ -31,6 +31,8 @@ export type ServeSetup = {
   host?: string;
   /** Run inside this network namespace (`ip netns exec`). */
   netns?: string;
+  /** A `--v8-flags=…` argument for the server's Deno (benchmarks run it as `deno task serve` does). */
+  v8Flags?: string;
 };
 
 /** Starts a server on 127.0.0.1 and a free port. */
@@ -40,6 +42,7 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
     "run",
     "-A",
     "--quiet",
+    ...(setup.v8Flags ? [setup.v8Flags] : []),
     MAIN,
     "serve",
     "--host",
