@@ -138,9 +138,9 @@ export class ChatApp {
       case "empty":
         return;
       case "say":
-        return await this.#say(this.#currentChat(), command.text);
+        return void await this.#currentChat().send(command.text);
       case "msg":
-        return await this.#say(this.#chatWith(command.name), command.text);
+        return void await this.#chatWith(command.name).send(command.text);
       case "eom":
         return await this.#currentChat().end("eom");
       case "list":
@@ -186,10 +186,6 @@ export class ChatApp {
     }));
     await this.#o.link.stop().catch(() => {});
     this.#done.resolve();
-  }
-
-  async #say(chat: Chat, text: string): Promise<void> {
-    await chat.send(text);
   }
 
   #currentChat(): Chat {

@@ -69,7 +69,7 @@ export class Chat {
   async send(text: string): Promise<string> {
     if (text.length > MAX_TEXT_LENGTH) {
       throw new ChatError(
-        "too-many-unacked",
+        "too-long",
         `Message is ${text.length} characters; at most ${MAX_TEXT_LENGTH} fit in one`,
       );
     }

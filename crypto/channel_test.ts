@@ -14,6 +14,7 @@ import { encodeFrame, FrameReader, FrameType, HEADER_LENGTH } from "./frame.ts";
 import { Identity } from "./identity.ts";
 import { memoryPair, type Transport } from "./transport.ts";
 import { MAX_MESSAGE } from "./message_batch.ts";
+import { SEND_HIGH_WATER } from "./secure_channel.ts";
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -348,4 +349,51 @@ Deno.test("garbage instead of a handshake is a typed error", async () => {
   await a.write(utf8("GET / HTTP/1.1\r\nHost: example\r\n\r\n"));
   const error = await assertRejects(() => responding, HandshakeError);
   assert(["bad-message"].includes(error.code), error.code);
+});
+
+Deno.test("a channel whose peer stops reading counts what waits, then makes send() wait past its bound", async () => {
+  const [inner, b] = memoryPair();
+  let stalled = false;
+  const held: (() => void)[] = [];
+  const a: Transport = {
+    read: () => inner.read(),
+    write: (bytes) =>
+      stalled
+        ? new Promise<void>((resolve) => held.push(() => inner.write(bytes).then(resolve)))
+        : inner.write(bytes),
+    close: () => inner.close(),
+  };
+  const [ca, cb] = await connected(a, b);
+  stalled = true;
+  for (const size of [1000, 1000, 1000]) await ca.send(new Uint8Array(size));
+  assertEquals(ca.bufferedAmount, 3000, "message bytes waiting, small ones batched");
+  const big = new Uint8Array(MAX_MESSAGE);
+  let sends = 0;
+  let waiting: Promise<void> | undefined;
+  while (!waiting) {
+    const sent = ca.send(big);
+    sends++;
+    const settled = await Promise.race([
+      sent.then(() => true),
+      new Promise((r) => setTimeout(() => r(false), 20)),
+    ]);
+    if (!settled) waiting = sent;
+  }
+  assert(
+    ca.bufferedAmount > SEND_HIGH_WATER,
+    `${ca.bufferedAmount} bytes queued when send() began to wait`,
+  );
+  stalled = false;
+  held.splice(0).forEach((release) => release());
+  await waiting;
+  for (let i = 0; i < 3 + sends; i++) assert((await cb.receive()) !== null);
+  assert(
+    await (async () => {
+      for (let i = 0; i < 50 && ca.bufferedAmount > 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return ca.bufferedAmount === 0;
+    })(),
+    "everything written",
+  );
 });

@@ -23,6 +23,8 @@ import type { Transport } from "./transport.ts";
 
 /** Bytes of messages queued for the socket before send() waits. */
 export const SEND_HIGH_WATER = 512 * 1024;
+/** How long close() waits for queued records to reach a peer that does not read. */
+export const CLOSE_LINGER_MS = 2_000;
 /** Most bytes one socket write gathers from queued records. */
 const MAX_WRITE_BATCH = 16 * 1024;
 /** Records read and being decrypted ahead of receive() during bulk transfer. */
@@ -180,7 +182,10 @@ export class SecureChannel {
     }
   }
 
-  /** Sends an authenticated close record after everything queued, and closes the transport. */
+  /**
+   * Sends an authenticated close record after everything queued, and closes
+   * the transport; waits at most CLOSE_LINGER_MS for a peer that does not read.
+   */
   async close(): Promise<void> {
     if (this.#closing || this.#failure) {
       this.#closed = true;
@@ -192,7 +197,9 @@ export class SecureChannel {
       this.#sealBatch();
       this.#push(this.#sealer.seal(FrameType.Close, new Uint8Array(0)), 0);
       this.#kick();
-      await this.#flushing;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const linger = new Promise((resolve) => timer = setTimeout(resolve, CLOSE_LINGER_MS));
+      await Promise.race([this.#flushing, linger]).finally(() => clearTimeout(timer));
     } catch {
       // The peer is gone already; closing is all that is left to do.
     }
