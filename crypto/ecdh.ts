@@ -1,8 +1,7 @@
 /**
  * Ephemeral ECDH P-256 key pairs, one per connection, from node:crypto:
- * synchronous, and measured here at ~0.6 ms for a key pair, its encoding and
- * the agreement, against ~0.95 ms through WebCrypto (whose raw export alone
- * costs ~0.37 ms). The handshake runs this on every connection, so it bounds
+ * synchronous, and ~0.6 ms for a key pair, its encoding and the agreement,
+ * against ~0.8 ms through WebCrypto (`deno task bench-primitives`). The handshake runs this on every connection, so it bounds
  * how many registrations a directory can take per second.
  *
  * @module

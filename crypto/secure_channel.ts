@@ -285,7 +285,8 @@ export class SecureChannel {
   /**
    * Reads one frame and starts opening it. Small records are read only on
    * demand: in Deno, a read left pending while the same socket is written
-   * adds ~35 µs to a round trip (measured). After a large record, the pump
+   * adds tens of microseconds to a round trip (seen while tuning; no
+   * benchmark tracks it). After a large record, the pump
    * reads ahead so that the next records decrypt in parallel.
    */
   async #readOne(): Promise<Incoming> {
