@@ -35,47 +35,75 @@ export class Metrics {
     usersOnline: number,
     relay: { sessionsOpen: number; bytesTotal: number } = { sessionsOpen: 0, bytesTotal: 0 },
   ): string {
+    const { rss, heapUsed, external } = Deno.memoryUsage();
+    const rejections = [...this.rejections].sort().map(([reason, n]) =>
+      [`{reason="${reason}"}`, n] as const
+    );
     const lines = [
-      "# HELP p2pchat_users_online Users registered and online now.",
-      "# TYPE p2pchat_users_online gauge",
-      `p2pchat_users_online ${usersOnline}`,
-      "# HELP p2pchat_connections_open Open client connections, registered or not.",
-      "# TYPE p2pchat_connections_open gauge",
-      `p2pchat_connections_open ${this.connectionsOpen}`,
-      "# HELP p2pchat_registrations_total Successful registrations.",
-      "# TYPE p2pchat_registrations_total counter",
-      `p2pchat_registrations_total ${this.registrationsTotal}`,
-      "# HELP p2pchat_rejections_total Connections or requests refused, by reason.",
-      "# TYPE p2pchat_rejections_total counter",
-      ...[...this.rejections].sort().map(([reason, n]) =>
-        `p2pchat_rejections_total{reason="${reason}"} ${n}`
+      ...metric("p2pchat_users_online", "gauge", "Users registered and online now.", usersOnline),
+      ...metric(
+        "p2pchat_connections_open",
+        "gauge",
+        "Open client connections, registered or not.",
+        this.connectionsOpen,
       ),
-      "# HELP p2pchat_handshake_failures_total Connections whose secure handshake failed.",
-      "# TYPE p2pchat_handshake_failures_total counter",
-      `p2pchat_handshake_failures_total ${this.handshakeFailuresTotal}`,
-      "# HELP p2pchat_relay_sessions_open Chats relayed through this server now.",
-      "# TYPE p2pchat_relay_sessions_open gauge",
-      `p2pchat_relay_sessions_open ${relay.sessionsOpen}`,
-      "# HELP p2pchat_relay_bytes_total Bytes relayed (ciphertext), both directions.",
-      "# TYPE p2pchat_relay_bytes_total counter",
-      `p2pchat_relay_bytes_total ${relay.bytesTotal}`,
-      ...memoryLines(),
+      ...metric(
+        "p2pchat_registrations_total",
+        "counter",
+        "Successful registrations.",
+        this.registrationsTotal,
+      ),
+      ...metric(
+        "p2pchat_rejections_total",
+        "counter",
+        "Connections or requests refused, by reason.",
+        rejections,
+      ),
+      ...metric(
+        "p2pchat_handshake_failures_total",
+        "counter",
+        "Connections whose secure handshake failed.",
+        this.handshakeFailuresTotal,
+      ),
+      ...metric(
+        "p2pchat_relay_sessions_open",
+        "gauge",
+        "Chats relayed through this server now.",
+        relay.sessionsOpen,
+      ),
+      ...metric(
+        "p2pchat_relay_bytes_total",
+        "counter",
+        "Bytes relayed (ciphertext), both directions.",
+        relay.bytesTotal,
+      ),
+      ...metric(
+        "process_resident_memory_bytes",
+        "gauge",
+        "Resident memory of the server process.",
+        rss,
+      ),
+      ...metric("p2pchat_heap_used_bytes", "gauge", "JavaScript heap in use.", heapUsed),
+      ...metric(
+        "p2pchat_external_memory_bytes",
+        "gauge",
+        "Memory held outside the JavaScript heap (buffers).",
+        external,
+      ),
     ];
     return lines.join("\n") + "\n";
   }
 }
 
-function memoryLines(): string[] {
-  const { rss, heapUsed, external } = Deno.memoryUsage();
-  return [
-    "# HELP process_resident_memory_bytes Resident memory of the server process.",
-    "# TYPE process_resident_memory_bytes gauge",
-    `process_resident_memory_bytes ${rss}`,
-    "# HELP p2pchat_heap_used_bytes JavaScript heap in use.",
-    "# TYPE p2pchat_heap_used_bytes gauge",
-    `p2pchat_heap_used_bytes ${heapUsed}`,
-    "# HELP p2pchat_external_memory_bytes Memory held outside the JavaScript heap (buffers).",
-    "# TYPE p2pchat_external_memory_bytes gauge",
-    `p2pchat_external_memory_bytes ${external}`,
-  ];
+/** One metric's HELP, TYPE and sample lines; labelled samples come as `[labels, value]` pairs. */
+function metric(
+  name: string,
+  type: "gauge" | "counter",
+  help: string,
+  value: number | readonly (readonly [string, number])[],
+): string[] {
+  const samples = typeof value === "number"
+    ? [`${name} ${value}`]
+    : value.map(([labels, v]) => `${name}${labels} ${v}`);
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples];
 }
