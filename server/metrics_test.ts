@@ -18,6 +18,6 @@ Deno.test("Metrics.render() writes Prometheus text with HELP, TYPE and labelled 
   ]);
   assert(lines.includes("p2pchat_relay_bytes_total 99"));
   for (const line of lines.filter((l) => !l.startsWith("#"))) {
-    assert(/^[a-z_]+(\{[^}]*\})? \d+$/.test(line), line);
+    assert(/^[a-z][a-z0-9_]*(\{[^}]*\})? \d+$/.test(line), line);
   }
 });
