@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { CodedError } from "../errors/mod.ts";
 
 /** One flag of a subcommand. */
 export type FlagSpec = {
@@ -33,11 +34,10 @@ export type Command<S extends FlagSpecs = FlagSpecs> = {
 };
 
 /** A mistake in how the program was invoked; main prints it with usage and exits 2. */
-export class UsageError extends Error {
-  readonly code = "usage";
+export class UsageError extends CodedError<"usage"> {
+  /** Makes the error; `message` names the flag or argument at fault and the right form. */
   constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
+    super("usage", message);
   }
 }
 

@@ -20,14 +20,14 @@ import {
 import {
   DirectoryError,
   DirectoryUnavailableError,
-  InvalidNameError,
   joinRelay,
   type Name,
   nameKey,
   parseName,
   type UserEntry,
 } from "../directory/mod.ts";
-import { Chat, ChatError } from "./chat.ts";
+import { CodedError, errorCode, errorMessage } from "../errors/mod.ts";
+import { Chat } from "./chat.ts";
 import { type ChatCommand, COMMAND_HELP, CommandError, parseCommand } from "./commands.ts";
 import type { DirectoryLink } from "./directory_link.ts";
 import type { EventSink, KeyStatus, ListedUser } from "./events.ts";
@@ -35,7 +35,6 @@ import { encodePeerMessage } from "./peer_messages.ts";
 import {
   HELLO_TIMEOUT_MS,
   type Path,
-  PeerUnreachableError,
   reachPeer,
   receiveWithin,
   REQUEST_TIMEOUT_MS,
@@ -508,20 +507,9 @@ export class ChatApp {
   }
 
   #reportError(error: unknown, quiet = false): void {
-    if (
-      error instanceof CommandError || error instanceof InvalidNameError ||
-      error instanceof PeerUnreachableError
-    ) {
-      return this.#o.sink.emit({ type: "error", code: error.code, message: error.message });
-    }
-    if (
-      error instanceof DirectoryError || error instanceof DirectoryUnavailableError ||
-      error instanceof ChatError
-    ) {
-      return this.#o.sink.emit({ type: "error", code: error.code, message: error.message });
-    }
-    const code = (error as { code?: string })?.code ?? "internal";
-    if (quiet && code !== "internal") return;
-    this.#o.sink.emit({ type: "error", code, message: (error as Error)?.message ?? String(error) });
+    // Quiet: failures of connections nobody asked for (an incoming peer, a relay
+    // offer) are not the user's business, unless they are bugs.
+    if (quiet && error instanceof CodedError) return;
+    this.#o.sink.emit({ type: "error", code: errorCode(error), message: errorMessage(error) });
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { RecordError, type SecureChannel } from "../crypto/mod.ts";
+import { ChatError } from "./errors.ts";
 import type { CloseReason, EventSink } from "./events.ts";
 import {
   decodePeerMessage,
@@ -16,15 +17,7 @@ import {
 /** Messages a chat may have unacknowledged before it refuses more. */
 export const MAX_UNACKED = 1000;
 
-/** A message the chat will not send; the message says why and what to do. */
-export class ChatError extends Error {
-  readonly code: "too-long" | "too-many-unacked";
-  constructor(code: "too-long" | "too-many-unacked", message: string) {
-    super(message);
-    this.name = "ChatError";
-    this.code = code;
-  }
-}
+export { ChatError };
 
 /** What a chat knows about its peer. */
 export type ChatPeer = {
@@ -129,7 +122,7 @@ export class Chat {
           detail = `${this.peer.name} ended the chat`;
         }
       }
-      // An authenticated close record: the peer ended the chat (EOM, or it quit).
+      // A clean end: the peer's authenticated close record (EOM, or it quit), or our own close.
       reason = "eom";
       detail ||= `${this.peer.name} ended the chat`;
     } catch (error) {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { CommandError } from "./errors.ts";
+
 /** One parsed line of input. */
 export type ChatCommand =
   | { kind: "list"; prefix?: string }
@@ -45,14 +47,7 @@ export const COMMAND_HELP: readonly [string, string][] = [
 export const COMMAND_WORDS: readonly string[] = COMMAND_HELP.map(([usage]) => usage.split(" ")[0])
   .filter((w) => w.startsWith("/"));
 
-/** A line that is not a valid command; the message says the right form. */
-export class CommandError extends Error {
-  readonly code = "bad-command";
-  constructor(message: string) {
-    super(message);
-    this.name = "CommandError";
-  }
-}
+export { CommandError };
 
 /** Parses one line of input. */
 export function parseCommand(line: string): ChatCommand {

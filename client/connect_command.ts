@@ -5,9 +5,9 @@
  */
 import { join } from "node:path";
 import type { Command } from "../cli/command.ts";
-import { Identity, IDENTITY_FILE } from "../crypto/mod.ts";
 import { DirectoryError } from "../directory/mod.ts";
 import { homeEnvFromProcess } from "../storage/data_dir.ts";
+import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/identity_file.ts";
 import { ChatApp } from "./app.ts";
 import { connectFlags, parseConnectOptions } from "./connect_options.ts";
 import { DirectoryLink, ServerKeyError } from "./directory_link.ts";
@@ -45,7 +45,7 @@ export const connectCommand: Command<typeof connectFlags> = {
       if (!terminal?.interactive) return fail("usage", "Choose a name with --name NAME");
       name = (await terminal.ask("Your name: ")) ?? "";
     }
-    const { identity } = await Identity.loadOrCreate(join(options.home, IDENTITY_FILE));
+    const { identity } = await loadOrCreateIdentity(join(options.home, IDENTITY_FILE));
     const [serverPins, peerPins] = await Promise.all([
       PinFile.load(join(options.home, KNOWN_SERVERS_FILE)),
       PinFile.load(join(options.home, KNOWN_PEERS_FILE)),

@@ -12,6 +12,8 @@ import {
   UnexpectedPeerKey,
 } from "../crypto/mod.ts";
 import { DirectoryClient, DirectoryUnavailableError, type UserEntry } from "../directory/mod.ts";
+import { delay } from "../async/mod.ts";
+import { ServerKeyError } from "./errors.ts";
 import type { EventSink } from "./events.ts";
 import type { PinFile } from "./pin_file.ts";
 
@@ -20,14 +22,7 @@ export const MIN_BACKOFF_MS = 250;
 /** Longest wait between reconnection attempts. */
 export const MAX_BACKOFF_MS = 10_000;
 
-/** Why the directory could not be used at all; fatal at start. */
-export class ServerKeyError extends Error {
-  readonly code = "server-key-mismatch";
-  constructor(message: string) {
-    super(message);
-    this.name = "ServerKeyError";
-  }
-}
+export { ServerKeyError };
 
 /** Options for the link. */
 export type DirectoryLinkOptions = {
@@ -171,7 +166,7 @@ export class DirectoryLink {
     });
     for (let attempt = 0; !this.#stopped; attempt++) {
       const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
-      await new Promise((r) => setTimeout(r, base / 2 + Math.random() * base / 2));
+      await delay(base / 2 + Math.random() * base / 2);
       if (this.#stopped) return;
       try {
         await this.connect();

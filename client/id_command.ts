@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import type { Command } from "../cli/command.ts";
-import { formatFingerprint, Identity, IDENTITY_FILE } from "../crypto/mod.ts";
+import { formatFingerprint } from "../crypto/mod.ts";
+import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/identity_file.ts";
 import { homeEnvFromProcess, resolveDataDir } from "../storage/data_dir.ts";
 
 const flags = {
@@ -25,7 +26,7 @@ export const idCommand: Command<typeof flags> = {
   async run(values): Promise<number> {
     const home = resolveDataDir(values.home, homeEnvFromProcess());
     const path = join(home, IDENTITY_FILE);
-    const { identity, created } = await Identity.loadOrCreate(path);
+    const { identity, created } = await loadOrCreateIdentity(path);
     if (created) console.error(`Created a new identity in ${path}`);
     console.log(formatFingerprint(identity.public.fingerprint));
     return 0;

@@ -17,6 +17,8 @@ import {
 import { joinRelay, type UserEntry } from "../directory/mod.ts";
 import type { RelayMode } from "./connect_options.ts";
 import type { DirectoryLink } from "./directory_link.ts";
+import { PeerUnreachableError } from "./errors.ts";
+import { Deadline, delay } from "../async/mod.ts";
 import { decodePeerMessage, encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
 
 /** How long the initiator tries the listed addresses before giving up on a direct connection. */
@@ -31,14 +33,7 @@ export const HELLO_TIMEOUT_MS = 10_000;
 /** How a chat's bytes travel. */
 export type Path = "direct" | "relay";
 
-/** A peer could not be reached or did not follow the protocol. */
-export class PeerUnreachableError extends Error {
-  readonly code = "peer-unreachable";
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "PeerUnreachableError";
-  }
-}
+export { PeerUnreachableError };
 
 /**
  * Connects to the first of `addresses` that answers on `port`, trying them in
@@ -50,40 +45,40 @@ export async function dialAny(
   port: number,
   timeoutMs = DIAL_TIMEOUT_MS,
 ): Promise<Deno.TcpConn> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  if (addresses.length === 0) {
+    throw new PeerUnreachableError("The directory lists no address for the peer");
+  }
+  using deadline = Deadline.after(
+    timeoutMs,
+    () => new PeerUnreachableError(`No answer on port ${port} within ${timeoutMs} ms`),
+  );
+  // Aborted once a winner is found (or time is up): the losers' waits and connects stop.
+  const done = new AbortController();
+  const signal = AbortSignal.any([deadline.signal, done.signal]);
   const errors: string[] = [];
+  const attempt = async (address: string, i: number): Promise<Deno.TcpConn> => {
+    try {
+      await delay(i * DIAL_STAGGER_MS, signal);
+      return await Deno.connect({ hostname: address, port, signal });
+    } catch (error) {
+      errors.push(`${address}: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
+  };
+  const attempts = addresses.map(attempt);
+  let winner: Deno.TcpConn | undefined;
   try {
-    return await new Promise<Deno.TcpConn>((resolve, reject) => {
-      let pending = addresses.length;
-      let won = false;
-      addresses.forEach((address, i) => {
-        setTimeout(async () => {
-          try {
-            if (won || controller.signal.aborted) throw new Error("not needed");
-            const conn = await Deno.connect({ hostname: address, port, signal: controller.signal });
-            if (won) return conn.close();
-            won = true;
-            resolve(conn);
-          } catch (error) {
-            errors.push(`${address}: ${(error as Error).message}`);
-            if (--pending === 0 && !won) {
-              reject(
-                new PeerUnreachableError(
-                  `Cannot reach the peer on port ${port} (${errors.join("; ")})`,
-                ),
-              );
-            }
-          }
-        }, i * DIAL_STAGGER_MS);
-      });
-      if (addresses.length === 0) {
-        reject(new PeerUnreachableError("The directory lists no address for the peer"));
-      }
-    });
+    winner = await Promise.any(attempts);
+    return winner;
+  } catch {
+    if (deadline.signal.aborted) throw deadline.signal.reason;
+    throw new PeerUnreachableError(`Cannot reach the peer on port ${port} (${errors.join("; ")})`);
   } finally {
-    clearTimeout(timer);
-    controller.abort();
+    done.abort();
+    // A loser that connected in the same instant as the winner is closed, not leaked.
+    for (const settled of await Promise.allSettled(attempts)) {
+      if (settled.status === "fulfilled" && settled.value !== winner) settled.value.close();
+    }
   }
 }
 
@@ -106,22 +101,15 @@ export async function receiveWithin(
   ms: number,
   what: string,
 ): Promise<PeerMessage> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      channel.abort();
-      reject(new PeerUnreachableError(`No ${what} within ${Math.round(ms / 1000)} s`));
-    }, ms);
-  });
-  try {
-    const bytes = await Promise.race([channel.receive(), timeout]);
-    if (bytes === null) {
-      throw new PeerUnreachableError(`The peer closed the connection before its ${what}`);
-    }
-    return decodePeerMessage(bytes);
-  } finally {
-    clearTimeout(timer);
+  using deadline = Deadline.after(
+    ms,
+    () => new PeerUnreachableError(`No ${what} within ${Math.round(ms / 1000)} s`),
+  );
+  const bytes = await channel.receive(deadline.signal);
+  if (bytes === null) {
+    throw new PeerUnreachableError(`The peer closed the connection before its ${what}`);
   }
+  return decodePeerMessage(bytes);
 }
 
 /**

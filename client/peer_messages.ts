@@ -5,6 +5,8 @@
  * @module
  */
 
+import { PeerProtocolError } from "./errors.ts";
+
 /** Longest message text, in UTF-16 code units. */
 export const MAX_TEXT_LENGTH = 16_000;
 /** Longest encoded peer message accepted. */
@@ -19,14 +21,7 @@ export type PeerMessage =
   | { type: "ack"; id: string }
   | { type: "eom" };
 
-/** A peer broke the peer protocol. */
-export class PeerProtocolError extends Error {
-  readonly code = "peer-protocol";
-  constructor(message: string) {
-    super(message);
-    this.name = "PeerProtocolError";
-  }
-}
+export { PeerProtocolError };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

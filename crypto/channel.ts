@@ -1,38 +1,52 @@
 /**
- * Opening the secure channel: runs the handshake state machines over a
- * transport, within a time bound, and hands the verified session to a
- * SecureChannel. Any fault closes the transport at once and tells the peer
- * nothing (fail closed).
+ * Opening the secure channel: drives the handshake's typed steps over a
+ * transport under one deadline that covers the whole handshake, and hands
+ * the verified session to a SecureChannel. Any fault closes the transport at
+ * once and tells the peer nothing (fail closed).
+ *
+ * @example
+ * ```ts
+ * import { acceptChannel, initiateChannel, Identity, memoryPair } from "./mod.ts";
+ *
+ * const [a, b] = memoryPair();
+ * const bob = Identity.generate();
+ * const [alice, bobSide] = await Promise.all([
+ *   initiateChannel(a, Identity.generate(), { expectedPeer: bob.public.fingerprint }),
+ *   acceptChannel(b, bob),
+ * ]);
+ * await alice.send(new TextEncoder().encode("hi"));
+ * console.log(new TextDecoder().decode((await bobSide.receive())!)); // "hi"
+ * ```
  *
  * @module
  */
-import {
-  ChannelError,
-  HandshakeError,
-  HandshakeTimeout,
-  RecordError,
-  VersionMismatch,
-} from "./errors.ts";
+import { Deadline } from "../async/mod.ts";
+import { ChannelError, HandshakeError, HandshakeTimeout, VersionMismatch } from "./errors.ts";
 import { type Frame, FrameReader } from "./frame.ts";
 import {
   type HandshakeOptions,
-  InitiatorHandshake,
   MAX_HANDSHAKE_BODY,
-  ResponderHandshake,
   type Session,
+  startInitiator,
+  startResponder,
   versionReply,
 } from "./handshake.ts";
 import type { Identity } from "./identity.ts";
 import { SecureChannel } from "./secure_channel.ts";
 import type { Transport } from "./transport.ts";
 
-/** Default bound on the whole handshake. */
+/** Default bound on the whole handshake (docs/protocol.md §8). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Options for opening a channel. */
 export type ChannelOptions = HandshakeOptions & {
-  /** Bound on the whole handshake, in ms (default 10 s). */
+  /** Bound on the whole handshake, in ms (default 10 s); starts when the call is made. */
   handshakeTimeoutMs?: number;
+  /**
+   * A deadline the caller already runs (e.g. the server's, from the first
+   * byte): the handshake ends when it aborts, with its reason.
+   */
+  signal?: AbortSignal;
   /** Records per direction before the channel refuses to send (tests lower it). */
   recordLimit?: number;
 };
@@ -43,17 +57,14 @@ export function initiateChannel(
   identity: Identity,
   options: ChannelOptions = {},
 ): Promise<SecureChannel> {
-  return runHandshake(transport, options, async (reader) => {
-    const handshake = new InitiatorHandshake(identity, options);
-    await transport.write(await handshake.start());
-    await transport.write(
-      await handshake.readResponse(await readHandshakeFrame(reader, "message 2")),
-    );
-    const { message, session } = await handshake.readResponderAuth(
-      await readHandshakeFrame(reader, "message 4"),
-    );
-    await transport.write(message);
-    return session;
+  return runHandshake(transport, options, async (read) => {
+    const commit = startInitiator(identity, options);
+    await transport.write(commit.message);
+    const reveal = commit.next.readResponse(await read("message 2"));
+    await transport.write(reveal.message);
+    const done = reveal.next.readResponderAuth(await read("message 4"));
+    await transport.write(done.message);
+    return done.session;
   });
 }
 
@@ -63,62 +74,67 @@ export function acceptChannel(
   identity: Identity,
   options: ChannelOptions = {},
 ): Promise<SecureChannel> {
-  return runHandshake(transport, options, async (reader) => {
-    const handshake = new ResponderHandshake(identity, options);
-    const commit = await readHandshakeFrame(reader, "message 1");
-    let response: Uint8Array;
+  return runHandshake(transport, options, async (read) => {
+    const commit = await read("message 1");
+    let response;
     try {
-      response = await handshake.readCommit(commit);
+      response = startResponder(identity, options).readCommit(commit);
     } catch (error) {
       if (error instanceof VersionMismatch) await transport.write(versionReply()).catch(() => {});
       throw error;
     }
-    await transport.write(response);
-    await transport.write(
-      await handshake.readReveal(await readHandshakeFrame(reader, "message 3")),
-    );
-    return await handshake.readInitiatorAuth(await readHandshakeFrame(reader, "message 5"));
+    await transport.write(response.message);
+    const auth = response.next.readReveal(await read("message 3"));
+    await transport.write(auth.message);
+    return auth.next.readInitiatorAuth(await read("message 5"));
   });
 }
 
-async function readHandshakeFrame(reader: FrameReader, which: string): Promise<Frame> {
-  let frame: Frame | null;
-  try {
-    frame = await reader.read(MAX_HANDSHAKE_BODY);
-  } catch (cause) {
-    const detail = cause instanceof RecordError ? cause.message : "read failed";
-    throw new HandshakeError("bad-message", detail, { stage: `reading ${which}`, cause });
-  }
-  if (frame === null) {
-    throw new HandshakeError("connection-closed", "the peer closed the connection", {
-      stage: `reading ${which}`,
-    });
-  }
-  return frame;
-}
+type ReadStep = (which: string) => Promise<Frame>;
 
 async function runHandshake(
   transport: Transport,
   options: ChannelOptions,
-  steps: (reader: FrameReader) => Promise<Session>,
+  steps: (read: ReadStep) => Promise<Session>,
 ): Promise<SecureChannel> {
-  const reader = new FrameReader(transport);
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HandshakeTimeout(timeoutMs)), timeoutMs);
-  });
+  using deadline = Deadline.after(timeoutMs, () => new HandshakeTimeout(timeoutMs), options.signal);
+  const { signal } = deadline;
+  const reader = new FrameReader(transport);
+  const read: ReadStep = async (which) => {
+    let frame: Frame | null;
+    try {
+      frame = await reader.read(MAX_HANDSHAKE_BODY, signal);
+    } catch (cause) {
+      if (signal.aborted) throw signal.reason;
+      const detail = cause instanceof ChannelError ? cause.message : "read failed";
+      throw new HandshakeError("bad-message", detail, { stage: `reading ${which}`, cause });
+    }
+    if (frame === null) {
+      throw new HandshakeError("connection-closed", "the peer closed the connection", {
+        stage: `reading ${which}`,
+      });
+    }
+    return frame;
+  };
+  // Writes are bounded too: a deadline that passes closes the transport, failing them.
+  const closeOnAbort = (): void => transport.close();
+  signal.addEventListener("abort", closeOnAbort, { once: true });
   try {
-    const session = await Promise.race([steps(reader), timeout]);
+    const session = await steps(read);
+    signal.throwIfAborted();
     return new SecureChannel(transport, reader, session, options.recordLimit);
   } catch (error) {
     transport.close();
+    if (signal.aborted) throw signal.reason;
     if (error instanceof ChannelError) throw error;
     // A write to a closed socket, for example: still a typed handshake failure.
-    throw new HandshakeError("connection-closed", (error as Error).message ?? String(error), {
-      cause: error,
-    });
+    throw new HandshakeError(
+      "connection-closed",
+      error instanceof Error ? error.message : String(error),
+      { cause: error },
+    );
   } finally {
-    clearTimeout(timer);
+    signal.removeEventListener("abort", closeOnAbort);
   }
 }

@@ -14,7 +14,7 @@ import { encodeFrame, FrameReader, FrameType, HEADER_LENGTH } from "./frame.ts";
 import { Identity } from "./identity.ts";
 import { memoryPair, type Transport } from "./transport.ts";
 import { MAX_MESSAGE } from "./message_batch.ts";
-import { SEND_HIGH_WATER } from "./secure_channel.ts";
+import { SEND_HIGH_WATER } from "./record_writer.ts";
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -396,4 +396,67 @@ Deno.test("a channel whose peer stops reading counts what waits, then makes send
     })(),
     "everything written",
   );
+});
+
+Deno.test("send() keeps its own copy: a caller that reuses its buffer does not change what was sent", async () => {
+  const { a, b } = interceptedPair(passThrough);
+  const [ca, cb] = await connected(a, b);
+  const reused = utf8("hello");
+  // The first send goes out at once; the next ones queue behind its write, in the batch.
+  await ca.send(utf8("first"));
+  await ca.send(reused);
+  reused.fill(0x58); // "XXXXX"
+  await ca.send(reused);
+  const large = new Uint8Array(20_000).fill(0x41);
+  const sending = ca.send(large);
+  large.fill(0x42);
+  await sending;
+  assertEquals(text(await cb.receive()), "first");
+  assertEquals(text(await cb.receive()), "hello");
+  assertEquals(text(await cb.receive()), "XXXXX");
+  assert((await cb.receive())!.every((byte) => byte === 0x41), "the large message as sent");
+});
+
+Deno.test("a local close ends a pending receive with a clean end, and the state says who closed", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  const pending = ca.receive();
+  await ca.close();
+  assertEquals(await pending, null);
+  assertEquals(await ca.receive(), null, "and every later receive");
+  assertEquals(ca.state, { kind: "closed", by: "local" });
+  assertEquals(await cb.receive(), null);
+  assertEquals(cb.state, { kind: "closed", by: "peer" });
+  await assertRejects(() => ca.send(utf8("late")), RecordError, "closed");
+});
+
+Deno.test("abort() ends pending receives cleanly here and is a truncation for the peer", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  const pending = ca.receive();
+  ca.abort();
+  assertEquals(await pending, null);
+  assertEquals(ca.state, { kind: "closed", by: "local" });
+  await assertRejects(() => cb.receive(), RecordError, "truncated");
+  assertEquals(cb.state.kind, "failed");
+});
+
+Deno.test("receive() has one caller at a time: a second concurrent call is a TypeError", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  const first = ca.receive();
+  await assertRejects(() => ca.receive(), TypeError);
+  await cb.send(utf8("for the first caller"));
+  assertEquals(text(await first), "for the first caller");
+  await Promise.all([cb.close(), ca.receive()]);
+});
+
+Deno.test("one deadline bounds the whole handshake: a caller's signal ends it with its reason", async () => {
+  const [a, b] = memoryPair();
+  const controller = new AbortController();
+  const responding = acceptChannel(b, bob, { signal: controller.signal });
+  await a.write(encodeFrame(FrameType.Commit, new Uint8Array(34)));
+  controller.abort(new HandshakeTimeout(1));
+  await assertRejects(() => responding, HandshakeTimeout);
+  assertEquals(await a.read(), null, "the transport was closed, ending the losing read");
 });

@@ -6,7 +6,14 @@
  *
  * @module
  */
-import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
+import {
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  type KeyObject,
+} from "node:crypto";
 import { fromBase64Url, toBase64Url } from "./bytes.ts";
 
 /** Length of an uncompressed P-256 public key: `0x04 || x (32) || y (32)`. */
@@ -32,6 +39,28 @@ export class EphemeralKey {
     raw[0] = 0x04;
     raw.set(fromBase64Url(jwk.x!), 1);
     raw.set(fromBase64Url(jwk.y!), 1 + COORDINATE);
+    return new EphemeralKey(privateKey, raw);
+  }
+
+  /**
+   * The key pair with private scalar `d` (32 bytes, big-endian): for
+   * known-answer vectors only; real handshakes use generate().
+   */
+  static fromPrivate(d: Uint8Array): EphemeralKey {
+    if (d.length !== COORDINATE) throw new RangeError(`P-256 private keys are ${COORDINATE} bytes`);
+    const ecdh = createECDH("prime256v1");
+    ecdh.setPrivateKey(d);
+    const raw = new Uint8Array(ecdh.getPublicKey());
+    const privateKey = createPrivateKey({
+      key: {
+        kty: "EC",
+        crv: "P-256",
+        d: toBase64Url(d),
+        x: toBase64Url(raw.subarray(1, 1 + COORDINATE)),
+        y: toBase64Url(raw.subarray(1 + COORDINATE)),
+      },
+      format: "jwk",
+    });
     return new EphemeralKey(privateKey, raw);
   }
 

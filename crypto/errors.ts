@@ -1,9 +1,11 @@
 /**
- * Typed failures of the secure channel. Callers branch on `code`, which is
- * stable; messages are for people and never carry key material.
+ * Typed failures of the secure channel: the crypto layer's codes. Callers
+ * branch on `code`, which is stable; messages are for people and never carry
+ * key material.
  *
  * @module
  */
+import { CodedError } from "../errors/mod.ts";
 
 /** Why a handshake failed. */
 export type HandshakeErrorCode =
@@ -28,24 +30,18 @@ export type RecordErrorCode =
   | "malformed"
   | "closed";
 
-/** Base of every failure the channel reports. */
-export class ChannelError extends Error {
-  /** A stable, machine-readable reason. */
-  readonly code: HandshakeErrorCode | RecordErrorCode;
+/** Every code of the crypto layer. */
+export type ChannelErrorCode = HandshakeErrorCode | RecordErrorCode;
 
-  constructor(code: HandshakeErrorCode | RecordErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ChannelError";
-    this.code = code;
-  }
-}
+/** Base of every failure the channel reports. */
+export class ChannelError<C extends ChannelErrorCode = ChannelErrorCode> extends CodedError<C> {}
 
 /** The handshake did not complete; no application data passed. */
-export class HandshakeError extends ChannelError {
-  declare readonly code: HandshakeErrorCode;
-  /** Which handshake step failed, e.g. `"reading message 4"`. */
+export class HandshakeError extends ChannelError<HandshakeErrorCode> {
+  /** Which handshake step failed, e.g. `"reading message 4"`; empty when not tied to one. */
   readonly stage: string;
 
+  /** A failure with `code`; `options.stage` names the step, and prefixes the message. */
   constructor(
     code: HandshakeErrorCode,
     message: string,
@@ -54,27 +50,26 @@ export class HandshakeError extends ChannelError {
     super(code, options?.stage ? `Handshake failed while ${options.stage}: ${message}` : message, {
       cause: options?.cause,
     });
-    this.name = "HandshakeError";
     this.stage = options?.stage ?? "";
   }
 }
 
 /** The peer speaks another protocol version. */
 export class VersionMismatch extends HandshakeError {
+  /** Makes the error naming both versions. */
   constructor(ours: number, theirs: number) {
     super(
       "version-mismatch",
       `Protocol version mismatch: we speak ${ours}, the peer speaks ${theirs}; upgrade the older side`,
     );
-    this.name = "VersionMismatch";
   }
 }
 
 /** The handshake did not finish within its time bound. */
 export class HandshakeTimeout extends HandshakeError {
+  /** Makes the error naming the bound. */
   constructor(ms: number) {
     super("handshake-timeout", `Handshake did not finish within ${ms} ms; the peer stalled`);
-    this.name = "HandshakeTimeout";
   }
 }
 
@@ -85,23 +80,16 @@ export class UnexpectedPeerKey extends HandshakeError {
   /** The fingerprint the peer proved, formatted. */
   readonly got: string;
 
+  /** Makes the error from both formatted fingerprints. */
   constructor(expected: string, got: string) {
     super(
       "unexpected-peer-key",
       `Peer proved identity ${got} but ${expected} was expected; someone may be impersonating the peer`,
     );
-    this.name = "UnexpectedPeerKey";
     this.expected = expected;
     this.got = got;
   }
 }
 
 /** An established channel saw a bad record and closed. */
-export class RecordError extends ChannelError {
-  declare readonly code: RecordErrorCode;
-
-  constructor(code: RecordErrorCode, message: string, options?: ErrorOptions) {
-    super(code, message, options);
-    this.name = "RecordError";
-  }
-}
+export class RecordError extends ChannelError<RecordErrorCode> {}

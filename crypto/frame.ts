@@ -8,6 +8,7 @@
  * @module
  */
 import { RecordError } from "./errors.ts";
+import type { ByteSource } from "./transport.ts";
 
 /** Length of a frame header. */
 export const HEADER_LENGTH = 5;
@@ -23,6 +24,7 @@ export const FrameType = {
   Data: 0x17,
   Batch: 0x18,
 } as const;
+/** One of the frame type bytes above. */
 export type FrameType = typeof FrameType[keyof typeof FrameType];
 
 /** One decoded frame. `bytes` is the whole frame as it was on the wire. */
@@ -32,11 +34,6 @@ export type Frame = {
   readonly body: Uint8Array;
   readonly bytes: Uint8Array;
 };
-
-/** Something frames can be read from: a chunk per call, null at end of stream. */
-export interface ByteSource {
-  read(): Promise<Uint8Array | null>;
-}
 
 /** Encodes one frame. */
 export function encodeFrame(type: number, body: Uint8Array): Uint8Array {
@@ -149,12 +146,15 @@ export class FrameReader {
     this.#source = source;
   }
 
-  /** The next frame; null on a clean end of stream between frames. */
-  async read(maxBody: number): Promise<Frame | null> {
+  /**
+   * The next frame of at most `maxBody` bytes; null on an end of stream
+   * between frames. Rejects with `signal.reason` once `signal` aborts.
+   */
+  async read(maxBody: number, signal?: AbortSignal): Promise<Frame | null> {
     while (true) {
       const frame = this.#decoder.next(maxBody);
       if (frame) return frame;
-      const chunk = await this.#source.read();
+      const chunk = await this.#source.read(signal);
       if (chunk === null) {
         if (this.#decoder.buffered === 0) return null;
         throw new RecordError(

@@ -1,6 +1,6 @@
 /**
- * Long-term Ed25519 identities: generated on first use, kept in the data
- * directory as a private JWK file (mode 0600), never exported again.
+ * Long-term Ed25519 identities. Keeping them on disk is storage's job
+ * (`storage/identity_file.ts`); this module only makes, imports and uses them.
  *
  * Signing and verifying use node:crypto: synchronous, and measured here at
  * ~18 µs to sign and ~37 µs to verify against ~57 µs and ~69 µs through
@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import {
   createPrivateKey,
   createPublicKey,
@@ -18,15 +19,35 @@ import {
 } from "node:crypto";
 import { fromBase64Url, toBase64Url } from "./bytes.ts";
 import { type Fingerprint, fingerprintOf } from "./fingerprint.ts";
-import { readPrivateFile, writePrivateFile } from "../storage/secure_file.ts";
-import { StorageError } from "../storage/errors.ts";
 
 /** Length of a raw Ed25519 public key. */
 export const PUBLIC_KEY_LENGTH = 32;
 /** Length of an Ed25519 signature. */
 export const SIGNATURE_LENGTH = 64;
-/** File name of the identity inside the data directory. */
-export const IDENTITY_FILE = "identity.key";
+/** Length of an Ed25519 private key (its seed, RFC 8032 §5.1.5). */
+export const SEED_LENGTH = 32;
+/** An Ed25519 private key in PKCS #8 DER is this prefix followed by the 32-byte seed (RFC 8410 §7). */
+const PKCS8_ED25519_PREFIX = new Uint8Array([
+  0x30,
+  0x2e,
+  0x02,
+  0x01,
+  0x00,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x70,
+  0x04,
+  0x22,
+  0x04,
+  0x20,
+]);
+
+/** An Ed25519 private key as a JWK (RFC 8037): what the identity file holds. */
+export type PrivateJwk = { kty: "OKP"; crv: "Ed25519"; x: string; d: string };
 
 /** Someone's public identity: the raw key and its fingerprint. */
 export class PublicIdentity {
@@ -74,41 +95,49 @@ export class Identity {
     this.#signKey = signKey;
   }
 
-  /** A fresh identity that lives only in memory. */
+  /** A fresh identity that lives only in memory until its owner stores it. */
   static generate(): Identity {
     return Identity.#fromJwk(newJwk());
   }
 
-  /** Loads the identity at `path`, creating it (mode 0600) on first use. */
-  static async loadOrCreate(path: string): Promise<{ identity: Identity; created: boolean }> {
-    const existing = await readPrivateFile(path);
-    if (existing !== null) return { identity: Identity.#parse(path, existing), created: false };
-    const jwk = newJwk();
-    const { kty, crv, x, d } = jwk;
-    await writePrivateFile(path, JSON.stringify({ kty, crv, x, d }) + "\n");
-    return { identity: Identity.#fromJwk(jwk), created: true };
+  /**
+   * The identity whose private key is `seed` (32 bytes). For known-answer
+   * vectors and tests; real identities come from generate().
+   */
+  static fromSeed(seed: Uint8Array): Identity {
+    if (seed.length !== SEED_LENGTH) throw new RangeError(`Ed25519 seeds are ${SEED_LENGTH} bytes`);
+    const der = new Uint8Array(PKCS8_ED25519_PREFIX.length + SEED_LENGTH);
+    der.set(PKCS8_ED25519_PREFIX);
+    der.set(seed, PKCS8_ED25519_PREFIX.length);
+    const key = createPrivateKey({ key: Buffer.from(der), format: "der", type: "pkcs8" });
+    return Identity.#fromJwk(key.export({ format: "jwk" }) as JsonWebKey);
+  }
+
+  /**
+   * Imports a private JWK; throws `TypeError` if it is not an Ed25519 key whose
+   * public half matches its private half.
+   */
+  static fromJwk(jwk: unknown): Identity {
+    const { kty, crv, x, d } = (jwk ?? {}) as JsonWebKey;
+    if (kty !== "OKP" || crv !== "Ed25519" || typeof d !== "string" || typeof x !== "string") {
+      throw new TypeError("Not an Ed25519 private key");
+    }
+    try {
+      return Identity.#fromJwk({ kty, crv, x, d });
+    } catch (cause) {
+      throw new TypeError("Not a valid Ed25519 private key", { cause });
+    }
+  }
+
+  /** The private key as a JWK, for writing the identity file; never log or show it. */
+  exportJwk(): PrivateJwk {
+    const { x, d } = this.#signKey.export({ format: "jwk" }) as JsonWebKey;
+    return { kty: "OKP", crv: "Ed25519", x: x!, d: d! };
   }
 
   /** Signs `message` with the identity key. */
   sign(message: Uint8Array): Uint8Array {
     return new Uint8Array(signWith(null, message, this.#signKey));
-  }
-
-  static #parse(path: string, bytes: Uint8Array): Identity {
-    try {
-      const jwk = JSON.parse(new TextDecoder().decode(bytes)) as JsonWebKey;
-      if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || !jwk.d || !jwk.x) {
-        throw new Error("not an Ed25519 key");
-      }
-      return Identity.#fromJwk(jwk);
-    } catch (cause) {
-      throw new StorageError(
-        "malformed",
-        path,
-        `Cannot load identity ${path}: the file is not a p2pchat identity key; restore it from a backup or move it away to create a new identity`,
-        { cause },
-      );
-    }
   }
 
   static #fromJwk(jwk: JsonWebKey): Identity {

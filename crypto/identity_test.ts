@@ -1,56 +1,6 @@
-import { join } from "node:path";
-import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
-import { StorageError } from "../storage/errors.ts";
+import { assert, assertEquals } from "../tests/assert.ts";
 import { formatFingerprint, parseFingerprint } from "./fingerprint.ts";
 import { Identity, PublicIdentity } from "./identity.ts";
-
-Deno.test("Identity.loadOrCreate() creates once, then loads the same fingerprint", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = join(dir, "home", "identity.key");
-    const first = await Identity.loadOrCreate(path);
-    assert(first.created);
-    const second = await Identity.loadOrCreate(path);
-    assert(!second.created);
-    assertEquals(second.identity.public.fingerprint, first.identity.public.fingerprint);
-    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
-    assertEquals((await Deno.stat(join(dir, "home"))).mode! & 0o777, 0o700);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("Identity.loadOrCreate() refuses a key file others can read and names the fix", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = join(dir, "identity.key");
-    await Identity.loadOrCreate(path);
-    await Deno.chmod(path, 0o644);
-    const error = await assertRejects(
-      () => Identity.loadOrCreate(path),
-      StorageError,
-      "insecure-permissions",
-    );
-    assert(error.message.includes(path));
-    assert(error.message.includes(`chmod 600 ${path}`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("Identity.loadOrCreate() refuses a malformed key file without echoing it", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = join(dir, "identity.key");
-    await Deno.writeTextFile(path, '{"kty":"OKP","crv":"Ed25519","d":"c2VjcmV0","x":"AAAA"}', {
-      mode: 0o600,
-    });
-    const error = await assertRejects(() => Identity.loadOrCreate(path), StorageError, "malformed");
-    assert(!error.message.includes("c2VjcmV0"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
 
 Deno.test("identity signatures verify under the public key only", () => {
   const a = Identity.generate();
@@ -71,4 +21,30 @@ Deno.test("fingerprints format in groups and parse back from what a person types
   assertEquals(parseFingerprint(shown), a.public.fingerprint);
   assertEquals(parseFingerprint(shown.toUpperCase().replaceAll(" ", ":")), a.public.fingerprint);
   assertEquals(parseFingerprint("abc"), null);
+});
+
+Deno.test("Identity.fromJwk() round-trips exportJwk() and refuses what is not an Ed25519 key", () => {
+  const identity = Identity.generate();
+  const again = Identity.fromJwk(identity.exportJwk());
+  assertEquals(again.public.fingerprint, identity.public.fingerprint);
+  for (const bad of [null, {}, { kty: "EC" }, { ...identity.exportJwk(), x: "AAAA" }]) {
+    let thrown: unknown;
+    try {
+      Identity.fromJwk(bad);
+    } catch (error) {
+      thrown = error;
+    }
+    assert(thrown instanceof TypeError, JSON.stringify(bad));
+  }
+});
+
+Deno.test("Identity.fromSeed() gives the RFC 8032 test 1 public key", () => {
+  // RFC 8032 §7.1, TEST 1.
+  const seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+  const pub = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+  const identity = Identity.fromSeed(Uint8Array.from(seed.match(/../g)!, (h) => parseInt(h, 16)));
+  assertEquals(
+    [...identity.public.key].map((b) => b.toString(16).padStart(2, "0")).join(""),
+    pub,
+  );
 });

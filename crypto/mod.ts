@@ -1,5 +1,25 @@
 /**
- * The secure channel and identities: what server/ and client/ may use.
+ * The secure channel and identities: what the other folders may use.
+ *
+ * A channel is opened with {@linkcode initiateChannel} or
+ * {@linkcode acceptChannel} over any {@linkcode Transport} (a TCP connection
+ * through {@linkcode connTransport}, a relayed connection, an in-memory pair),
+ * runs the SIGMA-I handshake of docs/protocol.md §3 and carries messages in
+ * AES-256-GCM records (§6).
+ *
+ * @example
+ * ```ts
+ * import { acceptChannel, Identity, initiateChannel, memoryPair } from "./mod.ts";
+ *
+ * const [a, b] = memoryPair();
+ * const bob = Identity.generate();
+ * const [alice, bobSide] = await Promise.all([
+ *   initiateChannel(a, Identity.generate(), { expectedPeer: bob.public.fingerprint }),
+ *   acceptChannel(b, bob),
+ * ]);
+ * console.log(alice.sas === bobSide.sas); // true: nobody is in the middle
+ * await alice.close();
+ * ```
  *
  * @module
  */
@@ -9,9 +29,10 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   initiateChannel,
 } from "./channel.ts";
-export { SecureChannel } from "./secure_channel.ts";
+export { type ChannelState, CLOSE_LINGER_MS, SecureChannel } from "./secure_channel.ts";
 export {
   ChannelError,
+  type ChannelErrorCode,
   HandshakeError,
   type HandshakeErrorCode,
   HandshakeTimeout,
@@ -26,11 +47,12 @@ export {
   formatFingerprint,
   parseFingerprint,
 } from "./fingerprint.ts";
-export { Identity, IDENTITY_FILE, PublicIdentity } from "./identity.ts";
-export { MAX_HANDSHAKE_BODY, PROTOCOL_VERSION } from "./handshake.ts";
-export { encodeFrame, type Frame, FrameDecoder } from "./frame.ts";
+export { Identity, type PrivateJwk, PublicIdentity } from "./identity.ts";
+export { type HandshakeOptions, MAX_HANDSHAKE_BODY, PROTOCOL_VERSION } from "./handshake.ts";
+export { encodeFrame, type Frame, FrameDecoder, FrameReader } from "./frame.ts";
 export { MAX_MESSAGE } from "./message_batch.ts";
 export {
+  type ByteSource,
   connTransport,
   memoryPair,
   prefixedTransport,

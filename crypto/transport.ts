@@ -1,10 +1,19 @@
 /**
- * The byte pipe a channel runs over: a socket, a pair of Web streams, or
- * (later) a relay. Reads return whatever arrived; writes finish whole.
+ * The byte pipe a channel runs over: a socket, a pair of Web streams, or a
+ * relayed connection. Reads return whatever arrived; writes finish whole.
+ *
+ * A read takes an optional `AbortSignal` (a deadline, docs/protocol.md §8): when
+ * it aborts, the read rejects with the signal's reason and the transport is
+ * closed, because a pending socket read cannot be withdrawn any other way.
  *
  * @module
  */
-import type { ByteSource } from "./frame.ts";
+
+/** Something byte chunks can be read from: a chunk per call, null at end of stream. */
+export interface ByteSource {
+  /** The next chunk, or null at the end; rejects with `signal.reason` once it aborts. */
+  read(signal?: AbortSignal): Promise<Uint8Array | null>;
+}
 
 /** A bidirectional byte pipe. */
 export interface Transport extends ByteSource {
@@ -20,6 +29,29 @@ export const MIN_READ_BUFFER = 1024;
 export const MAX_READ_BUFFER = 128 * 1024;
 
 /**
+ * Runs `read` under `signal`: an abort closes the transport (ending the read)
+ * and the read then rejects with the abort reason.
+ */
+async function readUnder(
+  signal: AbortSignal,
+  close: () => void,
+  read: () => Promise<Uint8Array | null>,
+): Promise<Uint8Array | null> {
+  signal.throwIfAborted();
+  signal.addEventListener("abort", close, { once: true });
+  try {
+    const chunk = await read();
+    signal.throwIfAborted();
+    return chunk;
+  } catch (error) {
+    signal.throwIfAborted();
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", close);
+  }
+}
+
+/**
  * A transport over a Deno TCP connection. Reads go through `conn.read` with a
  * small buffer that grows only under bulk traffic, because reading through
  * `conn.readable` holds ~64 KiB per idle connection.
@@ -32,35 +64,37 @@ export function connTransport(conn: Deno.Conn): Transport {
   } catch {
     // Not a TCP socket (e.g. a Unix socket): nothing to disable.
   }
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch {
+      // Already closed by the other side of our code.
+    }
+  };
+  const readOnce = async (): Promise<Uint8Array | null> => {
+    if (closed) return null;
+    const buffer = new Uint8Array(size);
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch (error) {
+      if (closed || isConnectionReset(error)) return null;
+      throw error;
+    }
+    if (n === null) return null;
+    if (n === size && size < MAX_READ_BUFFER) size *= 2;
+    else if (n < MIN_READ_BUFFER && size > MIN_READ_BUFFER) size = MIN_READ_BUFFER;
+    return n === buffer.length ? buffer : buffer.slice(0, n);
+  };
   return {
-    async read(): Promise<Uint8Array | null> {
-      if (closed) return null;
-      const buffer = new Uint8Array(size);
-      let n: number | null;
-      try {
-        n = await conn.read(buffer);
-      } catch (error) {
-        if (closed || isConnectionReset(error)) return null;
-        throw error;
-      }
-      if (n === null) return null;
-      if (n === size && size < MAX_READ_BUFFER) size *= 2;
-      else if (n < MIN_READ_BUFFER && size > MIN_READ_BUFFER) size = MIN_READ_BUFFER;
-      return n === buffer.length ? buffer : buffer.slice(0, n);
-    },
+    read: (signal) => signal === undefined ? readOnce() : readUnder(signal, close, readOnce),
     async write(bytes: Uint8Array): Promise<void> {
       let written = 0;
       while (written < bytes.length) written += await conn.write(bytes.subarray(written));
     },
-    close(): void {
-      if (closed) return;
-      closed = true;
-      try {
-        conn.close();
-      } catch {
-        // Already closed by the other side of our code.
-      }
-    },
+    close,
   };
 }
 
@@ -72,25 +106,27 @@ export function streamTransport(
   const reader = readable.getReader();
   const writer = writable.getWriter();
   let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    reader.cancel().catch(() => {});
+    writer.close().catch(() => {});
+  };
+  const readOnce = async (): Promise<Uint8Array | null> => {
+    if (closed) return null;
+    try {
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    } catch {
+      return null;
+    }
+  };
   return {
-    async read(): Promise<Uint8Array | null> {
-      if (closed) return null;
-      try {
-        const { value, done } = await reader.read();
-        return done ? null : value;
-      } catch {
-        return null;
-      }
-    },
+    read: (signal) => signal === undefined ? readOnce() : readUnder(signal, close, readOnce),
     async write(bytes: Uint8Array): Promise<void> {
       await writer.write(bytes);
     },
-    close(): void {
-      if (closed) return;
-      closed = true;
-      reader.cancel().catch(() => {});
-      writer.close().catch(() => {});
-    },
+    close,
   };
 }
 
@@ -121,13 +157,13 @@ export function prefixedTransport(transport: Transport, prefix: Uint8Array): Tra
   if (prefix.length === 0) return transport;
   let pending: Uint8Array | undefined = prefix;
   return {
-    read(): Promise<Uint8Array | null> {
+    read(signal?: AbortSignal): Promise<Uint8Array | null> {
       if (pending) {
         const chunk = pending;
         pending = undefined;
         return Promise.resolve(chunk);
       }
-      return transport.read();
+      return transport.read(signal);
     },
     write: (bytes) => transport.write(bytes),
     close: () => transport.close(),

@@ -1,27 +1,50 @@
 /**
- * Errors of the directory protocol, the same on both sides: the server
- * throws them and replies with their code; the client raises them again.
+ * Errors of the directory layer, the same on both sides: the server throws
+ * them and replies with their code; the client raises them again, or raises
+ * its own when the directory cannot be used at all.
  *
  * @module
  */
-import type { DirectoryErrorCode } from "./messages.ts";
+import { CodedError } from "../errors/mod.ts";
+
+/** Every code the directory answers a request with (docs/protocol.md §9.2). */
+export const DIRECTORY_ERROR_CODES = [
+  "bad-request",
+  "name-invalid",
+  "name-confusable",
+  "name-taken",
+  "not-registered",
+  "already-registered",
+  "not-found",
+  "rate-limited",
+  "server-full",
+  "relay-disabled",
+  "relay-limit",
+] as const;
+
+/** A code the directory answers a request with. */
+export type DirectoryErrorCode = typeof DIRECTORY_ERROR_CODES[number];
+
+/** Why the directory could not be used at all (client side). */
+export type DirectoryUnavailableCode = "connection-lost" | "timeout" | "not-a-directory";
+
+/** Every code of the directory layer. */
+export type DirectoryLayerCode = DirectoryErrorCode | DirectoryUnavailableCode;
 
 /** A request the directory refused; `code` is stable, `message` says what to do. */
-export class DirectoryError extends Error {
-  readonly code: DirectoryErrorCode;
-  constructor(code: DirectoryErrorCode, message: string) {
-    super(message);
-    this.name = "DirectoryError";
-    this.code = code;
+export class DirectoryError<C extends DirectoryErrorCode = DirectoryErrorCode>
+  extends CodedError<C> {}
+
+/** A directory message that does not follow the protocol (either side). */
+export class ProtocolError extends DirectoryError<"bad-request"> {
+  /** Makes the error; the message names the fault, never echoes the input. */
+  constructor(message: string) {
+    super("bad-request", message);
   }
 }
 
-/** The connection to the directory ended or stopped answering. */
-export class DirectoryUnavailableError extends Error {
-  readonly code: "connection-lost" | "timeout";
-  constructor(code: "connection-lost" | "timeout", message: string) {
-    super(message);
-    this.name = "DirectoryUnavailableError";
-    this.code = code;
-  }
-}
+/** A name that breaks a rule (`name-invalid`) or looks like a bound one (`name-confusable`). */
+export class InvalidNameError extends DirectoryError<"name-invalid" | "name-confusable"> {}
+
+/** The connection to the directory ended, stopped answering, or is not a p2pchat directory. */
+export class DirectoryUnavailableError extends CodedError<DirectoryUnavailableCode> {}

@@ -1,10 +1,12 @@
 /**
  * The directory protocol: JSON messages, one per record of the secure channel
- * (docs/protocol.md §9). Decoding is strict: anything off is a ProtocolError,
- * never an untyped throw.
+ * (docs/protocol.md §9). Decoding is strict: every field is checked, every
+ * enum (`type`, `code`, `reason`) against its list, and anything off is a
+ * ProtocolError, never an untyped throw.
  *
  * @module
  */
+import { DIRECTORY_ERROR_CODES, type DirectoryErrorCode, ProtocolError } from "./errors.ts";
 
 /** Largest request a client may send. */
 export const MAX_REQUEST_BYTES = 1024;
@@ -13,18 +15,7 @@ export const MAX_LIST_LIMIT = 200;
 /** Users a `list` returns when the client names no limit. */
 export const DEFAULT_LIST_LIMIT = 50;
 
-/** Stable error codes of the directory protocol. */
-export type DirectoryErrorCode =
-  | "bad-request"
-  | "name-invalid"
-  | "name-taken"
-  | "not-registered"
-  | "already-registered"
-  | "not-found"
-  | "rate-limited"
-  | "server-full"
-  | "relay-disabled"
-  | "relay-limit";
+export type { DirectoryErrorCode };
 
 /** client -> server */
 export type Request =
@@ -51,14 +42,18 @@ export type UserEntry = {
 /** Most announced addresses a client may register. */
 export const MAX_ANNOUNCED_ADDRESSES = 4;
 
+/** Every reason the server gives when it ends a session on its own (docs/protocol.md §9.4). */
+export const CLOSE_REASONS = [
+  "shutdown",
+  "replaced",
+  "idle",
+  "slow-reader",
+  "server-full",
+  "protocol-error",
+] as const;
+
 /** Why the server ends a session on its own. */
-export type CloseReason =
-  | "shutdown"
-  | "replaced"
-  | "idle"
-  | "slow-reader"
-  | "server-full"
-  | "protocol-error";
+export type CloseReason = typeof CLOSE_REASONS[number];
 
 /** server -> client */
 export type Reply =
@@ -74,15 +69,6 @@ export type Reply =
 export type Notice =
   | { type: "closing"; reason: CloseReason; message: string }
   | { type: "relay-offer"; from: string; token: string };
-
-/** A message that does not follow the protocol. */
-export class ProtocolError extends Error {
-  readonly code = "bad-request";
-  constructor(message: string) {
-    super(message);
-    this.name = "ProtocolError";
-  }
-}
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -135,6 +121,8 @@ const isPort = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
 const isLimit = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
 const isShortString = (v: unknown): v is string => typeof v === "string" && v.length <= 64;
+const oneOf = <T extends string>(values: readonly T[]) => (v: unknown): v is T =>
+  typeof v === "string" && (values as readonly string[]).includes(v);
 const isToken = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
 const isAddressList = (v: unknown): v is string[] =>
   Array.isArray(v) && v.length <= MAX_ANNOUNCED_ADDRESSES &&
@@ -211,7 +199,7 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
   if (type === "closing") {
     return {
       type,
-      reason: field(object, "reason", isString, "a string") as CloseReason,
+      reason: field(object, "reason", oneOf(CLOSE_REASONS), "a known closing reason"),
       message: field(object, "message", isString, "a string"),
     };
   }
@@ -250,7 +238,7 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
       return {
         id,
         type,
-        code: field(object, "code", isString, "a string") as DirectoryErrorCode,
+        code: field(object, "code", oneOf(DIRECTORY_ERROR_CODES), "a known error code"),
         message: field(object, "message", isString, "a string"),
       };
     default:

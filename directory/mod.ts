@@ -1,5 +1,21 @@
 /**
- * The directory protocol, shared by the server and every client.
+ * The directory protocol, shared by the server and every client: its
+ * messages and their strict decoders, the name rules, the errors, the
+ * client's side of a session ({@linkcode DirectoryClient}) and the relay's
+ * opening frames. Other folders import the directory only through this file.
+ *
+ * @example
+ * ```ts
+ * import { DirectoryClient } from "./mod.ts";
+ * import { Identity } from "../crypto/mod.ts";
+ *
+ * const client = await DirectoryClient.connect({ hostname: "127.0.0.1", port: 7447 }, {
+ *   identity: Identity.generate(),
+ * });
+ * await client.register("alice", 40123);
+ * console.log((await client.list({ prefix: "b" })).users.map((u) => u.name));
+ * await client.bye();
+ * ```
  *
  * @module
  */
@@ -9,12 +25,37 @@ export {
   type DirectoryClientOptions,
   type DirectoryClosed,
 } from "./client.ts";
-export { DirectoryError, DirectoryUnavailableError } from "./errors.ts";
 export {
-  type CloseReason,
+  DIRECTORY_ERROR_CODES,
+  DirectoryError,
   type DirectoryErrorCode,
+  type DirectoryLayerCode,
+  type DirectoryUnavailableCode,
+  DirectoryUnavailableError,
+  InvalidNameError,
+  ProtocolError,
+} from "./errors.ts";
+export {
+  CLOSE_REASONS,
+  type CloseReason,
+  decodeRequest,
+  decodeServerMessage,
+  DEFAULT_LIST_LIMIT,
+  encodeMessage,
+  MAX_ANNOUNCED_ADDRESSES,
   MAX_LIST_LIMIT,
+  MAX_REQUEST_BYTES,
+  type Notice,
+  type Reply,
+  type Request,
   type UserEntry,
 } from "./messages.ts";
-export { InvalidNameError, MAX_NAME_LENGTH, type Name, nameKey, parseName } from "./name.ts";
-export { joinRelay } from "./relay_client.ts";
+export { MAX_NAME_LENGTH, type Name, type NameKey, nameKey, parseName } from "./name.ts";
+export { joinRelay, RELAY_JOIN_TIMEOUT_MS } from "./relay_client.ts";
+export {
+  joinFrame,
+  readFirstFrame,
+  READY_FRAME,
+  RelayFrame,
+  TOKEN_LENGTH,
+} from "./relay_frames.ts";

@@ -10,31 +10,28 @@ export type Name = string & { readonly __brand: "Name" };
 /** The case-folded form names are unique under. */
 export type NameKey = string & { readonly __brand: "NameKey" };
 
+import { InvalidNameError } from "./errors.ts";
+
 /** Longest name allowed. */
 export const MAX_NAME_LENGTH = 32;
 const ALLOWED = /^[A-Za-z0-9_.-]+$/;
 
-/** A name that breaks a rule; the message says which and how to fix it. */
-export class InvalidNameError extends Error {
-  readonly code = "name-invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidNameError";
-  }
-}
-
 /** Validates `text` as a name; throws InvalidNameError naming the rule broken. */
 export function parseName(text: string): Name {
   if (typeof text !== "string" || text.length === 0) {
-    throw new InvalidNameError("Name is empty: choose 1 to 32 characters");
+    throw new InvalidNameError("name-invalid", "Name is empty: choose 1 to 32 characters");
   }
   if (text.length > MAX_NAME_LENGTH) {
     throw new InvalidNameError(
+      "name-invalid",
       `Name is ${text.length} characters long: at most ${MAX_NAME_LENGTH} are allowed`,
     );
   }
   if (!ALLOWED.test(text)) {
-    throw new InvalidNameError("Name may contain only letters A-Z, digits, '_', '-' and '.'");
+    throw new InvalidNameError(
+      "name-invalid",
+      "Name may contain only letters A-Z, digits, '_', '-' and '.'",
+    );
   }
   return text as Name;
 }

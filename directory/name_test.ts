@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects } from "../tests/assert.ts";
-import { InvalidNameError, nameKey, parseName } from "./name.ts";
+import { InvalidNameError } from "./errors.ts";
+import { nameKey, parseName } from "./name.ts";
 
 Deno.test("parseName() accepts letters, digits, _ - . up to 32 characters", () => {
   for (const ok of ["a", "Alice", "bob_2", "x.y-z", "A".repeat(32)]) {

@@ -35,17 +35,19 @@ export const READY_FRAME: Uint8Array = encodeFrame(RelayFrame.Ready, new Uint8Ar
 /**
  * Reads one frame of at most `maxBody` bytes from `transport`; returns it with
  * a transport that replays whatever arrived after it. Null if the stream
- * ends first. Throws RecordError on an oversize length.
+ * ends first. Throws RecordError on an oversize length, and `signal.reason`
+ * once `signal` aborts.
  */
 export async function readFirstFrame(
   transport: Transport,
   maxBody: number,
+  signal?: AbortSignal,
 ): Promise<{ frame: Frame; rest: Transport } | null> {
   const decoder = new FrameDecoder();
   while (true) {
     const frame = decoder.next(maxBody);
     if (frame) return { frame, rest: prefixedTransport(transport, decoder.takeAll()) };
-    const chunk = await transport.read();
+    const chunk = await transport.read(signal);
     if (chunk === null) return null;
     decoder.push(chunk);
   }

@@ -16,6 +16,7 @@ export type RejectionReason =
   | "slow-reader"
   | "idle"
   | "out-of-descriptors"
+  | "accept-error"
   | "relay-limit";
 
 /** The server's counters. */

@@ -5,8 +5,8 @@
  *
  * @module
  */
+import { type Name, type NameKey } from "../directory/mod.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { Name, NameKey } from "../directory/name.ts";
 
 /** A name bound to the identity key that first registered it. */
 export type Binding = {

@@ -5,10 +5,14 @@
  *
  * @module
  */
+import {
+  DirectoryError,
+  type Name,
+  type NameKey,
+  nameKey,
+  type UserEntry,
+} from "../directory/mod.ts";
 import { equalBytes } from "../crypto/mod.ts";
-import { DirectoryError } from "../directory/errors.ts";
-import type { UserEntry } from "../directory/messages.ts";
-import { type Name, type NameKey, nameKey } from "../directory/name.ts";
 import type { NameStore } from "./name_store.ts";
 
 /** An identity proven in the handshake. */

@@ -1,6 +1,5 @@
+import { DirectoryError, parseName } from "../directory/mod.ts";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
-import { DirectoryError } from "../directory/errors.ts";
-import { parseName } from "../directory/name.ts";
 import { MemoryNameStore } from "./name_store.ts";
 import { type ProvenKey, Registry } from "./registry.ts";
 

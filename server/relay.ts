@@ -7,9 +7,9 @@
  *
  * @module
  */
+import { DirectoryError, READY_FRAME, TOKEN_LENGTH } from "../directory/mod.ts";
 import { toHex, type Transport } from "../crypto/mod.ts";
-import { DirectoryError } from "../directory/errors.ts";
-import { READY_FRAME, TOKEN_LENGTH } from "../directory/relay_frames.ts";
+import { abortable, Deadline } from "../async/mod.ts";
 import type { Logger } from "./log.ts";
 
 /** How the relay is bounded. */
@@ -29,7 +29,7 @@ type Offer = {
   readonly ends: [object, object];
   readonly expires: number;
   /** The side that joined first, waiting for its partner; resolved with the relay's end, or false. */
-  waiting?: { transport: Transport; paired: PromiseWithResolvers<Promise<void> | false> };
+  waiting?: { transport: Transport; paired: PromiseWithResolvers<{ ended: Promise<void> }> };
 };
 
 /** Offers, pairs and pipes relayed chats. */
@@ -92,14 +92,14 @@ export class RelayBroker {
       return;
     }
     if (!offer.waiting) {
-      const paired = Promise.withResolvers<Promise<void> | false>();
+      // Wrapped in an object: a promise resolved with a promise would wait for the relay's end.
+      const paired = Promise.withResolvers<{ ended: Promise<void> }>();
       offer.waiting = { transport, paired };
-      const timer = setTimeout(
-        () => paired.resolve(false),
-        Math.max(0, offer.expires - this.#clock()),
-      );
-      const relaying = await paired.promise;
-      clearTimeout(timer);
+      let relaying: { ended: Promise<void> } | false;
+      {
+        using expiry = Deadline.after(offer.expires - this.#clock(), () => new Error("expired"));
+        relaying = await abortable(paired.promise, expiry.signal).catch(() => false as const);
+      }
       if (relaying === false) {
         if (this.#offers.get(key) === offer) this.#retire(key, offer);
         this.#log.event("relay-refused", { session: connection, reason: "partner-never-came" });
@@ -107,11 +107,11 @@ export class RelayBroker {
         return;
       }
       // Both connections live until the relay ends, whichever joined first.
-      return await relaying;
+      return await relaying.ended;
     }
     this.#offers.delete(key);
     const ended = Promise.withResolvers<void>();
-    offer.waiting.paired.resolve(ended.promise);
+    offer.waiting.paired.resolve({ ended: ended.promise });
     try {
       await this.#relay(offer.waiting.transport, transport, offer, connection);
     } finally {

@@ -1,8 +1,7 @@
+import { DirectoryError, READY_FRAME } from "../directory/mod.ts";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { memoryPair } from "../crypto/mod.ts";
-import { DirectoryError } from "../directory/errors.ts";
 import { fromHex } from "../crypto/bytes.ts";
-import { READY_FRAME } from "../directory/relay_frames.ts";
 import { Logger } from "./log.ts";
 import { RelayBroker, type RelayLimits } from "./relay.ts";
 

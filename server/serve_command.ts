@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import type { Command } from "../cli/command.ts";
-import { formatFingerprint, Identity, IDENTITY_FILE } from "../crypto/mod.ts";
+import { formatFingerprint } from "../crypto/mod.ts";
+import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/identity_file.ts";
 import { homeEnvFromProcess } from "../storage/data_dir.ts";
 import { ensurePrivateDir, FILE_MODE } from "../storage/secure_file.ts";
 import { Logger } from "./log.ts";
@@ -26,7 +27,7 @@ export const serveCommand: Command<typeof serveFlags> = {
   async run(values): Promise<number> {
     const options = parseServeOptions(values, homeEnvFromProcess(), defaultMaxClients());
     await ensurePrivateDir(options.dataDir);
-    const { identity } = await Identity.loadOrCreate(join(options.dataDir, IDENTITY_FILE));
+    const { identity } = await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE));
     const storePath = join(options.dataDir, NAME_STORE_FILE);
     // SQLite creates its -wal and -shm files with the database's mode, so set it first.
     await Deno.writeFile(storePath, new Uint8Array(0), { append: true, mode: FILE_MODE });

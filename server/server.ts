@@ -4,9 +4,13 @@
  *
  * @module
  */
+import { encodeMessage, readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../directory/mod.ts";
+import { abortable, Deadline, delay } from "../async/mod.ts";
 import {
   acceptChannel,
+  ChannelError,
   connTransport,
+  HandshakeError,
   HandshakeTimeout,
   type Identity,
   MAX_HANDSHAKE_BODY,
@@ -14,9 +18,7 @@ import {
   type SecureChannel,
   type Transport,
 } from "../crypto/mod.ts";
-import { readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../directory/relay_frames.ts";
 import { RelayBroker, type RelayLimits } from "./relay.ts";
-import { encodeMessage } from "../directory/messages.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import type { NameStore } from "./name_store.ts";
@@ -50,6 +52,8 @@ export type ServerOptions = ServerSettings & {
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 1024;
 /** Descriptors kept back from --max-clients for the listener, the store, metrics and logs. */
 export const RESERVED_DESCRIPTORS = 256;
+/** How long shutdown waits for connections to finish closing. */
+const SHUTDOWN_GRACE_MS = 2_000;
 /** How long the server waits before retrying accept after running out of descriptors. */
 const ACCEPT_BACKOFF_MS = 250;
 
@@ -158,7 +162,10 @@ export class DirectoryServer {
     await Promise.all(
       [...this.#sessions].map((s) => s.end("shutdown", "The directory server is shutting down")),
     );
-    await Promise.race([Promise.all(this.#running), new Promise((r) => setTimeout(r, 2000))]);
+    {
+      using grace = Deadline.after(SHUTDOWN_GRACE_MS, () => new Error("shutdown grace over"));
+      await abortable(Promise.all(this.#running), grace.signal).catch(() => {});
+    }
     this.#options.store.close();
     this.#options.log.event("stopped", {});
   }
@@ -173,13 +180,17 @@ export class DirectoryServer {
         if (this.#stopping) return;
         if (!outOfDescriptors) {
           outOfDescriptors = true;
-          this.metrics.reject("out-of-descriptors");
+          const reason = acceptFailureReason(error);
+          this.metrics.reject(reason);
           this.#options.log.event("accept-failed", {
-            reason: isOutOfDescriptors(error) ? "out-of-descriptors" : (error as Error).name,
-            action: "refusing new connections until descriptors free up",
+            reason,
+            error: error instanceof Error ? error.name : "unknown",
+            action: reason === "out-of-descriptors"
+              ? "refusing new connections until descriptors free up"
+              : "retrying",
           });
         }
-        await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
+        await delay(ACCEPT_BACKOFF_MS);
         continue;
       }
       if (outOfDescriptors) {
@@ -219,7 +230,7 @@ export class DirectoryServer {
         this.metrics.handshakeFailuresTotal++;
         this.#options.log.event("handshake-failed", {
           session: id,
-          reason: (error as { code?: string }).code,
+          reason: error instanceof ChannelError ? error.code : "internal",
         });
         return;
       } finally {
@@ -260,30 +271,33 @@ export class DirectoryServer {
   }
 
   /**
-   * Reads a connection's first frame, then runs the handshake, all within the
-   * handshake timeout. A relay Join is handed back instead, to be relayed
-   * outside the count of handshakes in progress.
+   * Reads a connection's first frame, then runs the handshake, all under one
+   * deadline of --handshake-timeout from the connection's start. A relay Join
+   * is handed back instead, to be relayed outside the count of handshakes in
+   * progress.
    */
-  async #open(
-    transport: Transport,
-  ): Promise<Opened> {
+  async #open(transport: Transport): Promise<Opened> {
     const timeoutMs = this.#options.handshakeTimeoutMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) =>
-      timer = setTimeout(() => resolve(null), timeoutMs)
-    );
-    const first = await Promise.race([readFirstFrame(transport, MAX_HANDSHAKE_BODY), timeout])
-      .finally(() => clearTimeout(timer));
-    if (first === null) throw new HandshakeTimeout(timeoutMs);
+    using deadline = Deadline.after(timeoutMs, () => new HandshakeTimeout(timeoutMs));
+    let first;
+    try {
+      first = await readFirstFrame(transport, MAX_HANDSHAKE_BODY, deadline.signal);
+    } catch (error) {
+      if (error instanceof ChannelError) throw error;
+      throw new HandshakeError("bad-message", "the first frame could not be read", {
+        cause: error,
+      });
+    }
+    if (first === null) {
+      throw new HandshakeError("connection-closed", "the client left before its first frame");
+    }
     if (first.frame.type === RelayFrame.Join && first.frame.body.length === TOKEN_LENGTH) {
       return { relay: { rest: first.rest, token: first.frame.body.slice() } };
     }
     const channel = await acceptChannel(
       prefixedTransport(first.rest, first.frame.bytes),
       this.#options.identity,
-      {
-        handshakeTimeoutMs: timeoutMs,
-      },
+      { signal: deadline.signal, handshakeTimeoutMs: timeoutMs },
     );
     return { channel };
   }
@@ -311,7 +325,8 @@ export class DirectoryServer {
   }
 }
 
-function isOutOfDescriptors(error: unknown): boolean {
-  const message = (error as Error)?.message ?? "";
-  return /too many open files|EMFILE|ENFILE/i.test(message);
+/** Why `accept` failed: out of descriptors (EMFILE, ENFILE), or anything else. */
+export function acceptFailureReason(error: unknown): "out-of-descriptors" | "accept-error" {
+  const message = error instanceof Error ? error.message : String(error);
+  return /too many open files|EMFILE|ENFILE/i.test(message) ? "out-of-descriptors" : "accept-error";
 }

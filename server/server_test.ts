@@ -3,7 +3,7 @@ import { Identity } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { Logger } from "./log.ts";
 import { MemoryNameStore } from "./name_store.ts";
-import { DirectoryServer } from "./server.ts";
+import { acceptFailureReason, DirectoryServer } from "./server.ts";
 
 async function closedQuickly(conn: Deno.Conn, ms: number): Promise<boolean> {
   const timer = setTimeout(() => conn.close(), ms);
@@ -58,4 +58,14 @@ Deno.test("DirectoryServer closes connections past the bound on handshakes in pr
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("acceptFailureReason() counts only descriptor exhaustion as out-of-descriptors", () => {
+  assertEquals(
+    acceptFailureReason(new Error("Too many open files (os error 24)")),
+    "out-of-descriptors",
+  );
+  assertEquals(acceptFailureReason(new Error("ENFILE: file table overflow")), "out-of-descriptors");
+  assertEquals(acceptFailureReason(new Deno.errors.ConnectionAborted("aborted")), "accept-error");
+  assertEquals(acceptFailureReason("weird"), "accept-error");
 });

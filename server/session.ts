@@ -5,21 +5,20 @@
  *
  * @module
  */
-import type { SecureChannel } from "../crypto/mod.ts";
-import { toBase64 } from "../crypto/mod.ts";
-import { DirectoryError } from "../directory/errors.ts";
 import {
   type CloseReason,
   decodeRequest,
   DEFAULT_LIST_LIMIT,
+  DirectoryError,
   encodeMessage,
   MAX_LIST_LIMIT,
   type Notice,
+  parseName,
   ProtocolError,
   type Reply,
   type Request,
-} from "../directory/messages.ts";
-import { InvalidNameError, parseName } from "../directory/name.ts";
+} from "../directory/mod.ts";
+import { ChannelError, type SecureChannel, toBase64 } from "../crypto/mod.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics, RejectionReason } from "./metrics.ts";
 import type { RateLimiter } from "./rate_limit.ts";
@@ -69,7 +68,12 @@ export class Session {
       while (!this.#closing) {
         const bytes = await this.#channel.receive();
         if (bytes === null) {
-          return this.#ctx.log.event("disconnect", { session: this.id, how: "close" });
+          // Ended by us (replaced, shutdown, idle, slow reader): whoever ended it logged why.
+          const state = this.#channel.state;
+          if (state.kind === "closed" && state.by === "peer") {
+            this.#ctx.log.event("disconnect", { session: this.id, how: "close" });
+          }
+          return;
         }
         this.lastSeen = this.#ctx.clock();
         let request: Request;
@@ -89,10 +93,10 @@ export class Session {
         await this.#handle(request);
       }
     } catch (error) {
-      const code = (error as { code?: string }).code ?? "error";
+      if (!(error instanceof ChannelError)) throw error;
       this.#ctx.log.event("disconnect", {
         session: this.id,
-        how: code === "truncated" ? "lost" : code,
+        how: error.code === "truncated" ? "lost" : error.code,
       });
     } finally {
       this.#ctx.relay.forget(this);
@@ -151,13 +155,9 @@ export class Session {
         }
       }
     } catch (error) {
-      if (error instanceof InvalidNameError) {
-        this.#refuse(request.id, "name-invalid", error.message);
-      } else if (error instanceof DirectoryError) {
-        this.#refuse(request.id, error.code, error.message);
-      } else {
-        throw error;
-      }
+      // Name errors are DirectoryErrors too: every refusal goes back with its own code.
+      if (!(error instanceof DirectoryError)) throw error;
+      this.#refuse(request.id, error.code, error.message);
     }
   }
 

@@ -137,6 +137,7 @@ Deno.test("connect: /verify marks a peer verified in listings and later chats", 
     );
     await alice.send("EOM");
     await bob.waitFor(is("chat-closed"));
+    await alice.waitFor(is("chat-closed"));
     const [open] = await openChat(alice, bob);
     assertEquals(open.verified, true);
     assertEquals(open.firstContact, false);
@@ -194,6 +195,7 @@ Deno.test("connect: a lying directory is caught: attacker's address, attacker's 
     await openChat(alice, bob);
     await alice.send("EOM");
     await bob.waitFor(is("chat-closed"));
+    await alice.waitFor(is("chat-closed"));
     const malloryKey = toBase64((Identity.generate()).public.key);
     directory.lie = (u) =>
       u.name === "bob"

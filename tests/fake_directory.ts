@@ -5,8 +5,8 @@
  *
  * @module
  */
+import { decodeRequest, encodeMessage, type Reply, type UserEntry } from "../directory/mod.ts";
 import { acceptChannel, connTransport, Identity, toBase64 } from "../crypto/mod.ts";
-import { decodeRequest, encodeMessage, type Reply, type UserEntry } from "../directory/messages.ts";
 
 /** A running fake directory. */
 export type FakeDirectory = {

@@ -181,6 +181,41 @@ Deno.test("serve removes a user on goodbye, on a closed socket, and when a clien
   });
 });
 
+Deno.test("serve bounds a handshake by one --handshake-timeout, first frame included", async () => {
+  await withServer({ args: ["--handshake-timeout", "500ms"] }, async (server) => {
+    const started = performance.now();
+    const conn = await rawConnect(server);
+    // A valid first frame late in the window, then silence: the clock must not restart.
+    await new Promise((r) => setTimeout(r, 350));
+    await conn.write(encodeFrame(FrameType.Commit, new Uint8Array([0, 1, ...new Uint8Array(32)])));
+    assert(await closedByServer(conn));
+    const elapsed = performance.now() - started;
+    conn.close();
+    assert(elapsed < 750, `closed after ${elapsed.toFixed(0)} ms; the bound is 500 ms`);
+    assert(
+      await eventually(() =>
+        server.log.some((l) => l.includes("handshake-failed") && l.includes("handshake-timeout"))
+      ),
+      server.log.join("\n"),
+    );
+  });
+});
+
+Deno.test("serve logs sessions it ended by why, never as lost", async () => {
+  await withServer({}, async (server) => {
+    const aliceId = Identity.generate();
+    const stale = await registered(server, "alice", aliceId);
+    const fresh = await registered(server, "alice", aliceId);
+    assertEquals((await stale.closed).reason, "replaced");
+    await fresh.bye();
+    await eventually(() => server.log.some((l) => l.includes("how=goodbye")));
+    assert(
+      !server.log.some((l) => l.includes("how=lost")),
+      `a replaced or departed session was logged as lost:\n${server.log.join("\n")}`,
+    );
+  });
+});
+
 Deno.test("serve drops a client that goes silent after the idle timeout", async () => {
   await withServer({ args: ["--idle-timeout", "1s"] }, async (server) => {
     const silent = await registered(server, "silent");
