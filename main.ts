@@ -31,7 +31,18 @@ export function helpText(): string {
   ].join("\n");
 }
 
-/** Runs the program with `args`; returns the exit code. */
+/**
+ * Runs the program with `args`; returns the exit code (0 success, 1 a
+ * runtime error, 2 a usage error). Only the module's own entry exits.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ *
+ * const code = await main(["--version"]); // prints "p2pchat 0.1.0"
+ * console.log(code); // 0
+ * ```
+ */
 export async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {

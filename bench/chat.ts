@@ -6,8 +6,8 @@
  * the 1,000-unacknowledged bound).
  */
 import { parseArgs } from "node:util";
-import { startClient } from "../tests/client_process.ts";
-import { startServe } from "../tests/serve_process.ts";
+import { startClient } from "../harness/client_process.ts";
+import { startServe } from "../harness/serve_process.ts";
 import { percentile, round } from "./stats.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { json: { type: "boolean" } } });

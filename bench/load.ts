@@ -11,8 +11,8 @@ import { Identity } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { cpuSeconds, rssKib } from "./proc.ts";
 import { percentile, round } from "./stats.ts";
-import { firstLines, killAll, scrape } from "../tests/process_io.ts";
-import { startServe } from "../tests/serve_process.ts";
+import { firstLines, killAll, scrape } from "../harness/process_io.ts";
+import { startServe } from "../harness/serve_process.ts";
 import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({

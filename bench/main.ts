@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { Identity } from "../crypto/mod.ts";
 import { percentile, round } from "./stats.ts";
-import { firstLines } from "../tests/process_io.ts";
+import { firstLines } from "../harness/process_io.ts";
 import {
   type BenchConn,
   dialBench,

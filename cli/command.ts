@@ -19,9 +19,11 @@ export type FlagSpec = {
 /** Flags keyed by their long name. */
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 
-/** Parsed values: strings for string flags, booleans for boolean flags. */
+/** Parsed values: booleans for boolean flags; strings for string flags, always set when they have a default. */
 export type FlagValues<S extends FlagSpecs> = {
-  [K in keyof S]: S[K]["type"] extends "boolean" ? boolean : string | undefined;
+  [K in keyof S]: S[K]["type"] extends "boolean" ? boolean
+    : S[K] extends { default: string } ? string
+    : string | undefined;
 };
 
 /** A subcommand: its name, what it does, its flags, an example, and how to run it. */

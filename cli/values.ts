@@ -16,6 +16,14 @@ export function parseInteger(flag: string, text: string, min: number, max: numbe
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** The largest whole unit that writes `ms` exactly: `30s`, `30d`, `500ms` (parseDuration reads it back). */
+export function formatDuration(ms: number): string {
+  for (const unit of ["d", "h", "m", "s"] as const) {
+    if (ms >= UNITS[unit] && ms % UNITS[unit] === 0) return `${ms / UNITS[unit]}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** A duration such as `500ms`, `30s`, `5m`, `12h`, `30d`; a bare number means seconds. */
 export function parseDuration(flag: string, text: string): number {
   const match = text.match(/^(\d+)(ms|s|m|h|d)?$/);
@@ -52,6 +60,16 @@ export function parseChoice<T extends string>(
 }
 
 const SIZE_UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** The largest whole unit that writes `bytes` exactly: `64M`, `4K`, `100` (parseSize reads it back). */
+export function formatSize(bytes: number): string {
+  for (const unit of ["G", "M", "K"] as const) {
+    if (bytes >= SIZE_UNITS[unit] && bytes % SIZE_UNITS[unit] === 0) {
+      return `${bytes / SIZE_UNITS[unit]}${unit}`;
+    }
+  }
+  return String(bytes);
+}
 
 /** A byte count such as `65536`, `64K`, `64M` or `1G`. */
 export function parseSize(flag: string, text: string): number {

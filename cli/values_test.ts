@@ -1,6 +1,14 @@
 import { assertEquals, assertRejects } from "../tests/assert.ts";
 import { UsageError } from "./command.ts";
-import { parseChoice, parseDuration, parseHostPort, parseInteger } from "./values.ts";
+import {
+  formatDuration,
+  formatSize,
+  parseChoice,
+  parseDuration,
+  parseHostPort,
+  parseInteger,
+  parseSize,
+} from "./values.ts";
 
 Deno.test("parseDuration() reads units and treats a bare number as seconds", () => {
   assertEquals(parseDuration("x", "500ms"), 500);
@@ -31,4 +39,16 @@ Deno.test("flag value parsers name the flag and the expected form", async () => 
     const error = await assertRejects(() => Promise.resolve().then(fn), UsageError);
     assertEquals(error.message.startsWith(words), true, error.message);
   }
+});
+
+Deno.test("formatDuration() and formatSize() write what the parsers read back", () => {
+  for (const ms of [500, 1000, 30_000, 90_000, 3_600_000, 30 * 86_400_000]) {
+    assertEquals(parseDuration("x", formatDuration(ms)), ms);
+  }
+  assertEquals(formatDuration(30_000), "30s");
+  assertEquals(formatDuration(30 * 86_400_000), "30d");
+  for (const bytes of [100, 4096, 64 * 1024 ** 2, 1024 ** 3]) {
+    assertEquals(parseSize("x", formatSize(bytes)), bytes);
+  }
+  assertEquals(formatSize(64 * 1024 ** 2), "64M");
 });

@@ -91,11 +91,11 @@ export function parseConnectOptions(
       server,
       "127.0.0.1",
     ),
-    listen: parseHostPort("listen", values.listen ?? "0.0.0.0:0", "0.0.0.0"),
+    listen: parseHostPort("listen", values.listen, "0.0.0.0"),
     home: resolveDataDir(values.home, env),
     json: values.json,
     autoAccept: values["auto-accept"],
     serverKey,
-    relay: parseChoice("relay", values.relay ?? "auto", ["never", "auto", "always"] as const),
+    relay: parseChoice("relay", values.relay, ["never", "auto", "always"] as const),
   };
 }

@@ -142,6 +142,7 @@ export class FrameReader {
   readonly #source: ByteSource;
   readonly #decoder = new FrameDecoder();
 
+  /** Reads frames from `source`. */
   constructor(source: ByteSource) {
     this.#source = source;
   }

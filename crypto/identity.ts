@@ -53,6 +53,7 @@ export type PrivateJwk = { kty: "OKP"; crv: "Ed25519"; x: string; d: string };
 export class PublicIdentity {
   /** Raw 32-byte Ed25519 public key. */
   readonly key: Uint8Array;
+  /** SHA-256 of the key: what people compare and what pins store. */
   readonly fingerprint: Fingerprint;
 
   private constructor(key: Uint8Array, fingerprint: Fingerprint) {
@@ -87,6 +88,7 @@ export class PublicIdentity {
 
 /** One's own identity: the public half and a non-extractable signing key. */
 export class Identity {
+  /** The public half, which the handshake proves and the directory lists. */
   readonly public: PublicIdentity;
   readonly #signKey: KeyObject;
 

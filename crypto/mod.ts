@@ -30,6 +30,8 @@ export {
   initiateChannel,
 } from "./channel.ts";
 export { type ChannelState, CLOSE_LINGER_MS, SecureChannel } from "./secure_channel.ts";
+export { CodedError } from "../errors/mod.ts";
+export { EphemeralKey } from "./ecdh.ts";
 export {
   ChannelError,
   type ChannelErrorCode,

@@ -25,6 +25,7 @@ export {
   type DirectoryClientOptions,
   type DirectoryClosed,
 } from "./client.ts";
+export { CodedError } from "../errors/mod.ts";
 export {
   DIRECTORY_ERROR_CODES,
   DirectoryError,

@@ -1,7 +1,7 @@
 import { DirectoryError, READY_FRAME } from "../directory/mod.ts";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { memoryPair } from "../crypto/mod.ts";
-import { fromHex } from "../crypto/bytes.ts";
+import { fromHex } from "../crypto/mod.ts";
 import { Logger } from "./log.ts";
 import { RelayBroker, type RelayLimits } from "./relay.ts";
 

@@ -6,12 +6,15 @@
 import { join } from "node:path";
 import type { FlagValues } from "../cli/command.ts";
 import {
+  formatDuration,
+  formatSize,
   parseChoice,
   parseDuration,
   parseHostPort,
   parseInteger,
   parseSize,
 } from "../cli/values.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../crypto/mod.ts";
 import type { ServerSettings } from "./server.ts";
 import type { LogFormat } from "./log.ts";
 import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
@@ -25,6 +28,14 @@ export const DEFAULT_MAX_PER_ADDRESS = 64;
 export const DEFAULT_REGISTER_RATE = 10;
 /** A silent client is dropped after this long by default (it heartbeats every 10 s). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** Relayed chats open (or offered) at once by default. */
+export const DEFAULT_RELAY_MAX_SESSIONS = 1000;
+/** Relayed chats one user may have by default. */
+export const DEFAULT_RELAY_MAX_PER_CLIENT = 4;
+/** Bytes one relayed chat may carry by default, both directions together. */
+export const DEFAULT_RELAY_MAX_BYTES = 64 * 1024 ** 2;
+/** How long a relay token waits for both peers to join. */
+export const RELAY_TOKEN_TTL_MS = 15_000;
 
 /** `serve`'s flags, declared once: parsing and help come from this. */
 export const serveFlags = {
@@ -65,19 +76,19 @@ export const serveFlags = {
   "name-ttl": {
     type: "string",
     value: "DURATION",
-    default: "30d",
+    default: formatDuration(DEFAULT_NAME_TTL_MS),
     description: "how long an unused name stays bound to its key",
   },
   "idle-timeout": {
     type: "string",
     value: "DURATION",
-    default: "30s",
+    default: formatDuration(DEFAULT_IDLE_TIMEOUT_MS),
     description: "drop clients silent for this long",
   },
   "handshake-timeout": {
     type: "string",
     value: "DURATION",
-    default: "10s",
+    default: formatDuration(DEFAULT_HANDSHAKE_TIMEOUT_MS),
     description: "drop connections whose handshake takes longer",
   },
   metrics: {
@@ -94,19 +105,19 @@ export const serveFlags = {
   "relay-max-sessions": {
     type: "string",
     value: "N",
-    default: "1000",
+    default: String(DEFAULT_RELAY_MAX_SESSIONS),
     description: "relayed chats open at once",
   },
   "relay-max-per-client": {
     type: "string",
     value: "N",
-    default: "4",
+    default: String(DEFAULT_RELAY_MAX_PER_CLIENT),
     description: "relayed chats one user may have open",
   },
   "relay-max-bytes": {
     type: "string",
     value: "SIZE",
-    default: "64M",
+    default: formatSize(DEFAULT_RELAY_MAX_BYTES),
     description: "bytes one relayed chat may carry",
   },
   log: {
@@ -124,9 +135,6 @@ export type ServeOptions = ServerSettings & {
   log: LogFormat;
 };
 
-/** How long a relay token waits for both peers to join. */
-export const RELAY_TOKEN_TTL_MS = 15_000;
-
 /** Validates flags; throws UsageError naming the flag at fault. */
 export function parseServeOptions(
   values: FlagValues<typeof serveFlags>,
@@ -134,38 +142,26 @@ export function parseServeOptions(
   defaultMaxClients: number,
 ): ServeOptions {
   return {
-    hostname: values.host ?? "0.0.0.0",
-    port: parseInteger("port", values.port ?? String(DEFAULT_PORT), 0, 65535),
+    hostname: values.host,
+    port: parseInteger("port", values.port, 0, 65535),
     dataDir: values.data ?? join(resolveDataDir(values.home, env), "server"),
     maxClients: values["max-clients"] === undefined
       ? defaultMaxClients
       : parseInteger("max-clients", values["max-clients"], 1, 10_000_000),
-    maxPerAddress: parseInteger("max-per-address", values["max-per-address"] ?? "", 0, 10_000_000),
-    registerRate: parseInteger("register-rate", values["register-rate"] ?? "", 0, 1_000_000),
-    nameTtlMs: values["name-ttl"] === undefined
-      ? DEFAULT_NAME_TTL_MS
-      : parseDuration("name-ttl", values["name-ttl"]),
-    idleTimeoutMs: parseDuration("idle-timeout", values["idle-timeout"] ?? "30s"),
-    handshakeTimeoutMs: parseDuration("handshake-timeout", values["handshake-timeout"] ?? "10s"),
+    maxPerAddress: parseInteger("max-per-address", values["max-per-address"], 0, 10_000_000),
+    registerRate: parseInteger("register-rate", values["register-rate"], 0, 1_000_000),
+    nameTtlMs: parseDuration("name-ttl", values["name-ttl"]),
+    idleTimeoutMs: parseDuration("idle-timeout", values["idle-timeout"]),
+    handshakeTimeoutMs: parseDuration("handshake-timeout", values["handshake-timeout"]),
     metrics: values.metrics === undefined
       ? undefined
       : parseHostPort("metrics", values.metrics, "127.0.0.1"),
-    log: parseChoice("log", values.log ?? "text", ["text", "json"] as const),
+    log: parseChoice("log", values.log, ["text", "json"] as const),
     relay: {
-      enabled: parseChoice("relay", values.relay ?? "on", ["on", "off"] as const) === "on",
-      maxSessions: parseInteger(
-        "relay-max-sessions",
-        values["relay-max-sessions"] ?? "1000",
-        1,
-        1_000_000,
-      ),
-      maxPerClient: parseInteger(
-        "relay-max-per-client",
-        values["relay-max-per-client"] ?? "4",
-        1,
-        1000,
-      ),
-      maxBytes: parseSize("relay-max-bytes", values["relay-max-bytes"] ?? "64M"),
+      enabled: parseChoice("relay", values.relay, ["on", "off"] as const) === "on",
+      maxSessions: parseInteger("relay-max-sessions", values["relay-max-sessions"], 1, 1_000_000),
+      maxPerClient: parseInteger("relay-max-per-client", values["relay-max-per-client"], 1, 1000),
+      maxBytes: parseSize("relay-max-bytes", values["relay-max-bytes"]),
       tokenTtlMs: RELAY_TOKEN_TTL_MS,
     },
   };

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./assert.ts";
 import { dirname } from "node:path";
-import { MAIN } from "./run_cli.ts";
+import { MAIN } from "../harness/run_cli.ts";
 
 async function task(args: string[]): Promise<unknown> {
   const output = await new Deno.Command(Deno.execPath(), {

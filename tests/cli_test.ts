@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { runCli } from "./run_cli.ts";
+import { runCli } from "../harness/run_cli.ts";
 import config from "../deno.json" with { type: "json" };
 
 Deno.test("--help lists every subcommand with its flags and an example, exit 0", async () => {

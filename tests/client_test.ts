@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "./assert.ts";
-import { type ClientProcess, type Event, startClient } from "./client_process.ts";
+import { type ClientProcess, type Event, startClient } from "../harness/client_process.ts";
 import { startFakeDirectory, startRecordingProxy } from "./fake_directory.ts";
-import { type ServeProcess, startServe } from "./serve_process.ts";
+import { type ServeProcess, startServe } from "../harness/serve_process.ts";
 import { Identity, toBase64 } from "../crypto/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>

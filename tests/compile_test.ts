@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { MAIN } from "./run_cli.ts";
+import { MAIN } from "../harness/run_cli.ts";
 import config from "../deno.json" with { type: "json" };
 
 /** Why the compile runtime (denort) cannot be had, or null when it can. */

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { FrameDecoder } from "../crypto/frame.ts";
-import { memoryPair, type Transport } from "../crypto/transport.ts";
+import { FrameDecoder, memoryPair, type Transport } from "../crypto/mod.ts";
 
 /** Which way a frame travels. */
 export type Direction = "a->b" | "b->a";

@@ -7,8 +7,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals } from "./assert.ts";
-import { type ClientProcess, type Event, startClient } from "./client_process.ts";
-import { type ServeProcess, startServe } from "./serve_process.ts";
+import { type ClientProcess, type Event, startClient } from "../harness/client_process.ts";
+import { type ServeProcess, startServe } from "../harness/serve_process.ts";
 
 const TOPOLOGY = fileURLToPath(new URL("./netns/topology.sh", import.meta.url));
 const PREFIX = `p2pc${Deno.pid % 100000}`;

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "./assert.ts";
-import { type ClientProcess, type Event, startClient } from "./client_process.ts";
-import { scrape } from "./process_io.ts";
-import { eventually, type ServeProcess, startServe } from "./serve_process.ts";
+import { type ClientProcess, type Event, startClient } from "../harness/client_process.ts";
+import { scrape } from "../harness/process_io.ts";
+import { eventually, type ServeProcess, startServe } from "../harness/serve_process.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);

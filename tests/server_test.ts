@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { scrape } from "./process_io.ts";
-import { eventually, type ServeProcess, startServe } from "./serve_process.ts";
+import { scrape } from "../harness/process_io.ts";
+import { eventually, type ServeProcess, startServe } from "../harness/serve_process.ts";
 import { encodeFrame, FrameType } from "../crypto/frame.ts";
 import { connTransport, Identity, initiateChannel } from "../crypto/mod.ts";
 import { DirectoryClient, DirectoryError } from "../directory/mod.ts";

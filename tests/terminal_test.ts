@@ -3,9 +3,9 @@
  * an incoming message never garbles what the user is typing.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { startClient } from "./client_process.ts";
-import { startServe } from "./serve_process.ts";
-import { MAIN } from "./run_cli.ts";
+import { startClient } from "../harness/client_process.ts";
+import { startServe } from "../harness/serve_process.ts";
+import { MAIN } from "../harness/run_cli.ts";
 
 async function hasScript(): Promise<boolean> {
   try {

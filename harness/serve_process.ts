@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { parseFingerprint } from "../crypto/fingerprint.ts";
-import type { Fingerprint } from "../crypto/mod.ts";
+import { type Fingerprint, parseFingerprint } from "../crypto/mod.ts";
 import { MAIN } from "./run_cli.ts";
 import { eachLine } from "./process_io.ts";
 
