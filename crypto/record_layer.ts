@@ -78,18 +78,22 @@ export class RecordSealer {
     const aad = new Uint8Array(AAD_LENGTH);
     writeHeader(aad, type, SEQ_LENGTH + plaintext.length + TAG_LENGTH);
     writeSeq(aad, HEADER_LENGTH, seq);
-    const sealed = this.#direction.key.seal(this.#counter.nonceFor(seq), plaintext, aad);
-    return sealed instanceof Uint8Array
-      ? frameOf(aad, sealed)
-      : sealed.then((s) => frameOf(aad, s));
+    // The key leaves room for the AAD in front: the AAD is the frame's own first bytes.
+    const sealed = this.#direction.key.seal(
+      this.#counter.nonceFor(seq),
+      plaintext,
+      aad,
+      AAD_LENGTH,
+    );
+    if (sealed instanceof Uint8Array) {
+      sealed.set(aad);
+      return sealed;
+    }
+    return sealed.then((frame) => {
+      frame.set(aad);
+      return frame;
+    });
   }
-}
-
-function frameOf(aad: Uint8Array, sealed: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(AAD_LENGTH + sealed.length);
-  frame.set(aad);
-  frame.set(sealed, AAD_LENGTH);
-  return frame;
 }
 
 /** Opens incoming records, refusing any out of sequence or altered. */
