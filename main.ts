@@ -4,10 +4,17 @@
  *
  * @module
  */
-import { type Command, formatCommandHelp, parseFlags, UsageError } from "./cli/command.ts";
+import {
+  type Command,
+  formatCommandHelp,
+  formatCommandLine,
+  parseFlags,
+  UsageError,
+} from "./cli/command.ts";
 import { idCommand } from "./client/id_command.ts";
 import { connectCommand } from "./client/connect_command.ts";
 import { serveCommand } from "./server/serve_command.ts";
+import { errorMessage } from "./errors/mod.ts";
 import config from "./deno.json" with { type: "json" };
 
 /** The version printed by `--version`. */
@@ -16,19 +23,33 @@ export const VERSION: string = config.version;
 // deno-lint-ignore no-explicit-any
 const COMMANDS: Command<any>[] = [serveCommand, connectCommand, idCommand];
 
-/** The full help text. */
+/** The program's help: the commands, one line each, as git and ssh list theirs. */
 export function helpText(): string {
   return [
     `p2pchat ${VERSION}: end-to-end encrypted peer-to-peer chat for the terminal`,
     "",
     "Usage: p2pchat <command> [flags]",
-    "       p2pchat <command> --help",
-    "       p2pchat --help | --version",
     "",
     "Commands:",
-    ...COMMANDS.map(formatCommandHelp),
+    ...COMMANDS.map((command) => formatCommandLine(command)),
+    formatCommandLine({ name: "help", summary: "a command's flags: p2pchat help <command>" }),
     "",
+    "Flags:",
+    "  -h, --help     this help",
+    "  -V, --version  the version",
+    "",
+    "Run p2pchat <command> --help for a command's flags and an example.",
   ].join("\n");
+}
+
+function commandNamed(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    throw new UsageError(
+      `unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(", ")}`,
+    );
+  }
+  return command;
 }
 
 /**
@@ -45,32 +66,39 @@ export function helpText(): string {
  */
 export async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    (name === undefined ? console.error : console.log)(helpText());
-    return name === undefined ? 2 : 0;
-  }
-  if (name === "--version" || name === "-V") {
-    console.log(`p2pchat ${VERSION}`);
-    return 0;
-  }
-  const command = COMMANDS.find((c) => c.name === name);
+  let running: string | undefined;
   try {
-    if (!command) {
-      throw new UsageError(`unknown command "${name}"; run p2pchat --help for the list`);
+    if (name === undefined) {
+      console.error(helpText());
+      return 2;
     }
+    if (name === "--help" || name === "-h") {
+      console.log(helpText());
+      return 0;
+    }
+    if (name === "help") {
+      console.log(rest.length === 0 ? helpText() : formatCommandHelp(commandNamed(rest[0])));
+      return 0;
+    }
+    if (name === "--version" || name === "-V") {
+      console.log(`p2pchat ${VERSION}`);
+      return 0;
+    }
+    const command = commandNamed(name);
+    running = command.name;
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(`Usage: p2pchat ${command.name} [flags]\n\n${formatCommandHelp(command)}`);
+      console.log(formatCommandHelp(command));
       return 0;
     }
     return await command.run(parseFlags(command, rest));
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(
-        `p2pchat: ${error.message}\nUsage: p2pchat <command> [flags]; see p2pchat --help`,
-      );
+      const command = error.command ?? running;
+      const where = command ? `p2pchat ${command} --help` : "p2pchat --help";
+      console.error(`p2pchat: ${error.message}\nsee ${where}`);
       return 2;
     }
-    console.error(`p2pchat: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`p2pchat: ${errorMessage(error)}`);
     return 1;
   }
 }

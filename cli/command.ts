@@ -37,9 +37,13 @@ export type Command<S extends FlagSpecs = FlagSpecs> = {
 
 /** A mistake in how the program was invoked; main prints it with usage and exits 2. */
 export class UsageError extends CodedError<"usage"> {
+  /** The subcommand whose usage was wrong, for the "see p2pchat CMD --help" hint. */
+  readonly command: string | undefined;
+
   /** Makes the error; `message` names the flag or argument at fault and the right form. */
-  constructor(message: string) {
+  constructor(message: string, command?: string) {
     super("usage", message);
+    this.command = command;
   }
 }
 
@@ -58,7 +62,7 @@ export function parseFlags<S extends FlagSpecs>(
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new UsageError(`${command.name}: ${cleanParseError((error as Error).message)}`);
+    throw new UsageError(cleanParseError((error as Error).message), command.name);
   }
   const values: Record<string, string | boolean | undefined> = {};
   for (const [name, spec] of Object.entries(command.flags)) {
@@ -66,7 +70,7 @@ export function parseFlags<S extends FlagSpecs>(
     if (spec.type === "boolean") values[name] = value === true;
     else {
       if (value === "") {
-        throw new UsageError(`${command.name}: --${name} needs a value (${spec.value ?? "VALUE"})`);
+        throw new UsageError(`--${name} needs a value (${spec.value ?? "VALUE"})`, command.name);
       }
       values[name] = value as string | undefined;
     }
@@ -83,14 +87,71 @@ function cleanParseError(message: string): string {
   );
 }
 
-/** Help for one command: usage line, flags with descriptions and defaults, an example. */
-export function formatCommandHelp(command: Command): string {
-  const lines = [`  ${command.name}  ${command.summary}`];
-  for (const [name, spec] of Object.entries(command.flags)) {
-    const left = spec.type === "string" ? `--${name} ${spec.value ?? "VALUE"}` : `--${name}`;
-    const def = spec.default !== undefined ? ` (default: ${spec.default})` : "";
-    lines.push(`      ${left.padEnd(26)} ${spec.description}${def}`);
+/** Width help text is wrapped at. */
+export const HELP_WIDTH = 80;
+/** Widest flag column; longer flags put their description on the next line. */
+const FLAG_COLUMN = 28;
+
+/** Splits `text` into lines of at most `width` characters, breaking at spaces. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
   }
-  lines.push(`      example: ${command.example}`);
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** The one-line entry for a command in `p2pchat --help`: name, then its summary wrapped. */
+export function formatCommandLine(command: { name: string; summary: string }, width = 10): string {
+  const [first, ...rest] = wrap(command.summary, HELP_WIDTH - 2 - width);
+  return [
+    `  ${command.name.padEnd(width)}${first}`,
+    ...rest.map((line) => `  ${" ".repeat(width)}${line}`),
+  ].join("\n");
+}
+
+/** Help for one command: usage, what it does, each flag with its default once, an example. */
+export function formatCommandHelp(command: Command): string {
+  const lines = [
+    `Usage: p2pchat ${command.name} [flags]`,
+    "",
+    ...wrap(command.summary, HELP_WIDTH),
+    "",
+  ];
+  lines.push("Flags:");
+  const width = Math.min(
+    FLAG_COLUMN,
+    2 +
+      Math.max(...Object.entries(command.flags).map(([name, spec]) => flagLeft(name, spec).length)),
+  );
+  for (const [name, spec] of Object.entries(command.flags)) {
+    const left = flagLeft(name, spec);
+    // The default stays on one line: glued with no-break spaces while wrapping.
+    const description = spec.default !== undefined
+      ? `${spec.description} ${`(default: ${spec.default})`.replaceAll(" ", "\u00a0")}`
+      : spec.description;
+    const body = wrap(description, HELP_WIDTH - 2 - width).map((line) =>
+      line.replaceAll("\u00a0", " ")
+    );
+    if (left.length + 2 > width) {
+      lines.push(`  ${left}`);
+    } else {
+      lines.push(`  ${left.padEnd(width)}${body.shift() ?? ""}`);
+    }
+    for (const rest of body) lines.push(`  ${" ".repeat(width)}${rest}`);
+  }
+  lines.push("  -h, --help".padEnd(2 + width) + "this help");
+  lines.push("", "Example:", `  ${command.example}`);
   return lines.join("\n");
+}
+
+function flagLeft(name: string, spec: FlagSpec): string {
+  return spec.type === "string" ? `--${name} ${spec.value ?? "VALUE"}` : `--${name}`;
 }

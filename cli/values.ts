@@ -47,6 +47,42 @@ export function parseHostPort(
   return { hostname, port: parseInteger(flag, match[3], 0, 65535) };
 }
 
+/**
+ * One or more servers, comma-separated: `HOST`, `HOST:PORT`, `[IPv6]:PORT`
+ * or a bare IPv6 address; a missing port is `defaultPort`. `flag` names
+ * where the text came from in messages (`--server`, `$P2PCHAT_SERVER`).
+ */
+export function parseServerList(
+  flag: string,
+  text: string,
+  defaultPort: number,
+): { hostname: string; port: number }[] {
+  const entries = text.split(",").map((entry) => entry.trim());
+  if (entries.some((entry) => entry === "")) {
+    throw new UsageError(
+      `${flag} must be HOST[:PORT] (several separated by commas), got "${text}"`,
+    );
+  }
+  return entries.map((entry) => {
+    const match = entry.match(/^\[([0-9a-fA-F:.]+)\](?::(.*))?$/) ??
+      (entry.split(":").length > 2
+        ? [entry, entry, undefined]
+        : entry.match(/^([^:\[\]]+)(?::(.*))?$/));
+    if (!match) {
+      throw new UsageError(
+        `${flag} must be HOST[:PORT] (several separated by commas), got "${entry}"`,
+      );
+    }
+    const port = match[2];
+    if (port !== undefined && (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)) {
+      throw new UsageError(
+        `the port in ${flag} must be a whole number from 1 to 65535, got "${port}"`,
+      );
+    }
+    return { hostname: match[1], port: port === undefined ? defaultPort : Number(port) };
+  });
+}
+
 /** One of a fixed set of words. */
 export function parseChoice<T extends string>(
   flag: string,

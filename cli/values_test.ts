@@ -7,6 +7,7 @@ import {
   parseDuration,
   parseHostPort,
   parseInteger,
+  parseServerList,
   parseSize,
 } from "./values.ts";
 
@@ -51,4 +52,33 @@ Deno.test("formatDuration() and formatSize() write what the parsers read back", 
     assertEquals(parseSize("x", formatSize(bytes)), bytes);
   }
   assertEquals(formatSize(64 * 1024 ** 2), "64M");
+});
+
+Deno.test("parseServerList() reads hosts with and without ports, IPv6, and lists", () => {
+  assertEquals(parseServerList("--server", "example.org", 7447), [
+    { hostname: "example.org", port: 7447 },
+  ]);
+  assertEquals(parseServerList("--server", "10.0.0.1:9000, [::1]:7, ::1, [fe80::2]", 7447), [
+    { hostname: "10.0.0.1", port: 9000 },
+    { hostname: "::1", port: 7 },
+    { hostname: "::1", port: 7447 },
+    { hostname: "fe80::2", port: 7447 },
+  ]);
+});
+
+Deno.test("parseServerList() says what is wrong with a bad port or an empty entry", async () => {
+  for (
+    const [text, words] of [
+      ["host:0", 'the port in --server must be a whole number from 1 to 65535, got "0"'],
+      ["host:http", 'the port in --server must be a whole number from 1 to 65535, got "http"'],
+      ["a,,b", "--server must be HOST[:PORT]"],
+      ["", "--server must be HOST[:PORT]"],
+    ]
+  ) {
+    const error = await assertRejects(
+      () => Promise.resolve().then(() => parseServerList("--server", text, 7447)),
+      UsageError,
+    );
+    assertEquals(error.message.startsWith(words), true, error.message);
+  }
 });

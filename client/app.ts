@@ -1,7 +1,9 @@
 /**
- * The chat client's logic, without a terminal: commands in, events out.
- * It opens chats (checking the directory's word against pinned keys),
- * answers incoming requests, and keeps several chats at once.
+ * The chat client's shell: it wires the pure core (the request book,
+ * admission, the directory checks, each chat's ledger) to the directory
+ * link, peer connections and the interface. Commands come in as lines;
+ * everything that happens goes out as typed events, with codes and data
+ * only: the words are the interface's.
  *
  * @module
  */
@@ -9,9 +11,6 @@ import {
   acceptChannel,
   connTransport,
   type Fingerprint,
-  fingerprintOf,
-  formatFingerprint,
-  fromBase64,
   type Identity,
   type SecureChannel,
   type Transport,
@@ -22,79 +21,84 @@ import {
   DirectoryUnavailableError,
   joinRelay,
   type Name,
+  type NameKey,
   nameKey,
   parseName,
-  type UserEntry,
 } from "../directory/mod.ts";
 import { CodedError, errorCode, errorMessage } from "../errors/mod.ts";
+import { type Admission, admitListed, admitProven } from "./admission.ts";
 import { Chat } from "./chat.ts";
-import { type ChatCommand, COMMAND_HELP, CommandError, parseCommand } from "./commands.ts";
-import type { DirectoryLink } from "./directory_link.ts";
-import type { EventSink, KeyStatus, ListedUser } from "./events.ts";
-import { encodePeerMessage } from "./peer_messages.ts";
-import {
-  HELLO_TIMEOUT_MS,
-  type Path,
-  reachPeer,
-  receiveWithin,
-  REQUEST_TIMEOUT_MS,
-} from "./peer_link.ts";
-import type { PinFile } from "./pin_file.ts";
-import { PeerTrust } from "./peer_trust.ts";
+import { type ChatCommand, COMMAND_HELP, parseCommand } from "./commands.ts";
 import type { RelayMode } from "./connect_options.ts";
+import { type CheckedUser, checkUser, checkUsers, type Inconsistency } from "./directory_check.ts";
+import type { DirectoryLink } from "./directory_link.ts";
+import { CommandError, PeerProtocolError } from "./errors.ts";
+import type { ClientEvent, EventSink, KeyStatus, ListedUser, Path } from "./events.ts";
+import { encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
+import { HELLO_TIMEOUT_MS, reachPeer, receiveWithin, REQUEST_TIMEOUT_MS } from "./peer_link.ts";
+import type { PeerTrust } from "./peer_trust.ts";
+import { type ChatRequest, RequestBook } from "./requests.ts";
 
 /** Incoming requests waiting for /accept or /decline at once; more are declined as busy. */
 export const MAX_PENDING_REQUESTS = 16;
-/** Peer handshakes in progress at once; more connections are closed. */
+/** Peer connections being admitted at once (handshake, hello, directory check); more are closed. */
 export const MAX_PEER_HANDSHAKES = 16;
+/** How many users `/list` asks for. */
+const LIST_LIMIT = 200;
 
 /** What the app needs. */
 export type AppOptions = {
-  name: string;
+  name: Name;
   identity: Identity;
   link: DirectoryLink;
-  peers: PinFile;
+  trust: PeerTrust;
   sink: EventSink;
   autoAccept: boolean;
   relay: RelayMode;
   handshakeTimeoutMs?: number;
+  clock?: () => number;
 };
 
-type Incoming = {
-  name: string;
-  channel: SecureChannel;
+/** What the shell keeps with a request while it waits. */
+type RequestDetail = {
+  channel?: SecureChannel;
   fingerprint: Fingerprint;
   known: KeyStatus;
   path: Path;
-  timer: ReturnType<typeof setTimeout>;
+  /** Incoming: the receive that watches the request (and becomes the chat's first read). */
+  firstRead?: Promise<Uint8Array | null>;
 };
 
 /** The client. */
 export class ChatApp {
   readonly #o: AppOptions;
-  readonly #trust: PeerTrust;
-  readonly #chats = new Map<string, Chat>();
-  readonly #incoming = new Map<string, Incoming>();
-  readonly #outgoing = new Set<string>();
+  readonly #clock: () => number;
+  readonly #chats = new Map<NameKey, Chat>();
+  readonly #requests = new RequestBook<RequestDetail>({
+    maxIncoming: MAX_PENDING_REQUESTS,
+    ttlMs: REQUEST_TIMEOUT_MS,
+  });
   readonly #seenNames = new Set<string>();
   readonly #done = Promise.withResolvers<void>();
-  #current: string | undefined;
-  #handshakes = 0;
-  #quitting = false;
+  #current: NameKey | undefined;
+  #admitting = 0;
+  #expiry: ReturnType<typeof setTimeout> | undefined;
+  #quitting: Promise<void> | undefined;
 
   constructor(options: AppOptions) {
     this.#o = options;
-    this.#trust = new PeerTrust(options.peers, options.sink);
+    this.#clock = options.clock ?? Date.now;
   }
 
-  /** Resolves once the user has quit. */
+  /** Resolves once the user has quit and every chat has ended. */
   get done(): Promise<void> {
     return this.#done.promise;
   }
 
   /** The prompt: who you are and which chat a plain line goes to. */
   get prompt(): string {
-    return this.#current ? `${this.#o.name}→${this.#current}> ` : `${this.#o.name}> `;
+    const chat = this.#current ? this.#chats.get(this.#current) : undefined;
+    return chat ? `${this.#o.name}→${chat.peer.name}> ` : `${this.#o.name}> `;
   }
 
   /** Names worth completing: online users seen, chats, requests. */
@@ -103,7 +107,7 @@ export class ChatApp {
       ...new Set([
         ...this.#seenNames,
         ...[...this.#chats.values()].map((c) => c.peer.name),
-        ...[...this.#incoming.values()].map((i) => i.name),
+        ...this.#requests.pending().map((r) => r.name),
       ]),
     ];
   }
@@ -120,11 +124,7 @@ export class ChatApp {
   /** Accepts peer connections from `listener` until quit. */
   async serve(listener: Deno.TcpListener): Promise<void> {
     for await (const conn of listener) {
-      if (this.#quitting) {
-        conn.close();
-        continue;
-      }
-      if (this.#handshakes >= MAX_PEER_HANDSHAKES) {
+      if (this.#quitting || this.#admitting >= MAX_PEER_HANDSHAKES) {
         conn.close();
         continue;
       }
@@ -132,38 +132,74 @@ export class ChatApp {
     }
   }
 
+  /** A peer asked, through the directory, to meet at the relay. */
+  acceptRelayOffer(offer: { from: string; token: string }): void {
+    if (this.#quitting || this.#o.relay === "never" || this.#admitting >= MAX_PEER_HANDSHAKES) {
+      return;
+    }
+    this.#admitting++;
+    joinRelay(this.#o.link.server, offer.token)
+      .then((transport) => this.#answer(transport, "relay", offer.from), (error) => {
+        this.#admitting--;
+        throw error;
+      })
+      .catch((error) => this.#reportError(error, true));
+  }
+
+  /** Ends every chat (EOM, waiting for acknowledgements on their way), answers every request, leaves. */
+  quit(): Promise<void> {
+    this.#quitting ??= (async () => {
+      clearTimeout(this.#expiry);
+      for (const request of this.#requests.pending()) {
+        if (request.direction === "incoming") this.#decline(request, "user");
+        else this.#cancelOutgoing(request);
+      }
+      await Promise.all([...this.#chats.values()].map((chat) => chat.end()));
+      await this.#o.link.stop().catch(() => {});
+      this.#done.resolve();
+    })();
+    return this.#quitting;
+  }
+
   async #run(command: ChatCommand): Promise<void> {
     switch (command.kind) {
       case "empty":
         return;
       case "say":
-        return void await this.#currentChat().send(command.text);
+        return void this.#currentChat().send(command.text);
       case "msg":
-        return void await this.#chatWith(command.name).send(command.text);
+        return void this.#chatWith(parseName(command.name)).send(command.text);
       case "eom":
-        return await this.#currentChat().end("eom");
+        return await this.#endChat(this.#currentChat());
       case "list":
         return await this.#list(command.prefix);
-      case "whois": {
-        const user = await this.#o.link.lookup(parseName(command.name));
-        return this.#o.sink.emit({ type: "users", users: [this.#listed(user)], more: false });
-      }
+      case "whois":
+        return await this.#whois(parseName(command.name));
       case "chat":
         return await this.#startChat(parseName(command.name));
       case "accept":
-        return await this.#accept(parseName(command.name));
-      case "decline":
-        return this.#decline(parseName(command.name), "user");
+        return this.#accept(parseName(command.name));
+      case "decline": {
+        const request = this.#requests.find("incoming", parseName(command.name));
+        if (!request) throw this.#noRequest(command.name);
+        return this.#decline(request, "user");
+      }
       case "chats":
         return this.#listChats();
       case "fp":
-        return this.#fingerprint(command.name);
-      case "verify":
-        return await this.#trust.verify(parseName(command.name));
-      case "trust":
-        return await this.#trust.trust(parseName(command.name));
+        return this.#fingerprint(command.name === undefined ? undefined : parseName(command.name));
+      case "verify": {
+        const name = parseName(command.name);
+        const pin = await this.#o.trust.verify(name);
+        return this.#emit({ type: "verified", peer: name, fingerprint: pin.fingerprint });
+      }
+      case "trust": {
+        const name = parseName(command.name);
+        const fingerprint = await this.#o.trust.trust(name);
+        return this.#emit({ type: "trusted", peer: name, fingerprint });
+      }
       case "help":
-        return this.#o.sink.emit({
+        return this.#emit({
           type: "help",
           commands: COMMAND_HELP.map(([usage, description]) => ({ usage, description })),
         });
@@ -172,23 +208,12 @@ export class ChatApp {
     }
   }
 
-  /** Ends every chat (EOM), declines every request, leaves the directory. */
-  async quit(): Promise<void> {
-    if (this.#quitting) return;
-    this.#quitting = true;
-    for (const name of [...this.#incoming.keys()]) {
-      this.#decline(this.#incoming.get(name)!.name as Name, "user");
-    }
-    await Promise.all([...this.#chats.values()].map(async (chat) => {
-      await chat.end("eom");
-      await chat.ended;
-    }));
-    await this.#o.link.stop().catch(() => {});
-    this.#done.resolve();
+  #emit(event: ClientEvent): void {
+    this.#o.sink.emit(event);
   }
 
   #currentChat(): Chat {
-    const chat = this.#current ? this.#chats.get(nameKey(this.#current as Name)) : undefined;
+    const chat = this.#current ? this.#chats.get(this.#current) : undefined;
     if (!chat) {
       throw new CommandError(
         "No chat is open; start one with /chat NAME or accept one with /accept NAME",
@@ -197,264 +222,344 @@ export class ChatApp {
     return chat;
   }
 
-  #chatWith(name: string): Chat {
-    const chat = this.#chats.get(nameKey(parseName(name)));
+  #chatWith(name: Name): Chat {
+    const chat = this.#chats.get(nameKey(name));
     if (!chat) throw new CommandError(`No open chat with ${name}; start one with /chat ${name}`);
     return chat;
   }
 
-  async #list(prefix?: string): Promise<void> {
-    const { users, more } = await this.#o.link.list({ prefix, limit: 200 });
-    this.#o.sink.emit({ type: "users", users: users.map((u) => this.#listed(u)), more });
+  #noRequest(name: string): CommandError {
+    return new CommandError(`No chat request from ${name}; /chats lists them`);
   }
 
-  #listed(user: UserEntry): ListedUser {
+  async #endChat(chat: Chat): Promise<void> {
+    // The prompt stops naming it at once, before the peer has answered.
+    if (this.#current === chat.peer.key) this.#current = undefined;
+    await chat.end();
+  }
+
+  // ---- the directory's word, checked ---------------------------------------------------------
+
+  #warnInconsistent(asked: string, problem: Inconsistency): void {
+    this.#emit({
+      type: "security-warning",
+      peer: asked,
+      reason: "directory-inconsistent",
+      expected: problem.computed,
+      got: problem.listed,
+      problem: problem.problem,
+      named: problem.name,
+    });
+  }
+
+  /** Looks `name` up and checks the answer; undefined (after a warning) when it does not hold up. */
+  async #lookup(name: Name): Promise<CheckedUser | undefined> {
+    const entry = await this.#o.link.lookup(name);
+    const checked = checkUser(entry, { name });
+    if ("problem" in checked) {
+      this.#warnInconsistent(name, checked);
+      return undefined;
+    }
+    return checked;
+  }
+
+  #listed(user: CheckedUser): ListedUser {
     this.#seenNames.add(user.name);
     return {
       name: user.name,
       address: user.address,
       port: user.port,
       fingerprint: user.fingerprint,
-      verified: this.#trust.isVerified(user.name as Name, user.fingerprint),
+      verified: this.#o.trust.isVerified(user.name, user.fingerprint),
+      self: user.peer === nameKey(this.#o.name),
     };
   }
 
-  async #startChat(name: Name): Promise<void> {
-    const key = nameKey(name);
-    if (this.#chats.has(key)) {
-      this.#current = this.#chats.get(key)!.peer.name;
-      return this.#o.sink.emit({ type: "current", peer: this.#current });
+  async #list(prefix?: string): Promise<void> {
+    const { users, more } = await this.#o.link.list({ prefix, limit: LIST_LIMIT });
+    const checked = checkUsers(users, prefix);
+    for (const problem of checked.inconsistencies) this.#warnInconsistent(prefix ?? "", problem);
+    this.#emit({ type: "users", users: checked.users.map((u) => this.#listed(u)), more });
+  }
+
+  async #whois(name: Name): Promise<void> {
+    const user = await this.#lookup(name);
+    if (user) this.#emit({ type: "users", users: [this.#listed(user)], more: false });
+  }
+
+  #refuse(name: Name, decision: Extract<Admission, { admit: false }>): void {
+    if (decision.reason === "key-changed") this.#o.trust.noteChanged(name, decision.got);
+    this.#emit({
+      type: "security-warning",
+      peer: name,
+      reason: decision.reason,
+      expected: decision.expected,
+      got: decision.got,
+    });
+  }
+
+  // ---- outgoing ------------------------------------------------------------------------------
+
+  async #startChat(asked: Name): Promise<void> {
+    const key = nameKey(asked);
+    const open = this.#chats.get(key);
+    if (open && !open.closing) {
+      this.#current = key;
+      return this.#emit({ type: "current", peer: open.peer.name });
     }
-    if (this.#incoming.has(key)) return await this.#accept(name);
-    if (this.#outgoing.has(key)) {
-      throw new CommandError(`Already asking ${name} to chat; wait for their answer`);
+    if (this.#requests.find("incoming", asked)) return this.#accept(asked);
+    const booked = this.#requests.outgoing(asked, {
+      fingerprint: "" as Fingerprint,
+      known: "new",
+      path: "direct",
+    }, this.#clock());
+    if ("already" in booked) {
+      throw new CommandError(`Already asking ${asked} to chat; wait for their answer`);
     }
-    this.#outgoing.add(key);
+    const request = booked.request;
+    this.#scheduleExpiry();
     try {
-      const user = await this.#o.link.lookup(name);
-      const listed = user.fingerprint as Fingerprint;
-      if (fingerprintOf(fromBase64(user.key)) !== listed) {
-        return this.#o.sink.emit({
-          type: "security-warning",
-          peer: name,
-          reason: "directory-inconsistent",
-          expected: listed,
-          got: fingerprintOf(fromBase64(user.key)),
-          message:
-            `The directory listed a key for ${name} that does not match its own fingerprint; not connecting`,
-        });
-      }
-      const status = this.#trust.status(name, listed);
-      if (status === "changed") return this.#trust.refuseChanged(name, listed);
+      const user = await this.#lookup(asked);
+      if (!user) return;
+      const admission = admitListed(this.#o.trust.pin(user.name), user.fingerprint);
+      if (!admission.admit) return this.#refuse(user.name, admission);
       let opened: { channel: SecureChannel; path: Path };
       try {
         opened = await reachPeer(user, {
-          expected: listed,
           identity: this.#o.identity,
           ownName: this.#o.name,
           relay: this.#o.relay,
           link: this.#o.link,
           onFallback: () =>
-            this.#o.sink.emit({
-              type: "info",
-              message: `No direct path to ${user.name}; meeting through the directory's relay`,
-            }),
+            this.#emit({ type: "notice", notice: { code: "relay-fallback", peer: user.name } }),
         });
       } catch (error) {
         if (!(error instanceof UnexpectedPeerKey)) throw error;
-        return this.#o.sink.emit({
-          type: "security-warning",
-          peer: name,
+        return this.#refuse(user.name, {
+          admit: false,
           reason: "unexpected-key",
-          expected: listed,
-          got: error.got.replaceAll(" ", ""),
-          message:
-            `The peer the directory pointed to is not ${name}: it proved key ${error.got}, ` +
-            `the directory lists ${formatFingerprint(listed)}. Not connecting`,
+          expected: user.fingerprint,
+          got: error.got.replaceAll(" ", "") as Fingerprint,
         });
       }
       const { channel, path } = opened;
-      this.#o.sink.emit({
-        type: "info",
-        message: `Asked ${user.name} to chat; waiting for them to accept`,
-      });
-      const answer = await receiveWithin(channel, REQUEST_TIMEOUT_MS, "answer to the chat request");
-      if (answer.type !== "accept") {
+      Object.assign(request.detail, { channel, fingerprint: user.fingerprint, path });
+      if (request.state !== "pending") return channel.abort(); // cancelled (quit) meanwhile
+      this.#emit({ type: "notice", notice: { code: "request-sent", peer: user.name, path } });
+      const answer = await receiveWithin(channel, REQUEST_TIMEOUT_MS, "answer").catch(() => null);
+      if (request.state !== "pending") return channel.abort();
+      if (answer?.type !== "accept") {
+        this.#requests.end(request.id, "declined");
         channel.abort();
-        const why = answer.type === "decline" && answer.reason === "security"
-          ? `${user.name}'s client refused the chat: it does not trust your key for ${this.#o.name}`
-          : answer.type === "decline" && answer.reason === "busy"
-          ? `${user.name} has too many pending requests`
-          : `${user.name} declined the chat`;
-        return this.#o.sink.emit({
+        return this.#emit({
           type: "chat-closed",
           peer: user.name,
           reason: "declined",
-          message: why,
+          by: "peer",
+          detail: answer?.type === "decline" ? answer.reason : "timeout",
         });
       }
-      await this.#open(user.name as Name, channel, status, path);
+      this.#requests.end(request.id, "accepted");
+      await this.#open(user.name, channel, admission.status, path);
     } finally {
-      this.#outgoing.delete(key);
+      // Any way out but an answer (a refusal, an error) ends the request too.
+      if (request.state === "pending") this.#requests.end(request.id, "cancelled");
     }
   }
 
-  /** A peer asked, through the directory, to meet at the relay. */
-  acceptRelayOffer(offer: { from: string; token: string }): void {
-    if (this.#quitting || this.#o.relay === "never" || this.#handshakes >= MAX_PEER_HANDSHAKES) {
-      return;
-    }
-    joinRelay(this.#o.link.server, offer.token)
-      .then((transport) => this.#answer(transport, "relay"))
-      .catch((error) => this.#reportError(error, true));
+  #cancelOutgoing(request: ChatRequest<RequestDetail>): void {
+    this.#requests.end(request.id, "cancelled");
+    request.detail.channel?.abort();
   }
 
-  async #answer(transport: Transport, path: Path): Promise<void> {
-    this.#handshakes++;
+  // ---- incoming ------------------------------------------------------------------------------
+
+  /**
+   * Admits a peer connection: handshake, hello, the directory's word for the
+   * name it claims and our pin. The connection counts against
+   * MAX_PEER_HANDSHAKES until it is shown as a request or refused. `offeredBy`
+   * is the name a relay offer came with.
+   */
+  async #answer(transport: Transport, path: Path, offeredBy?: string): Promise<void> {
+    if (path === "direct") this.#admitting++;
+    let admitted: {
+      name: Name;
+      channel: SecureChannel;
+      fingerprint: Fingerprint;
+      known: KeyStatus;
+    };
+    try {
+      const found = await this.#admit(transport, offeredBy);
+      if (!found) return;
+      admitted = found;
+    } finally {
+      this.#admitting--;
+    }
+    const { name, channel, fingerprint, known } = admitted;
+    if (this.#quitting) return void this.#send(channel, { type: "decline", reason: "busy" }, true);
+    const firstRead = channel.receive();
+    const booked = this.#requests.incoming(
+      name,
+      { channel, fingerprint, known, path, firstRead },
+      this.#clock(),
+    );
+    if ("busy" in booked) {
+      return void this.#send(channel, { type: "decline", reason: "busy" }, true);
+    }
+    if (booked.superseded) booked.superseded.detail.channel?.abort();
+    const request = booked.request;
+    this.#scheduleExpiry();
+    // Anything the initiator sends before our answer, or its hanging up, cancels the request.
+    firstRead.then(
+      () => this.#requestCancelled(request),
+      () => this.#requestCancelled(request),
+    );
+    this.#seenNames.add(name);
+    this.#emit({ type: "chat-request", peer: name, fingerprint, known, path });
+    if (this.#o.autoAccept) this.#accept(name);
+  }
+
+  async #admit(
+    transport: Transport,
+    offeredBy: string | undefined,
+  ): Promise<
+    { name: Name; channel: SecureChannel; fingerprint: Fingerprint; known: KeyStatus } | undefined
+  > {
     let channel: SecureChannel;
     try {
       channel = await acceptChannel(transport, this.#o.identity, {
         handshakeTimeoutMs: this.#o.handshakeTimeoutMs,
       });
     } catch {
-      return; // Not a p2pchat peer, or an attack: nothing to tell the user.
-    } finally {
-      this.#handshakes--;
+      return undefined; // Not a p2pchat peer, or an attack: nothing to tell the user.
     }
-    const decline = async (reason: "security" | "busy" | "timeout" | "user"): Promise<void> => {
-      await channel.send(encodePeerMessage({ type: "decline", reason })).catch(() => {});
-      await channel.close();
-    };
     const hello = await receiveWithin(channel, HELLO_TIMEOUT_MS, "hello").catch(() => null);
-    if (hello?.type !== "hello") return channel.abort();
-    let name: Name;
+    let claimed: Name;
     try {
-      name = parseName(hello.name);
+      if (hello?.type !== "hello") throw new PeerProtocolError("no hello");
+      claimed = parseName(hello.name);
     } catch {
-      return channel.abort();
+      channel.abort();
+      return undefined;
     }
     const proven = channel.peer.fingerprint;
-    let listed: UserEntry | undefined;
+    const refuse = (): undefined => {
+      this.#send(channel, { type: "decline", reason: "security" }, true);
+      return undefined;
+    };
+    if (offeredBy !== undefined && offeredBy.toLowerCase() !== nameKey(claimed)) {
+      this.#emit({
+        type: "security-warning",
+        peer: claimed,
+        reason: "relay-mismatch",
+        expected: "",
+        got: proven,
+        named: offeredBy,
+      });
+      return refuse();
+    }
+    let user: CheckedUser | undefined;
     try {
-      listed = await this.#o.link.lookup(name);
+      const entry = await this.#o.link.lookup(claimed);
+      const checked = checkUser(entry, { name: claimed });
+      if ("problem" in checked) {
+        this.#warnInconsistent(claimed, checked);
+        return refuse();
+      }
+      user = checked;
     } catch (error) {
+      // Unlisted, or the directory is away: only a pin can vouch for the peer then.
       if (!(error instanceof DirectoryError) && !(error instanceof DirectoryUnavailableError)) {
         throw error;
       }
     }
-    const status = this.#trust.status(name, proven);
-    if (listed === undefined && status !== "pinned" && status !== "verified") {
-      this.#o.sink.emit({
-        type: "security-warning",
-        peer: name,
-        reason: "unlisted",
-        expected: "",
-        got: proven,
-        message:
-          `Someone claiming to be ${name} asked to chat, but the directory does not list ${name}; refused`,
-      });
-      return await decline("security");
+    // One name from here on: the directory's spelling of the name checked, else the claim.
+    const name = user?.name ?? claimed;
+    const decision = admitProven("responder", this.#o.trust.pin(name), user?.fingerprint, proven);
+    if (!decision.admit) {
+      this.#refuse(name, decision);
+      return refuse();
     }
-    if (listed !== undefined && listed.fingerprint !== proven) {
-      this.#o.sink.emit({
-        type: "security-warning",
-        peer: name,
-        reason: "directory-mismatch",
-        expected: listed.fingerprint,
-        got: proven,
-        message:
-          `Someone claiming to be ${name} asked to chat with key ${formatFingerprint(proven)}, ` +
-          `but the directory lists ${
-            formatFingerprint(listed.fingerprint as Fingerprint)
-          }; refused`,
-      });
-      return await decline("security");
-    }
-    if (status === "changed") {
-      this.#trust.refuseChanged(name, proven);
-      return await decline("security");
-    }
-    const key = nameKey(name);
-    if (this.#incoming.size >= MAX_PENDING_REQUESTS && !this.#incoming.has(key)) {
-      return await decline("busy");
-    }
-    const displayName = listed?.name ?? name;
-    const previous = this.#incoming.get(key);
-    if (previous) {
-      clearTimeout(previous.timer);
-      previous.channel.abort();
-    }
-    const timer = setTimeout(() => {
-      if (this.#incoming.get(key)?.channel !== channel) return;
-      this.#incoming.delete(key);
-      decline("timeout");
-      this.#o.sink.emit({
-        type: "info",
-        message: `${displayName}'s chat request expired unanswered`,
-      });
-    }, REQUEST_TIMEOUT_MS);
-    this.#incoming.set(key, {
-      name: displayName,
-      channel,
-      fingerprint: proven,
-      known: status,
-      path,
-      timer,
-    });
-    this.#seenNames.add(displayName);
-    this.#o.sink.emit({
-      type: "chat-request",
-      peer: displayName,
-      fingerprint: proven,
-      known: status,
-    });
-    if (this.#o.autoAccept) await this.#accept(displayName as Name);
+    return { name, channel, fingerprint: proven, known: decision.status };
   }
 
-  async #accept(name: Name): Promise<void> {
-    const key = nameKey(name);
-    const request = this.#incoming.get(key);
-    if (!request) throw new CommandError(`No chat request from ${name}; /chats lists them`);
-    this.#incoming.delete(key);
-    clearTimeout(request.timer);
-    await request.channel.send(encodePeerMessage({ type: "accept" }));
-    await this.#open(request.name as Name, request.channel, request.known, request.path);
+  #requestCancelled(request: ChatRequest<RequestDetail>): void {
+    if (!this.#requests.end(request.id, "cancelled")) return; // Answered already.
+    request.detail.channel?.abort();
+    this.#emit({ type: "notice", notice: { code: "request-cancelled", peer: request.name } });
   }
 
-  #decline(name: Name, reason: "user"): void {
-    const key = nameKey(name);
-    const request = this.#incoming.get(key);
-    if (!request) throw new CommandError(`No chat request from ${name}; /chats lists them`);
-    this.#incoming.delete(key);
-    clearTimeout(request.timer);
-    request.channel.send(encodePeerMessage({ type: "decline", reason })).catch(() => {}).finally(
-      () => request.channel.close(),
+  #accept(name: Name): void {
+    const request = this.#requests.find("incoming", name);
+    if (!request || !this.#requests.end(request.id, "accepted")) throw this.#noRequest(name);
+    const { channel, known, path, firstRead } = request.detail;
+    this.#send(channel!, { type: "accept" });
+    this.#open(request.name, channel!, known, path, firstRead);
+  }
+
+  #decline(request: ChatRequest<RequestDetail>, detail: "user" | "timeout"): void {
+    if (!this.#requests.end(request.id, detail === "timeout" ? "expired" : "declined")) return;
+    this.#send(request.detail.channel!, { type: "decline", reason: detail }, true);
+    this.#emit(
+      detail === "timeout"
+        ? { type: "notice", notice: { code: "request-expired", peer: request.name } }
+        : { type: "chat-closed", peer: request.name, reason: "declined", by: "you", detail },
     );
-    this.#o.sink.emit({
-      type: "chat-closed",
-      peer: request.name,
-      reason: "declined",
-      message: `You declined ${request.name}'s chat`,
-    });
   }
 
-  async #open(name: Name, channel: SecureChannel, status: KeyStatus, path: Path): Promise<void> {
+  /** Sends a peer message; with `close`, then closes the channel. */
+  #send(channel: SecureChannel, message: PeerMessage, close = false): void {
+    const sent = channel.send(encodePeerMessage(message)).catch(() => {});
+    if (close) sent.finally(() => channel.close());
+  }
+
+  #scheduleExpiry(): void {
+    clearTimeout(this.#expiry);
+    const next = this.#requests.nextExpiry();
+    if (next === undefined || this.#quitting) return;
+    this.#expiry = setTimeout(() => {
+      for (const request of this.#requests.expire(this.#clock())) {
+        if (request.direction === "incoming") {
+          // Ended by expire(); tell the peer and the user.
+          this.#send(request.detail.channel!, { type: "decline", reason: "timeout" }, true);
+          this.#emit({ type: "notice", notice: { code: "request-expired", peer: request.name } });
+        } else {
+          request.detail.channel?.abort();
+        }
+      }
+      this.#scheduleExpiry();
+    }, Math.max(0, next - this.#clock()));
+  }
+
+  // ---- open chats ----------------------------------------------------------------------------
+
+  async #open(
+    name: Name,
+    channel: SecureChannel,
+    status: KeyStatus,
+    path: Path,
+    firstRead?: Promise<Uint8Array | null>,
+  ): Promise<void> {
     const key = nameKey(name);
     const fingerprint = channel.peer.fingerprint;
-    if (status === "new") await this.#trust.pinFirstContact(name, fingerprint);
-    const old = this.#chats.get(key);
-    if (old) await old.end("connection-lost");
-    const chat: Chat = new Chat({ name, fingerprint, sas: channel.sas, path }, channel, {
+    if (status === "new") await this.#o.trust.pinFirstContact(name, fingerprint);
+    const previous = this.#chats.get(key);
+    const chat: Chat = new Chat({ name, key, fingerprint, sas: channel.sas }, channel, {
+      path,
       sink: this.#o.sink,
+      clock: this.#clock,
+      firstRead,
       onClose: () => {
         if (this.#chats.get(key) !== chat) return;
         this.#chats.delete(key);
-        if (this.#current === name) this.#current = [...this.#chats.values()].at(-1)?.peer.name;
+        if (this.#current === key) this.#current = [...this.#chats.keys()].at(-1);
       },
     });
     this.#chats.set(key, chat);
-    this.#current = name;
-    this.#o.sink.emit({
+    this.#current = key;
+    // A chat with the same person that was still closing is replaced by the new one.
+    previous?.end();
+    this.#emit({
       type: "chat-open",
       peer: name,
       fingerprint,
@@ -470,34 +575,34 @@ export class ChatApp {
       ...[...this.#chats.values()].map((c) => ({
         peer: c.peer.name,
         state: "open" as const,
-        current: c.peer.name === this.#current,
-        verified: this.#trust.pinned(c.peer.name as Name)?.verified === true,
+        current: c.peer.key === this.#current,
+        verified: this.#o.trust.pin(c.peer.name)?.verified === true,
+        path: c.path,
       })),
-      ...[...this.#incoming.values()].map((i) => ({
-        peer: i.name,
-        state: "incoming" as const,
+      ...this.#requests.pending().map((r) => ({
+        peer: r.name,
+        state: r.direction === "incoming" ? "incoming" as const : "requested" as const,
         current: false,
-        verified: i.known === "verified",
+        verified: r.detail.known === "verified",
       })),
     ];
-    this.#o.sink.emit({ type: "chats", chats });
+    this.#emit({ type: "chats", chats });
   }
 
-  #fingerprint(name?: string): void {
+  #fingerprint(name?: Name): void {
     if (name === undefined) {
-      return this.#o.sink.emit({
+      return this.#emit({
         type: "fingerprint",
         name: this.#o.name,
         fingerprint: this.#o.identity.public.fingerprint,
       });
     }
-    const key = nameKey(parseName(name));
-    const chat = this.#chats.get(key);
-    const pin = this.#trust.pinned(parseName(name));
+    const chat = this.#chats.get(nameKey(name));
+    const pin = this.#o.trust.pin(name);
     if (!chat && !pin) {
       throw new CommandError(`No key known for ${name}: open a chat with /chat ${name} first`);
     }
-    this.#o.sink.emit({
+    this.#emit({
       type: "fingerprint",
       name: chat?.peer.name ?? name,
       fingerprint: chat?.peer.fingerprint ?? pin!.fingerprint,
@@ -510,6 +615,6 @@ export class ChatApp {
     // Quiet: failures of connections nobody asked for (an incoming peer, a relay
     // offer) are not the user's business, unless they are bugs.
     if (quiet && error instanceof CodedError) return;
-    this.#o.sink.emit({ type: "error", code: errorCode(error), message: errorMessage(error) });
+    this.#emit({ type: "error", code: errorCode(error), message: errorMessage(error) });
   }
 }

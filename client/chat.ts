@@ -1,12 +1,18 @@
 /**
- * One open chat with a peer: messages with ids, acknowledgements, and an
- * end that tells an EOM from a cut connection.
+ * One open chat with a peer: the I/O shell around its delivery ledger. It
+ * sends and acknowledges messages, ends with EOM telling a clean end from a
+ * cut connection, and reports what was delivered truthfully: an end waits,
+ * bounded, for acknowledgements already on their way, and a message is
+ * reported undelivered only if the peer may not have shown it.
  *
  * @module
  */
-import { RecordError, type SecureChannel } from "../crypto/mod.ts";
-import { ChatError } from "./errors.ts";
-import type { CloseReason, EventSink } from "./events.ts";
+import { abortable, Deadline } from "../async/mod.ts";
+import { type Fingerprint, RecordError, type SecureChannel } from "../crypto/mod.ts";
+import type { Name, NameKey } from "../directory/mod.ts";
+import { DeliveryLedger, LedgerViolation, MAX_IN_FLIGHT } from "./delivery_ledger.ts";
+import { ChatError, PeerProtocolError } from "./errors.ts";
+import type { ClientEvent, ClosedBy, CloseReason, EventSink, Path } from "./events.ts";
 import {
   decodePeerMessage,
   encodePeerMessage,
@@ -14,148 +20,214 @@ import {
   type PeerMessage,
 } from "./peer_messages.ts";
 
-/** Messages a chat may have unacknowledged before it refuses more. */
-export const MAX_UNACKED = 1000;
+/** How long an end waits for the peer to acknowledge and close before closing anyway. */
+export const END_LINGER_MS = 2_000;
 
-export { ChatError };
+/** Record faults that mean someone tampered with the connection, not that it dropped. */
+const TAMPERING = new Set(["tampered", "replayed", "missing", "unexpected-type", "malformed"]);
 
 /** What a chat knows about its peer. */
 export type ChatPeer = {
-  name: string;
-  fingerprint: string;
-  sas: string;
-  path: "direct" | "relay";
+  readonly name: Name;
+  readonly key: NameKey;
+  readonly fingerprint: Fingerprint;
+  readonly sas: string;
 };
+
+type Outcome = { reason: CloseReason; by: ClosedBy; detail?: string };
 
 /** A live chat. */
 export class Chat {
+  /** Who the chat is with. */
   readonly peer: ChatPeer;
-  /** Resolves when the chat has ended, with why. */
-  readonly ended: Promise<CloseReason>;
+  /** Resolves once the chat has ended and its last events were reported. */
+  readonly ended: Promise<void>;
   readonly #channel: SecureChannel;
+  readonly #path: Path;
   readonly #sink: EventSink;
-  readonly #unacked = new Map<string, string>();
   readonly #clock: () => number;
   readonly #onClose: () => void;
-  #nextId = 1;
-  #localEnd: CloseReason | undefined;
+  readonly #ledger = new DeliveryLedger();
+  #ending: Promise<void> | undefined;
+  #peerEnded = false;
 
+  /**
+   * Runs the chat over `channel`. `firstRead` is a receive already under way
+   * (the one that watched a request while it waited); `onClose` runs as the
+   * chat ends, before `chat-closed` is reported, so the report sees the new state.
+   */
   constructor(
     peer: ChatPeer,
     channel: SecureChannel,
     options: {
+      path: Path;
       sink: EventSink;
-      /** Runs as the chat ends, before `chat-closed` is reported, so the report sees the new state. */
       onClose: () => void;
       clock?: () => number;
+      firstRead?: Promise<Uint8Array | null>;
     },
   ) {
     this.peer = peer;
     this.#channel = channel;
+    this.#path = options.path;
     this.#sink = options.sink;
     this.#onClose = options.onClose;
     this.#clock = options.clock ?? Date.now;
-    this.ended = this.#readLoop();
+    this.ended = this.#run(options.firstRead);
+  }
+
+  /** How the chat's bytes travel. */
+  get path(): Path {
+    return this.#path;
+  }
+
+  /** True once either side began to end the chat: nothing more can be sent. */
+  get closing(): boolean {
+    return this.#ending !== undefined || this.#peerEnded || this.#channel.closed;
   }
 
   /** Sends `text`; returns its id. Delivery is reported by a `delivered` event. */
-  async send(text: string): Promise<string> {
+  send(text: string): string {
+    if (this.closing) {
+      throw new ChatError("chat-ended", `The chat with ${this.peer.name} has ended`);
+    }
     if (text.length > MAX_TEXT_LENGTH) {
       throw new ChatError(
         "too-long",
-        `Message is ${text.length} characters; at most ${MAX_TEXT_LENGTH} fit in one`,
+        `The message is ${text.length} characters; at most ${MAX_TEXT_LENGTH} fit in one`,
       );
     }
-    if (this.#unacked.size >= MAX_UNACKED) {
+    if (this.#ledger.unacknowledged >= MAX_IN_FLIGHT) {
       throw new ChatError(
         "too-many-unacked",
-        `${this.peer.name} has not acknowledged ${MAX_UNACKED} messages; wait before sending more`,
+        `${this.peer.name} has not acknowledged ${MAX_IN_FLIGHT} messages; wait before sending more`,
       );
     }
-    const id = `m${this.#nextId++}`;
-    const time = this.#clock();
-    this.#unacked.set(id, text);
-    this.#sink.emit({
+    const message = this.#ledger.send(text, this.#clock());
+    this.#emit({
       type: "sent",
       peer: this.peer.name,
-      id,
+      id: message.id,
       text,
-      time: new Date(time).toISOString(),
+      time: new Date(message.time).toISOString(),
     });
-    await this.#write({ type: "msg", id, text, time });
-    return id;
+    this.#write({ type: "msg", ...message });
+    return message.id;
   }
 
-  /** Ends the chat for both sides (EOM): an authenticated end, never mistaken for a cut. */
-  async end(reason: CloseReason = "eom"): Promise<void> {
-    if (this.#localEnd) return;
-    this.#localEnd = reason;
-    if (reason === "eom") await this.#write({ type: "eom" }).catch(() => {});
-    await this.#channel.close();
+  /**
+   * Ends the chat for both sides (EOM): tells the peer, waits at most
+   * END_LINGER_MS for it to acknowledge what it showed and close, then closes.
+   * Resolves once the chat has ended. Safe to call more than once.
+   */
+  end(): Promise<void> {
+    this.#ending ??= (async () => {
+      this.#write({ type: "eom" });
+      {
+        using linger = Deadline.after(END_LINGER_MS, () => new Error("linger over"));
+        await abortable(this.ended, linger.signal).catch(() => {});
+      }
+      await this.#channel.close();
+      await this.ended;
+    })();
+    return this.#ending;
   }
 
-  async #write(message: PeerMessage): Promise<void> {
-    await this.#channel.send(encodePeerMessage(message));
+  #write(message: PeerMessage): void {
+    // A failed write fails the channel, and the read loop reports it.
+    this.#channel.send(encodePeerMessage(message)).catch(() => {});
   }
 
-  async #readLoop(): Promise<CloseReason> {
-    let reason: CloseReason = "connection-lost";
-    let detail = "";
+  #emit(event: ClientEvent): void {
+    this.#sink.emit(event);
+  }
+
+  async #run(firstRead: Promise<Uint8Array | null> | undefined): Promise<void> {
+    let outcome: Outcome;
     try {
-      for await (const bytes of this.#channel.messages()) {
-        const message = decodePeerMessage(bytes);
-        if (message.type === "msg") {
-          this.#sink.emit({
-            type: "message",
-            peer: this.peer.name,
-            id: message.id,
-            text: message.text,
-            time: new Date(message.time).toISOString(),
-          });
-          this.#write({ type: "ack", id: message.id }).catch(() => {});
-        } else if (message.type === "ack") {
-          if (this.#unacked.delete(message.id)) {
-            this.#sink.emit({ type: "delivered", peer: this.peer.name, id: message.id });
-          }
-        } else if (message.type === "eom") {
-          reason = "eom";
-          detail = `${this.peer.name} ended the chat`;
-        }
+      let bytes = await (firstRead ?? this.#channel.receive());
+      for (; bytes !== null; bytes = await this.#channel.receive()) {
+        this.#handle(decodePeerMessage(bytes));
       }
-      // A clean end: the peer's authenticated close record (EOM, or it quit), or our own close.
-      reason = "eom";
-      detail ||= `${this.peer.name} ended the chat`;
+      outcome = { reason: "eom", by: this.#endedBy() };
     } catch (error) {
-      if (this.#localEnd) {
-        reason = this.#localEnd;
-        detail = "You ended the chat";
-      } else if (
-        error instanceof RecordError &&
-        ["tampered", "replayed", "missing", "unexpected-type"].includes(error.code)
-      ) {
-        reason = "security";
-        detail =
-          `The connection to ${this.peer.name} was tampered with (${error.code}); the chat was closed`;
-      } else {
-        reason = "connection-lost";
-        detail = `Connection to ${this.peer.name} lost`;
-      }
-    }
-    if (this.#localEnd && reason !== "security") {
-      reason = this.#localEnd;
-      detail = "You ended the chat";
+      outcome = this.#fault(error);
     }
     this.#channel.abort();
-    if (this.#unacked.size > 0) {
-      this.#sink.emit({
+    const undelivered = this.#ledger.end();
+    if (undelivered.length > 0) {
+      this.#emit({
         type: "undelivered",
         peer: this.peer.name,
-        ids: [...this.#unacked.keys()],
+        ids: undelivered.map((m) => m.id),
+        texts: undelivered.map((m) => m.text),
       });
-      this.#unacked.clear();
     }
     this.#onClose();
-    this.#sink.emit({ type: "chat-closed", peer: this.peer.name, reason, message: detail });
-    return reason;
+    this.#emit({ type: "chat-closed", peer: this.peer.name, ...outcome });
+  }
+
+  /** Who ended a chat that closed cleanly: whoever said EOM (or closed) first. */
+  #endedBy(): ClosedBy {
+    if (this.#ending) return "you";
+    if (this.#peerEnded) return "peer";
+    const state = this.#channel.state;
+    return state.kind === "closed" && state.by === "local" ? "you" : "peer";
+  }
+
+  #handle(message: PeerMessage): void {
+    switch (message.type) {
+      case "msg": {
+        const arrival = this.#ledger.receive(message);
+        if ("duplicate" in arrival) this.#write({ type: "ack", id: message.id });
+        if (!("show" in arrival)) return;
+        for (const shown of arrival.show) {
+          this.#emit({
+            type: "message",
+            peer: this.peer.name,
+            id: shown.id,
+            text: shown.text,
+            time: new Date(shown.time).toISOString(),
+          });
+          // Acknowledged once shown: an ack means "the peer's client displayed it".
+          this.#write({ type: "ack", id: shown.id });
+        }
+        return;
+      }
+      case "ack": {
+        const acked = this.#ledger.acknowledge(message.id);
+        if (acked) {
+          this.#emit({ type: "delivered", peer: this.peer.name, id: acked.id, text: acked.text });
+        }
+        return;
+      }
+      case "eom":
+        // The peer ended the chat: close our side (what we queued, acks included, goes first).
+        this.#peerEnded = true;
+        this.#channel.close();
+        return;
+      default:
+        throw new PeerProtocolError(`an unexpected ${message.type} in an open chat`);
+    }
+  }
+
+  #fault(error: unknown): Outcome {
+    if (error instanceof PeerProtocolError || error instanceof LedgerViolation) {
+      this.#emit({
+        type: "security-warning",
+        peer: this.peer.name,
+        reason: "peer-protocol",
+        expected: "",
+        got: this.peer.fingerprint,
+        detail: error.message,
+      });
+      return { reason: "security", by: "peer", detail: "peer-protocol" };
+    }
+    if (error instanceof RecordError && TAMPERING.has(error.code)) {
+      return { reason: "security", by: "network", detail: error.code };
+    }
+    // Cut after our own end began: the peer hung up on our EOM, which is still our end.
+    if (this.#ending) return { reason: "eom", by: "you" };
+    return { reason: "connection-lost", by: "network" };
   }
 }

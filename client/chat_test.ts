@@ -1,46 +1,105 @@
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
-import { acceptChannel, Identity, initiateChannel, memoryPair } from "../crypto/mod.ts";
-import { Chat, ChatError, MAX_UNACKED } from "./chat.ts";
+import {
+  acceptChannel,
+  Identity,
+  initiateChannel,
+  memoryPair,
+  type SecureChannel,
+} from "../crypto/mod.ts";
+import { nameKey, parseName } from "../directory/mod.ts";
+import { Chat } from "./chat.ts";
+import { MAX_IN_FLIGHT } from "./delivery_ledger.ts";
+import { ChatError } from "./errors.ts";
 import type { ClientEvent } from "./events.ts";
 import { MAX_TEXT_LENGTH } from "./peer_messages.ts";
 
-async function chatWithSilentPeer(): Promise<{ chat: Chat; events: ClientEvent[] }> {
+type Side = { chat: Chat; events: ClientEvent[]; channel: SecureChannel };
+
+async function pair(): Promise<[Side, Side]> {
   const [a, b] = memoryPair();
-  const [channel] = await Promise.all([
+  const [ca, cb] = await Promise.all([
     initiateChannel(a, Identity.generate()),
     acceptChannel(b, Identity.generate()),
   ]);
-  const events: ClientEvent[] = [];
-  const peer = {
-    name: "bob",
-    fingerprint: channel.peer.fingerprint,
-    sas: channel.sas,
-    path: "direct" as const,
+  const side = (channel: SecureChannel, peer: string): Side => {
+    const events: ClientEvent[] = [];
+    const name = parseName(peer);
+    const chat = new Chat(
+      { name, key: nameKey(name), fingerprint: channel.peer.fingerprint, sas: channel.sas },
+      channel,
+      { path: "direct", sink: { emit: (e) => events.push(e) }, onClose: () => {} },
+    );
+    return { chat, events, channel };
   };
-  const chat = new Chat(peer, channel, {
-    sink: { emit: (e) => events.push(e) },
-    onClose: () => {},
-  });
-  return { chat, events };
+  return [side(ca, "bob"), side(cb, "alice")];
 }
 
-Deno.test("Chat refuses a message over the length bound, naming it", async () => {
-  const { chat } = await chatWithSilentPeer();
-  const error = await assertRejects(
-    () => chat.send("x".repeat(MAX_TEXT_LENGTH + 1)),
+const of = (events: ClientEvent[], type: string) => events.filter((e) => e.type === type);
+
+Deno.test("Chat refuses a message that is too long or one too many, with its code", async () => {
+  const [alice, bob] = await pair();
+  let thrown: unknown;
+  try {
+    alice.chat.send("x".repeat(MAX_TEXT_LENGTH + 1));
+  } catch (error) {
+    thrown = error;
+  }
+  assert(thrown instanceof ChatError && thrown.code === "too-long");
+  bob.channel.abort(); // bob never acknowledges anything
+  await bob.chat.ended;
+  await alice.chat.ended;
+  await assertRejects(
+    () => Promise.resolve().then(() => alice.chat.send("late")),
     ChatError,
-    "too-long",
+    "chat-ended",
   );
-  assert(error.message.includes(String(MAX_TEXT_LENGTH)));
-  await chat.end();
+  assertEquals(MAX_IN_FLIGHT, 1000);
 });
 
-Deno.test("Chat stops at MAX_UNACKED unacknowledged messages, lists them when it ends, and ending never hangs on a peer that does not read", async () => {
-  const { chat, events } = await chatWithSilentPeer();
-  for (let i = 0; i < MAX_UNACKED; i++) await chat.send(`m ${i}`);
-  await assertRejects(() => chat.send("one too many"), ChatError, "too-many-unacked");
-  await chat.end("connection-lost");
-  await chat.ended;
-  const undelivered = events.find((e) => e.type === "undelivered");
-  assertEquals(undelivered?.type === "undelivered" ? undelivered.ids.length : 0, MAX_UNACKED);
+Deno.test("Chat: an end right after sending still reports delivered what the peer showed", async () => {
+  const [alice, bob] = await pair();
+  const id = alice.chat.send("one");
+  await alice.chat.end();
+  await bob.chat.ended;
+  assertEquals(of(bob.events, "message").map((e) => (e as { text: string }).text), ["one"]);
+  assertEquals(of(alice.events, "delivered").map((e) => (e as { id: string }).id), [id]);
+  assertEquals(of(alice.events, "undelivered"), []);
+  assertEquals(alice.events.at(-1), { type: "chat-closed", peer: "bob", reason: "eom", by: "you" });
+  assertEquals(bob.events.at(-1), {
+    type: "chat-closed",
+    peer: "alice",
+    reason: "eom",
+    by: "peer",
+  });
+});
+
+Deno.test("Chat: a peer's message with a bad time is refused with a warning; nothing crashes", async () => {
+  const [alice, bob] = await pair();
+  await bob.channel.send(
+    new TextEncoder().encode(JSON.stringify({ type: "msg", id: "m1", text: "x", time: 1e20 })),
+  );
+  await alice.chat.ended;
+  const warning = of(alice.events, "security-warning")[0] as { reason: string; detail: string };
+  assertEquals(warning.reason, "peer-protocol");
+  assertEquals(warning.detail, "a message with a bad time");
+  assertEquals(of(alice.events, "message"), []);
+  assertEquals(alice.events.at(-1), {
+    type: "chat-closed",
+    peer: "bob",
+    reason: "security",
+    by: "peer",
+    detail: "peer-protocol",
+  });
+  await bob.chat.ended;
+});
+
+Deno.test("Chat: a cut connection is connection-lost with exactly the unacknowledged messages", async () => {
+  const [alice, bob] = await pair();
+  alice.chat.send("lost one");
+  bob.channel.abort(); // before bob's chat could read it
+  await bob.chat.ended;
+  await alice.chat.ended;
+  const undelivered = of(alice.events, "undelivered")[0] as { ids: string[]; texts: string[] };
+  assertEquals([undelivered.ids, undelivered.texts], [["m1"], ["lost one"]]);
+  assertEquals((alice.events.at(-1) as { reason: string }).reason, "connection-lost");
 });

@@ -39,13 +39,14 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ["/verify NAME", "mark NAME verified once you compared the SAS out of band"],
   ["/trust NAME", "accept NAME's changed key (after a security warning)"],
   ["/help", "this list"],
-  ["/quit", "end every chat and leave"],
+  ["/quit", "end every chat and leave (so do Ctrl-C and Ctrl-D)"],
   ["EOM", "alone on a line: end the current chat for both sides"],
+  ["//text", "send a line that starts with / (it goes as /text)"],
 ];
 
 /** The command words, for tab completion. */
 export const COMMAND_WORDS: readonly string[] = COMMAND_HELP.map(([usage]) => usage.split(" ")[0])
-  .filter((w) => w.startsWith("/"));
+  .filter((w) => /^\/[a-z]/.test(w));
 
 export { CommandError };
 
@@ -97,11 +98,12 @@ export function parseCommand(line: string): ChatCommand {
 /**
  * Tab completion: the first word completes to a command, later words to
  * `names`. Returns readline's pair: the candidates and the text they replace.
+ * A single candidate comes with a space after it, ready for what follows.
  */
 export function complete(line: string, names: string[]): [string[], string] {
   const words = line.split(" ");
   const last = words.at(-1) ?? "";
   const pool = words.length === 1 && line.startsWith("/") ? [...COMMAND_WORDS] : names;
   const hits = pool.filter((w) => w.toLowerCase().startsWith(last.toLowerCase()));
-  return [hits.length ? hits : pool, last];
+  return [hits.length === 1 ? [`${hits[0]} `] : hits, last];
 }

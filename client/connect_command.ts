@@ -1,25 +1,38 @@
 /**
- * `p2pchat connect`: the chat client.
+ * `p2pchat connect`: the chat client. This file wires the pieces together
+ * (options, interface, identity, pins, listener, directory link, app) and
+ * owns the session's start and end: Ctrl-C, SIGINT, SIGTERM and end of input
+ * all end it as /quit does, with exit code 0.
  *
  * @module
  */
 import { join } from "node:path";
-import type { Command } from "../cli/command.ts";
-import { DirectoryError } from "../directory/mod.ts";
+import { abortable } from "../async/mod.ts";
+import { type Command, UsageError } from "../cli/command.ts";
+import {
+  DirectoryError,
+  DirectoryUnavailableError,
+  InvalidNameError,
+  type Name,
+  parseName,
+} from "../directory/mod.ts";
+import { errorCode, errorMessage } from "../errors/mod.ts";
 import { homeEnvFromProcess } from "../storage/data_dir.ts";
 import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/identity_file.ts";
+import { ensurePrivateDir } from "../storage/secure_file.ts";
 import { ChatApp } from "./app.ts";
-import { connectFlags, parseConnectOptions } from "./connect_options.ts";
-import { DirectoryLink, ServerKeyError } from "./directory_link.ts";
+import { connectFlags, type ConnectOptions, parseConnectOptions } from "./connect_options.ts";
+import { DirectoryLink } from "./directory_link.ts";
 import type { EventSink } from "./events.ts";
 import { JsonSink } from "./json_ui.ts";
+import { ownAddresses } from "./own_addresses.ts";
+import { PeerTrust } from "./peer_trust.ts";
 import { PinFile } from "./pin_file.ts";
 import { TerminalUi } from "./terminal_ui.ts";
-import { ownAddresses } from "./own_addresses.ts";
 
 /** Pinned directory keys, by `host:port`. */
 export const KNOWN_SERVERS_FILE = "known_servers";
-/** Pinned peer keys, by folded name. */
+/** Pinned peer keys, by directory and folded name. */
 export const KNOWN_PEERS_FILE = "known_peers";
 
 /** The `connect` subcommand. */
@@ -27,124 +40,176 @@ export const connectCommand: Command<typeof connectFlags> = {
   name: "connect",
   summary: "join a directory and chat with peers",
   flags: connectFlags,
-  example: "p2pchat connect --name alice --server 127.0.0.1:7447",
+  example: "p2pchat connect --name alice --server chat.example.org",
   async run(values): Promise<number> {
     const options = parseConnectOptions(values, {
       ...homeEnvFromProcess(),
       P2PCHAT_SERVER: Deno.env.get("P2PCHAT_SERVER"),
     });
-    const terminal = options.json ? undefined : new TerminalUi();
-    const sink: EventSink = terminal ?? new JsonSink();
-    const fail = (code: string, message: string): number => {
-      sink.emit({ type: "error", code, message });
-      terminal?.close();
-      return 1;
-    };
-    let name = options.name;
-    if (!name) {
-      if (!terminal?.interactive) return fail("usage", "Choose a name with --name NAME");
-      name = (await terminal.ask("Your name: ")) ?? "";
+    if (options.name === undefined && (options.json || !Deno.stdin.isTerminal())) {
+      throw new UsageError(
+        "--name NAME is needed: without a terminal there is nobody to ask",
+        "connect",
+      );
     }
+    const terminal = options.json ? undefined : new TerminalUi();
+    try {
+      return await runSession(options, terminal, terminal ?? new JsonSink());
+    } finally {
+      terminal?.close();
+    }
+  },
+};
+
+/** Ends the start-up early: the user pressed Ctrl-C (or sent SIGINT/SIGTERM) before chatting. */
+class Interrupted extends Error {}
+
+async function runSession(
+  options: ConnectOptions,
+  terminal: TerminalUi | undefined,
+  sink: EventSink,
+): Promise<number> {
+  const startup = new AbortController();
+  let app: ChatApp | undefined;
+  const interrupt = (): void => {
+    if (app) app.quit();
+    else startup.abort(new Interrupted());
+  };
+  terminal?.onInterrupt(interrupt);
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, interrupt);
+  let listener: Deno.TcpListener | undefined;
+  let link: DirectoryLink | undefined;
+  const fail = (code: string, message: string): number => {
+    sink.emit({ type: "error", code, message });
+    return 1;
+  };
+  const step = <T>(work: Promise<T>): Promise<T> => abortable(work, startup.signal);
+  try {
+    let name = options.name ?? await step(askName(terminal!));
+    if (name === null) return 0;
+    await ensurePrivateDir(options.home);
     const { identity } = await loadOrCreateIdentity(join(options.home, IDENTITY_FILE));
     const [serverPins, peerPins] = await Promise.all([
       PinFile.load(join(options.home, KNOWN_SERVERS_FILE)),
       PinFile.load(join(options.home, KNOWN_PEERS_FILE)),
     ]);
-    let listener: Deno.TcpListener;
     try {
       listener = Deno.listen({ hostname: options.listen.hostname, port: options.listen.port });
     } catch (error) {
       return fail(
         "listen-failed",
         `Cannot listen for peers on ${options.listen.hostname}:${options.listen.port}: ${
-          (error as Error).message
+          errorMessage(error)
         }; choose another --listen`,
       );
     }
-    const started: { app?: ChatApp } = {};
-    const link = new DirectoryLink({
-      server: options.server,
+    link = new DirectoryLink({
+      servers: options.servers,
       identity,
       pins: serverPins,
       serverKey: options.serverKey,
       sink,
       // The app exists only once registered; offers before that have nobody to answer them.
-      onRelayOffer: (offer) => started.app?.acceptRelayOffer(offer),
+      onRelayOffer: (offer) => app?.acceptRelayOffer(offer),
     });
     try {
-      await link.connect();
+      await step(link.connect());
     } catch (error) {
-      listener.close();
-      if (error instanceof ServerKeyError) return fail(error.code, error.message);
+      if (error instanceof Interrupted) throw error;
+      if (!(error instanceof DirectoryUnavailableError)) {
+        return fail(errorCode(error), errorMessage(error));
+      }
       return fail(
-        "server-unreachable",
-        `Cannot reach the directory at ${link.serverLabel}: ${
-          (error as Error).message
-        }. Start one with p2pchat serve, or pass --server HOST:PORT`,
+        error.code === "unreachable" ? "server-unreachable" : error.code,
+        error.code === "unreachable"
+          ? `${error.message}. Start one with p2pchat serve, or pass --server HOST[:PORT]`
+          : error.message,
       );
     }
+    const announced = ownAddresses(options.listen.hostname);
+    let registered: { name: string; address: string };
     while (true) {
       try {
-        name = await link.register(name, listener.addr.port, ownAddresses(options.listen.hostname));
+        registered = await step(link.register(name, listener.addr.port, announced));
         break;
       } catch (error) {
-        if (
-          !(error instanceof DirectoryError) ||
-          !["name-taken", "name-invalid"].includes(error.code) || !terminal?.interactive
-        ) {
-          listener.close();
-          await link.stop().catch(() => {});
-          return fail(
-            error instanceof DirectoryError ? error.code : "register-failed",
-            (error as Error).message,
-          );
-        }
+        const retry = error instanceof DirectoryError &&
+          ["name-taken", "name-confusable", "name-invalid"].includes(error.code) &&
+          terminal?.interactive;
+        if (!retry) return fail(errorCode(error), errorMessage(error));
         sink.emit({ type: "error", code: error.code, message: error.message });
-        const another = await terminal.ask("Choose another name: ");
-        if (another === null) {
-          listener.close();
-          await link.stop().catch(() => {});
-          return 1;
-        }
+        const another = await step(askName(terminal!, "Choose another name: "));
+        if (another === null) return 0;
         name = another;
       }
     }
-    const app = new ChatApp({
-      name,
+    const self = parseName(registered.name);
+    app = new ChatApp({
+      name: self,
       identity,
       link,
-      peers: peerPins,
+      trust: new PeerTrust(peerPins, link.serverFingerprint),
       sink,
       autoAccept: options.autoAccept,
       relay: options.relay,
     });
-    started.app = app;
-    terminal?.attach(() => app.prompt, () => app.knownNames);
-    const listen = `${options.listen.hostname}:${listener.addr.port}`;
+    const started = app;
+    terminal?.attach(() => started.prompt, () => started.knownNames);
+    const port = listener.addr.port;
+    const reachable = [...new Set([...announced, registered.address])]
+      .filter((address) => address !== "0.0.0.0" && address !== "::")
+      .map((address) => `${address.includes(":") ? `[${address}]` : address}:${port}`);
     sink.emit({
       type: "ready",
-      name,
-      listen,
+      name: self,
+      listen: reachable[0],
+      addresses: reachable,
       fingerprint: identity.public.fingerprint,
       server: link.serverLabel,
     });
     const serving = app.serve(listener).catch(() => {});
-    const reading = (async () => {
-      const lines = terminal ? terminal.lines() : readLines();
-      for await (const line of lines) {
-        app.handle(line);
+    (async () => {
+      for await (const line of terminal ? terminal.lines() : readLines()) {
+        started.handle(line);
         terminal?.prompt();
       }
-      await app.quit();
+      // End of input (Ctrl-D, a closed pipe) is /quit.
+      await started.quit();
     })();
     await app.done;
     listener.close();
-    terminal?.close();
     await serving;
-    void reading;
     return 0;
-  },
-};
+  } catch (error) {
+    if (error instanceof Interrupted) {
+      await link?.stop().catch(() => {});
+      return 0;
+    }
+    throw error;
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, interrupt);
+    try {
+      listener?.close();
+    } catch {
+      // Closed already.
+    }
+  }
+}
+
+/** Asks for a name until a valid one is typed; null at end of input (Ctrl-D). */
+async function askName(terminal: TerminalUi, question = "Your name: "): Promise<Name | null> {
+  while (true) {
+    const answer = await terminal.ask(question);
+    if (answer === null) return null;
+    try {
+      return parseName(answer.trim());
+    } catch (error) {
+      if (!(error instanceof InvalidNameError)) throw error;
+      terminal.emit({ type: "error", code: error.code, message: error.message });
+    }
+  }
+}
 
 async function* readLines(): AsyncIterable<string> {
   let rest = "";

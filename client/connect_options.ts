@@ -1,27 +1,37 @@
 /**
- * Turns `connect`'s raw flags into typed options (pure, unit-tested).
+ * Turns `connect`'s raw flags into typed options (pure, unit-tested). Every
+ * value is checked here, before any file or network is touched: a bad one is
+ * a UsageError (exit 2) naming the flag and the right form.
  *
  * @module
  */
 import { type FlagValues, UsageError } from "../cli/command.ts";
-import { parseChoice, parseHostPort } from "../cli/values.ts";
+import { parseChoice, parseHostPort, parseServerList } from "../cli/values.ts";
 import { type Fingerprint, parseFingerprint } from "../crypto/mod.ts";
+import { InvalidNameError, type Name, parseName } from "../directory/mod.ts";
 import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
 
+/** The directory's port when `--server` names none. */
+export const DEFAULT_SERVER_PORT = 7447;
 /** Where clients look for the directory when neither --server nor $P2PCHAT_SERVER says. */
-export const DEFAULT_SERVER = "127.0.0.1:7447";
+export const DEFAULT_SERVER = "127.0.0.1";
+
+/** When chats go through the directory's relay. */
+export type RelayMode = "never" | "auto" | "always";
 
 /** `connect`'s flags, declared once. */
 export const connectFlags = {
   name: {
     type: "string",
     value: "NAME",
-    description: "the name to register (1-32 of A-Z a-z 0-9 _ - .)",
+    description:
+      "the name to register: 1-32 of A-Z a-z 0-9 _ - ., starting and ending with a letter or digit (asked for when missing, in a terminal)",
   },
   server: {
     type: "string",
-    value: "HOST:PORT",
-    description: `directory server (else $P2PCHAT_SERVER, else ${DEFAULT_SERVER})`,
+    value: "HOST[:PORT],…",
+    description:
+      `the directory; several instances of one directory separated by commas, tried in order (else $P2PCHAT_SERVER, else ${DEFAULT_SERVER}; port ${DEFAULT_SERVER_PORT} unless given)`,
   },
   listen: {
     type: "string",
@@ -32,7 +42,8 @@ export const connectFlags = {
   home: {
     type: "string",
     value: "DIR",
-    description: "data directory (else $P2PCHAT_HOME, $XDG_CONFIG_HOME/p2pchat, ~/.config/p2pchat)",
+    description:
+      "the data directory: your identity and pinned keys (else $P2PCHAT_HOME, else $XDG_CONFIG_HOME/p2pchat, else ~/.config/p2pchat)",
   },
   json: {
     type: "boolean",
@@ -55,8 +66,10 @@ export const connectFlags = {
 
 /** Typed `connect` options. */
 export type ConnectOptions = {
-  name?: string;
-  server: { hostname: string; port: number };
+  /** Undefined when the user is to be asked. */
+  name?: Name;
+  /** Instances of one directory, in the order they are tried. */
+  servers: { hostname: string; port: number }[];
   listen: { hostname: string; port: number };
   home: string;
   json: boolean;
@@ -64,9 +77,6 @@ export type ConnectOptions = {
   serverKey?: Fingerprint;
   relay: RelayMode;
 };
-
-/** When chats go through the directory's relay. */
-export type RelayMode = "never" | "auto" | "always";
 
 /** Validates flags; throws UsageError naming the flag at fault. */
 export function parseConnectOptions(
@@ -83,14 +93,23 @@ export function parseConnectOptions(
     }
     serverKey = parsed;
   }
-  const server = values.server ?? env.P2PCHAT_SERVER ?? DEFAULT_SERVER;
+  let name: Name | undefined;
+  if (values.name !== undefined) {
+    try {
+      name = parseName(values.name);
+    } catch (error) {
+      if (!(error instanceof InvalidNameError)) throw error;
+      throw new UsageError(`--name: ${error.message}`);
+    }
+  }
+  const [serverFlag, serverText] = values.server !== undefined
+    ? ["--server", values.server]
+    : env.P2PCHAT_SERVER
+    ? ["$P2PCHAT_SERVER", env.P2PCHAT_SERVER]
+    : ["--server", DEFAULT_SERVER];
   return {
-    name: values.name,
-    server: parseHostPort(
-      values.server ? "server" : "server ($P2PCHAT_SERVER)",
-      server,
-      "127.0.0.1",
-    ),
+    name,
+    servers: parseServerList(serverFlag, serverText, DEFAULT_SERVER_PORT),
     listen: parseHostPort("listen", values.listen, "0.0.0.0"),
     home: resolveDataDir(values.home, env),
     json: values.json,

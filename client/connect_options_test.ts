@@ -6,10 +6,18 @@ import { parseConnectOptions } from "./connect_options.ts";
 const parse = (args: string[], env: Record<string, string> = { HOME: "/h" }) =>
   parseConnectOptions(parseFlags(connectCommand, args), env);
 
+async function usageError(args: string[], env?: Record<string, string>): Promise<string> {
+  const error = await assertRejects(
+    () => Promise.resolve().then(() => parse(args, env)),
+    UsageError,
+  );
+  return error.message;
+}
+
 Deno.test("parseConnectOptions() gives the documented defaults", () => {
   assertEquals(parse(["--name", "alice"]), {
     name: "alice",
-    server: { hostname: "127.0.0.1", port: 7447 },
+    servers: [{ hostname: "127.0.0.1", port: 7447 }],
     listen: { hostname: "0.0.0.0", port: 0 },
     home: "/h/.config/p2pchat",
     json: false,
@@ -20,26 +28,42 @@ Deno.test("parseConnectOptions() gives the documented defaults", () => {
 });
 
 Deno.test("parseConnectOptions() takes the server from $P2PCHAT_SERVER unless --server says", () => {
-  assertEquals(parse([], { HOME: "/h", P2PCHAT_SERVER: "10.1.2.3:9" }).server, {
-    hostname: "10.1.2.3",
-    port: 9,
-  });
+  assertEquals(parse([], { HOME: "/h", P2PCHAT_SERVER: "10.1.2.3:9" }).servers, [
+    { hostname: "10.1.2.3", port: 9 },
+  ]);
   assertEquals(
-    parse(["--server", "[::1]:7"], { HOME: "/h", P2PCHAT_SERVER: "10.1.2.3:9" }).server,
-    { hostname: "::1", port: 7 },
+    parse(["--server", "[::1]:7"], { HOME: "/h", P2PCHAT_SERVER: "10.1.2.3:9" }).servers,
+    [{ hostname: "::1", port: 7 }],
   );
+  assertEquals(parse(["--server", "chat.example"]).servers, [
+    { hostname: "chat.example", port: 7447 },
+  ]);
+  assertEquals(parse(["--server", "a:1,b"]).servers.length, 2);
 });
 
-Deno.test("parseConnectOptions() reads a fingerprint as people write it and refuses junk", async () => {
+Deno.test("parseConnectOptions() checks the name before anything else, naming the character and the rule", async () => {
+  const message = await usageError(["--name", "bad!name"]);
+  assertEquals(message.startsWith('--name: The name has "!" at position 4'), true, message);
+  assertEquals(message.includes("letters A-Z and a-z, digits"), true);
+  assertEquals((await usageError(["--name", "bob."])).includes('ends with "."'), true);
+});
+
+Deno.test("parseConnectOptions() says which part of a bad value is wrong", async () => {
   const fp = "AB:".repeat(31) + "AB";
   assertEquals(parse(["--server-key", fp]).serverKey, "ab".repeat(32));
-  const error = await assertRejects(
-    () => Promise.resolve().then(() => parse(["--server-key", "abc"])),
-    UsageError,
+  assertEquals(
+    (await usageError(["--server-key", "abc"])).startsWith("--server-key must be a fingerprint"),
+    true,
   );
-  assertEquals(error.message.startsWith("--server-key must be a fingerprint"), true);
-  await assertRejects(
-    () => Promise.resolve().then(() => parse(["--listen", "nowhere"])),
-    UsageError,
+  assertEquals(
+    await usageError(["--server", "host:99999"]),
+    'the port in --server must be a whole number from 1 to 65535, got "99999"',
   );
+  assertEquals(
+    (await usageError([], { HOME: "/h", P2PCHAT_SERVER: "x:y" })).startsWith(
+      "the port in $P2PCHAT_SERVER",
+    ),
+    true,
+  );
+  await usageError(["--listen", "nowhere"]);
 });

@@ -1,18 +1,25 @@
 /**
- * The client's lasting link to the directory: pins the server's key on first
- * contact, registers, and when the connection drops, reconnects with backoff
- * and registers again (the key reclaims the name). Open chats never depend on it.
+ * The client's lasting link to the directory: it pins the server's key on
+ * first contact, registers, and when the connection drops, reconnects with
+ * backoff (to the next instance, when several are given) and registers
+ * again (the key reclaims the name). Open chats never depend on it.
  *
  * @module
  */
+import { delay } from "../async/mod.ts";
 import {
   type Fingerprint,
   formatFingerprint,
   type Identity,
   UnexpectedPeerKey,
 } from "../crypto/mod.ts";
-import { DirectoryClient, DirectoryUnavailableError, type UserEntry } from "../directory/mod.ts";
-import { delay } from "../async/mod.ts";
+import {
+  DirectoryClient,
+  type DirectoryClosed,
+  DirectoryUnavailableError,
+  hostPortLabel,
+  type UserEntry,
+} from "../directory/mod.ts";
 import { ServerKeyError } from "./errors.ts";
 import type { EventSink } from "./events.ts";
 import type { PinFile } from "./pin_file.ts";
@@ -21,12 +28,19 @@ import type { PinFile } from "./pin_file.ts";
 export const MIN_BACKOFF_MS = 250;
 /** Longest wait between reconnection attempts. */
 export const MAX_BACKOFF_MS = 10_000;
+/** How long the first connection keeps retrying a directory that hangs up during the handshake. */
+export const STARTUP_RETRY_MS = 10_000;
 
-export { ServerKeyError };
+/** The delay before reconnection attempt `attempt` (0-based): doubling, capped, half of it jitter. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
+  return base / 2 + random() * base / 2;
+}
 
 /** Options for the link. */
 export type DirectoryLinkOptions = {
-  server: { hostname: string; port: number };
+  /** Instances of one directory, tried in this order. */
+  servers: { hostname: string; port: number }[];
   identity: Identity;
   pins: PinFile;
   /** `--server-key`: demand this fingerprint. */
@@ -41,27 +55,78 @@ export type DirectoryLinkOptions = {
 export class DirectoryLink {
   readonly #options: DirectoryLinkOptions;
   #client: DirectoryClient | undefined;
+  /** Which of the servers the link uses now. */
+  #at = 0;
   #registration: { name: string; port: number; addresses?: string[] } | undefined;
   #stopped = false;
 
+  /** A link to the directory the options name; connect() opens it. */
   constructor(options: DirectoryLinkOptions) {
+    if (options.servers.length === 0) throw new RangeError("A directory link needs a server");
     this.#options = options;
   }
 
-  /** `host:port` of the directory, as pinned. */
+  /** `host:port` of the instance in use. */
   get serverLabel(): string {
-    const { hostname, port } = this.#options.server;
-    return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    return hostPortLabel(this.server);
   }
 
-  /** Connects (checking or pinning the server key); throws ServerKeyError on a mismatch. */
-  async connect(): Promise<void> {
+  /** The instance in use, where relayed chats meet too. */
+  get server(): { hostname: string; port: number } {
+    return this.#options.servers[this.#at];
+  }
+
+  /** The key the directory proved (the same on every instance). */
+  get serverFingerprint(): Fingerprint {
+    return this.#need().server.fingerprint;
+  }
+
+  /** The key to demand: --server-key, else the one pinned for any of the servers. */
+  #demanded(): Fingerprint | undefined {
+    if (this.#options.serverKey) return this.#options.serverKey;
+    for (const server of this.#options.servers) {
+      const pinned = this.#options.pins.get(hostPortLabel(server))?.fingerprint;
+      if (pinned) return pinned;
+    }
+    return undefined;
+  }
+
+  /**
+   * Connects to the first instance that answers (checking or pinning the
+   * server key). At start, a directory that hangs up during the handshake
+   * (busy) is retried with backoff for up to STARTUP_RETRY_MS. Throws
+   * ServerKeyError on a key mismatch, else the last instance's failure.
+   */
+  async connect(retryForMs = STARTUP_RETRY_MS): Promise<void> {
+    const deadline = Date.now() + retryForMs;
+    for (let attempt = 0;; attempt++) {
+      let last: unknown;
+      for (let i = 0; i < this.#options.servers.length; i++) {
+        const at = (this.#at + i) % this.#options.servers.length;
+        try {
+          this.#client = await this.#connectTo(at);
+          this.#at = at;
+          return;
+        } catch (error) {
+          if (error instanceof ServerKeyError) throw error;
+          last = error;
+        }
+      }
+      const busy = last instanceof DirectoryUnavailableError && last.code === "connection-lost";
+      const wait = backoffMs(attempt);
+      if (!busy || Date.now() + wait > deadline) throw last;
+      await delay(wait);
+    }
+  }
+
+  async #connectTo(at: number): Promise<DirectoryClient> {
     const { pins, serverKey, sink } = this.#options;
-    const pinned = pins.get(this.serverLabel)?.fingerprint;
-    const demanded = serverKey ?? pinned;
+    const server = this.#options.servers[at];
+    const label = hostPortLabel(server);
+    const demanded = this.#demanded();
     let client: DirectoryClient;
     try {
-      client = await DirectoryClient.connect(this.#options.server, {
+      client = await DirectoryClient.connect(server, {
         identity: this.#options.identity,
         expectedServer: demanded,
         heartbeatMs: this.#options.heartbeatMs,
@@ -69,49 +134,45 @@ export class DirectoryLink {
       });
     } catch (error) {
       if (!(error instanceof UnexpectedPeerKey)) throw error;
-      const got = error.got;
       throw new ServerKeyError(
         serverKey
-          ? `The directory at ${this.serverLabel} proved key ${got}, not the --server-key you gave (${
+          ? `The directory at ${label} proved key ${error.got}, not the --server-key you gave (${
             formatFingerprint(serverKey)
           }); check the fingerprint with its operator`
-          : `The directory at ${this.serverLabel} proved key ${got}, but ${
+          : `The directory at ${label} proved key ${error.got}, but ${
             formatFingerprint(demanded!)
-          } was pinned on first contact (${pins.path}). If its operator changed the key, delete the "${this.serverLabel}" entry from that file; otherwise someone may be intercepting your connection`,
+          } was pinned on first contact (${pins.path}). If its operator changed the key, delete the "${label}" entry from that file; otherwise someone may be intercepting your connection`,
       );
     }
-    if (pinned === undefined) {
-      await pins.set(this.serverLabel, {
+    if (pins.get(label) === undefined) {
+      await pins.set(label, {
         fingerprint: client.server.fingerprint,
         verified: serverKey !== undefined,
       });
-      if (!serverKey) {
+      if (!serverKey && demanded === undefined) {
         sink.emit({
-          type: "info",
-          message: `Pinned the directory's key ${
-            formatFingerprint(client.server.fingerprint)
-          } for ${this.serverLabel} (first contact); a different key will be refused from now on`,
+          type: "notice",
+          notice: { code: "server-pinned", server: label, fingerprint: client.server.fingerprint },
         });
       }
     }
-    this.#client = client;
-  }
-
-  /** The directory's address, where relayed chats meet too. */
-  get server(): { hostname: string; port: number } {
-    return this.#options.server;
+    return client;
   }
 
   /**
    * Registers (throws DirectoryError on name-invalid, name-taken), announcing
    * the peer port and the client's own addresses; then keeps it alive.
    */
-  async register(name: string, port: number, addresses?: string[]): Promise<string> {
+  async register(
+    name: string,
+    port: number,
+    addresses?: string[],
+  ): Promise<{ name: string; address: string; port: number }> {
     const client = this.#need();
     const reply = await client.register(name, port, addresses);
     this.#registration = { name: reply.name, port, addresses };
     this.#watch(client);
-    return reply.name;
+    return reply;
   }
 
   /** Online users by prefix. */
@@ -148,7 +209,7 @@ export class DirectoryLink {
   }
 
   async #watch(client: DirectoryClient): Promise<void> {
-    const ended = await client.closed;
+    const ended: DirectoryClosed = await client.closed;
     if (this.#stopped || this.#client !== client) return;
     this.#client = undefined;
     if (ended.reason === "replaced") {
@@ -160,16 +221,14 @@ export class DirectoryLink {
       });
       return;
     }
-    this.#options.sink.emit({
-      type: "server-lost",
-      message: `Lost the directory (${ended.message}); open chats go on, reconnecting`,
-    });
+    this.#options.sink.emit({ type: "server-lost", detail: ended.message });
+    // Try the next instance first: the one we had may be the one that died.
+    this.#at = (this.#at + 1) % this.#options.servers.length;
     for (let attempt = 0; !this.#stopped; attempt++) {
-      const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
-      await delay(base / 2 + Math.random() * base / 2);
+      await delay(backoffMs(attempt));
       if (this.#stopped) return;
       try {
-        await this.connect();
+        await this.connect(0);
         const { name, port, addresses } = this.#registration!;
         await this.register(name, port, addresses);
         this.#options.sink.emit({ type: "server-restored" });

@@ -1,15 +1,41 @@
 /**
- * Everything the client reports, as typed events. `--json` prints each as
- * one line; the terminal interface renders them for people. Documented in
- * docs/cli.md; fields are stable.
+ * Everything the client reports, as typed events carrying codes and data
+ * (docs/cli.md). `--json` prints each as one line; the terminal interface
+ * words them for people (`words.ts`). Fields are stable: new ones may be
+ * added, none removed or renamed.
  *
  * @module
  */
+import type { KeyStatus, RefusalReason } from "./admission.ts";
+import type { EntryProblem } from "./directory_check.ts";
 
-/** How well a peer's key is known. */
-export type KeyStatus = "new" | "pinned" | "verified";
+export type { KeyStatus };
+
+/** How a chat's bytes travel. */
+export type Path = "direct" | "relay";
+
 /** Why a chat ended. */
 export type CloseReason = "eom" | "declined" | "connection-lost" | "security";
+
+/** Who ended a chat: you, the peer, or neither (the network or a fault). */
+export type ClosedBy = "you" | "peer" | "network";
+
+/** Why a request was declined, or what broke a chat (a channel or peer-protocol code). */
+export type CloseDetail =
+  | "user"
+  | "busy"
+  | "security"
+  | "timeout"
+  | "superseded"
+  | "quit"
+  | string;
+
+/** Every `security-warning` reason. */
+export type WarningReason =
+  | RefusalReason
+  | "directory-inconsistent"
+  | "relay-mismatch"
+  | "peer-protocol";
 
 /** A user as `/list` and `/whois` report it. */
 export type ListedUser = {
@@ -18,13 +44,32 @@ export type ListedUser = {
   port: number;
   fingerprint: string;
   verified: boolean;
+  /** This is you. */
+  self: boolean;
 };
+
+/** A notice for people (stderr in `--json` mode); `code` says which, the rest is data. */
+export type Notice =
+  | { code: "server-pinned"; server: string; fingerprint: string }
+  | { code: "request-sent"; peer: string; path: Path }
+  | { code: "request-expired"; peer: string }
+  | { code: "request-cancelled"; peer: string }
+  | { code: "relay-fallback"; peer: string };
 
 /** One event. */
 export type ClientEvent =
-  | { type: "ready"; name: string; listen: string; fingerprint: string; server: string }
+  | {
+    type: "ready";
+    name: string;
+    /** The first address peers can use, `host:port`. */
+    listen: string;
+    /** Every `host:port` peers can use. */
+    addresses: string[];
+    fingerprint: string;
+    server: string;
+  }
   | { type: "users"; users: ListedUser[]; more: boolean }
-  | { type: "chat-request"; peer: string; fingerprint: string; known: KeyStatus }
+  | { type: "chat-request"; peer: string; fingerprint: string; known: KeyStatus; path: Path }
   | {
     type: "chat-open";
     peer: string;
@@ -32,20 +77,25 @@ export type ClientEvent =
     sas: string;
     firstContact: boolean;
     verified: boolean;
-    path: "direct" | "relay";
+    path: Path;
   }
   | { type: "message"; peer: string; id: string; text: string; time: string }
   | { type: "sent"; peer: string; id: string; text: string; time: string }
-  | { type: "delivered"; peer: string; id: string }
-  | { type: "undelivered"; peer: string; ids: string[] }
-  | { type: "chat-closed"; peer: string; reason: CloseReason; message: string }
+  | { type: "delivered"; peer: string; id: string; text: string }
+  | { type: "undelivered"; peer: string; ids: string[]; texts: string[] }
+  | { type: "chat-closed"; peer: string; reason: CloseReason; by: ClosedBy; detail?: CloseDetail }
   | {
     type: "security-warning";
     peer: string;
-    reason: string;
+    reason: WarningReason;
     expected: string;
     got: string;
-    message: string;
+    /** For `directory-inconsistent`: what was wrong with the entry. */
+    problem?: EntryProblem;
+    /** For `directory-inconsistent` and `relay-mismatch`: the name the directory or offer gave. */
+    named?: string;
+    /** For `peer-protocol`: which rule the peer broke. */
+    detail?: string;
   }
   | {
     type: "chats";
@@ -54,19 +104,21 @@ export type ClientEvent =
       state: "open" | "requested" | "incoming";
       current: boolean;
       verified: boolean;
+      path?: Path;
     }[];
   }
   | { type: "fingerprint"; name: string; fingerprint: string; sas?: string; verified?: boolean }
   | { type: "verified"; peer: string; fingerprint: string }
   | { type: "trusted"; peer: string; fingerprint: string }
-  | { type: "current"; peer: string | null }
+  | { type: "current"; peer: string }
   | { type: "help"; commands: { usage: string; description: string }[] }
-  | { type: "info"; message: string }
+  | { type: "notice"; notice: Notice }
   | { type: "error"; code: string; message: string }
-  | { type: "server-lost"; message: string }
+  | { type: "server-lost"; detail: string }
   | { type: "server-restored" };
 
 /** Where events go: the JSON printer or the terminal interface. */
 export interface EventSink {
+  /** Reports one event. */
   emit(event: ClientEvent): void;
 }

@@ -14,7 +14,9 @@ import {
   type Transport,
   UnexpectedPeerKey,
 } from "../crypto/mod.ts";
-import { joinRelay, type UserEntry } from "../directory/mod.ts";
+import { joinRelay } from "../directory/mod.ts";
+import type { CheckedUser } from "./directory_check.ts";
+import type { Path } from "./events.ts";
 import type { RelayMode } from "./connect_options.ts";
 import type { DirectoryLink } from "./directory_link.ts";
 import { PeerUnreachableError } from "./errors.ts";
@@ -29,9 +31,6 @@ export const DIAL_STAGGER_MS = 250;
 export const REQUEST_TIMEOUT_MS = 120_000;
 /** How long a responder waits for the initiator's hello after the handshake. */
 export const HELLO_TIMEOUT_MS = 10_000;
-
-/** How a chat's bytes travel. */
-export type Path = "direct" | "relay";
 
 export { PeerUnreachableError };
 
@@ -119,9 +118,8 @@ export async function receiveWithin(
  * reason to fall back.
  */
 export async function reachPeer(
-  user: UserEntry,
+  user: CheckedUser,
   options: {
-    expected: Fingerprint;
     identity: Identity;
     ownName: string;
     relay: RelayMode;
@@ -130,12 +128,11 @@ export async function reachPeer(
   },
 ): Promise<{ channel: SecureChannel; path: Path }> {
   const greetOver = (transport: Transport): Promise<SecureChannel> =>
-    greet(transport, options.identity, { expected: options.expected, ownName: options.ownName });
+    greet(transport, options.identity, { expected: user.fingerprint, ownName: options.ownName });
   if (options.relay !== "always") {
-    const addresses = [...new Set([user.address, ...(user.addresses ?? [])])];
     try {
       return {
-        channel: await greetOver(connTransport(await dialAny(addresses, user.port))),
+        channel: await greetOver(connTransport(await dialAny([...user.addresses], user.port))),
         path: "direct",
       };
     } catch (error) {

@@ -1,27 +1,38 @@
 /**
- * What two peers say inside their secure channel (docs/protocol.md §10):
- * one JSON object per record.
+ * What two peers say inside their secure channel (docs/protocol.md §10): one
+ * JSON object per record, decoded strictly. Anything off is a
+ * PeerProtocolError naming the rule broken, never a crash.
  *
  * @module
  */
-
 import { PeerProtocolError } from "./errors.ts";
+
+export { PeerProtocolError };
 
 /** Longest message text, in UTF-16 code units. */
 export const MAX_TEXT_LENGTH = 16_000;
 /** Longest encoded peer message accepted. */
 const MAX_PEER_MESSAGE_BYTES = 64 * 1024;
+/** Longest message id (`m` and up to 16 digits). */
+const MAX_ID_LENGTH = 17;
+/** Longest name a hello may carry (longer than any valid name, which the receiver checks). */
+const MAX_HELLO_NAME = 64;
+/** Latest time a Date can hold (ECMA-262 §21.4.1.1), in ms either side of the epoch. */
+const MAX_TIME = 8.64e15;
+
+/** Every reason a peer may give for declining. */
+export const DECLINE_REASONS = ["user", "security", "busy", "timeout"] as const;
+/** Why a peer declined. */
+export type DeclineReason = typeof DECLINE_REASONS[number];
 
 /** Peer-to-peer messages. */
 export type PeerMessage =
   | { type: "hello"; name: string }
   | { type: "accept" }
-  | { type: "decline"; reason: "user" | "security" | "busy" | "timeout" }
+  | { type: "decline"; reason: DeclineReason }
   | { type: "msg"; id: string; text: string; time: number }
   | { type: "ack"; id: string }
   | { type: "eom" };
-
-export { PeerProtocolError };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -33,39 +44,46 @@ export function encodePeerMessage(message: PeerMessage): Uint8Array {
 
 const isShort = (v: unknown, max: number): v is string => typeof v === "string" && v.length <= max;
 
-/** Decodes and validates a peer message; throws PeerProtocolError. */
+/** Decodes and validates a peer message; throws PeerProtocolError naming what is wrong. */
 export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
-  if (bytes.length > MAX_PEER_MESSAGE_BYTES) throw new PeerProtocolError("Peer message too large");
+  if (bytes.length > MAX_PEER_MESSAGE_BYTES) {
+    throw new PeerProtocolError("a message over 64 KiB");
+  }
   let o: Record<string, unknown>;
   try {
     o = JSON.parse(decoder.decode(bytes));
   } catch {
-    throw new PeerProtocolError("Peer message is not UTF-8 JSON");
+    throw new PeerProtocolError("a message that is not UTF-8 JSON");
   }
-  if (typeof o !== "object" || o === null) {
-    throw new PeerProtocolError("Peer message is not an object");
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    throw new PeerProtocolError("a message that is not a JSON object");
   }
   switch (o.type) {
     case "hello":
-      if (isShort(o.name, 64)) return { type: "hello", name: o.name };
-      break;
+      if (isShort(o.name, MAX_HELLO_NAME)) return { type: "hello", name: o.name };
+      throw new PeerProtocolError("a hello without a name");
     case "accept":
     case "eom":
       return { type: o.type };
-    case "decline":
-      return {
-        type: "decline",
-        reason: (["user", "security", "busy", "timeout"] as const).find((r) => r === o.reason) ??
-          "user",
-      };
+    case "decline": {
+      const reason = DECLINE_REASONS.find((r) => r === o.reason);
+      if (reason) return { type: "decline", reason };
+      throw new PeerProtocolError("a decline with an unknown reason");
+    }
     case "msg":
-      if (isShort(o.id, 32) && isShort(o.text, MAX_TEXT_LENGTH) && Number.isFinite(o.time)) {
-        return { type: "msg", id: o.id, text: o.text, time: o.time as number };
+      if (!isShort(o.id, MAX_ID_LENGTH)) throw new PeerProtocolError("a message with a bad id");
+      if (typeof o.text !== "string") throw new PeerProtocolError("a message without text");
+      if (o.text.length > MAX_TEXT_LENGTH) {
+        throw new PeerProtocolError(`a message over ${MAX_TEXT_LENGTH} characters`);
       }
-      break;
+      if (!Number.isInteger(o.time) || Math.abs(o.time as number) > MAX_TIME) {
+        throw new PeerProtocolError("a message with a bad time");
+      }
+      return { type: "msg", id: o.id, text: o.text, time: o.time as number };
     case "ack":
-      if (isShort(o.id, 32)) return { type: "ack", id: o.id };
-      break;
+      if (isShort(o.id, MAX_ID_LENGTH)) return { type: "ack", id: o.id };
+      throw new PeerProtocolError("an acknowledgement with a bad id");
+    default:
+      throw new PeerProtocolError("a message of an unknown type");
   }
-  throw new PeerProtocolError("Malformed peer message");
 }

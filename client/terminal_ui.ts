@@ -1,8 +1,11 @@
 /**
- * The interface for people: events rendered as lines with time and peer,
- * commands read with node:readline. In a terminal, the input line is redrawn
- * after every incoming line so typing is never garbled, and Tab completes
- * commands and names; piped, it works line by line.
+ * The interface for people: events worded (`words.ts`) and rendered as
+ * lines, commands read with node:readline. Text that came from the network
+ * is made safe first (`safe_text.ts`). In a terminal, an incoming line is
+ * printed whole above the input, and the half-typed input is redrawn intact
+ * whatever its length, width or wrapping; Tab completes commands and names;
+ * Ctrl-C and Ctrl-D end the session as /quit does. Piped, it works line by
+ * line.
  *
  * @module
  */
@@ -12,8 +15,31 @@ import { styleText } from "node:util";
 import { type Fingerprint, formatFingerprint } from "../crypto/mod.ts";
 import { complete } from "./commands.ts";
 import type { ClientEvent, EventSink } from "./events.ts";
+import { safeText } from "./safe_text.ts";
+import { closedWords, noticeWords, serverLostWords, warningWords } from "./words.ts";
 
 type Style = Parameters<typeof styleText>[0];
+
+/** How much of a message a delivery report quotes. */
+const QUOTE_LENGTH = 40;
+
+/** Every string in `value` made safe for the terminal (events are plain data). */
+function safeFields<T>(value: T): T {
+  if (typeof value === "string") return safeText(value) as T;
+  if (Array.isArray(value)) return value.map(safeFields) as T;
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, field]) => [key, safeFields(field)]),
+    ) as T;
+  }
+  return value;
+}
+
+/** `"text"`, cut to QUOTE_LENGTH characters. */
+function quote(text: string): string {
+  const chars = [...text];
+  return `“${chars.length > QUOTE_LENGTH ? `${chars.slice(0, QUOTE_LENGTH).join("")}…` : text}”`;
+}
 
 /** Renders events for people and owns the readline interface. */
 export class TerminalUi implements EventSink {
@@ -22,12 +48,15 @@ export class TerminalUi implements EventSink {
   readonly #color: boolean;
   #prompt: () => string = () => "> ";
   #names: () => string[] = () => [];
+  #onInterrupt: () => void = () => {};
   // Lines are queued from the moment the interface exists: input typed or piped
   // while we are still connecting must not be lost.
   readonly #queue: string[] = [];
   #waiting: ((line: string | null) => void) | undefined;
   #ended = false;
+  #closed = false;
 
+  /** Reads stdin; in a terminal, raw mode with line editing. */
   constructor() {
     this.#tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
     this.#color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
@@ -46,11 +75,19 @@ export class TerminalUi implements EventSink {
         this.#queue.push(line);
       }
     });
+    // Ctrl-C in raw mode reaches readline as a key, not as a signal.
+    this.#rl.on("SIGINT", () => this.#onInterrupt());
     this.#rl.on("close", () => {
       this.#ended = true;
+      this.#closed = true;
       this.#waiting?.(null);
       this.#waiting = undefined;
     });
+  }
+
+  /** Whether both ends are a terminal. */
+  get interactive(): boolean {
+    return this.#tty;
   }
 
   /** The next line typed, or null at end of input. */
@@ -60,7 +97,7 @@ export class TerminalUi implements EventSink {
     return new Promise((resolve) => this.#waiting = resolve);
   }
 
-  /** Lines typed by the user, until end of input. */
+  /** Lines typed by the user, until end of input (Ctrl-D). */
   async *lines(): AsyncIterable<string> {
     for (let line = await this.#next(); line !== null; line = await this.#next()) yield line;
   }
@@ -71,16 +108,23 @@ export class TerminalUi implements EventSink {
     this.#names = names;
   }
 
-  /** Shows the prompt (terminals only). */
+  /** What Ctrl-C does (the session's /quit). */
+  onInterrupt(handler: () => void): void {
+    this.#onInterrupt = handler;
+  }
+
+  /** Redraws the prompt with the input typed so far (terminals only). */
   prompt(): void {
-    if (!this.#tty) return;
+    if (!this.#tty || this.#closed) return;
     this.#rl.setPrompt(this.#prompt());
+    // readline moves up `prevRows` rows before redrawing; the input block starts on this row.
+    (this.#rl as unknown as { prevRows: number }).prevRows = 0;
     this.#rl.prompt(true);
   }
 
-  /** Asks a question and returns the answer (used for another name when one is taken). */
+  /** Asks a question and returns the answer, or null at end of input. */
   ask(question: string): Promise<string | null> {
-    if (this.#tty) {
+    if (this.#tty && !this.#closed) {
       this.#rl.setPrompt(question);
       this.#rl.prompt();
     } else {
@@ -89,40 +133,48 @@ export class TerminalUi implements EventSink {
     return this.#next();
   }
 
-  /** Whether both ends are a terminal. */
-  get interactive(): boolean {
-    return this.#tty;
-  }
-
+  /** Ends the interface; in a terminal, leaves the cursor on a clean line for the shell. */
   close(): void {
+    if (this.#tty && !this.#closed) this.#clearInput();
+    this.#closed = true;
     this.#rl.close();
   }
 
+  /** Prints the event above the input line. */
   emit(event: ClientEvent): void {
-    const rendered = this.#render(event);
+    const rendered = this.#render(safeFields(event));
     if (!rendered) return;
     const [text, toStderr] = rendered;
-    if (this.#tty) {
-      readline.clearLine(process.stdout, 0);
-      readline.cursorTo(process.stdout, 0);
+    if (!this.#tty || this.#closed) {
+      (toStderr ? process.stderr : process.stdout).write(text + "\n");
+      return;
     }
+    this.#clearInput();
     (toStderr ? process.stderr : process.stdout).write(text + "\n");
     this.prompt();
+  }
+
+  /** Moves to the first row of the input block and clears it and everything below. */
+  #clearInput(): void {
+    const { rows } = this.#rl.getCursorPos();
+    readline.moveCursor(process.stdout, 0, -rows);
+    readline.cursorTo(process.stdout, 0);
+    readline.clearScreenDown(process.stdout);
   }
 
   #style(style: Style, text: string): string {
     return this.#color ? styleText(style, text) : text;
   }
 
+  /** The text for an event, and whether it goes to stderr; null for events shown by the input itself. */
   #render(e: ClientEvent): [string, boolean] | null {
     const fp = (f: string): string => formatFingerprint(f as Fingerprint);
     const clock = (iso: string): string => this.#style("dim", `[${iso.slice(11, 16)}]`);
     switch (e.type) {
       case "ready":
         return [
-          `You are ${e.name} (fingerprint ${
-            fp(e.fingerprint)
-          }), on directory ${e.server}; peers reach you on ${e.listen}. Type /help for commands.`,
+          `You are ${e.name} (fingerprint ${fp(e.fingerprint)}), on directory ${e.server}; ` +
+          `peers reach you on ${e.addresses.join(", ")}. Type /help for commands.`,
           false,
         ];
       case "users":
@@ -131,7 +183,7 @@ export class TerminalUi implements EventSink {
           e.users.map((u) =>
             `  ${u.name.padEnd(20)} ${`${u.address}:${u.port}`.padEnd(22)} ${
               fp(u.fingerprint).slice(0, 19)
-            }…${u.verified ? this.#style("green", "  ✔ verified") : ""}`
+            }…${u.verified ? this.#style("green", "  ✔ verified") : ""}${u.self ? "  (you)" : ""}`
           ).join("\n") + (e.more ? "\n  … more: narrow with /list PREFIX" : ""),
           false,
         ];
@@ -144,8 +196,8 @@ export class TerminalUi implements EventSink {
         return [
           this.#style(
             "bold",
-            `${e.peer} wants to chat (${known}, ${
-              fp(e.fingerprint)
+            `${e.peer} wants to chat (${known}, ${fp(e.fingerprint)}${
+              e.path === "relay" ? ", through the relay" : ""
             }). /accept ${e.peer} or /decline ${e.peer}`,
           ),
           false,
@@ -167,20 +219,31 @@ export class TerminalUi implements EventSink {
       case "message":
         return [`${clock(e.time)} ${this.#style("cyan", e.peer)}: ${e.text}`, false];
       case "sent":
-        return this.#tty ? null : [`${clock(e.time)} you→${e.peer}: ${e.text}`, false];
+        // In a terminal the typed line stays on screen; delivery reports quote it.
+        return this.#tty ? null : [`${clock(e.time)} you→${e.peer} (${e.id}): ${e.text}`, false];
       case "delivered":
-        return [this.#style("dim", `  ✓ ${e.peer} received ${e.id}`), false];
+        return [this.#style("dim", `  ✓ ${e.peer} received ${e.id} ${quote(e.text)}`), false];
       case "undelivered":
-        return [this.#style("yellow", `Not delivered to ${e.peer}: ${e.ids.join(", ")}`), true];
+        return [
+          this.#style(
+            "yellow",
+            `Not delivered to ${e.peer}: ${
+              e.ids.map((id, i) => `${id} ${quote(e.texts[i] ?? "")}`).join(", ")
+            }`,
+          ),
+          true,
+        ];
       case "chat-closed":
-        return [e.message, e.reason === "security"];
+        return [closedWords(e), e.reason === "security"];
       case "security-warning":
-        return [this.#style("red", `⚠ SECURITY WARNING: ${e.message}`), true];
+        return [this.#style("red", `⚠ SECURITY WARNING: ${warningWords(e)}`), true];
       case "chats":
-        if (e.chats.length === 0) return ["No open chats.", false];
+        if (e.chats.length === 0) return ["No open chats or requests.", false];
         return [
           e.chats.map((c) =>
-            `  ${c.current ? "*" : " "} ${c.peer} (${c.state}${c.verified ? ", verified" : ""})`
+            `  ${c.current ? "*" : " "} ${c.peer} (${
+              c.state === "requested" ? "waiting for their answer" : c.state
+            }${c.path === "relay" ? ", relayed" : ""}${c.verified ? ", verified" : ""})`
           ).join("\n"),
           false,
         ];
@@ -205,12 +268,12 @@ export class TerminalUi implements EventSink {
           e.commands.map((c) => `  ${c.usage.padEnd(18)} ${c.description}`).join("\n"),
           false,
         ];
-      case "info":
-        return [this.#style("dim", e.message), true];
+      case "notice":
+        return [this.#style("dim", noticeWords(e.notice)), true];
       case "error":
         return [this.#style("red", `error: ${e.message}`), true];
       case "server-lost":
-        return [this.#style("yellow", e.message), true];
+        return [this.#style("yellow", serverLostWords(e.detail)), true];
       case "server-restored":
         return [this.#style("green", "Directory connection restored"), true];
     }

@@ -6,14 +6,19 @@
  * @module
  */
 import {
+  connTransport,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   type Fingerprint,
+  HandshakeError,
   type Identity,
   initiateChannel,
   type PublicIdentity,
   type SecureChannel,
   type Transport,
+  UnexpectedPeerKey,
+  VersionMismatch,
 } from "../crypto/mod.ts";
-import { connTransport } from "../crypto/mod.ts";
+import { errorMessage } from "../errors/mod.ts";
 import { DirectoryError, DirectoryUnavailableError } from "./errors.ts";
 import {
   type CloseReason,
@@ -80,13 +85,44 @@ export class DirectoryClient {
     }
   }
 
-  /** Connects over TCP and runs the handshake, demanding the expected server key if given. */
+  /**
+   * Connects over TCP and runs the handshake, demanding the expected server
+   * key if given. Fails with UnexpectedPeerKey when the server proves another
+   * key, and otherwise with a DirectoryUnavailableError that says what the
+   * other end did: `unreachable` (nothing listens), `not-a-directory` (its
+   * first bytes are not a p2pchat handshake: known as soon as they arrive),
+   * `timeout` (it accepted and stayed silent), `connection-lost` (it hung
+   * up during the handshake, as an overloaded directory does).
+   */
   static async connect(
     address: { hostname: string; port: number },
     options: DirectoryClientOptions,
   ): Promise<DirectoryClient> {
-    const conn = await Deno.connect({ hostname: address.hostname, port: address.port });
-    return await DirectoryClient.over(connTransport(conn), options);
+    const label = hostPortLabel(address);
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname: address.hostname, port: address.port });
+    } catch (error) {
+      throw new DirectoryUnavailableError(
+        "unreachable",
+        `Cannot reach the directory at ${label}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    const transport = firstByteMustBe(
+      connTransport(conn),
+      HANDSHAKE_RESPONSE,
+      (byte) =>
+        new DirectoryUnavailableError(
+          "not-a-directory",
+          `${label} does not look like a p2pchat directory (it answered ${describeByte(byte)})`,
+        ),
+    );
+    try {
+      return await DirectoryClient.over(transport, options);
+    } catch (error) {
+      throw explainHandshakeFailure(error, label, options.handshakeTimeoutMs);
+    }
   }
 
   /** Runs the handshake over an existing transport. */
@@ -242,6 +278,80 @@ export class DirectoryClient {
     this.#pending.clear();
     return ended;
   }
+}
+
+/** What a p2pchat directory's first byte always is: the handshake's Response frame (§3). */
+const HANDSHAKE_RESPONSE = 0x02;
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function hostPortLabel(address: { hostname: string; port: number }): string {
+  const { hostname, port } = address;
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/** A byte as a person can recognise it: a printable character, or its hex. */
+function describeByte(byte: number): string {
+  if (byte === 0x53) return '"S", as an SSH server does';
+  if (byte === 0x48) return '"H", as a web server does';
+  return byte >= 0x20 && byte < 0x7f
+    ? `"${String.fromCharCode(byte)}"`
+    : `byte 0x${byte.toString(16)}`;
+}
+
+/** `transport`, failing with `error(byte)` as soon as the first byte read is not `expected`. */
+function firstByteMustBe(
+  transport: Transport,
+  expected: number,
+  error: (byte: number) => Error,
+): Transport {
+  let checked = false;
+  return {
+    async read(signal?: AbortSignal): Promise<Uint8Array | null> {
+      const chunk = await transport.read(signal);
+      if (!checked && chunk !== null && chunk.length > 0) {
+        checked = true;
+        if (chunk[0] !== expected) {
+          transport.close();
+          throw error(chunk[0]);
+        }
+      }
+      return chunk;
+    },
+    write: (bytes) => transport.write(bytes),
+    close: () => transport.close(),
+  };
+}
+
+/** Turns a failed handshake with a directory into what happened, for people. */
+function explainHandshakeFailure(error: unknown, label: string, timeoutMs?: number): unknown {
+  if (error instanceof UnexpectedPeerKey || error instanceof VersionMismatch) return error;
+  if (error instanceof HandshakeError) {
+    const cause = error.cause;
+    if (cause instanceof DirectoryUnavailableError) return cause;
+    switch (error.code) {
+      case "handshake-timeout":
+        return new DirectoryUnavailableError(
+          "timeout",
+          `${label} accepted the connection but did not finish the handshake within ${
+            Math.round((timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS) / 1000)
+          } s`,
+          { cause: error },
+        );
+      case "connection-closed":
+        return new DirectoryUnavailableError(
+          "connection-lost",
+          `${label} closed the connection during the handshake (it may be busy); try again`,
+          { cause: error },
+        );
+      default:
+        return new DirectoryUnavailableError(
+          "not-a-directory",
+          `${label} does not look like a p2pchat directory (${error.message})`,
+          { cause: error },
+        );
+    }
+  }
+  return error;
 }
 
 function unexpected(reply: Reply): Error {

@@ -26,7 +26,11 @@ export const DIRECTORY_ERROR_CODES = [
 export type DirectoryErrorCode = typeof DIRECTORY_ERROR_CODES[number];
 
 /** Why the directory could not be used at all (client side). */
-export type DirectoryUnavailableCode = "connection-lost" | "timeout" | "not-a-directory";
+export type DirectoryUnavailableCode =
+  | "unreachable"
+  | "connection-lost"
+  | "timeout"
+  | "not-a-directory";
 
 /** Every code of the directory layer. */
 export type DirectoryLayerCode = DirectoryErrorCode | DirectoryUnavailableCode;

@@ -24,6 +24,7 @@ export {
   DirectoryClient,
   type DirectoryClientOptions,
   type DirectoryClosed,
+  hostPortLabel,
 } from "./client.ts";
 export { CodedError } from "../errors/mod.ts";
 export {
@@ -51,7 +52,17 @@ export {
   type Request,
   type UserEntry,
 } from "./messages.ts";
-export { MAX_NAME_LENGTH, type Name, type NameKey, nameKey, parseName } from "./name.ts";
+export {
+  isLegacyName,
+  MAX_NAME_LENGTH,
+  type Name,
+  NAME_RULE,
+  type NameKey,
+  nameKey,
+  type NameSkeleton,
+  nameSkeleton,
+  parseName,
+} from "./name.ts";
 export { joinRelay, RELAY_JOIN_TIMEOUT_MS } from "./relay_client.ts";
 export {
   joinFrame,

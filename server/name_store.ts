@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Name, type NameKey } from "../directory/mod.ts";
+import { type Name, type NameKey, type NameSkeleton, nameSkeleton } from "../directory/mod.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 /** A name bound to the identity key that first registered it. */
@@ -19,10 +19,15 @@ export type Binding = {
 
 /** Where bindings are kept. */
 export interface NameStore {
+  /** The binding of the name with this folded key, if any. */
   get(key: NameKey): Binding | undefined;
+  /** Bindings whose names have this confusable skeleton (docs/protocol.md §9.3). */
+  withSkeleton(skeleton: NameSkeleton): Binding[];
+  /** Creates or replaces the binding of `binding.key`. */
   put(binding: Binding): void;
   /** Drops bindings last used before `cutoff`, except those in `keep`; returns how many. */
   purge(cutoff: number, keep: (key: NameKey) => boolean): number;
+  /** Releases the store. */
   close(): void;
 }
 
@@ -31,6 +36,9 @@ export class MemoryNameStore implements NameStore {
   readonly #bindings = new Map<NameKey, Binding>();
   get(key: NameKey): Binding | undefined {
     return this.#bindings.get(key);
+  }
+  withSkeleton(skeleton: NameSkeleton): Binding[] {
+    return [...this.#bindings.values()].filter((b) => nameSkeleton(b.name) === skeleton);
   }
   put(binding: Binding): void {
     this.#bindings.set(binding.key, binding);
@@ -48,12 +56,25 @@ export class MemoryNameStore implements NameStore {
   close(): void {}
 }
 
+type Row = { key: string; name: string; public_key: Uint8Array; last_used: number };
+
+function fromRow(row: Row): Binding {
+  return {
+    key: row.key as NameKey,
+    name: row.name as Name,
+    publicKey: new Uint8Array(row.public_key),
+    lastUsed: Number(row.last_used),
+  };
+}
+
 /** Bindings in a SQLite file (WAL, fsync at checkpoints: a crash loses at most the last moments). */
 export class SqliteNameStore implements NameStore {
   readonly #db: DatabaseSync;
   readonly #get: StatementSync;
+  readonly #bySkeleton: StatementSync;
   readonly #put: StatementSync;
 
+  /** Opens (or creates) the store at `path`, adding skeletons to bindings made before them. */
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     this.#db.exec(`
@@ -65,30 +86,44 @@ export class SqliteNameStore implements NameStore {
         public_key BLOB NOT NULL,
         last_used INTEGER NOT NULL
       ) WITHOUT ROWID;`);
-    this.#get = this.#db.prepare(
-      "SELECT key, name, public_key, last_used FROM bindings WHERE key = ?",
-    );
+    const columns = this.#db.prepare("PRAGMA table_info(bindings)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "skeleton")) {
+      this.#db.exec("ALTER TABLE bindings ADD COLUMN skeleton TEXT");
+      const rows = this.#db.prepare("SELECT key, name FROM bindings").all() as {
+        key: string;
+        name: string;
+      }[];
+      const set = this.#db.prepare("UPDATE bindings SET skeleton = ? WHERE key = ?");
+      for (const row of rows) set.run(nameSkeleton(row.name as Name), row.key);
+    }
+    this.#db.exec("CREATE INDEX IF NOT EXISTS bindings_skeleton ON bindings (skeleton)");
+    const columnsOut = "key, name, public_key, last_used";
+    this.#get = this.#db.prepare(`SELECT ${columnsOut} FROM bindings WHERE key = ?`);
+    this.#bySkeleton = this.#db.prepare(`SELECT ${columnsOut} FROM bindings WHERE skeleton = ?`);
     this.#put = this.#db.prepare(
-      "INSERT INTO bindings (key, name, public_key, last_used) VALUES (?, ?, ?, ?) " +
-        "ON CONFLICT(key) DO UPDATE SET name = excluded.name, public_key = excluded.public_key, last_used = excluded.last_used",
+      "INSERT INTO bindings (key, name, public_key, last_used, skeleton) VALUES (?, ?, ?, ?, ?) " +
+        "ON CONFLICT(key) DO UPDATE SET name = excluded.name, public_key = excluded.public_key, " +
+        "last_used = excluded.last_used, skeleton = excluded.skeleton",
     );
   }
 
   get(key: NameKey): Binding | undefined {
-    const row = this.#get.get(key) as
-      | { key: string; name: string; public_key: Uint8Array; last_used: number }
-      | undefined;
-    if (!row) return undefined;
-    return {
-      key: row.key as NameKey,
-      name: row.name as Name,
-      publicKey: new Uint8Array(row.public_key),
-      lastUsed: Number(row.last_used),
-    };
+    const row = this.#get.get(key) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  withSkeleton(skeleton: NameSkeleton): Binding[] {
+    return (this.#bySkeleton.all(skeleton) as Row[]).map(fromRow);
   }
 
   put(binding: Binding): void {
-    this.#put.run(binding.key, binding.name, binding.publicKey, binding.lastUsed);
+    this.#put.run(
+      binding.key,
+      binding.name,
+      binding.publicKey,
+      binding.lastUsed,
+      nameSkeleton(binding.name),
+    );
   }
 
   purge(cutoff: number, keep: (key: NameKey) => boolean): number {

@@ -7,9 +7,12 @@
  */
 import {
   DirectoryError,
+  InvalidNameError,
+  isLegacyName,
   type Name,
   type NameKey,
   nameKey,
+  nameSkeleton,
   type UserEntry,
 } from "../directory/mod.ts";
 import { equalBytes } from "../crypto/mod.ts";
@@ -79,6 +82,7 @@ export class Registry<S> {
         `The name ${binding.name} belongs to another key; choose another name`,
       );
     }
+    if (!bound) this.#refuseConfusable(name, key, now);
     if (!bound || now - binding.lastUsed >= TOUCH_INTERVAL_MS || binding.name !== name) {
       this.#store.put({ key: folded, name, publicKey: key.raw, lastUsed: now });
     }
@@ -100,6 +104,33 @@ export class Registry<S> {
     this.#online.set(folded, { entry, key: folded, session });
     this.#bySession.set(session, folded);
     return replaced === undefined ? { entry } : { entry, replaced };
+  }
+
+  /**
+   * A new binding may not look like another key's live binding: same
+   * confusable skeleton (`carol` and `caro1`, `lI` and `ll`). Existing
+   * bindings are not touched by this rule.
+   */
+  #refuseConfusable(name: Name, key: ProvenKey, now: number): void {
+    for (const other of this.#store.withSkeleton(nameSkeleton(name))) {
+      const live = this.#online.has(other.key) || now - other.lastUsed < this.#ttl;
+      if (live && other.key !== nameKey(name) && !equalBytes(other.publicKey, key.raw)) {
+        throw new InvalidNameError(
+          "name-confusable",
+          `The name ${name} looks like ${other.name}, which belongs to someone else; choose a name that does not`,
+        );
+      }
+    }
+  }
+
+  /**
+   * The binding `text` names, if `text` is a name bound before the current
+   * rules to the key `key` (its owner may go on using it).
+   */
+  legacyName(text: string, key: ProvenKey): Name | undefined {
+    if (!isLegacyName(text)) return undefined;
+    const binding = this.#store.get(nameKey(text));
+    return binding && equalBytes(binding.publicKey, key.raw) ? binding.name : undefined;
   }
 
   /** Takes `session` offline, if it was online; returns the name it had. */

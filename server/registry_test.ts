@@ -1,4 +1,11 @@
-import { DirectoryError, parseName } from "../directory/mod.ts";
+import {
+  DirectoryError,
+  InvalidNameError,
+  type Name,
+  type NameKey,
+  nameKey,
+  parseName,
+} from "../directory/mod.ts";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { MemoryNameStore } from "./name_store.ts";
 import { type ProvenKey, Registry } from "./registry.ts";
@@ -121,4 +128,57 @@ Deno.test("registry lists by prefix in name order with a limit and a cursor", ()
   assertEquals(names(registry.list({ prefix: "zed", limit: 5 })), []);
   registry.leave("s2");
   assertEquals(names(registry.list({ prefix: "al", limit: 5 })), ["al", "alfred", "Alice"]);
+});
+
+Deno.test("registry refuses a new name that looks like another key's, naming it", async () => {
+  const { registry } = setup();
+  registry.register("s1", parseName("carol"), key(1), at);
+  for (const lookalike of ["caro1", "CAR0L", "carol".replace("l", "1")]) {
+    const error = await assertRejects(
+      () => Promise.resolve().then(() => registry.register("s2", parseName(lookalike), key(2), at)),
+      InvalidNameError,
+      "name-confusable",
+    );
+    assert(error.message.includes("looks like carol"), error.message);
+  }
+  registry.register("s3", parseName("lI"), key(3), at);
+  await assertRejects(
+    () => Promise.resolve().then(() => registry.register("s4", parseName("ll"), key(4), at)),
+    InvalidNameError,
+    "name-confusable",
+  );
+});
+
+Deno.test("registry lets one key hold look-alike names, and a lapsed look-alike blocks nothing", () => {
+  const { registry, clock } = setup();
+  registry.register("s1", parseName("bob"), key(1), at);
+  registry.register("s2", parseName("b0b"), key(1), at);
+  registry.leave("s1");
+  registry.leave("s2");
+  clock.now += 31 * DAY;
+  assertEquals(registry.register("s3", parseName("B0B"), key(2), at).entry.key, "key2");
+});
+
+Deno.test("registry keeps look-alike bindings made before the rule, and legacy names for their owners", () => {
+  const { registry, store } = setup();
+  const now = 1_000_000;
+  // Bound before the rules existed: two look-alikes by different keys, and a trailing dot.
+  store.put({
+    key: nameKey(parseName("carol")),
+    name: parseName("carol"),
+    publicKey: key(1).raw,
+    lastUsed: now,
+  });
+  store.put({
+    key: nameKey(parseName("caro1")),
+    name: parseName("caro1"),
+    publicKey: key(2).raw,
+    lastUsed: now,
+  });
+  store.put({ key: "bob." as NameKey, name: "bob." as Name, publicKey: key(3).raw, lastUsed: now });
+  assertEquals(registry.register("s1", parseName("carol"), key(1), at).entry.name, "carol");
+  assertEquals(registry.register("s2", parseName("caro1"), key(2), at).entry.name, "caro1");
+  assertEquals(registry.legacyName("bob.", key(3)), "bob.");
+  assertEquals(registry.legacyName("bob.", key(4)), undefined, "only for its owner");
+  assertEquals(registry.legacyName("no way!", key(3)), undefined);
 });

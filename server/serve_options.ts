@@ -49,7 +49,7 @@ export const serveFlags = {
   data: {
     type: "string",
     value: "DIR",
-    description: "server data: identity and name store (default: <home>/server)",
+    description: "server data: identity and name store (else <home>/server)",
   },
   home: {
     type: "string",
@@ -59,7 +59,7 @@ export const serveFlags = {
   "max-clients": {
     type: "string",
     value: "N",
-    description: "connections served at once (default: below the descriptor limit)",
+    description: "connections served at once (else 256 below the descriptor limit)",
   },
   "max-per-address": {
     type: "string",

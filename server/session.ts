@@ -11,7 +11,9 @@ import {
   DEFAULT_LIST_LIMIT,
   DirectoryError,
   encodeMessage,
+  isLegacyName,
   MAX_LIST_LIMIT,
+  type Name,
   type Notice,
   parseName,
   ProtocolError,
@@ -147,7 +149,7 @@ export class Session {
           return this.#relay(request.id, request.peer);
         case "lookup": {
           this.#mustBeRegistered();
-          const user = this.#ctx.registry.lookup(parseName(request.name));
+          const user = this.#ctx.registry.lookup(lookupName(request.name));
           if (!user) {
             throw new DirectoryError("not-found", `Nobody called ${request.name} is online`);
           }
@@ -168,14 +170,22 @@ export class Session {
         "Too many registrations from your address; wait a moment and retry",
       );
     }
-    const name = parseName(request.name);
     const peer = this.#channel.peer;
-    const { entry, replaced } = this.#ctx.registry.register(
-      this,
-      name,
-      { raw: peer.key, base64: toBase64(peer.key), fingerprint: peer.fingerprint },
-      { address: this.address, port: request.port, addresses: request.addresses },
-    );
+    const key = { raw: peer.key, base64: toBase64(peer.key), fingerprint: peer.fingerprint };
+    let name: Name;
+    try {
+      name = parseName(request.name);
+    } catch (error) {
+      // A name bound before the current rules stays its owner's.
+      const legacy = this.#ctx.registry.legacyName(request.name, key);
+      if (legacy === undefined) throw error;
+      name = legacy;
+    }
+    const { entry, replaced } = this.#ctx.registry.register(this, name, key, {
+      address: this.address,
+      port: request.port,
+      addresses: request.addresses,
+    });
     this.#name = entry.name;
     this.#ctx.metrics.registrationsTotal++;
     if (replaced) {
@@ -200,7 +210,7 @@ export class Session {
   /** Offers a relayed chat to `peer` and gives both sides the token. */
   #relay(id: number, peer: string): void {
     this.#mustBeRegistered();
-    const target = this.#ctx.registry.sessionFor(parseName(peer));
+    const target = this.#ctx.registry.sessionFor(lookupName(peer));
     if (!target || target === this) {
       throw new DirectoryError("not-found", `Nobody called ${peer} is online`);
     }
@@ -247,4 +257,9 @@ export class Session {
     }
     this.#channel.send(bytes).catch(() => this.drop());
   }
+}
+
+/** A name to look up: one that follows the rules, or one bound before them (lookups bind nothing). */
+function lookupName(text: string): Name {
+  return isLegacyName(text) ? text : parseName(text);
 }

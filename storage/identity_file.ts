@@ -7,7 +7,8 @@
  */
 import { Identity } from "../crypto/mod.ts";
 import { StorageError } from "./errors.ts";
-import { readPrivateFile, writePrivateFile } from "./secure_file.ts";
+import { dirname } from "node:path";
+import { ensurePrivateDir, readPrivateFile, writePrivateFile } from "./secure_file.ts";
 
 /** File name of the identity inside a data directory. */
 export const IDENTITY_FILE = "identity.key";
@@ -16,6 +17,7 @@ export const IDENTITY_FILE = "identity.key";
 export async function loadOrCreateIdentity(
   path: string,
 ): Promise<{ identity: Identity; created: boolean }> {
+  await ensurePrivateDir(dirname(path));
   const existing = await readPrivateFile(path);
   if (existing !== null) return { identity: parseIdentity(path, existing), created: false };
   const identity = Identity.generate();

@@ -12,9 +12,27 @@ export const DIR_MODE = 0o700;
 /** Mode of every file in it. */
 export const FILE_MODE = 0o600;
 
-/** Creates `dir` (and parents) with mode 0700 if missing. */
+/**
+ * Creates `dir` (and parents) with mode 0700 if missing. A path that is (or
+ * runs through) a file is a StorageError `not-a-directory` that says so.
+ */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
+      const what = error instanceof Deno.errors.AlreadyExists ? "is a file" : "lies inside a file";
+      throw new StorageError(
+        "not-a-directory",
+        dir,
+        `${dir} ${what}, not a directory: choose a directory for p2pchat's data`,
+        { cause: error },
+      );
+    }
+    throw new StorageError("unreadable", dir, `Cannot create ${dir}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Writes `data` to `path` so that readers see the old file or the new one, never half. */

@@ -3,11 +3,73 @@ import { assert, assertEquals } from "./assert.ts";
 import { runCli } from "../harness/run_cli.ts";
 import config from "../deno.json" with { type: "json" };
 
-Deno.test("--help lists every subcommand with its flags and an example, exit 0", async () => {
+Deno.test("--help lists the commands, one line each; help CMD and CMD --help give its flags", async () => {
   const { code, stdout } = await runCli(["--help"]);
   assertEquals(code, 0);
-  for (const word of ["serve", "connect", "id", "--home", "example: p2pchat id"]) {
-    assert(stdout.includes(word), `help mentions ${word}`);
+  for (const word of ["serve ", "connect ", "id ", "help "]) {
+    assert(stdout.includes(`\n  ${word}`), `help lists ${word}`);
+  }
+  assert(!stdout.includes("--relay-max-bytes"), "flags belong to each command's help");
+  const viaHelp = await runCli(["help", "connect"]);
+  const viaFlag = await runCli(["connect", "--help"]);
+  assertEquals(viaHelp.code, 0);
+  assertEquals(viaHelp.stdout, viaFlag.stdout);
+  for (const word of ["--name NAME", "--server HOST[:PORT]", "Example:"]) {
+    assert(viaHelp.stdout.includes(word), `connect help mentions ${word}`);
+  }
+});
+
+Deno.test("each command's help is aligned, wrapped at 80 columns, each default shown once", async () => {
+  for (const command of ["serve", "connect", "id"]) {
+    const { stdout } = await runCli(["help", command]);
+    for (const line of stdout.split("\n")) assert(line.length <= 80, `${command}: ${line}`);
+    for (const line of stdout.split("\n")) {
+      assert((line.match(/default:/g) ?? []).length <= 1, line);
+      if (line.includes("(default:")) assert(/\(default: [^)]+\)$/.test(line), `whole: ${line}`);
+    }
+    if (command === "serve") {
+      assertEquals((stdout.match(/default: 30s/g) ?? []).length, 1, "the idle timeout, once");
+      assert(stdout.includes("(default: 7447)"));
+    }
+  }
+});
+
+Deno.test("a usage error names the command whose help to read, exit 2", async () => {
+  const { code, stderr } = await runCli(["serve", "--port", "http"]);
+  assertEquals(code, 2);
+  assert(stderr.startsWith("p2pchat: --port must be a whole number"), stderr);
+  assert(stderr.includes("see p2pchat serve --help"), stderr);
+  const unknown = await runCli(["help", "frob"]);
+  assertEquals(unknown.code, 2);
+  assert(unknown.stderr.includes('unknown command "frob"'));
+});
+
+Deno.test("connect checks the name before any network use, and needs one without a terminal", async () => {
+  const bad = await runCli(["connect", "--name", "bad!name", "--server", "127.0.0.1:1"]);
+  assertEquals(bad.code, 2);
+  assert(bad.stderr.includes('The name has "!" at position 4'), bad.stderr);
+  assert(bad.stderr.includes("letters A-Z and a-z, digits"), bad.stderr);
+  const missing = await runCli(["connect", "--json", "--server", "127.0.0.1:1"]);
+  assertEquals(missing.code, 2);
+  assert(missing.stderr.includes("--name NAME is needed"), missing.stderr);
+  assert(missing.stderr.includes("see p2pchat connect --help"), missing.stderr);
+  const piped = await runCli(["connect", "--server", "127.0.0.1:1"]);
+  assertEquals(piped.code, 2, "stdin is not a terminal here");
+});
+
+Deno.test("--home naming a file is one sentence, exit 1", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    for (const args of [["id", "--home", file], ["serve", "--data", file, "--port", "0"]]) {
+      const { code, stderr } = await runCli(args);
+      assertEquals(code, 1);
+      assertEquals(
+        stderr.trim(),
+        `p2pchat: ${file} is a file, not a directory: choose a directory for p2pchat's data`,
+      );
+    }
+  } finally {
+    await Deno.remove(file);
   }
 });
 

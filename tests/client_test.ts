@@ -223,9 +223,12 @@ Deno.test("connect: a lying directory is caught: attacker's address, attacker's 
         }
         : u;
 
-    // 3. The directory lists the wrong key for the initiator: the responder refuses.
+    // 3. The directory lists another (consistent) key for the initiator: the responder refuses.
+    const someoneElse = Identity.generate().public;
     directory.lie = (u) =>
-      u.name === "alice" ? { ...u, fingerprint: String(bobReady.fingerprint) } : u;
+      u.name === "alice"
+        ? { ...u, key: toBase64(someoneElse.key), fingerprint: someoneElse.fingerprint }
+        : u;
     from = bob.events.length;
     const fromAlice = alice.events.length;
     await alice.send("/chat bob");

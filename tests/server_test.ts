@@ -83,15 +83,30 @@ Deno.test("serve enforces the name rules with a specific error for each", async 
   await withServer({}, async (server) => {
     const c = await client(server);
     for (
-      const [name, words] of [["", "empty"], ["x".repeat(33), "at most 32"], [
-        "bad name",
-        "only letters",
-      ], ["ünï", "only letters"]]
+      const [name, words] of [
+        ["", "empty"],
+        ["x".repeat(33), "33 characters long"],
+        ["bad name", "U+0020 at position 4"],
+        ["ünï", "U+00FC at position 1"],
+        ["bob.", 'ends with "."'],
+        ["..", 'starts with "."'],
+      ]
     ) {
       const error = await assertRejects(() => c.register(name, 1), DirectoryError, "name-invalid");
       assert(error.message.includes(words), error.message);
+      assert(error.message.includes("letters A-Z and a-z, digits"), error.message);
     }
-    await c.register("fine.name-1_", 1);
+    await c.register("fine.name-1_x", 1);
+    const other = await client(server);
+    for (const lookalike of ["FINE.NAME-l_X", "fine_name-1-x", "flne.name-1.x"]) {
+      const error = await assertRejects(
+        () => other.register(lookalike, 1),
+        DirectoryError,
+        "name-confusable",
+      );
+      assert(error.message.includes("looks like fine.name-1_x"), error.message);
+    }
+    await other.bye();
     await c.bye();
   });
 });
