@@ -56,6 +56,8 @@ try {
     args: [
       "--max-per-address",
       "0",
+      "--per-source-startups",
+      "0",
       "--register-rate",
       "0",
       "--metrics",

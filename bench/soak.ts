@@ -44,6 +44,8 @@ const server = await startServe({
     `${IDLE_S}s`,
     "--max-per-address",
     "0",
+    "--per-source-startups",
+    "0",
     "--register-rate",
     "0",
   ],

@@ -24,6 +24,7 @@ import {
   type NameKey,
   nameKey,
   parseName,
+  type UserEntry,
 } from "../directory/mod.ts";
 import { CodedError, errorCode, errorMessage } from "../errors/mod.ts";
 import { type Admission, admitListed, admitProven } from "./admission.ts";
@@ -254,10 +255,29 @@ export class ChatApp {
 
   /** Looks `name` up and checks the answer; undefined (after a warning) when it does not hold up. */
   async #lookup(name: Name): Promise<CheckedUser | undefined> {
-    const entry = await this.#o.link.lookup(name);
+    return this.#checked(name, await this.#o.link.lookup(name));
+  }
+
+  /**
+   * The directory's entry for `name`, checked: its own consistency, the
+   * name asked, and that it does not pass off a key pinned for someone else.
+   */
+  #checked(name: Name, entry: UserEntry): CheckedUser | undefined {
     const checked = checkUser(entry, { name });
     if ("problem" in checked) {
       this.#warnInconsistent(name, checked);
+      return undefined;
+    }
+    const others = this.#o.trust.pinnedUnderOtherNames(checked.name, checked.fingerprint);
+    if (others.length > 0) {
+      this.#o.trust.noteChanged(checked.name, checked.fingerprint);
+      this.#warnInconsistent(name, {
+        problem: "key-of-another",
+        asked: name,
+        name: others[0],
+        listed: checked.fingerprint,
+        computed: checked.fingerprint,
+      });
       return undefined;
     }
     return checked;
@@ -460,13 +480,8 @@ export class ChatApp {
     }
     let user: CheckedUser | undefined;
     try {
-      const entry = await this.#o.link.lookup(claimed);
-      const checked = checkUser(entry, { name: claimed });
-      if ("problem" in checked) {
-        this.#warnInconsistent(claimed, checked);
-        return refuse();
-      }
-      user = checked;
+      user = this.#checked(claimed, await this.#o.link.lookup(claimed));
+      if (!user) return refuse();
     } catch (error) {
       // Unlisted, or the directory is away: only a pin can vouch for the peer then.
       if (!(error instanceof DirectoryError) && !(error instanceof DirectoryUnavailableError)) {

@@ -40,7 +40,9 @@ export type EntryProblem =
   | "bad-key"
   | "fingerprint-mismatch"
   | "bad-address"
-  | "bad-port";
+  | "bad-port"
+  /** The key is one pinned for someone else (the check itself cannot see this; the shell adds it). */
+  | "key-of-another";
 
 /** An entry refused, with what was asked and what came back (raw: the terminal makes it safe). */
 export type Inconsistency = {

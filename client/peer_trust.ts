@@ -37,6 +37,27 @@ export class PeerTrust {
     return this.#pins.get(this.#key(name)) ?? this.#pins.get(nameKey(name));
   }
 
+  /**
+   * Other names `fingerprint` is pinned under on this directory (folded),
+   * when it is not pinned under `name`: a directory listing a known key
+   * under a new name is passing one person off as another.
+   */
+  pinnedUnderOtherNames(name: Name, fingerprint: Fingerprint): string[] {
+    if (this.pin(name)?.fingerprint === fingerprint) return [];
+    const prefix = `${this.#directory}/`;
+    const names: string[] = [];
+    for (const [key, pin] of this.#pins.entries()) {
+      if (pin.fingerprint !== fingerprint) continue;
+      const other = key.startsWith(prefix)
+        ? key.slice(prefix.length)
+        : key.includes("/")
+        ? ""
+        : key;
+      if (other && other !== nameKey(name)) names.push(other);
+    }
+    return names;
+  }
+
   /** Whether `name` is verified with exactly this key. */
   isVerified(name: Name, fingerprint: string): boolean {
     const pin = this.pin(name);

@@ -57,6 +57,11 @@ export class PinFile {
     return new PinFile(path, pins);
   }
 
+  /** Every pin, by key. */
+  entries(): [string, Pin][] {
+    return [...this.#pins];
+  }
+
   /** The pin for `key`, if any. */
   get(key: string): Pin | undefined {
     return this.#pins.get(key);

@@ -104,6 +104,8 @@ function problemWords(problem: string | undefined, named: string | undefined): s
       return "an address is not an IP address";
     case "bad-port":
       return "the port is not usable";
+    case "key-of-another":
+      return `it lists the key you pinned for ${named}; if they truly use both names, /trust the new one after checking with them`;
     default:
       return "it does not follow the protocol";
   }

@@ -8,7 +8,10 @@
 export type RejectionReason =
   | "server-full"
   | "per-address-limit"
-  | "handshake-backlog"
+  | "per-source-startups"
+  | "startups-full"
+  | "startups-dropped"
+  | "startups-evicted"
   | "rate-limited"
   | "name-invalid"
   | "name-taken"

@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { FlagValues } from "../cli/command.ts";
+import { type FlagValues, UsageError } from "../cli/command.ts";
 import {
   formatDuration,
   formatSize,
@@ -16,6 +16,7 @@ import {
 } from "../cli/values.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../crypto/mod.ts";
 import type { ServerSettings } from "./server.ts";
+import { DEFAULT_STARTUP_LIMITS, type StartupLimits } from "./handshake_admission.ts";
 import type { LogFormat } from "./log.ts";
 import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
 import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
@@ -91,6 +92,20 @@ export const serveFlags = {
     default: formatDuration(DEFAULT_HANDSHAKE_TIMEOUT_MS),
     description: "drop connections whose handshake takes longer",
   },
+  "max-startups": {
+    type: "string",
+    value: "START:RATE:FULL",
+    default:
+      `${DEFAULT_STARTUP_LIMITS.start}:${DEFAULT_STARTUP_LIMITS.rate}:${DEFAULT_STARTUP_LIMITS.full}`,
+    description:
+      "handshakes in progress: from START on, RATE percent of new connections are dropped at random, rising to all at FULL",
+  },
+  "per-source-startups": {
+    type: "string",
+    value: "N",
+    default: String(DEFAULT_STARTUP_LIMITS.perSource),
+    description: "handshakes in progress from one address (IPv6: one /64); 0: no cap",
+  },
   metrics: {
     type: "string",
     value: "HOST:PORT",
@@ -135,6 +150,21 @@ export type ServeOptions = ServerSettings & {
   log: LogFormat;
 };
 
+/** `START:RATE:FULL`, as OpenSSH's MaxStartups: 0 <= START <= FULL, RATE a percentage. */
+function parseStartups(text: string): Omit<StartupLimits, "perSource"> {
+  const parts = text.split(":");
+  const [start, rate, full] = parts.map((part) => Number(part));
+  if (
+    parts.length !== 3 || !parts.every((p) => /^\d+$/.test(p)) || start > full || rate > 100 ||
+    full < 1
+  ) {
+    throw new UsageError(
+      `--max-startups must be START:RATE:FULL with START <= FULL and RATE from 0 to 100 (e.g. 512:30:1024), got "${text}"`,
+    );
+  }
+  return { start, rate, full };
+}
+
 /** Validates flags; throws UsageError naming the flag at fault. */
 export function parseServeOptions(
   values: FlagValues<typeof serveFlags>,
@@ -153,6 +183,10 @@ export function parseServeOptions(
     nameTtlMs: parseDuration("name-ttl", values["name-ttl"]),
     idleTimeoutMs: parseDuration("idle-timeout", values["idle-timeout"]),
     handshakeTimeoutMs: parseDuration("handshake-timeout", values["handshake-timeout"]),
+    startups: {
+      ...parseStartups(values["max-startups"]),
+      perSource: parseInteger("per-source-startups", values["per-source-startups"], 0, 1_000_000),
+    },
     metrics: values.metrics === undefined
       ? undefined
       : parseHostPort("metrics", values.metrics, "127.0.0.1"),

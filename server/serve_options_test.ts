@@ -17,6 +17,7 @@ Deno.test("parseServeOptions() gives the documented defaults", () => {
     nameTtlMs: 30 * 86_400_000,
     idleTimeoutMs: 30_000,
     handshakeTimeoutMs: 10_000,
+    startups: { start: 512, rate: 30, full: 1024, perSource: 32 },
     metrics: undefined,
     log: "text",
     relay: {
@@ -44,7 +45,10 @@ Deno.test("parseServeOptions() reads every flag", () => {
     "--log=json",
     "--relay=off",
     "--relay-max-bytes=1K",
+    "--max-startups=10:50:100",
+    "--per-source-startups=0",
   ]);
+  assertEquals(options.startups, { start: 10, rate: 50, full: 100, perSource: 0 });
   assertEquals(options.relay.enabled, false);
   assertEquals(options.relay.maxBytes, 1024);
   assertEquals(options.dataDir, "/srv/p2p");
@@ -58,10 +62,14 @@ Deno.test("parseServeOptions() reads every flag", () => {
 
 Deno.test("parseServeOptions() names the flag at fault", async () => {
   for (
-    const [args, words] of [[["--port", "x"], "--port"], [["--log", "yaml"], "--log"], [[
-      "--max-clients",
-      "0",
-    ], "--max-clients"]]
+    const [args, words] of [
+      [["--port", "x"], "--port"],
+      [["--log", "yaml"], "--log"],
+      [["--max-clients", "0"], "--max-clients"],
+      [["--max-startups", "100:30:10"], "--max-startups must be START:RATE:FULL"],
+      [["--max-startups", "1:101:10"], "--max-startups"],
+      [["--max-startups", "1:2"], "--max-startups"],
+    ]
   ) {
     const error = await assertRejects(
       () => Promise.resolve().then(() => parse(args as string[])),

@@ -19,6 +19,11 @@ import {
   type Transport,
 } from "../crypto/mod.ts";
 import { RelayBroker, type RelayLimits } from "./relay.ts";
+import {
+  HandshakeAdmission,
+  type StartupLimits,
+  type StartupRefusal,
+} from "./handshake_admission.ts";
 import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import type { NameStore } from "./name_store.ts";
@@ -36,6 +41,8 @@ export type ServerSettings = {
   nameTtlMs: number;
   idleTimeoutMs: number;
   handshakeTimeoutMs: number;
+  /** Who may start a handshake: per source and in total, with random early drop. */
+  startups: StartupLimits;
   relay: RelayLimits;
 };
 
@@ -44,12 +51,11 @@ export type ServerOptions = ServerSettings & {
   identity: Identity;
   store: NameStore;
   log: Logger;
-  maxPendingHandshakes?: number;
+  /** Draws the random early drops (tests fix it). */
+  random?: () => number;
   clock?: () => number;
 };
 
-/** Handshakes allowed in progress at once; further connections are closed at once. */
-export const DEFAULT_MAX_PENDING_HANDSHAKES = 1024;
 /** Descriptors kept back from --max-clients for the listener, the store, metrics and logs. */
 export const RESERVED_DESCRIPTORS = 256;
 /** How long shutdown waits for connections to finish closing. */
@@ -107,7 +113,7 @@ export class DirectoryServer {
   readonly #perAddress = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
-  #pendingHandshakes = 0;
+  readonly #startups: HandshakeAdmission;
   #nextId = 1;
   #stopping = false;
   #accepting: Promise<void>;
@@ -115,6 +121,7 @@ export class DirectoryServer {
   private constructor(options: ServerOptions, listener: Deno.TcpListener) {
     this.#options = options;
     this.#listener = listener;
+    this.#startups = new HandshakeAdmission(options.startups, options.random);
     const clock = options.clock ?? Date.now;
     this.registry = new Registry<Session>(options.store, { clock, nameTtlMs: options.nameTtlMs });
     this.relay = new RelayBroker(options.relay, options.log, clock);
@@ -217,12 +224,13 @@ export class DirectoryServer {
       if (this.#options.maxPerAddress > 0 && count > this.#options.maxPerAddress) {
         return this.#refuseEarly(transport, id, address, "per-address-limit");
       }
-      const limit = this.#options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
-      if (this.#pendingHandshakes >= limit) {
-        return this.#refuseEarly(transport, id, address, "handshake-backlog");
-      }
+      const ticket = this.#startups.admit(address, () => {
+        this.metrics.reject("startups-evicted");
+        this.#options.log.event("reject", { session: id, address, reason: "startups-evicted" });
+        transport.close();
+      });
+      if (typeof ticket === "string") return this.#refuseEarly(transport, id, address, ticket);
       this.#options.log.event("connect", { session: id, address });
-      this.#pendingHandshakes++;
       let opened: Opened;
       try {
         opened = await this.#open(transport);
@@ -234,7 +242,7 @@ export class DirectoryServer {
         });
         return;
       } finally {
-        this.#pendingHandshakes--;
+        this.#startups.release(ticket);
       }
       if ("relay" in opened) {
         return await this.relay.join(opened.relay.rest, opened.relay.token, id);
@@ -306,7 +314,7 @@ export class DirectoryServer {
     transport: { close(): void },
     id: number,
     address: string,
-    reason: "per-address-limit" | "handshake-backlog",
+    reason: "per-address-limit" | StartupRefusal,
   ): void {
     this.metrics.reject(reason);
     this.#options.log.event("reject", { session: id, address, reason });

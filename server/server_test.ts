@@ -16,7 +16,7 @@ async function closedQuickly(conn: Deno.Conn, ms: number): Promise<boolean> {
   }
 }
 
-Deno.test("DirectoryServer closes connections past the bound on handshakes in progress, and recovers", async () => {
+Deno.test("DirectoryServer closes connections past the per-source bound on handshakes at once, and recovers", async () => {
   const lines: string[] = [];
   const server = DirectoryServer.start({
     hostname: "127.0.0.1",
@@ -31,7 +31,7 @@ Deno.test("DirectoryServer closes connections past the bound on handshakes in pr
     idleTimeoutMs: 30_000,
     handshakeTimeoutMs: 5_000,
     relay: { enabled: false, maxSessions: 1, maxPerClient: 1, maxBytes: 1, tokenTtlMs: 1 },
-    maxPendingHandshakes: 2,
+    startups: { start: 100, rate: 30, full: 200, perSource: 2 },
   });
   const port = server.addr.port;
   try {
@@ -45,8 +45,8 @@ Deno.test("DirectoryServer closes connections past the bound on handshakes in pr
       await closedQuickly(third, 2_000),
       "the third is closed at once, not after the handshake timeout",
     );
-    assert(lines.some((l) => l.includes("reason=handshake-backlog")));
-    assertEquals(server.metrics.rejections.get("handshake-backlog"), 1);
+    assert(lines.some((l) => l.includes("reason=per-source-startups")));
+    assertEquals(server.metrics.rejections.get("per-source-startups"), 1);
     silent.forEach((c) => c.close());
     await new Promise((r) => setTimeout(r, 100));
     const client = await DirectoryClient.connect({ hostname: "127.0.0.1", port }, {
@@ -68,4 +68,45 @@ Deno.test("acceptFailureReason() counts only descriptor exhaustion as out-of-des
   assertEquals(acceptFailureReason(new Error("ENFILE: file table overflow")), "out-of-descriptors");
   assertEquals(acceptFailureReason(new Deno.errors.ConnectionAborted("aborted")), "accept-error");
   assertEquals(acceptFailureReason("weird"), "accept-error");
+});
+
+Deno.test("DirectoryServer drops new handshakes at random past START and all at FULL, and counts each", async () => {
+  const lines: string[] = [];
+  let roll = 0.5;
+  const server = DirectoryServer.start({
+    hostname: "127.0.0.1",
+    port: 0,
+    identity: Identity.generate(),
+    store: new MemoryNameStore(),
+    log: new Logger("text", { write: (line) => lines.push(line) }),
+    maxClients: 100,
+    maxPerAddress: 0,
+    registerRate: 0,
+    nameTtlMs: 3_600_000,
+    idleTimeoutMs: 30_000,
+    handshakeTimeoutMs: 5_000,
+    relay: { enabled: false, maxSessions: 1, maxPerClient: 1, maxBytes: 1, tokenTtlMs: 1 },
+    startups: { start: 1, rate: 50, full: 2, perSource: 0 },
+    random: () => roll,
+  });
+  const port = server.addr.port;
+  const open: Deno.Conn[] = [];
+  try {
+    open.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    await new Promise((r) => setTimeout(r, 50));
+    roll = 0.4; // below the 50% chance at START: dropped
+    const dropped = await Deno.connect({ hostname: "127.0.0.1", port });
+    assert(await closedQuickly(dropped, 2_000));
+    roll = 0.9; // above it: admitted
+    open.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    await new Promise((r) => setTimeout(r, 50));
+    const full = await Deno.connect({ hostname: "127.0.0.1", port });
+    assert(await closedQuickly(full, 2_000));
+    assertEquals(server.metrics.rejections.get("startups-dropped"), 1);
+    assertEquals(server.metrics.rejections.get("startups-full"), 1);
+    assert(lines.some((l) => l.includes("reason=startups-dropped")));
+  } finally {
+    open.forEach((c) => c.close());
+    await server.shutdown();
+  }
 });

@@ -2,31 +2,9 @@ import { dirname, join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { MAIN } from "../harness/run_cli.ts";
 import config from "../deno.json" with { type: "json" };
+import { compileRuntimeMissing } from "../.ci/compile.ts";
 
-/** Why the compile runtime (denort) cannot be had, or null when it can. */
-async function denortMissing(): Promise<string | null> {
-  if (Deno.env.get("DENORT_BIN")) return null;
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output();
-  const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
-  try {
-    for await (
-      const entry of Deno.readDir(join(denoDir, "dl", "release", `v${Deno.version.deno}`))
-    ) {
-      if (entry.name.startsWith("denort")) return null;
-    }
-  } catch {
-    // No download cache at all.
-  }
-  return "deno compile needs its runtime (denort), which is not cached and cannot be downloaded here; " +
-    "set DENORT_BIN or run on a connected machine";
-}
-
-const missing = await denortMissing();
+const missing = await compileRuntimeMissing();
 if (missing) console.warn(`compile_test skipped: ${missing}`);
 
 Deno.test({
@@ -48,5 +26,27 @@ Deno.test({
     } finally {
       await Deno.remove(out, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "deno task compile without its runtime says so and how to fix it, and leaves no dist/",
+  ignore: missing === null,
+  async fn() {
+    const root = dirname(MAIN);
+    const out = join(await Deno.makeTempDir(), "dist");
+    const compiled = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "compile", "--output", join(out, "p2pchat")],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(compiled.stderr);
+    assertEquals(compiled.code, 1);
+    assert(stderr.includes("compile: deno compile needs its runtime"), stderr);
+    assert(stderr.includes("DENORT_BIN"), stderr);
+    assertEquals(await Deno.stat(out).then(() => "exists", () => "absent"), "absent");
+    await Deno.remove(dirname(out), { recursive: true });
   },
 });

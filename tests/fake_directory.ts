@@ -1,12 +1,33 @@
 /**
  * A directory under the test's control, speaking the real protocol over the
- * real secure channel, that can lie: a hook rewrites what `lookup` and
- * `list` return. Used to prove that clients do not take its word for keys.
+ * real secure channel, that can lie: hooks rewrite what `lookup` and `list`
+ * return, and it can send relay offers of its own making and pair relay
+ * connections as the real one does. Used to prove that clients do not take
+ * its word for names, keys or offers.
  *
  * @module
  */
-import { decodeRequest, encodeMessage, type Reply, type UserEntry } from "../directory/mod.ts";
-import { acceptChannel, connTransport, Identity, toBase64 } from "../crypto/mod.ts";
+import {
+  acceptChannel,
+  connTransport,
+  Identity,
+  prefixedTransport,
+  type SecureChannel,
+  toBase64,
+  toHex,
+  type Transport,
+} from "../crypto/mod.ts";
+import {
+  decodeRequest,
+  encodeMessage,
+  type Notice,
+  readFirstFrame,
+  READY_FRAME,
+  RelayFrame,
+  type Reply,
+  TOKEN_LENGTH,
+  type UserEntry,
+} from "../directory/mod.ts";
 
 /** A running fake directory. */
 export type FakeDirectory = {
@@ -14,6 +35,12 @@ export type FakeDirectory = {
   readonly identity: Identity;
   /** Rewrites every user entry before it is sent; identity by default. */
   lie: (entry: UserEntry) => UserEntry;
+  /** Answers a lookup of `asked` (folded) instead of the truth when it returns an entry. */
+  answer: (asked: string) => UserEntry | undefined;
+  /** Every user registered so far, as the directory saw them (truthfully). */
+  readonly users: Map<string, UserEntry>;
+  /** Sends `to` a relay offer claiming it comes from `from`; returns the token to join with. */
+  offer(to: string, from: string): Promise<string>;
   close(): void;
 };
 
@@ -22,11 +49,21 @@ export function startFakeDirectory(): FakeDirectory {
   const identity = Identity.generate();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const users = new Map<string, UserEntry>();
-  const conns = new Set<Deno.Conn>();
+  const channels = new Map<string, SecureChannel>();
+  const conns = new Set<Deno.TcpConn>();
+  const waiting = new Map<string, Transport>();
   const fake: FakeDirectory = {
     port: listener.addr.port,
     identity,
+    users,
     lie: (entry) => entry,
+    answer: () => undefined,
+    async offer(to: string, from: string): Promise<string> {
+      const token = toHex(crypto.getRandomValues(new Uint8Array(TOKEN_LENGTH)));
+      const notice: Notice = { type: "relay-offer", from, token };
+      await channels.get(to.toLowerCase())!.send(encodeMessage(notice));
+      return token;
+    },
     close(): void {
       listener.close();
       conns.forEach((c) => {
@@ -36,56 +73,91 @@ export function startFakeDirectory(): FakeDirectory {
       });
     },
   };
+  const pump = async (from: Transport, to: Transport): Promise<void> => {
+    try {
+      for (let chunk = await from.read(); chunk !== null; chunk = await from.read()) {
+        await to.write(chunk);
+      }
+    } catch { /* one side went away */ }
+    from.close();
+    to.close();
+  };
+  const serve = async (conn: Deno.TcpConn): Promise<void> => {
+    const transport = connTransport(conn);
+    const first = await readFirstFrame(transport, 256);
+    if (!first) return transport.close();
+    if (first.frame.type === RelayFrame.Join) {
+      // Pair the two ends that join with one token, as the real relay does.
+      const token = toHex(first.frame.body);
+      const other = waiting.get(token);
+      if (!other) {
+        waiting.set(token, first.rest);
+        return;
+      }
+      waiting.delete(token);
+      await Promise.all([first.rest.write(READY_FRAME), other.write(READY_FRAME)]);
+      await Promise.all([pump(first.rest, other), pump(other, first.rest)]);
+      return;
+    }
+    const channel = await acceptChannel(
+      prefixedTransport(first.rest, first.frame.bytes),
+      identity,
+    ).catch(() => undefined);
+    if (!channel) return;
+    let own: string | undefined;
+    try {
+      for await (const bytes of channel.messages()) {
+        const request = decodeRequest(bytes);
+        let reply: Reply;
+        if (request.type === "register") {
+          own = request.name.toLowerCase();
+          channels.set(own, channel);
+          users.set(own, {
+            name: request.name,
+            address: conn.remoteAddr.hostname,
+            port: request.port,
+            key: toBase64(channel.peer.key),
+            fingerprint: channel.peer.fingerprint,
+            addresses: [],
+          });
+          reply = {
+            id: request.id,
+            type: "registered",
+            name: request.name,
+            address: conn.remoteAddr.hostname,
+            port: request.port,
+          };
+        } else if (request.type === "lookup") {
+          const asked = request.name.toLowerCase();
+          const user = fake.answer(asked) ?? users.get(asked);
+          reply = user
+            ? { id: request.id, type: "user", user: fake.lie(user) }
+            : { id: request.id, type: "error", code: "not-found", message: "not found" };
+        } else if (request.type === "list") {
+          reply = {
+            id: request.id,
+            type: "users",
+            users: [...users.values()].map(fake.lie),
+            more: false,
+          };
+        } else {
+          reply = { id: request.id, type: request.type === "bye" ? "bye" : "pong" };
+        }
+        await channel.send(encodeMessage(reply));
+      }
+    } catch {
+      // The client went away.
+    } finally {
+      if (own) {
+        users.delete(own);
+        channels.delete(own);
+      }
+    }
+  };
   (async () => {
     for await (const conn of listener) {
       conns.add(conn);
-      (async () => {
-        const channel = await acceptChannel(connTransport(conn), identity);
-        let own: string | undefined;
-        try {
-          for await (const bytes of channel.messages()) {
-            const request = decodeRequest(bytes);
-            let reply: Reply;
-            if (request.type === "register") {
-              own = request.name.toLowerCase();
-              users.set(own, {
-                name: request.name,
-                address: conn.remoteAddr.hostname,
-                port: request.port,
-                key: toBase64(channel.peer.key),
-                fingerprint: channel.peer.fingerprint,
-              });
-              reply = {
-                id: request.id,
-                type: "registered",
-                name: request.name,
-                address: conn.remoteAddr.hostname,
-                port: request.port,
-              };
-            } else if (request.type === "lookup") {
-              const user = users.get(request.name.toLowerCase());
-              reply = user
-                ? { id: request.id, type: "user", user: fake.lie(user) }
-                : { id: request.id, type: "error", code: "not-found", message: "not found" };
-            } else if (request.type === "list") {
-              reply = {
-                id: request.id,
-                type: "users",
-                users: [...users.values()].map(fake.lie),
-                more: false,
-              };
-            } else {
-              reply = { id: request.id, type: request.type === "bye" ? "bye" : "pong" };
-            }
-            await channel.send(encodeMessage(reply));
-          }
-        } catch {
-          // The client went away.
-        } finally {
-          if (own) users.delete(own);
-          conns.delete(conn);
-        }
-      })().catch(() => {});
+      serve(conn).catch(() => {}).finally(() => conns.delete(conn));
     }
   })().catch(() => {});
   return fake;

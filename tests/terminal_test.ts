@@ -1,39 +1,31 @@
 /**
- * The interactive interface in a real pseudo-terminal (util-linux `script`):
- * an incoming message never garbles what the user is typing.
+ * The interactive interface in a real terminal (tmux), read back as the
+ * screen shows it: incoming lines are printed whole above a half-typed input
+ * however long, wide or wrapped it is; text from a peer cannot move the
+ * cursor, forge lines or retitle the window; Ctrl-C and Ctrl-D end the
+ * session cleanly.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { startClient } from "../harness/client_process.ts";
-import { startServe } from "../harness/serve_process.ts";
-import { MAIN } from "../harness/run_cli.ts";
+import {
+  type ClientProcess,
+  MAIN,
+  type ServeProcess,
+  startClient,
+  startServe,
+} from "../harness/mod.ts";
+import { openTerminal, type Terminal, tmuxMissing } from "./tmux.ts";
 
-async function hasScript(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("script", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output()).success;
-  } catch {
-    return false;
-  }
-}
+const missing = await tmuxMissing();
+if (missing) console.warn(`terminal_test skipped: ${missing}`);
 
-const missing = !await hasScript();
-if (missing) {
-  console.warn(
-    "terminal_test skipped: util-linux `script` is not installed (apt-get install bsdutils)",
-  );
-}
+type Scene = { server: ServeProcess; alice: ClientProcess; bob: Terminal; home: string };
 
-Deno.test({
-  name:
-    "terminal: an incoming message is printed above the prompt and the half-typed line is redrawn",
-  ignore: missing,
-  async fn() {
-    const server = await startServe();
-    const home = await Deno.makeTempDir();
-    const command = [
+/** bob in a terminal of `columns`, alice (--json) with a chat open to him. */
+async function scene(columns: number, fn: (s: Scene) => Promise<void>): Promise<void> {
+  const server = await startServe();
+  const home = await Deno.makeTempDir();
+  const bob = await openTerminal(
+    [
       Deno.execPath(),
       "run",
       "-A",
@@ -49,50 +41,125 @@ Deno.test({
       "--listen",
       "127.0.0.1:0",
       "--auto-accept",
-    ].join(" ");
-    const terminal = new Deno.Command("script", {
-      args: ["-qfec", command, "/dev/null"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "null",
-      env: { TERM: "xterm", NO_COLOR: "1" },
-    }).spawn();
-    let screen = "";
-    const reading = (async () => {
-      for await (const chunk of terminal.stdout.pipeThrough(new TextDecoderStream())) {
-        screen += chunk;
-      }
-    })();
-    const keys = terminal.stdin.getWriter();
-    const until = async (check: () => boolean): Promise<void> => {
-      for (let i = 0; i < 150 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
-      assert(check(), `timed out; the screen so far:\n${screen}`);
-    };
-    const alice = await startClient("alice", server.port);
-    try {
-      await until(() => screen.includes("You are bob"));
-      await alice.waitFor((e) => e.type === "ready");
-      await alice.send("/chat bob");
-      await alice.waitFor((e) => e.type === "chat-open");
-      await until(() => screen.includes("Chat with alice open"));
-      await keys.write(new TextEncoder().encode("half typ"));
-      await until(() => screen.includes("half typ"));
-      const mark = screen.length;
-      await alice.send("incoming while typing");
-      await until(() => /incoming while typing[\s\S]*bob→alice> half typ/.test(screen.slice(mark)));
-      await keys.write(new TextEncoder().encode("ed\r"));
-      assertEquals((await alice.waitFor((e) => e.type === "message")).text, "half typed");
-      const beforeEnd = screen.length;
-      await keys.write(new TextEncoder().encode("EOM\r"));
-      // Once the chat has ended, the prompt no longer names it.
-      await until(() => /You ended the chat[\s\S]*bob> /.test(screen.slice(beforeEnd)));
-    } finally {
-      terminal.kill();
-      await terminal.status;
-      await reading.catch(() => {});
-      await alice.kill();
-      await server.stop();
-      await Deno.remove(home, { recursive: true });
-    }
+    ],
+    { columns, rows: 30 },
+    { NO_COLOR: "1" },
+  );
+  const alice = await startClient("alice", server.port);
+  try {
+    await bob.waitFor((rows) => rows.some((r) => r.includes("You are bob")));
+    await alice.waitFor((e) => e.type === "ready");
+    await alice.send("/chat bob");
+    await alice.waitFor((e) => e.type === "chat-open");
+    await bob.waitFor((rows) => rows.join("").includes("Chat with alice open"));
+    await fn({ server, alice, bob, home });
+  } finally {
+    await bob.close();
+    await alice.kill();
+    await server.stop();
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+const PROMPT = "bob→alice> ";
+/** A long half-typed line with double-width characters in it. */
+const typed = (length: number): string => {
+  const base = "日本語テキスト and some ascii 🙂 ";
+  let out = "";
+  while ([...out].length < length) out += base;
+  return [...out].slice(0, length).join("");
+};
+
+for (const [columns, length] of [[40, 70], [160, 200]] as const) {
+  Deno.test({
+    name:
+      `terminal at ${columns} columns: an incoming line is printed whole above a wrapped half-typed line, which stays intact`,
+    ignore: missing !== null,
+    async fn() {
+      await scene(columns, async ({ alice, bob }) => {
+        const half = typed(length);
+        await bob.type(half);
+        const tail = [...half].slice(-8).join("");
+        await bob.waitFor((rows) => rows.join("").includes(tail.trim()));
+        const incoming = "incoming while you type: the line must be whole " + "x".repeat(30);
+        await alice.send(incoming);
+        // Everything from the incoming line down, as the terminal shows it: the
+        // line, then the input (prompt and text), each whole and once.
+        const squeeze = (text: string) => text.replace(/\s/g, "");
+        const want = squeeze(`[..:..] alice: ${incoming}`.slice(8) + PROMPT + half);
+        let shown = "";
+        for (let i = 0; i < 50; i++) {
+          const rows = await bob.screen();
+          const at = rows.findIndex((row) => row.includes("alice: incoming while you type"));
+          shown = at < 0 ? "" : squeeze(rows.slice(at).join("")).replace(/^\[\d\d:\d\d\]/, "");
+          if (shown === want) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assertEquals(
+          shown,
+          want,
+          `the incoming line whole, then the input once and whole:\n${
+            (await bob.screen()).join("\n")
+          }`,
+        );
+        // What was typed is what is sent.
+        await bob.press("Enter");
+        const got = await alice.waitFor((e) => e.type === "message");
+        assertEquals(got.text, half);
+      });
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "terminal: escape sequences, C1 controls and bidi overrides from a peer are shown, not obeyed",
+  ignore: missing !== null,
+  async fn() {
+    await scene(80, async ({ alice, bob }) => {
+      const before = await bob.title();
+      await alice.send("before the attack");
+      await bob.waitFor((rows) => rows.some((r) => r.includes("alice: before the attack")));
+      const attack = "hi\x1b[2J\x1b[H\x1b]0;pwned\x07\u009b31mred\u202eevil\rforged: from carol";
+      await alice.send(attack);
+      await alice.send("after the attack");
+      await bob.waitFor((r) => r.some((row) => row.includes("alice: after the attack")));
+      const rows = await bob.lines();
+      const text = rows.join("\n");
+      assert(text.includes("alice: before the attack"), `the screen was not cleared:\n${text}`);
+      assert(
+        text.includes(
+          "alice: hi\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07\\x9b31mred\\u{202e}evil\\x0dforged: from carol",
+        ),
+        `shown escaped, on one line:\n${text}`,
+      );
+      assert(!rows.some((row) => row.startsWith("forged")), "no forged line");
+      assertEquals(await bob.title(), before, "the window title is unchanged");
+    });
   },
 });
+
+for (const key of ["C-c", "C-d"]) {
+  Deno.test({
+    name: `terminal: ${
+      key === "C-c" ? "Ctrl-C" : "Ctrl-D"
+    } with a chat open ends it as /quit does, exit 0, no stack trace`,
+    ignore: missing !== null,
+    async fn() {
+      await scene(60, async ({ alice, bob }) => {
+        await alice.send("are you there");
+        await bob.waitFor((rows) => rows.some((r) => r.includes("alice: are you there")));
+        await bob.press(key);
+        const rows = await bob.waitFor((r) => r.some((row) => row.startsWith("[exit ")));
+        const text = rows.join("\n");
+        assert(text.includes("[exit 0]"), text);
+        assert(text.includes("You ended the chat with alice"), text);
+        assert(!/Uncaught|error:|at .*\.ts:\d+/.test(text), text);
+        const exitRow = rows.find((row) => row.startsWith("[exit "))!;
+        assertEquals(exitRow, "[exit 0]", "the shell's next line starts clean");
+        const closed = await alice.waitFor((e) => e.type === "chat-closed");
+        assertEquals([closed.reason, closed.by], ["eom", "peer"]);
+      });
+    },
+  });
+}

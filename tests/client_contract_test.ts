@@ -1,0 +1,311 @@
+/**
+ * The client's promises, each against the defect that broke it, through real
+ * processes: delivery reports that are true, a peer that cannot crash the
+ * client or hold its sockets, pins per directory, the command-line contract.
+ */
+
+import { assert, assertEquals } from "./assert.ts";
+import {
+  type ClientProcess,
+  type Event,
+  runCli,
+  type ServeProcess,
+  startClient,
+  startServe,
+} from "../harness/mod.ts";
+import { acceptChannel, connTransport, Identity, initiateChannel } from "../crypto/mod.ts";
+import { DirectoryClient } from "../directory/mod.ts";
+
+const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
+  e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);
+
+async function both(
+  fn: (server: ServeProcess, alice: ClientProcess, bob: ClientProcess) => Promise<void>,
+  bobArgs: string[] = ["--auto-accept"],
+): Promise<void> {
+  const server = await startServe();
+  const alice = await startClient("alice", server.port);
+  const bob = await startClient("bob", server.port, { args: bobArgs });
+  try {
+    await alice.waitFor(is("ready"));
+    await bob.waitFor(is("ready"));
+    await fn(server, alice, bob);
+  } finally {
+    await Promise.all([alice.kill(), bob.kill()]);
+    await server.stop();
+  }
+}
+
+Deno.test("delivery: ending right after the peer shows a message never reports it undelivered (50 times)", async () => {
+  await both(async (_server, alice, bob) => {
+    for (let round = 1; round <= 50; round++) {
+      const [fromA, fromB] = [alice.events.length, bob.events.length];
+      await alice.send("/chat bob");
+      await alice.waitFor(is("chat-open", { peer: "bob" }), 10_000, fromA);
+      await alice.send(`round ${round}`);
+      await bob.waitFor(is("message", { text: `round ${round}` }), 10_000, fromB);
+      await alice.send("EOM"); // at once: the ack may still be on its way
+      await alice.waitFor(is("chat-closed", { peer: "bob" }), 10_000, fromA);
+      const since = alice.events.slice(fromA);
+      assert(!since.some(is("undelivered")), `round ${round}: ${JSON.stringify(since)}`);
+      assert(since.some(is("delivered", { peer: "bob" })), `round ${round} delivered`);
+      await bob.waitFor(is("chat-closed", { peer: "alice" }), 10_000, fromB);
+    }
+  });
+});
+
+Deno.test("delivery: closing stdin right after the peer shows a message reports it delivered, exit 0", async () => {
+  const server = await startServe();
+  const bob = await startClient("bob", server.port, { args: ["--auto-accept"] });
+  try {
+    await bob.waitFor(is("ready"));
+    for (let round = 1; round <= 3; round++) {
+      const alice = await startClient(`alice${round}`, server.port);
+      await alice.waitFor(is("ready"));
+      await alice.send("/chat bob");
+      await alice.waitFor(is("chat-open"));
+      const from = bob.events.length;
+      await alice.send("one");
+      await bob.waitFor(is("message", { text: "one" }), 10_000, from);
+      assertEquals(await alice.quit(), 0);
+      assert(alice.events.some(is("delivered", { id: "m1" })), JSON.stringify(alice.events));
+      assert(!alice.events.some(is("undelivered")), JSON.stringify(alice.events));
+      const closed = alice.events.find(is("chat-closed"))!;
+      assertEquals([closed.reason, closed.by], ["eom", "you"]);
+    }
+  } finally {
+    await bob.kill();
+    await server.stop();
+  }
+});
+
+Deno.test("a peer's message with a bad time is refused with a warning; the client goes on", async () => {
+  const server = await startServe();
+  const alice = await startClient("alice", server.port);
+  // mallory: a hand-written peer that accepts alice's chat and sends a time no Date can hold.
+  const mallory = Identity.generate();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const directory = await DirectoryClient.connect({ hostname: "127.0.0.1", port: server.port }, {
+    identity: mallory,
+    expectedServer: server.fingerprint,
+    heartbeatMs: 0,
+  });
+  try {
+    await directory.register("mallory", listener.addr.port);
+    await alice.waitFor(is("ready"));
+    await alice.send("/chat mallory");
+    const channel = await acceptChannel(connTransport(await listener.accept()), mallory);
+    const hello = JSON.parse(new TextDecoder().decode((await channel.receive())!));
+    assertEquals(hello, { type: "hello", name: "alice" });
+    const send = (o: object) => channel.send(new TextEncoder().encode(JSON.stringify(o)));
+    await send({ type: "accept" });
+    await alice.waitFor(is("chat-open", { peer: "mallory" }));
+    await send({ type: "msg", id: "m1", text: "from the future", time: 1e20 });
+    const warning = await alice.waitFor(is("security-warning", { peer: "mallory" }));
+    assertEquals([warning.reason, warning.detail], ["peer-protocol", "a message with a bad time"]);
+    const closed = await alice.waitFor(is("chat-closed", { peer: "mallory" }));
+    assertEquals(closed.reason, "security");
+    assert(!alice.events.some(is("message")), "nothing shown");
+    await alice.send("/fp");
+    await alice.waitFor(is("fingerprint", { name: "alice" }));
+    channel.abort();
+  } finally {
+    await directory.bye();
+    listener.close();
+    await alice.kill();
+    await server.stop();
+  }
+});
+
+Deno.test("a client admits at most 16 peer connections at once, counting until each is shown or refused", async () => {
+  await both(async (_server, _alice, bob) => {
+    const port = Number(String((await bob.waitFor(is("ready"))).listen).split(":").pop());
+    // Handshakes with self-made identities that never say hello.
+    const channels = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        try {
+          const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+          return await initiateChannel(connTransport(conn), Identity.generate(), {
+            handshakeTimeoutMs: 3000,
+          });
+        } catch {
+          return undefined; // closed at once: over the bound
+        }
+      }),
+    );
+    const admitted = channels.filter((c) => c !== undefined);
+    assert(admitted.length <= 16, `${admitted.length} handshakes held open`);
+    assert(admitted.length >= 1);
+    admitted.forEach((c) => c!.abort());
+  });
+});
+
+Deno.test("pins are kept per directory: one name on two directories raises no false key-changed", async () => {
+  const home = await Deno.makeTempDir();
+  const [first, second] = [await startServe(), await startServe()];
+  const clients: ClientProcess[] = [];
+  try {
+    for (const server of [first, second]) {
+      const bob = await startClient("bob", server.port, { args: ["--auto-accept"] });
+      const alice = await startClient("alice", server.port, { home });
+      clients.push(bob, alice);
+      await bob.waitFor(is("ready"));
+      await alice.waitFor(is("ready"));
+      await alice.send("/chat bob");
+      const open = await alice.waitFor(is("chat-open", { peer: "bob" }));
+      assertEquals(open.firstContact, true, "a new person on each directory");
+      assert(!alice.events.some(is("security-warning")));
+      await alice.kill();
+    }
+  } finally {
+    await Promise.all(clients.map((c) => c.kill()));
+    await Promise.all([first.stop(), second.stop()]);
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("/chats shows an outgoing request as requested; /list marks yourself; ready shows usable addresses", async () => {
+  await both(async (_server, alice, bob) => {
+    const ready = alice.events.find(is("ready"))!;
+    assert(!String(ready.listen).startsWith("0.0.0.0"), String(ready.listen));
+    assert((ready.addresses as string[]).every((a) => !a.startsWith("0.0.0.0")));
+    await alice.send("/chat bob");
+    await bob.waitFor(is("chat-request", { peer: "alice" }));
+    await alice.send("/chats");
+    const chats = await alice.waitFor(is("chats"));
+    assertEquals(chats.chats, [
+      { peer: "bob", state: "requested", current: false, verified: false },
+    ]);
+    await alice.send("/list");
+    const users = await alice.waitFor(is("users"));
+    assertEquals(
+      (users.users as { name: string; self: boolean }[]).map((u) => [u.name, u.self]),
+      [["alice", true], ["bob", false]],
+    );
+  }, []);
+});
+
+Deno.test("SIGINT or SIGTERM ends a --json session as /quit does, exit 0", async () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    await both(async (_server, alice, bob) => {
+      await alice.send("/chat bob");
+      await alice.waitFor(is("chat-open"));
+      assertEquals(await alice.kill(signal), 0);
+      const closed = alice.events.find(is("chat-closed"))!;
+      assertEquals([closed.reason, closed.by], ["eom", "you"]);
+      await bob.waitFor(is("chat-closed", { peer: "alice", by: "peer" }));
+    });
+  }
+});
+
+/** A TCP server on 127.0.0.1 that does `serve` with every connection. */
+function fakeServer(serve: (conn: Deno.Conn) => Promise<void>): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      serve(conn).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: listener.addr.port,
+    close() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+Deno.test("a server that is not a p2pchat directory is named as such within a second", async () => {
+  const ssh = fakeServer(async (conn) => {
+    await conn.write(new TextEncoder().encode("SSH-2.0-OpenSSH_9.2\r\n"));
+    await new Promise((r) => setTimeout(r, 5000));
+  });
+  const http = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("hi"),
+  );
+  const home = await Deno.makeTempDir();
+  try {
+    for (const port of [ssh.port, http.addr.port]) {
+      const started = performance.now();
+      const { code, stdout } = await runCli([
+        "connect",
+        "--json",
+        "--name",
+        "alice",
+        "--home",
+        home,
+        "--server",
+        `127.0.0.1:${port}`,
+      ]);
+      const seconds = (performance.now() - started) / 1000;
+      const error = JSON.parse(stdout.trim().split("\n").at(-1)!);
+      assertEquals(code, 1);
+      assertEquals(error.code, "not-a-directory");
+      assert(
+        error.message.startsWith(`127.0.0.1:${port} does not look like a p2pchat directory`),
+        error.message,
+      );
+      assert(seconds < 3, `${seconds.toFixed(1)} s, including Deno's start`);
+    }
+  } finally {
+    ssh.close();
+    await http.shutdown();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("a silent server times out with its own message", async () => {
+  const silent = fakeServer(() => new Promise((r) => setTimeout(r, 15_000)));
+  const home = await Deno.makeTempDir();
+  try {
+    const { code, stdout } = await runCli([
+      "connect",
+      "--json",
+      "--name",
+      "alice",
+      "--home",
+      home,
+      "--server",
+      `127.0.0.1:${silent.port}`,
+    ]);
+    const error = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    assertEquals(code, 1);
+    assertEquals(error.code, "timeout");
+    assert(error.message.includes("accepted the connection but did not finish the handshake"));
+  } finally {
+    silent.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("connect with nothing listening says how to start a directory, exit 1", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = probe.addr.port;
+    probe.close();
+    const { code, stdout } = await runCli([
+      "connect",
+      "--json",
+      "--name",
+      "alice",
+      "--home",
+      home,
+      "--server",
+      `127.0.0.1:${port}`,
+    ]);
+    assertEquals(code, 1);
+    const error = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    assertEquals(error.code, "server-unreachable");
+    assert(error.message.includes("Start one with p2pchat serve"), error.message);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
