@@ -78,6 +78,8 @@ export class TerminalUi implements EventSink {
     // Ctrl-C in raw mode reaches readline as a key, not as a signal.
     this.#rl.on("SIGINT", () => this.#onInterrupt());
     this.#rl.on("close", () => {
+      // Ctrl-D: what follows (the chats' last words, then the shell) starts on a clean line.
+      if (this.#tty && !this.#closed) this.#clearInput();
       this.#ended = true;
       this.#closed = true;
       this.#waiting?.(null);
