@@ -16,17 +16,74 @@ export const MAX_MESSAGE = 64 * 1024;
 /** Length prefix of each message inside a record. */
 export const MESSAGE_PREFIX = 4;
 
-/** Packs messages into one record plaintext. */
-export function packMessages(messages: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let offset = 0;
-  for (const message of messages) {
-    view.setUint32(offset, message.length);
-    out.set(message, offset + MESSAGE_PREFIX);
-    offset += MESSAGE_PREFIX + message.length;
+/** Bytes a batch buffer starts with; it doubles as messages come, up to a record's plaintext. */
+const BATCH_START = 4 * 1024;
+/** Most plaintext one record carries (docs/protocol.md §6). */
+const MAX_PLAINTEXT = 64 * 1024;
+
+/** One record's plaintext, ready to seal: a lone message (Data) or a batch (Batch). */
+export type PackedRecord = {
+  readonly batch: boolean;
+  readonly plaintext: Uint8Array;
+  /** Message bytes inside, without the length prefixes. */
+  readonly messageBytes: number;
+};
+
+/**
+ * Gathers small messages into one record plaintext as they come: each is
+ * copied once, into one buffer per record, so the caller may reuse its own
+ * buffer at once. take() hands the buffer over for sealing (which may finish
+ * later, off the main thread) and starts a new one.
+ */
+export class BatchBuilder {
+  #buffer = new Uint8Array(0);
+  #view = new DataView(this.#buffer.buffer);
+  #length = 0;
+  #count = 0;
+
+  /** Messages gathered. */
+  get count(): number {
+    return this.#count;
   }
-  return out;
+
+  /** Whether `message` still fits in this record. */
+  fits(message: Uint8Array): boolean {
+    return this.#length + MESSAGE_PREFIX + message.length <= MAX_PLAINTEXT;
+  }
+
+  /** Adds `message` (a copy); check fits() first. */
+  add(message: Uint8Array): void {
+    const needed = this.#length + MESSAGE_PREFIX + message.length;
+    if (needed > this.#buffer.length) {
+      let size = Math.max(BATCH_START, this.#buffer.length);
+      while (size < needed) size *= 2;
+      const grown = new Uint8Array(Math.min(size, MAX_PLAINTEXT));
+      grown.set(this.#buffer.subarray(0, this.#length));
+      this.#buffer = grown;
+      this.#view = new DataView(grown.buffer);
+    }
+    this.#view.setUint32(this.#length, message.length);
+    this.#buffer.set(message, this.#length + MESSAGE_PREFIX);
+    this.#length = needed;
+    this.#count++;
+  }
+
+  /** The gathered record, or undefined when empty; the builder starts afresh. */
+  take(): PackedRecord | undefined {
+    if (this.#count === 0) return undefined;
+    const packed = {
+      batch: this.#count > 1,
+      plaintext: this.#count > 1
+        ? this.#buffer.subarray(0, this.#length)
+        : this.#buffer.subarray(MESSAGE_PREFIX, this.#length),
+      messageBytes: this.#length - MESSAGE_PREFIX * this.#count,
+    };
+    this.#buffer = new Uint8Array(0);
+    this.#view = new DataView(this.#buffer.buffer);
+    this.#length = 0;
+    this.#count = 0;
+    return packed;
+  }
 }
 
 /** Splits a record plaintext into its messages; throws RecordError if the lengths do not add up. */

@@ -16,8 +16,7 @@ import { SMALL_PLAINTEXT } from "./aead.ts";
 import { concatBytes } from "./bytes.ts";
 import { ChannelError, RecordError } from "./errors.ts";
 import { FrameType } from "./frame.ts";
-import { MAX_MESSAGE, MESSAGE_PREFIX, packMessages } from "./message_batch.ts";
-import { MAX_RECORD_PLAINTEXT } from "./record_layer.ts";
+import { BatchBuilder, MAX_MESSAGE } from "./message_batch.ts";
 import type { RecordConnection } from "./record_connection.ts";
 
 /** Bytes of messages queued for the socket before send() waits. */
@@ -33,8 +32,7 @@ export class RecordWriter {
   readonly #conn: RecordConnection;
   readonly #onFailure: (error: ChannelError) => void;
   readonly #outbox: Outgoing[] = [];
-  #batch: Uint8Array[] = [];
-  #batchBytes = 0;
+  #batch = new BatchBuilder();
   #queuedBytes = 0;
   #running = false;
   #loop: Promise<void> = Promise.resolve();
@@ -70,15 +68,12 @@ export class RecordWriter {
         // Sealed off the main thread, after this call returns: seal a copy.
         this.#sealBatch();
         this.#push(this.#conn.seal(FrameType.Data, message.slice()), message.length);
-      } else if (!this.#running && this.#batch.length === 0) {
+      } else if (!this.#running && this.#batch.count === 0) {
         // Nothing in flight: seal now (synchronously, from the caller's buffer) and write.
         this.#push(this.#conn.seal(FrameType.Data, message), message.length);
       } else {
-        if (this.#batchBytes + MESSAGE_PREFIX + message.length > MAX_RECORD_PLAINTEXT) {
-          this.#sealBatch();
-        }
-        this.#batch.push(message.slice());
-        this.#batchBytes += MESSAGE_PREFIX + message.length;
+        if (!this.#batch.fits(message)) this.#sealBatch();
+        this.#batch.add(message);
       }
     } catch (error) {
       return Promise.reject(error);
@@ -107,8 +102,7 @@ export class RecordWriter {
   fail(error: Error): void {
     this.#failure ??= error;
     this.#outbox.length = 0;
-    this.#batch = [];
-    this.#batchBytes = 0;
+    this.#batch = new BatchBuilder();
     this.#queuedBytes = 0;
     const drained = this.#drained;
     this.#drained = undefined;
@@ -118,14 +112,10 @@ export class RecordWriter {
 
   /** Seals the small messages gathered so far into one record, in order. */
   #sealBatch(): void {
-    if (this.#batch.length === 0) return;
-    const sealed = this.#batch.length === 1
-      ? this.#conn.seal(FrameType.Data, this.#batch[0])
-      : this.#conn.seal(FrameType.Batch, packMessages(this.#batch, this.#batchBytes));
-    const size = this.#batchBytes - MESSAGE_PREFIX * this.#batch.length;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    this.#push(sealed, size);
+    const packed = this.#batch.take();
+    if (!packed) return;
+    const type = packed.batch ? FrameType.Batch : FrameType.Data;
+    this.#push(this.#conn.seal(type, packed.plaintext), packed.messageBytes);
   }
 
   #push(sealed: Uint8Array | Promise<Uint8Array>, size: number): void {
