@@ -1,18 +1,24 @@
 /**
- * `deno task load [--clients N] [--workers K] [--json]`: N clients register
- * over the real secure channel with a real `serve` process, stay online, and
- * the run measures registrations per second, lookup and list latency with N
- * online, the server's memory and CPU, and how long until /metrics shows no
- * users after every client drops at once. Bounded in time; it cleans up
- * every process and file it made.
+ * `deno task load [--clients N] [--workers K] [--restart] [--json]`: N clients
+ * register over the real secure channel with a real `serve` process, stay
+ * online, and the run measures registrations per second, the server's CPU
+ * per registration, lookup and list latency with N online, the server's
+ * memory, and how long until /metrics shows no users after every client
+ * drops at once.
+ *
+ * With --restart, once all are online the server is killed with SIGKILL and
+ * started again on the same port and data; the clients reconnect with the
+ * backoff and jitter `connect` uses, and the run measures how long until all
+ * N are online again, what was refused meanwhile, and the server's RSS after
+ * the storm against before. Bounded in time; it cleans up every process and
+ * file it made.
  */
 import { parseArgs } from "node:util";
 import { Identity } from "../crypto/mod.ts";
-import { DirectoryClient } from "../directory/mod.ts";
+import { DEFAULT_HEARTBEAT_MS, DirectoryClient } from "../directory/mod.ts";
 import { cpuSeconds, rssKib } from "./proc.ts";
 import { percentile, round } from "./stats.ts";
-import { firstLines, killAll, scrape } from "../harness/process_io.ts";
-import { startServe } from "../harness/serve_process.ts";
+import { eachLine, killAll, scrape, type ServeProcess, startServe } from "../harness/mod.ts";
 import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({
@@ -21,6 +27,7 @@ const { values } = parseArgs({
     clients: { type: "string", default: "19500" },
     workers: { type: "string", default: "4" },
     json: { type: "boolean" },
+    restart: { type: "boolean" },
     "idle-timeout": { type: "string", default: "30" },
   },
 });
@@ -28,7 +35,9 @@ const N = Number(values.clients);
 const K = Math.max(1, Math.min(Number(values.workers), N));
 const IDLE_S = Number(values["idle-timeout"]);
 /** The whole run gives up after this long. */
-const DEADLINE_MS = 15 * 60_000;
+const DEADLINE_MS = 20 * 60_000;
+/** How long the storm may take before the run reports it as not settled. */
+const STORM_LIMIT_MS = 5 * 60_000;
 const log = (text: string): void => {
   if (!values.json) console.error(text);
 };
@@ -45,15 +54,20 @@ async function cleanup(): Promise<void> {
   await Deno.remove(data, { recursive: true }).catch(() => {});
 }
 
-try {
+/** A worker's latest status line. */
+type Status = { online: number; reconnects: number; refused: Record<string, number> };
+
+/** `serve` as `deno task serve` runs it (unless LOAD_V8_FLAGS tries other settings). */
+async function serve(port = 0): Promise<ServeProcess> {
   const server = await startServe({
     data,
     host: "0.0.0.0",
-    // As `deno task serve` runs it, unless LOAD_V8_FLAGS tries other settings.
     v8Flags: Deno.env.get("LOAD_V8_FLAGS")
       ? `--v8-flags=${Deno.env.get("LOAD_V8_FLAGS")}`
       : v8FlagsArgument(),
     args: [
+      "--port",
+      String(port),
       "--max-per-address",
       "0",
       "--per-source-startups",
@@ -67,8 +81,22 @@ try {
     ],
   });
   children.push(server.process);
+  return server;
+}
+
+async function until(check: () => Promise<boolean>, limitMs: number): Promise<number | null> {
+  const started = performance.now();
+  while (performance.now() - started < limitMs) {
+    if (await check().catch(() => false)) return (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return null;
+}
+
+try {
+  let server = await serve();
   const { port, fingerprint } = server;
-  const metrics = `${server.metricsUrl}/metrics`;
+  let metrics = `${server.metricsUrl}/metrics`;
   await new Promise((r) => setTimeout(r, 500));
   const rssBefore = rssKib(server.process.pid);
   const heapBefore = await scrape(metrics, "p2pchat_heap_used_bytes");
@@ -76,9 +104,10 @@ try {
   log(`server on port ${port}, RSS ${rssBefore} KiB; registering ${N} clients from ${K} processes`);
 
   const perWorker = Math.ceil(N / K);
+  const statuses: Status[] = [];
   const cpuStart = cpuSeconds(server.process.pid);
   const started = performance.now();
-  const reports = await Promise.all(Array.from({ length: K }, async (_, k) => {
+  const reports = await Promise.all(Array.from({ length: K }, (_, k) => {
     const count = Math.max(0, Math.min(perWorker, N - k * perWorker));
     const worker = new Deno.Command(Deno.execPath(), {
       args: [
@@ -90,15 +119,24 @@ try {
         String(k * perWorker),
         String(count),
         "32",
+        // As connect does (every 10 s), but often enough for a shortened idle timeout.
+        String(Math.min(DEFAULT_HEARTBEAT_MS, (IDLE_S * 1000) / 3)),
       ],
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
     children.push(worker);
-    const [line] = await firstLines(worker.stdout, 1);
-    return JSON.parse(line) as { registered: number; failures: number; ms: number };
+    const first = Promise.withResolvers<{ registered: number; failures: number }>();
+    // Read every line, so a worker never blocks on a full pipe; keep the latest status.
+    eachLine(worker.stdout, (line) => {
+      const parsed = JSON.parse(line);
+      if ("registered" in parsed) first.resolve(parsed);
+      else statuses[k] = parsed;
+    }).catch(() => {});
+    return first.promise;
   }));
   const registrationSeconds = (performance.now() - started) / 1000;
+  const registrationCpu = cpuSeconds(server.process.pid) - cpuStart;
   const registered = reports.reduce((n, r) => n + r.registered, 0);
   const online = await scrape(metrics, "p2pchat_users_online");
   log(
@@ -136,25 +174,58 @@ try {
   const externalAtN = await scrape(metrics, "p2pchat_external_memory_bytes");
   log(`RSS at ${online}: ${rssAtN} KiB; CPU while holding: ${cpuPct.toFixed(1)}%`);
 
-  const dropped = performance.now();
-  for (const worker of children.slice(1)) {
+  let storm: Record<string, unknown> = {};
+  if (values.restart) {
+    log(`restart: SIGKILL the server with ${online} online, start it again on port ${port}`);
+    await server.stop("SIGKILL");
+    const killed = performance.now();
+    const refusedBefore = statuses.map((s) => ({ ...s?.refused }));
+    server = await serve(port);
+    metrics = `${server.metricsUrl}/metrics`;
+    const back = await until(
+      async () => await scrape(metrics, "p2pchat_users_online") >= online,
+      STORM_LIMIT_MS,
+    );
+    const backS = back === null ? null : (performance.now() - killed) / 1000;
+    log(
+      backS === null ? "restart: not all came back" : `restart: all back in ${backS.toFixed(1)} s`,
+    );
+    await new Promise((r) => setTimeout(r, 5000));
+    const rssAfterStorm = rssKib(server.process.pid);
+    // What was refused during the storm, by reason (name-taken and the like would be bugs).
+    const refused: Record<string, number> = {};
+    statuses.forEach((s, k) => {
+      for (const [code, n] of Object.entries(s?.refused ?? {})) {
+        const delta = n - ((refusedBefore[k] as Record<string, number>)?.[code] ?? 0);
+        if (delta > 0) refused[code] = (refused[code] ?? 0) + delta;
+      }
+    });
+    storm = {
+      restart_all_back_s: backS === null ? null : round(backS, 2),
+      restart_online_after: await scrape(metrics, "p2pchat_users_online"),
+      restart_refused: refused,
+      restart_rss_after_mib: round(rssAfterStorm / 1024, 1),
+      restart_rss_change_pct: round(((rssAfterStorm - rssAtN) / rssAtN) * 100, 1),
+    };
+  }
+
+  for (const worker of children) {
+    if (worker === server.process) continue;
     try {
       worker.kill("SIGKILL");
     } catch { /* exited */ }
   }
-  let drain: number | null = null;
-  while ((performance.now() - dropped) / 1000 < IDLE_S + 5) {
-    if (await scrape(metrics, "p2pchat_users_online") === 0) {
-      drain = (performance.now() - dropped) / 1000;
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const drain = await until(
+    async () => await scrape(metrics, "p2pchat_users_online") === 0,
+    (IDLE_S + 5) * 1000,
+  );
   await new Promise((r) => setTimeout(r, 2000));
   const rssAfterDrain = rssKib(server.process.pid);
   const report = {
     clients_online: online,
     registrations_per_s: Math.round(registered / registrationSeconds),
+    registration_cpu_s: round(registrationCpu, 1),
+    cpu_ms_per_registration: round((registrationCpu * 1000) / Math.max(1, registered), 2),
     lookup_p50_ms: round(percentile(lookups, 50), 3),
     lookup_p99_ms: round(percentile(lookups, 99), 3),
     list_p99_ms: round(percentile(lists, 99), 3),
@@ -162,12 +233,13 @@ try {
     rss_per_client_kib: round((rssAtN - rssBefore) / Math.max(1, online), 2),
     server_cpu_pct: round(cpuPct, 1),
     drain_s: drain === null ? null : round(drain, 2),
-    registration_cpu_s: round(cpuHoldStart - cpuStart, 1),
     heap_per_client_kib: round((heapAtN - heapBefore) / 1024 / Math.max(1, online), 2),
     external_per_client_kib: round((externalAtN - externalBefore) / 1024 / Math.max(1, online), 2),
     rss_after_drain_mib: round(rssAfterDrain / 1024, 1),
     rss_before_mib: round(rssBefore / 1024, 1),
+    v8_flags: Deno.env.get("LOAD_V8_FLAGS") ?? v8FlagsArgument().replace("--v8-flags=", ""),
     failures: reports.reduce((n, r) => n + r.failures, 0),
+    ...storm,
   };
   if (values.json) console.log(JSON.stringify(report));
   else console.table(report);

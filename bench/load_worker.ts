@@ -1,50 +1,77 @@
 /**
  * One process of `deno task load`: registers `COUNT` clients named
- * `loadSTART…` against the server, holds them online (heartbeating), and
- * prints one JSON line when all are registered. The parent kills it.
+ * `loadSTART…` against the server and holds them online (heartbeating).
+ * A client whose directory goes away reconnects and registers again, with
+ * the backoff and jitter `connect` uses, for as long as the process lives.
+ * Prints one JSON line when all are first registered, then a status line
+ * every second. The parent kills it.
  *
- * Usage: load_worker.ts PORT FINGERPRINT START COUNT SPREAD
+ * Usage: load_worker.ts PORT FINGERPRINT START COUNT SPREAD HEARTBEAT_MS
  */
+import { delay } from "../async/mod.ts";
 import { Identity, parseFingerprint } from "../crypto/mod.ts";
-import { DirectoryClient } from "../directory/mod.ts";
+import { backoffMs, DirectoryClient, DirectoryError } from "../directory/mod.ts";
 
-const [port, fingerprint, start, count, spread] = Deno.args;
+const [port, fingerprint, start, count, spread, heartbeat] = Deno.args;
 const total = Number(count);
 const first = Number(start);
 const expectedServer = parseFingerprint(fingerprint)!;
 // Every client has its own identity, generated before the clock starts.
 const identities = Array.from({ length: total }, () => Identity.generate());
+/** Clients connecting at once at the start (reconnections are spread by their backoff instead). */
 const IN_FLIGHT = 48;
-const clients: DirectoryClient[] = [];
-let next = 0;
+let online = 0;
+let reconnects = 0;
 let failures = 0;
+const refused: Record<string, number> = {};
 const began = performance.now();
 
-async function one(i: number): Promise<void> {
+/** Connects and registers client `i`, retrying with backoff; resolves once registered. */
+async function register(i: number, attempts = Infinity): Promise<DirectoryClient | undefined> {
   // Spread connections over 127.0.0.1-127.0.0.N so no one address pair runs out of ports.
   const hostname = `127.0.0.${1 + ((first + i) % Number(spread))}`;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     try {
       const client = await DirectoryClient.connect({ hostname, port: Number(port) }, {
         identity: identities[i],
         expectedServer,
-        heartbeatMs: 10_000,
+        heartbeatMs: Number(heartbeat),
       });
-      await client.register(`load${first + i}`, 40_000);
-      clients.push(client);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+      try {
+        await client.register(`load${first + i}`, 40_000);
+      } catch (error) {
+        client.abort();
+        throw error;
+      }
+      return client;
+    } catch (error) {
+      if (error instanceof DirectoryError) refused[error.code] = (refused[error.code] ?? 0) + 1;
+      await delay(backoffMs(attempt));
     }
   }
-  failures++;
+  return undefined;
 }
 
+/** Keeps client `i` online: after each loss, registers again. */
+async function hold(i: number, client: DirectoryClient): Promise<void> {
+  while (true) {
+    online++;
+    await client.closed;
+    online--;
+    reconnects++;
+    await delay(backoffMs(0));
+    client = (await register(i))!;
+  }
+}
+
+let next = 0;
 await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total) }, async () => {
-  while (next < total) await one(next++);
+  while (next < total) {
+    const i = next++;
+    const client = await register(i, 3);
+    if (client) hold(i, client);
+    else failures++;
+  }
 }));
-console.log(
-  JSON.stringify({ registered: clients.length, failures, ms: performance.now() - began }),
-);
-// Hold until killed; the timer keeps the process alive even if every socket is idle.
-setInterval(() => {}, 60_000);
+console.log(JSON.stringify({ registered: online, failures, ms: performance.now() - began }));
+setInterval(() => console.log(JSON.stringify({ online, reconnects, refused })), 1000);

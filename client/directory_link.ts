@@ -14,6 +14,7 @@ import {
   UnexpectedPeerKey,
 } from "../crypto/mod.ts";
 import {
+  backoffMs,
   DirectoryClient,
   type DirectoryClosed,
   DirectoryUnavailableError,
@@ -24,18 +25,8 @@ import { ServerKeyError } from "./errors.ts";
 import type { EventSink } from "./events.ts";
 import type { PinFile } from "./pin_file.ts";
 
-/** First reconnection delay; it doubles up to MAX_BACKOFF_MS, with jitter. */
-export const MIN_BACKOFF_MS = 250;
-/** Longest wait between reconnection attempts. */
-export const MAX_BACKOFF_MS = 10_000;
 /** How long the first connection keeps retrying a directory that hangs up during the handshake. */
 export const STARTUP_RETRY_MS = 10_000;
-
-/** The delay before reconnection attempt `attempt` (0-based): doubling, capped, half of it jitter. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
-  return base / 2 + random() * base / 2;
-}
 
 /** Options for the link. */
 export type DirectoryLinkOptions = {

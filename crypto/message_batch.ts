@@ -21,6 +21,8 @@ const BATCH_START = 4 * 1024;
 /** Most plaintext one record carries (docs/protocol.md §6). */
 const MAX_PLAINTEXT = 64 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /** One record's plaintext, ready to seal: a lone message (Data) or a batch (Batch). */
 export type PackedRecord = {
   readonly batch: boolean;
@@ -36,8 +38,9 @@ export type PackedRecord = {
  * later, off the main thread) and starts a new one.
  */
 export class BatchBuilder {
-  #buffer = new Uint8Array(0);
-  #view = new DataView(this.#buffer.buffer);
+  // Made on the first add: an idle channel (most of a directory's) holds none.
+  #buffer: Uint8Array = EMPTY;
+  #view: DataView | undefined;
   #length = 0;
   #count = 0;
 
@@ -62,7 +65,7 @@ export class BatchBuilder {
       this.#buffer = grown;
       this.#view = new DataView(grown.buffer);
     }
-    this.#view.setUint32(this.#length, message.length);
+    this.#view!.setUint32(this.#length, message.length);
     this.#buffer.set(message, this.#length + MESSAGE_PREFIX);
     this.#length = needed;
     this.#count++;
@@ -78,8 +81,8 @@ export class BatchBuilder {
         : this.#buffer.subarray(MESSAGE_PREFIX, this.#length),
       messageBytes: this.#length - MESSAGE_PREFIX * this.#count,
     };
-    this.#buffer = new Uint8Array(0);
-    this.#view = new DataView(this.#buffer.buffer);
+    this.#buffer = EMPTY;
+    this.#view = undefined;
     this.#length = 0;
     this.#count = 0;
     return packed;

@@ -23,8 +23,11 @@ export interface Transport extends ByteSource {
   close(): void;
 }
 
-/** Smallest read buffer: what an idle connection holds while its read waits. */
-export const MIN_READ_BUFFER = 1024;
+/**
+ * Smallest read buffer: what an idle connection holds while its read waits
+ * (a directory holds one per online user). A heartbeat's record is ~70 bytes.
+ */
+export const MIN_READ_BUFFER = 256;
 /** Largest read buffer, reached only while a peer keeps filling the buffer. */
 export const MAX_READ_BUFFER = 128 * 1024;
 

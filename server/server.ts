@@ -175,6 +175,7 @@ export class DirectoryServer {
     }
     this.#options.store.close();
     this.#options.log.event("stopped", {});
+    await this.#options.log.flush();
   }
 
   async #acceptLoop(): Promise<void> {

@@ -36,7 +36,7 @@ Deno.test("deno task bench --quick --json measures all three transports and prin
   for (const key of keys) assert(typeof report.ratios_vs_tls[key] === "number", key);
 });
 
-Deno.test("deno task load --json registers, measures and drains a small crowd", async () => {
+Deno.test("deno task load --restart --json registers, survives a SIGKILLed server, measures and drains", async () => {
   const report = await task([
     "load",
     "--clients",
@@ -45,11 +45,12 @@ Deno.test("deno task load --json registers, measures and drains a small crowd", 
     "2",
     "--idle-timeout",
     "5",
+    "--restart",
     "--json",
-  ]) as Record<
-    string,
-    number | null
-  >;
+  ]) as Record<string, unknown>;
+  assertEquals(report.restart_online_after, 60, "every client came back after the restart");
+  assert(typeof report.restart_all_back_s === "number", "the storm settled");
+  assertEquals(report.restart_refused, {}, "nothing was refused: only the rate limit may refuse");
   assertEquals(report.clients_online, 60);
   assertEquals(report.failures, 0);
   for (
@@ -60,6 +61,7 @@ Deno.test("deno task load --json registers, measures and drains a small crowd", 
       "list_p99_ms",
       "server_rss_mib",
       "server_cpu_pct",
+      "cpu_ms_per_registration",
     ]
   ) {
     assert(typeof report[key] === "number", key);

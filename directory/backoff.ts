@@ -1,0 +1,19 @@
+/**
+ * How clients wait between attempts to reach the directory: doubling from
+ * MIN_BACKOFF_MS up to MAX_BACKOFF_MS, each wait half fixed and half random
+ * (jitter), so that thousands of clients that lost one directory at once do
+ * not all come back in the same instant.
+ *
+ * @module
+ */
+
+/** First reconnection delay; it doubles up to MAX_BACKOFF_MS, with jitter. */
+export const MIN_BACKOFF_MS = 250;
+/** Longest wait between reconnection attempts. */
+export const MAX_BACKOFF_MS = 10_000;
+
+/** The delay before attempt `attempt` (0-based): doubling, capped, half of it jitter. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
+  return base / 2 + random() * base / 2;
+}
