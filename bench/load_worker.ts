@@ -9,7 +9,7 @@
  * Usage: load_worker.ts PORT FINGERPRINT START COUNT SPREAD HEARTBEAT_MS
  */
 import { delay } from "../async/mod.ts";
-import { Identity, parseFingerprint } from "../crypto/mod.ts";
+import { Identity, parseFingerprint, UnrevealedEphemeral } from "../crypto/mod.ts";
 import { backoffMs, DirectoryClient, DirectoryError } from "../directory/mod.ts";
 
 const [port, fingerprint, start, count, spread, heartbeat] = Deno.args;
@@ -26,6 +26,9 @@ let failures = 0;
 const refused: Record<string, number> = {};
 const began = performance.now();
 
+/** Per client: a key a busy server never answered, kept for its next attempt, as connect does. */
+const unrevealed = identities.map(() => new UnrevealedEphemeral());
+
 /** Connects and registers client `i`, retrying with backoff; resolves once registered. */
 async function register(i: number, attempts = Infinity): Promise<DirectoryClient | undefined> {
   // Spread connections over 127.0.0.1-127.0.0.N so no one address pair runs out of ports.
@@ -36,6 +39,7 @@ async function register(i: number, attempts = Infinity): Promise<DirectoryClient
         identity: identities[i],
         expectedServer,
         heartbeatMs: Number(heartbeat),
+        unrevealed: unrevealed[i],
       });
       try {
         await client.register(`load${first + i}`, 40_000);

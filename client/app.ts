@@ -36,7 +36,15 @@ import type { DirectoryLink } from "./directory_link.ts";
 import { CommandError, PeerProtocolError } from "./errors.ts";
 import type { ClientEvent, EventSink, KeyStatus, ListedUser, Path } from "./events.ts";
 import { encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
-import { HELLO_TIMEOUT_MS, reachPeer, receiveWithin, REQUEST_TIMEOUT_MS } from "./peer_link.ts";
+import {
+  HELLO_TIMEOUT_MS,
+  newChatId,
+  reachPeer,
+  receiveWithin,
+  REQUEST_TIMEOUT_MS,
+  say,
+} from "./peer_link.ts";
+import { PathUpgrader } from "./path_upgrade.ts";
 import type { PeerTrust } from "./peer_trust.ts";
 import { type ChatRequest, RequestBook } from "./requests.ts";
 
@@ -46,6 +54,27 @@ export const MAX_PENDING_REQUESTS = 16;
 export const MAX_PEER_HANDSHAKES = 16;
 /** How many users `/list` asks for. */
 const LIST_LIMIT = 200;
+/** How long a failed direct attempt to a peer behind a NAT sends the next chat to the relay at once. */
+export const DIRECT_FAILURE_MEMORY_MS = 10 * 60_000;
+
+const PRIVATE_ADDRESS = [
+  /^10\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^192\.168\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./, // carrier-grade NAT (RFC 6598)
+  /^f[cd][0-9a-f]{2}:/i,
+  /^fe80:/i,
+];
+
+/**
+ * Whether the directory's view says `user` sits behind a NAT: every address
+ * it announced is private, and none is the address the directory sees.
+ */
+export function behindNat(user: CheckedUser): boolean {
+  const announced = user.addresses.filter((a) => a !== user.address);
+  return announced.length > 0 && !announced.includes(user.address) &&
+    announced.every((a) => PRIVATE_ADDRESS.some((range) => range.test(a)));
+}
 
 /** What the app needs. */
 export type AppOptions = {
@@ -60,6 +89,15 @@ export type AppOptions = {
   clock?: () => number;
 };
 
+/** A peer connection that passed admission: who it is and what it sent with its hello. */
+type Admitted = {
+  name: Name;
+  channel: SecureChannel;
+  fingerprint: Fingerprint;
+  known: KeyStatus;
+  chatId?: string;
+};
+
 /** What the shell keeps with a request while it waits. */
 type RequestDetail = {
   channel?: SecureChannel;
@@ -68,6 +106,10 @@ type RequestDetail = {
   path: Path;
   /** Incoming: the receive that watches the request (and becomes the chat's first read). */
   firstRead?: Promise<Uint8Array | null>;
+  /** The id both ends give the chat (to move it later), if the peer sent one. */
+  chatId?: string;
+  /** The relay token, when the request came through the relay. */
+  relayToken?: string;
 };
 
 /** The client. */
@@ -81,6 +123,9 @@ export class ChatApp {
   });
   readonly #seenNames = new Set<string>();
   readonly #done = Promise.withResolvers<void>();
+  readonly #upgrader: PathUpgrader;
+  /** When a direct attempt to a peer last lost to the relay. */
+  readonly #directFailed = new Map<NameKey, number>();
   #current: NameKey | undefined;
   #admitting = 0;
   #expiry: ReturnType<typeof setTimeout> | undefined;
@@ -89,6 +134,12 @@ export class ChatApp {
   constructor(options: AppOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
+    this.#upgrader = new PathUpgrader({
+      identity: options.identity,
+      ownName: options.name,
+      lookup: (name) => this.#lookup(name).catch(() => undefined),
+      reportUpgrade: (token) => void options.link.relayUpgraded(token).catch(() => {}),
+    });
   }
 
   /** Resolves once the user has quit and every chat has ended. */
@@ -140,7 +191,7 @@ export class ChatApp {
     }
     this.#admitting++;
     joinRelay(this.#o.link.server, offer.token)
-      .then((transport) => this.#answer(transport, "relay", offer.from), (error) => {
+      .then((transport) => this.#answer(transport, "relay", offer), (error) => {
         this.#admitting--;
         throw error;
       })
@@ -343,14 +394,16 @@ export class ChatApp {
       if (!user) return;
       const admission = admitListed(this.#o.trust.pin(user.name), user.fingerprint);
       if (!admission.admit) return this.#refuse(user.name, admission);
-      let opened: { channel: SecureChannel; path: Path };
+      let opened: Awaited<ReturnType<typeof reachPeer>>;
+      const failed = this.#directFailed.get(user.peer);
       try {
         opened = await reachPeer(user, {
           identity: this.#o.identity,
-          ownName: this.#o.name,
           relay: this.#o.relay,
           link: this.#o.link,
-          onFallback: () =>
+          relayAtOnce: behindNat(user) && failed !== undefined &&
+            this.#clock() - failed < DIRECT_FAILURE_MEMORY_MS,
+          onRelay: () =>
             this.#emit({ type: "notice", notice: { code: "relay-fallback", peer: user.name } }),
         });
       } catch (error) {
@@ -362,9 +415,14 @@ export class ChatApp {
           got: error.got.replaceAll(" ", "") as Fingerprint,
         });
       }
-      const { channel, path } = opened;
+      const { channel, path, relayToken } = opened;
+      if (path === "relay") this.#directFailed.set(user.peer, this.#clock());
+      else this.#directFailed.delete(user.peer);
+      const chatId = newChatId();
       Object.assign(request.detail, { channel, fingerprint: user.fingerprint, path });
       if (request.state !== "pending") return channel.abort(); // cancelled (quit) meanwhile
+      // Said on the winning path only, so the peer sees one request.
+      await say(channel, { type: "hello", name: this.#o.name, chat: chatId });
       this.#emit({ type: "notice", notice: { code: "request-sent", peer: user.name, path } });
       const answer = await receiveWithin(channel, REQUEST_TIMEOUT_MS, "answer").catch(() => null);
       if (request.state !== "pending") return channel.abort();
@@ -380,7 +438,10 @@ export class ChatApp {
         });
       }
       this.#requests.end(request.id, "accepted");
-      await this.#open(user.name, channel, admission.status, path);
+      await this.#open(user.name, channel, admission.status, path, {
+        id: chatId,
+        relayToken,
+      });
     } finally {
       // Any way out but an answer (a refusal, an error) ends the request too.
       if (request.state === "pending") this.#requests.end(request.id, "cancelled");
@@ -397,30 +458,29 @@ export class ChatApp {
   /**
    * Admits a peer connection: handshake, hello, the directory's word for the
    * name it claims and our pin. The connection counts against
-   * MAX_PEER_HANDSHAKES until it is shown as a request or refused. `offeredBy`
-   * is the name a relay offer came with.
+   * MAX_PEER_HANDSHAKES until it is shown as a request or refused. `offer` is
+   * the relay offer a relayed connection came with.
    */
-  async #answer(transport: Transport, path: Path, offeredBy?: string): Promise<void> {
+  async #answer(
+    transport: Transport,
+    path: Path,
+    offer?: { from: string; token: string },
+  ): Promise<void> {
     if (path === "direct") this.#admitting++;
-    let admitted: {
-      name: Name;
-      channel: SecureChannel;
-      fingerprint: Fingerprint;
-      known: KeyStatus;
-    };
+    let admitted: Admitted;
     try {
-      const found = await this.#admit(transport, offeredBy);
+      const found = await this.#admit(transport, offer?.from);
       if (!found) return;
       admitted = found;
     } finally {
       this.#admitting--;
     }
-    const { name, channel, fingerprint, known } = admitted;
+    const { name, channel, fingerprint, known, chatId } = admitted;
     if (this.#quitting) return void this.#send(channel, { type: "decline", reason: "busy" }, true);
     const firstRead = channel.receive();
     const booked = this.#requests.incoming(
       name,
-      { channel, fingerprint, known, path, firstRead },
+      { channel, fingerprint, known, path, firstRead, chatId, relayToken: offer?.token },
       this.#clock(),
     );
     if ("busy" in booked) {
@@ -439,12 +499,7 @@ export class ChatApp {
     if (this.#o.autoAccept) this.#accept(name);
   }
 
-  async #admit(
-    transport: Transport,
-    offeredBy: string | undefined,
-  ): Promise<
-    { name: Name; channel: SecureChannel; fingerprint: Fingerprint; known: KeyStatus } | undefined
-  > {
+  async #admit(transport: Transport, offeredBy: string | undefined): Promise<Admitted | undefined> {
     let channel: SecureChannel;
     try {
       channel = await acceptChannel(transport, this.#o.identity, {
@@ -454,6 +509,12 @@ export class ChatApp {
       return undefined; // Not a p2pchat peer, or an attack: nothing to tell the user.
     }
     const hello = await receiveWithin(channel, HELLO_TIMEOUT_MS, "hello").catch(() => null);
+    if (hello?.type === "resume" && offeredBy === undefined) {
+      // A direct connection that is to carry an open relayed chat: the chat's key decides.
+      const chat = this.#chats.get(nameKey(hello.name as Name));
+      this.#upgrader.resume(chat, channel, hello);
+      return undefined;
+    }
     let claimed: Name;
     try {
       if (hello?.type !== "hello") throw new PeerProtocolError("no hello");
@@ -495,7 +556,7 @@ export class ChatApp {
       this.#refuse(name, decision);
       return refuse();
     }
-    return { name, channel, fingerprint: proven, known: decision.status };
+    return { name, channel, fingerprint: proven, known: decision.status, chatId: hello.chat };
   }
 
   #requestCancelled(request: ChatRequest<RequestDetail>): void {
@@ -507,9 +568,9 @@ export class ChatApp {
   #accept(name: Name): void {
     const request = this.#requests.find("incoming", name);
     if (!request || !this.#requests.end(request.id, "accepted")) throw this.#noRequest(name);
-    const { channel, known, path, firstRead } = request.detail;
+    const { channel, known, path, firstRead, chatId, relayToken } = request.detail;
     this.#send(channel!, { type: "accept" });
-    this.#open(request.name, channel!, known, path, firstRead);
+    this.#open(request.name, channel!, known, path, { firstRead, id: chatId, relayToken });
   }
 
   #decline(request: ChatRequest<RequestDetail>, detail: "user" | "timeout"): void {
@@ -553,7 +614,7 @@ export class ChatApp {
     channel: SecureChannel,
     status: KeyStatus,
     path: Path,
-    firstRead?: Promise<Uint8Array | null>,
+    more: { firstRead?: Promise<Uint8Array | null>; id?: string; relayToken?: string } = {},
   ): Promise<void> {
     const key = nameKey(name);
     const fingerprint = channel.peer.fingerprint;
@@ -563,7 +624,7 @@ export class ChatApp {
       path,
       sink: this.#o.sink,
       clock: this.#clock,
-      firstRead,
+      ...more,
       onClose: () => {
         if (this.#chats.get(key) !== chat) return;
         this.#chats.delete(key);
@@ -583,6 +644,8 @@ export class ChatApp {
       verified: status === "verified",
       path,
     });
+    // A relayed chat keeps looking for a direct path, unless the user asked for the relay always.
+    if (this.#o.relay === "auto") this.#upgrader.start(chat);
   }
 
   #listChats(): void {

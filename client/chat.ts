@@ -5,6 +5,12 @@
  * bounded, for acknowledgements already on their way, and a message is
  * reported undelivered only if the peer may not have shown it.
  *
+ * A chat can move to another connection (relay to direct, docs/protocol.md
+ * §11.1): what was sent and not acknowledged is sent again on the new one,
+ * and the ledger shows each message once and in order, so nothing is lost,
+ * repeated or reordered across the move; the old connection's end no longer
+ * ends the chat.
+ *
  * @module
  */
 import { abortable, Deadline } from "../async/mod.ts";
@@ -22,6 +28,8 @@ import {
 
 /** How long an end waits for the peer to acknowledge and close before closing anyway. */
 export const END_LINGER_MS = 2_000;
+/** How long a chat whose peer said "moved" waits for the move to reach this side. */
+export const MOVE_WAIT_MS = 10_000;
 
 /** Record faults that mean someone tampered with the connection, not that it dropped. */
 const TAMPERING = new Set(["tampered", "replayed", "missing", "unexpected-type", "malformed"]);
@@ -36,54 +44,98 @@ export type ChatPeer = {
 
 type Outcome = { reason: CloseReason; by: ClosedBy; detail?: string };
 
+/** What a chat carries besides its channel. */
+export type ChatOptions = {
+  path: Path;
+  sink: EventSink;
+  /** Runs as the chat ends, before `chat-closed` is reported, so the report sees the new state. */
+  onClose: () => void;
+  clock?: () => number;
+  /** A receive already under way (the one that watched the request while it waited). */
+  firstRead?: Promise<Uint8Array | null>;
+  /** The id both ends share, which a move to another connection names. */
+  id?: string;
+  /** The relay token, when the chat runs through the relay. */
+  relayToken?: string;
+};
+
 /** A live chat. */
 export class Chat {
   /** Who the chat is with. */
   readonly peer: ChatPeer;
-  /** Resolves once the chat has ended and its last events were reported. */
-  readonly ended: Promise<void>;
-  readonly #channel: SecureChannel;
-  readonly #path: Path;
+  /** The id both ends share (undefined with a peer too old to move chats). */
+  readonly id: string | undefined;
+  /** The relay token the chat first ran through, if it did. */
+  readonly relayToken: string | undefined;
   readonly #sink: EventSink;
   readonly #clock: () => number;
   readonly #onClose: () => void;
   readonly #ledger = new DeliveryLedger();
+  readonly #ended = Promise.withResolvers<void>();
+  #channel: SecureChannel;
+  #path: Path;
   #ending: Promise<void> | undefined;
   #peerEnded = false;
+  #over = false;
+  /** Connections the peer said it moved the chat away from. */
+  readonly #retired = new WeakSet<SecureChannel>();
+  #moved = Promise.withResolvers<void>();
 
-  /**
-   * Runs the chat over `channel`. `firstRead` is a receive already under way
-   * (the one that watched a request while it waited); `onClose` runs as the
-   * chat ends, before `chat-closed` is reported, so the report sees the new state.
-   */
-  constructor(
-    peer: ChatPeer,
-    channel: SecureChannel,
-    options: {
-      path: Path;
-      sink: EventSink;
-      onClose: () => void;
-      clock?: () => number;
-      firstRead?: Promise<Uint8Array | null>;
-    },
-  ) {
+  /** Runs the chat over `channel`. */
+  constructor(peer: ChatPeer, channel: SecureChannel, options: ChatOptions) {
     this.peer = peer;
+    this.id = options.id;
+    this.relayToken = options.relayToken;
     this.#channel = channel;
     this.#path = options.path;
     this.#sink = options.sink;
     this.#onClose = options.onClose;
     this.#clock = options.clock ?? Date.now;
-    this.ended = this.#run(options.firstRead);
+    this.#readFrom(channel, options.firstRead);
   }
 
-  /** How the chat's bytes travel. */
+  /** Resolves once the chat has ended and its last events were reported. */
+  get ended(): Promise<void> {
+    return this.#ended.promise;
+  }
+
+  /** How the chat's bytes travel now. */
   get path(): Path {
     return this.#path;
   }
 
-  /** True once either side began to end the chat: nothing more can be sent. */
+  /**
+   * Moves the chat onto `channel` (a new connection to the same, proven key):
+   * what was not acknowledged is sent again there, new messages go there, and
+   * the old connection is closed after what it still carries. Reports
+   * `path-changed`. A chat that is ending refuses, closing `channel`.
+   */
+  migrate(channel: SecureChannel, path: Path): boolean {
+    if (this.#ending !== undefined || this.#peerEnded || this.#over) {
+      channel.abort();
+      return false;
+    }
+    const old = this.#channel;
+    this.#channel = channel;
+    this.#path = path;
+    this.#readFrom(channel);
+    for (const message of this.#ledger.pending) this.#write({ type: "msg", ...message });
+    // Tell the peer on the old connection, so that its end there does not end the chat.
+    old.send(encodePeerMessage({ type: "moved" })).catch(() => {}).finally(() => old.close());
+    this.#moved.resolve();
+    this.#moved = Promise.withResolvers<void>();
+    this.#emit({ type: "path-changed", peer: this.peer.name, path });
+    return true;
+  }
+
+  /**
+   * True once either side began to end the chat, or its connection closed:
+   * nothing more can be sent. A connection the peer moved the chat away from
+   * does not count: the chat waits for the move.
+   */
   get closing(): boolean {
-    return this.#ending !== undefined || this.#peerEnded || this.#channel.closed;
+    return this.#ending !== undefined || this.#peerEnded || this.#over ||
+      (this.#channel.closed && !this.#retired.has(this.#channel));
   }
 
   /** Sends `text`; returns its id. Delivery is reported by a `delivered` event. */
@@ -142,17 +194,36 @@ export class Chat {
     this.#sink.emit(event);
   }
 
-  async #run(firstRead: Promise<Uint8Array | null> | undefined): Promise<void> {
+  /** Reads `channel` until it ends; its end ends the chat only while it is the chat's channel. */
+  async #readFrom(
+    channel: SecureChannel,
+    firstRead?: Promise<Uint8Array | null>,
+  ): Promise<void> {
     let outcome: Outcome;
     try {
-      let bytes = await (firstRead ?? this.#channel.receive());
-      for (; bytes !== null; bytes = await this.#channel.receive()) {
-        this.#handle(decodePeerMessage(bytes));
+      let bytes = await (firstRead ?? channel.receive());
+      for (; bytes !== null; bytes = await channel.receive()) {
+        this.#handle(decodePeerMessage(bytes), channel);
       }
       outcome = { reason: "eom", by: this.#endedBy() };
     } catch (error) {
-      outcome = this.#fault(error);
+      outcome = channel === this.#channel ? this.#fault(error) : { reason: "eom", by: "you" };
     }
+    // A connection the chat moved away from: its end is no news.
+    if (channel !== this.#channel) return channel.abort();
+    if (this.#retired.has(channel)) {
+      // The peer moved the chat and this side has not caught up yet: wait for the move.
+      using wait = Deadline.after(MOVE_WAIT_MS, () => new Error("the move did not come"));
+      const came = await abortable(this.#moved.promise, wait.signal).then(() => true, () => false);
+      if (came) return channel.abort();
+      outcome = { reason: "connection-lost", by: "network" };
+    }
+    this.#finish(outcome);
+  }
+
+  #finish(outcome: Outcome): void {
+    if (this.#over) return;
+    this.#over = true;
     this.#channel.abort();
     const undelivered = this.#ledger.end();
     if (undelivered.length > 0) {
@@ -165,6 +236,7 @@ export class Chat {
     }
     this.#onClose();
     this.#emit({ type: "chat-closed", peer: this.peer.name, ...outcome });
+    this.#ended.resolve();
   }
 
   /** Who ended a chat that closed cleanly: whoever said EOM (or closed) first. */
@@ -175,7 +247,7 @@ export class Chat {
     return state.kind === "closed" && state.by === "local" ? "you" : "peer";
   }
 
-  #handle(message: PeerMessage): void {
+  #handle(message: PeerMessage, from: SecureChannel): void {
     switch (message.type) {
       case "msg": {
         const arrival = this.#ledger.receive(message);
@@ -201,6 +273,9 @@ export class Chat {
         }
         return;
       }
+      case "moved":
+        this.#retired.add(from);
+        return;
       case "eom":
         // The peer ended the chat: close our side (what we queued, acks included, goes first).
         this.#peerEnded = true;

@@ -12,6 +12,7 @@ import {
   formatFingerprint,
   type Identity,
   UnexpectedPeerKey,
+  UnrevealedEphemeral,
 } from "../crypto/mod.ts";
 import {
   backoffMs,
@@ -45,6 +46,7 @@ export type DirectoryLinkOptions = {
 /** A registered, self-healing directory connection. */
 export class DirectoryLink {
   readonly #options: DirectoryLinkOptions;
+  readonly #unrevealed = new UnrevealedEphemeral();
   #client: DirectoryClient | undefined;
   /** Which of the servers the link uses now. */
   #at = 0;
@@ -122,6 +124,7 @@ export class DirectoryLink {
         expectedServer: demanded,
         heartbeatMs: this.#options.heartbeatMs,
         onRelayOffer: this.#options.onRelayOffer,
+        unrevealed: this.#unrevealed,
       });
     } catch (error) {
       if (!(error instanceof UnexpectedPeerKey)) throw error;
@@ -181,6 +184,11 @@ export class DirectoryLink {
   /** Asks the directory to relay a chat with `peer`; returns the token. */
   relay(peer: string): Promise<string> {
     return this.#need().relay(peer);
+  }
+
+  /** Tells the directory a relayed chat moved to a direct connection (it counts them). */
+  relayUpgraded(token: string): Promise<void> {
+    return this.#need().relayUpgraded(token);
   }
 
   /** Says goodbye and stops reconnecting. */

@@ -84,6 +84,8 @@ export type ClientEvent =
   | { type: "delivered"; peer: string; id: string; text: string }
   | { type: "undelivered"; peer: string; ids: string[]; texts: string[] }
   | { type: "chat-closed"; peer: string; reason: CloseReason; by: ClosedBy; detail?: CloseDetail }
+  /** An open chat moved to another connection (relay to direct), nothing lost on the way. */
+  | { type: "path-changed"; peer: string; path: Path }
   | {
     type: "security-warning";
     peer: string;

@@ -27,7 +27,14 @@ export type DeclineReason = typeof DECLINE_REASONS[number];
 
 /** Peer-to-peer messages. */
 export type PeerMessage =
-  | { type: "hello"; name: string }
+  /** The initiator's first words: who it claims to be, and the chat's id (to move it later). */
+  | { type: "hello"; name: string; chat?: string }
+  /** The first words on a new connection that is to carry an open chat (docs/protocol.md §11.1). */
+  | { type: "resume"; name: string; chat: string }
+  /** The answer to resume: the chat moves to this connection. */
+  | { type: "resumed" }
+  /** The last words on a connection a chat moved away from: it goes on elsewhere. */
+  | { type: "moved" }
   | { type: "accept" }
   | { type: "decline"; reason: DeclineReason }
   | { type: "msg"; id: string; text: string; time: number }
@@ -43,6 +50,7 @@ export function encodePeerMessage(message: PeerMessage): Uint8Array {
 }
 
 const isShort = (v: unknown, max: number): v is string => typeof v === "string" && v.length <= max;
+const isChatId = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
 
 /** Decodes and validates a peer message; throws PeerProtocolError naming what is wrong. */
 export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
@@ -60,8 +68,18 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
   }
   switch (o.type) {
     case "hello":
-      if (isShort(o.name, MAX_HELLO_NAME)) return { type: "hello", name: o.name };
-      throw new PeerProtocolError("a hello without a name");
+      if (!isShort(o.name, MAX_HELLO_NAME)) throw new PeerProtocolError("a hello without a name");
+      if (o.chat === undefined) return { type: "hello", name: o.name };
+      if (isChatId(o.chat)) return { type: "hello", name: o.name, chat: o.chat };
+      throw new PeerProtocolError("a hello with a bad chat id");
+    case "resume":
+      if (isShort(o.name, MAX_HELLO_NAME) && isChatId(o.chat)) {
+        return { type: "resume", name: o.name, chat: o.chat };
+      }
+      throw new PeerProtocolError("a resume without a name and a chat id");
+    case "resumed":
+    case "moved":
+      return { type: o.type };
     case "accept":
     case "eom":
       return { type: o.type };

@@ -237,6 +237,8 @@ export class TerminalUi implements EventSink {
         ];
       case "chat-closed":
         return [closedWords(e), e.reason === "security"];
+      case "path-changed":
+        return [this.#style("dim", `chat with ${e.peer} is now ${e.path}`), false];
       case "security-warning":
         return [this.#style("red", `⚠ SECURITY WARNING: ${warningWords(e)}`), true];
       case "chats":

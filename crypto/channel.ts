@@ -31,6 +31,7 @@ import {
   startResponder,
   versionReply,
 } from "./handshake.ts";
+import type { UnrevealedEphemeral } from "./ecdh.ts";
 import type { Identity } from "./identity.ts";
 import { SecureChannel } from "./secure_channel.ts";
 import type { Transport } from "./transport.ts";
@@ -49,6 +50,8 @@ export type ChannelOptions = HandshakeOptions & {
   signal?: AbortSignal;
   /** Records per direction before the channel refuses to send (tests lower it). */
   recordLimit?: number;
+  /** Initiator: where an ephemeral key that was never revealed is kept for the next attempt. */
+  unrevealed?: UnrevealedEphemeral;
 };
 
 /** Runs the initiator's handshake over `transport` and returns the open channel. */
@@ -58,9 +61,22 @@ export function initiateChannel(
   options: ChannelOptions = {},
 ): Promise<SecureChannel> {
   return runHandshake(transport, options, async (read) => {
-    const commit = startInitiator(identity, options);
+    const pool = options.unrevealed;
+    const ephemeral = pool ? pool.take() : undefined;
+    const commit = startInitiator(
+      identity,
+      ephemeral ? { ...options, ephemeral: () => ephemeral } : options,
+    );
     await transport.write(commit.message);
-    const reveal = commit.next.readResponse(await read("message 2"));
+    let response: Frame;
+    try {
+      response = await read("message 2");
+    } catch (error) {
+      // The responder never answered: our key was committed to, never revealed.
+      if (ephemeral) pool!.keep(ephemeral);
+      throw error;
+    }
+    const reveal = commit.next.readResponse(response);
     await transport.write(reveal.message);
     const done = reveal.next.readResponderAuth(await read("message 4"));
     await transport.write(done.message);

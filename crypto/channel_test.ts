@@ -12,6 +12,7 @@ import {
 } from "./errors.ts";
 import { encodeFrame, FrameReader, FrameType, HEADER_LENGTH } from "./frame.ts";
 import { Identity } from "./identity.ts";
+import { UnrevealedEphemeral } from "./ecdh.ts";
 import { memoryPair, type Transport } from "./transport.ts";
 import { MAX_MESSAGE } from "./message_batch.ts";
 import { SEND_HIGH_WATER } from "./record_writer.ts";
@@ -459,4 +460,28 @@ Deno.test("one deadline bounds the whole handshake: a caller's signal ends it wi
   controller.abort(new HandshakeTimeout(1));
   await assertRejects(() => responding, HandshakeTimeout);
   assertEquals(await a.read(), null, "the transport was closed, ending the losing read");
+});
+
+Deno.test("an ephemeral key a responder never answered is committed to again; a revealed one never", async () => {
+  const pool = new UnrevealedEphemeral();
+  const commits: string[] = [];
+  // Two responders that hang up at once on the Commit (a busy directory).
+  for (let i = 0; i < 2; i++) {
+    const [a, b] = memoryPair();
+    const initiating = initiateChannel(a, alice, { unrevealed: pool });
+    const commit = await new FrameReader(b).read(256);
+    commits.push([...commit!.bytes].join(","));
+    b.close();
+    await assertRejects(() => initiating, HandshakeError);
+  }
+  assertEquals(commits[0], commits[1], "the same commitment: the key was kept");
+  // A full handshake reveals it: the next attempt must use a fresh key.
+  const [a, b] = memoryPair();
+  await Promise.all([initiateChannel(a, alice, { unrevealed: pool }), acceptChannel(b, bob)]);
+  const [c, d] = memoryPair();
+  const again = initiateChannel(c, alice, { unrevealed: pool });
+  const fresh = await new FrameReader(d).read(256);
+  assert([...fresh!.bytes].join(",") !== commits[0], "a revealed key is never reused");
+  d.close();
+  await assertRejects(() => again, HandshakeError);
 });

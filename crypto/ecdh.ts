@@ -20,6 +20,29 @@ import { fromBase64Url, toBase64Url } from "./bytes.ts";
 export const EPHEMERAL_KEY_LENGTH = 65;
 const COORDINATE = 32;
 
+/**
+ * An initiator's ephemeral key kept across connection attempts that ended
+ * before it was revealed (the responder never answered the Commit, as a busy
+ * directory that drops connections does): it was never revealed, so
+ * committing to it again binds it as firmly, and the retry costs no key
+ * generation (docs/protocol.md §3). A key that was revealed is never reused.
+ */
+export class UnrevealedEphemeral {
+  #kept: EphemeralKey | undefined;
+
+  /** The kept key, or a fresh one. */
+  take(): EphemeralKey {
+    const key = this.#kept ?? EphemeralKey.generate();
+    this.#kept = undefined;
+    return key;
+  }
+
+  /** Keeps `key` for the next attempt: call only when it was never revealed. */
+  keep(key: EphemeralKey): void {
+    this.#kept = key;
+  }
+}
+
 /** One side's ephemeral key pair; the private half never leaves this object. */
 export class EphemeralKey {
   /** The public key, uncompressed (SEC 1 §2.3.3). */

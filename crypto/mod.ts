@@ -31,7 +31,7 @@ export {
 } from "./channel.ts";
 export { type ChannelState, CLOSE_LINGER_MS, SecureChannel } from "./secure_channel.ts";
 export { CodedError } from "../errors/mod.ts";
-export { EphemeralKey } from "./ecdh.ts";
+export { EphemeralKey, UnrevealedEphemeral } from "./ecdh.ts";
 export {
   ChannelError,
   type ChannelErrorCode,

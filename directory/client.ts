@@ -16,6 +16,7 @@ import {
   type SecureChannel,
   type Transport,
   UnexpectedPeerKey,
+  type UnrevealedEphemeral,
   VersionMismatch,
 } from "../crypto/mod.ts";
 import { errorMessage } from "../errors/mod.ts";
@@ -45,6 +46,8 @@ export type DirectoryClientOptions = {
   requestTimeoutMs?: number;
   /** Called when another user asks this one to meet through the relay. */
   onRelayOffer?: (offer: { from: string; token: string }) => void;
+  /** Keeps an ephemeral key a busy directory never answered, so retries generate none. */
+  unrevealed?: UnrevealedEphemeral;
 };
 
 /** Why the session with the directory ended. */
@@ -133,6 +136,7 @@ export class DirectoryClient {
     const channel = await initiateChannel(transport, options.identity, {
       expectedPeer: options.expectedServer,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
+      unrevealed: options.unrevealed,
     });
     return new DirectoryClient(channel, options);
   }
@@ -174,6 +178,12 @@ export class DirectoryClient {
     const reply = await this.#request({ type: "relay", peer });
     if (reply.type !== "relay-token") throw unexpected(reply);
     return reply.token;
+  }
+
+  /** Tells the directory that the relayed chat with `token` moved to a direct connection. */
+  async relayUpgraded(token: string): Promise<void> {
+    const reply = await this.#request({ type: "relay-upgraded", token });
+    if (reply.type !== "ok") throw unexpected(reply);
   }
 
   /** A round trip to the server (also what heartbeats send). */

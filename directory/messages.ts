@@ -24,7 +24,8 @@ export type Request =
   | { id: number; type: "lookup"; name: string }
   | { id: number; type: "ping" }
   | { id: number; type: "bye" }
-  | { id: number; type: "relay"; peer: string };
+  | { id: number; type: "relay"; peer: string }
+  | { id: number; type: "relay-upgraded"; token: string };
 
 /** One online user as the directory lists it. */
 export type UserEntry = {
@@ -63,6 +64,7 @@ export type Reply =
   | { id: number; type: "pong" }
   | { id: number; type: "bye" }
   | { id: number; type: "relay-token"; token: string }
+  | { id: number; type: "ok" }
   | { id: number | null; type: "error"; code: DirectoryErrorCode; message: string };
 
 /** server -> client, unsolicited */
@@ -162,6 +164,8 @@ export function decodeRequest(bytes: Uint8Array): Request {
       return { id, type };
     case "relay":
       return { id, type, peer: field(object, "peer", isShortString, "a string") };
+    case "relay-upgraded":
+      return { id, type, token: field(object, "token", isToken, "a 32-digit hex token") };
     default:
       throw new ProtocolError("Unknown request type");
   }
@@ -231,6 +235,7 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
       return { id: id!, type, user: decodeUser(object.user) };
     case "pong":
     case "bye":
+    case "ok":
       return { id: id!, type };
     case "relay-token":
       return { id: id!, type, token: field(object, "token", isToken, "a 32-digit hex token") };

@@ -37,7 +37,11 @@ export class Metrics {
   /** Prometheus text format; `usersOnline` comes from the registry so it equals what `list` sees. */
   render(
     usersOnline: number,
-    relay: { sessionsOpen: number; bytesTotal: number } = { sessionsOpen: 0, bytesTotal: 0 },
+    relay: { sessionsOpen: number; bytesTotal: number; upgradedTotal: number } = {
+      sessionsOpen: 0,
+      bytesTotal: 0,
+      upgradedTotal: 0,
+    },
   ): string {
     const { rss, heapUsed, external } = Deno.memoryUsage();
     const rejections = [...this.rejections].sort().map(([reason, n]) =>
@@ -80,6 +84,12 @@ export class Metrics {
         "counter",
         "Bytes relayed (ciphertext), both directions.",
         relay.bytesTotal,
+      ),
+      ...metric(
+        "p2pchat_relay_upgraded_total",
+        "counter",
+        "Relayed chats that moved to a direct connection.",
+        relay.upgradedTotal,
       ),
       ...metric(
         "process_resident_memory_bytes",

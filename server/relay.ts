@@ -12,6 +12,9 @@ import { toHex, type Transport } from "../crypto/mod.ts";
 import { abortable, Deadline } from "../async/mod.ts";
 import type { Logger } from "./log.ts";
 
+/** How long after a relay ends its ends may still report that the chat moved to a direct connection. */
+export const UPGRADE_REPORT_MS = 60_000;
+
 /** How the relay is bounded. */
 export type RelayLimits = {
   enabled: boolean;
@@ -34,8 +37,17 @@ type Offer = {
 
 /** Offers, pairs and pipes relayed chats. */
 export class RelayBroker {
+  /** Relayed chats open now. */
   sessionsOpen = 0;
+  /** Bytes relayed, both directions. */
   bytesTotal = 0;
+  /** Relayed chats whose ends said they moved to a direct connection. */
+  upgradedTotal = 0;
+  /** Relays by token while open and for UPGRADE_REPORT_MS after: who may report a move. */
+  readonly #relayed = new Map<
+    string,
+    { ends: readonly object[]; counted: boolean; until: number }
+  >();
   readonly #limits: RelayLimits;
   readonly #log: Logger;
   readonly #clock: () => number;
@@ -113,7 +125,7 @@ export class RelayBroker {
     const ended = Promise.withResolvers<void>();
     offer.waiting.paired.resolve({ ended: ended.promise });
     try {
-      await this.#relay(offer.waiting.transport, transport, offer, connection);
+      await this.#relay(offer.waiting.transport, transport, offer, { key, connection });
     } finally {
       ended.resolve();
     }
@@ -124,9 +136,11 @@ export class RelayBroker {
     first: Transport,
     second: Transport,
     offer: Offer,
-    connection: number,
+    { key: token, connection }: { key: string; connection: number },
   ): Promise<void> {
     this.sessionsOpen++;
+    const relayed = { ends: offer.ends, counted: false, until: Infinity };
+    this.#relayed.set(token, relayed);
     this.#log.event("relay-open", { session: connection });
     let carried = 0;
     let over = false;
@@ -157,6 +171,7 @@ export class RelayBroker {
       closeBoth();
     } finally {
       this.sessionsOpen--;
+      relayed.until = this.#clock() + UPGRADE_REPORT_MS;
       this.#uncount(offer);
       this.#log.event("relay-closed", {
         session: connection,
@@ -164,6 +179,17 @@ export class RelayBroker {
         reason: over ? "byte-limit" : "ended",
       });
     }
+  }
+
+  /**
+   * `client`, one end of the relay `token`, says the chat moved to a direct
+   * connection: counted once per relay. Unknown tokens and strangers are ignored.
+   */
+  upgraded(client: object, token: string): void {
+    const relayed = this.#relayed.get(token);
+    if (!relayed || relayed.counted || !relayed.ends.includes(client)) return;
+    relayed.counted = true;
+    this.upgradedTotal++;
   }
 
   /** Forgets what a departing client had offered or been offered. */
@@ -175,6 +201,9 @@ export class RelayBroker {
 
   #sweep(): void {
     const now = this.#clock();
+    for (const [token, relayed] of this.#relayed) {
+      if (relayed.until < now) this.#relayed.delete(token);
+    }
     for (const [key, offer] of this.#offers) {
       if (offer.expires <= now && !offer.waiting) this.#retire(key, offer);
     }

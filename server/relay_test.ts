@@ -78,3 +78,27 @@ Deno.test("RelayBroker closes a join with an unknown token, and one whose partne
   await b.join(lateServer, fromHex(token), 3);
   assertEquals(await late.read(), null, "the token was used up by the timeout");
 });
+
+Deno.test("RelayBroker counts a relayed chat that moved to direct once, and only from one of its ends", async () => {
+  const clock = { now: 0 };
+  const b = broker({}, clock);
+  const [alice, bob, mallory] = [{}, {}, {}];
+  const token = b.offer(alice, bob);
+  b.upgraded(alice, token);
+  assertEquals(b.upgradedTotal, 0, "an offer not yet relayed is not a relay");
+  const [aPeer, aServer] = memoryPair();
+  const [bPeer, bServer] = memoryPair();
+  const relaying = Promise.all([
+    b.join(aServer, fromHex(token), 1),
+    b.join(bServer, fromHex(token), 2),
+  ]);
+  await aPeer.read();
+  b.upgraded(mallory, token);
+  assertEquals(b.upgradedTotal, 0, "a stranger cannot count it");
+  b.upgraded(alice, token);
+  b.upgraded(bob, token);
+  assertEquals(b.upgradedTotal, 1, "counted once");
+  aPeer.close();
+  bPeer.close();
+  await relaying;
+});

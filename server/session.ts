@@ -147,6 +147,11 @@ export class Session {
           });
         case "relay":
           return this.#relay(request.id, request.peer);
+        case "relay-upgraded":
+          this.#mustBeRegistered();
+          this.#ctx.relay.upgraded(this, request.token);
+          this.#ctx.log.event("relay-upgraded", { session: this.id });
+          return this.#reply({ id: request.id, type: "ok" });
         case "lookup": {
           this.#mustBeRegistered();
           const user = this.#ctx.registry.lookup(lookupName(request.name));

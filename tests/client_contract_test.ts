@@ -96,7 +96,8 @@ Deno.test("a peer's message with a bad time is refused with a warning; the clien
     await alice.send("/chat mallory");
     const channel = await acceptChannel(connTransport(await listener.accept()), mallory);
     const hello = JSON.parse(new TextDecoder().decode((await channel.receive())!));
-    assertEquals(hello, { type: "hello", name: "alice" });
+    assertEquals([hello.type, hello.name], ["hello", "alice"]);
+    assert(/^[0-9a-f]{32}$/.test(hello.chat), "the chat's id, to move it later");
     const send = (o: object) => channel.send(new TextEncoder().encode(JSON.stringify(o)));
     await send({ type: "accept" });
     await alice.waitFor(is("chat-open", { peer: "mallory" }));

@@ -2,23 +2,27 @@
 # Builds (up) or removes (down) the NAT test network, all in namespaces named
 # PREFIX-*. Test hosts only: nothing here routes outside the namespaces.
 #
-#   PREFIX-h1 (alice, 10.201.1.2) -- PREFIX-r1 (NAT) --+
-#                                                        +-- PREFIX-pub (directory, forwards) -- PREFIX-p1 (carol, 10.200.3.2)
-#   PREFIX-h2 (bob,   10.202.1.2) -- PREFIX-r2 (NAT) --+
+#   PREFIX-h1 (alice, 10.201.1.2) --+
+#                                    +-- lan0 (LAN) -- PREFIX-r1 (NAT) --+
+#   PREFIX-h3 (dave,  10.201.1.3) --+                                   |
+#                                                                        +-- PREFIX-pub (directory, forwards) -- PREFIX-p1 (carol, 10.200.3.2)
+#   PREFIX-h2 (bob,   10.202.1.2) -------------- PREFIX-r2 (NAT) --+
 #
 # r1 and r2 masquerade their homes behind 10.200.1.2 and 10.200.2.2 and drop
-# every connection that starts outside, as a home router does.
+# every connection that starts outside, as a home router does. On r1's LAN,
+# the direct path between alice and dave is slow (300 ms each way, below),
+# while their way to the directory stays fast.
 set -euo pipefail
 action=$1
 p=$2
 
 down() {
-  for ns in pub r1 r2 h1 h2 p1; do ip netns del "$p-$ns" 2>/dev/null || true; done
+  for ns in pub r1 r2 h1 h2 h3 p1; do ip netns del "$p-$ns" 2>/dev/null || true; done
 }
 
 if [ "$action" = down ]; then down; exit 0; fi
 down
-for ns in pub r1 r2 h1 h2 p1; do
+for ns in pub r1 r2 h1 h2 h3 p1; do
   ip netns add "$p-$ns"
   ip -n "$p-$ns" link set lo up
 done
@@ -33,15 +37,43 @@ link() { # link NS_A IF_A ADDR_A NS_B IF_B ADDR_B
 link pub pub-r1 10.200.1.1/24 r1 r1-pub 10.200.1.2/24
 link pub pub-r2 10.200.2.1/24 r2 r2-pub 10.200.2.2/24
 link pub pub-p1 10.200.3.1/24 p1 p1-pub 10.200.3.2/24
-link r1 r1-h1 10.201.1.1/24 h1 h1-r1 10.201.1.2/24
 link r2 r2-h2 10.202.1.1/24 h2 h2-r2 10.202.1.2/24
+
+# r1's LAN: a bridge with the router, alice and dave on it.
+ip -n "$p-r1" link add lan0 type bridge
+ip -n "$p-r1" addr add 10.201.1.1/24 dev lan0
+ip -n "$p-r1" link set lan0 up
+for host in h1:10.201.1.2 h3:10.201.1.3; do
+  ns=${host%%:*}
+  addr=${host#*:}
+  ip -n "$p-r1" link add "r1-$ns" type veth peer name "$ns-r1" netns "$p-$ns"
+  ip -n "$p-r1" link set "r1-$ns" master lan0 up
+  ip -n "$p-$ns" addr add "$addr/24" dev "$ns-r1"
+  ip -n "$p-$ns" link set "$ns-r1" up
+  ip -n "$p-$ns" route add default via 10.201.1.1
+done
+# The slow direct path between alice and dave: each listens on a second address (alice
+# 10.201.1.22:17002, dave 10.201.1.33:17001), and what arrives for it is redirected to
+# tests/netns/slow_proxy.ts (started by the test) on port 17000 of the host's first address,
+# which passes it on after 300 ms each way. (This kernel has no netem; a delaying proxy in each
+# home gives the same slow-but-working direct path, and leaves the way to the directory fast.)
+for host in h1:10.201.1.2:10.201.1.22:17002 h3:10.201.1.3:10.201.1.33:17001; do
+  IFS=: read -r ns first second port <<<"$host"
+  ip -n "$p-$ns" addr add "$second/24" dev "$ns-r1"
+  ip netns exec "$p-$ns" nft -f - <<NFT
+table ip slow {
+  chain prerouting { type nat hook prerouting priority -100; ip daddr $second tcp dport $port dnat to $first:17000; }
+}
+NFT
+done
 
 ip netns exec "$p-pub" sysctl -qw net.ipv4.ip_forward=1
 ip -n "$p-p1" route add default via 10.200.3.1
+ip -n "$p-h2" route add default via 10.202.1.1
 for i in 1 2; do
   ip -n "$p-r$i" route add default via "10.200.$i.1"
-  ip -n "$p-h$i" route add default via "10.20$i.1.1"
   ip netns exec "$p-r$i" sysctl -qw net.ipv4.ip_forward=1
+  lan=$([ "$i" = 1 ] && echo lan0 || echo "r2-h2")
   ip netns exec "$p-r$i" nft -f - <<NFT
 table ip nat {
   chain postrouting { type nat hook postrouting priority 100; oifname "r$i-pub" masquerade; }
@@ -50,7 +82,7 @@ table inet filter {
   chain forward {
     type filter hook forward priority 0; policy drop;
     ct state established,related accept
-    iifname "r$i-h$i" accept
+    iifname "$lan" accept
   }
   chain input {
     type filter hook input priority 0; policy accept;
