@@ -184,13 +184,16 @@ export class ChatApp {
     }
   }
 
-  /** A peer asked, through the directory, to meet at the relay. */
-  acceptRelayOffer(offer: { from: string; token: string }): void {
-    if (this.#quitting || this.#o.relay === "never" || this.#admitting >= MAX_PEER_HANDSHAKES) {
+  /** A peer asked, through the directory, to meet at the relay (at `relay`, another instance). */
+  acceptRelayOffer(offer: { from: string; token: string; relay?: string }): void {
+    const at = this.#o.link.relayAt(offer.relay);
+    if (
+      !at || this.#quitting || this.#o.relay === "never" || this.#admitting >= MAX_PEER_HANDSHAKES
+    ) {
       return;
     }
     this.#admitting++;
-    joinRelay(this.#o.link.server, offer.token)
+    joinRelay(at, offer.token)
       .then((transport) => this.#answer(transport, "relay", offer), (error) => {
         this.#admitting--;
         throw error;

@@ -22,6 +22,7 @@ import {
   hostPortLabel,
   type UserEntry,
 } from "../directory/mod.ts";
+import { isIpLiteral } from "./directory_check.ts";
 import { ServerKeyError } from "./errors.ts";
 import type { EventSink } from "./events.ts";
 import type { PinFile } from "./pin_file.ts";
@@ -40,7 +41,7 @@ export type DirectoryLinkOptions = {
   sink: EventSink;
   heartbeatMs?: number;
   /** Called when a peer asks to meet through the relay. */
-  onRelayOffer?: (offer: { from: string; token: string }) => void;
+  onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
 };
 
 /** A registered, self-healing directory connection. */
@@ -184,6 +185,22 @@ export class DirectoryLink {
   /** Asks the directory to relay a chat with `peer`; returns the token. */
   relay(peer: string): Promise<string> {
     return this.#need().relay(peer);
+  }
+
+  /**
+   * Where to join a relay the directory offered: the instance in use, or the
+   * one the offer names (another instance of this directory) when that is an
+   * IP address or one of the configured servers' hosts; undefined otherwise.
+   */
+  relayAt(relay: string | undefined): { hostname: string; port: number } | undefined {
+    if (relay === undefined) return this.server;
+    const match = relay.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/);
+    if (!match) return undefined;
+    const hostname = match[1] ?? match[2];
+    const port = Number(match[3]);
+    const known = this.#options.servers.some((s) => s.hostname === hostname);
+    if (port < 1 || port > 65535 || (!known && !isIpLiteral(hostname))) return undefined;
+    return { hostname, port };
   }
 
   /** Tells the directory a relayed chat moved to a direct connection (it counts them). */

@@ -44,8 +44,8 @@ export type DirectoryClientOptions = {
   /** 0 disables heartbeats. */
   heartbeatMs?: number;
   requestTimeoutMs?: number;
-  /** Called when another user asks this one to meet through the relay. */
-  onRelayOffer?: (offer: { from: string; token: string }) => void;
+  /** Called when another user asks this one to meet through the relay (at `relay`, if given). */
+  onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
   /** Keeps an ephemeral key a busy directory never answered, so retries generate none. */
   unrevealed?: UnrevealedEphemeral;
 };
@@ -261,7 +261,7 @@ export class DirectoryClient {
           continue;
         }
         if (message.type === "relay-offer") {
-          this.#onRelayOffer?.({ from: message.from, token: message.token });
+          this.#onRelayOffer?.(message);
           continue;
         }
         const pending = message.id === null ? undefined : this.#pending.get(message.id);

@@ -70,7 +70,8 @@ export type Reply =
 /** server -> client, unsolicited */
 export type Notice =
   | { type: "closing"; reason: CloseReason; message: string }
-  | { type: "relay-offer"; from: string; token: string };
+  /** `relay`: where to join (`HOST:PORT`) when it is not the directory instance the client uses. */
+  | { type: "relay-offer"; from: string; token: string; relay?: string };
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -194,10 +195,12 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
   const object = parseObject(bytes, MAX_SERVER_MESSAGE);
   const type = field(object, "type", isString, "a string");
   if (type === "relay-offer") {
+    const relay = optional(object, "relay", isShortString, "HOST:PORT");
     return {
       type,
       from: field(object, "from", isShortString, "a string"),
       token: field(object, "token", isToken, "a 32-digit hex token"),
+      ...(relay === undefined ? {} : { relay }),
     };
   }
   if (type === "closing") {

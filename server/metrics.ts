@@ -34,9 +34,18 @@ export class Metrics {
     this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
   }
 
-  /** Prometheus text format; `usersOnline` comes from the registry so it equals what `list` sees. */
+  /**
+   * Prometheus text format. `users` comes from the directory's state, so that
+   * `usersOnline` equals what `list` sees on this instance, and
+   * `directoryUsersOnline` what it sees on all of them.
+   */
   render(
-    usersOnline: number,
+    users: {
+      usersOnline: number;
+      directoryUsersOnline: number;
+      storeUp: boolean;
+      storeErrors: number;
+    },
     relay: { sessionsOpen: number; bytesTotal: number; upgradedTotal: number } = {
       sessionsOpen: 0,
       bytesTotal: 0,
@@ -48,7 +57,30 @@ export class Metrics {
       [`{reason="${reason}"}`, n] as const
     );
     const lines = [
-      ...metric("p2pchat_users_online", "gauge", "Users registered and online now.", usersOnline),
+      ...metric(
+        "p2pchat_users_online",
+        "gauge",
+        "Users registered and online on this instance now.",
+        users.usersOnline,
+      ),
+      ...metric(
+        "p2pchat_directory_users_online",
+        "gauge",
+        "Users online on every instance of the directory.",
+        users.directoryUsersOnline,
+      ),
+      ...metric(
+        "p2pchat_store_up",
+        "gauge",
+        "Whether the store answers (1) or not (0).",
+        users.storeUp ? 1 : 0,
+      ),
+      ...metric(
+        "p2pchat_store_errors_total",
+        "counter",
+        "Store requests that failed.",
+        users.storeErrors,
+      ),
       ...metric(
         "p2pchat_connections_open",
         "gauge",

@@ -4,10 +4,11 @@
  * @module
  */
 
-/** Serves metrics until `shutdown()`; `render` is called per scrape. */
+/** Serves metrics until `shutdown()`; `render` is called per scrape; /healthz is 503 while `healthy()` is false. */
 export function serveMetrics(
   address: { hostname: string; port: number },
   render: () => string,
+  healthy: () => boolean = () => true,
 ): { addr: Deno.NetAddr; shutdown(): Promise<void> } {
   const server = Deno.serve(
     { hostname: address.hostname, port: address.port, onListen() {} },
@@ -16,7 +17,11 @@ export function serveMetrics(
       if (path === "/metrics") {
         return new Response(render(), { headers: { "content-type": "text/plain; version=0.0.4" } });
       }
-      if (path === "/healthz") return new Response("ok\n");
+      if (path === "/healthz") {
+        return healthy()
+          ? new Response("ok\n")
+          : new Response("store unavailable\n", { status: 503 });
+      }
       return new Response("not found\n", { status: 404 });
     },
   );

@@ -7,7 +7,10 @@ Deno.test("Metrics.render() writes Prometheus text with HELP, TYPE and labelled 
   metrics.reject("rate-limited");
   metrics.reject("rate-limited");
   metrics.reject("bad-request");
-  const text = metrics.render(2, { sessionsOpen: 1, bytesTotal: 99, upgradedTotal: 3 });
+  const text = metrics.render(
+    { usersOnline: 2, directoryUsersOnline: 5, storeUp: true, storeErrors: 4 },
+    { sessionsOpen: 1, bytesTotal: 99, upgradedTotal: 3 },
+  );
   const lines = text.trimEnd().split("\n");
   assert(lines.includes("# TYPE p2pchat_users_online gauge"));
   assert(lines.includes("p2pchat_users_online 2"));
@@ -18,6 +21,9 @@ Deno.test("Metrics.render() writes Prometheus text with HELP, TYPE and labelled 
   ]);
   assert(lines.includes("p2pchat_relay_bytes_total 99"));
   assert(lines.includes("p2pchat_relay_upgraded_total 3"));
+  assert(lines.includes("p2pchat_directory_users_online 5"));
+  assert(lines.includes("p2pchat_store_up 1"));
+  assert(lines.includes("p2pchat_store_errors_total 4"));
   for (const line of lines.filter((l) => !l.startsWith("#"))) {
     assert(/^[a-z][a-z0-9_]*(\{[^}]*\})? \d+$/.test(line), line);
   }

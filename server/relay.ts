@@ -53,6 +53,7 @@ export class RelayBroker {
   readonly #clock: () => number;
   readonly #offers = new Map<string, Offer>();
   readonly #perClient = new Map<object, number>();
+  readonly #remoteEnds = new Map<string, object>();
 
   constructor(limits: RelayLimits, log: Logger, clock: () => number) {
     this.#limits = limits;
@@ -192,6 +193,22 @@ export class RelayBroker {
     this.upgradedTotal++;
   }
 
+  /** The stand-in for a user on another instance, one per name, for the per-user bound. */
+  remoteEnd(key: string): object {
+    let end = this.#remoteEnds.get(key);
+    if (!end) {
+      end = { remote: key };
+      this.#remoteEnds.set(key, end);
+    }
+    return end;
+  }
+
+  /** Withdraws an offer that could not be delivered. */
+  cancel(token: string): void {
+    const offer = this.#offers.get(token);
+    if (offer && !offer.waiting) this.#retire(token, offer);
+  }
+
   /** Forgets what a departing client had offered or been offered. */
   forget(client: object): void {
     for (const [key, offer] of this.#offers) {
@@ -221,7 +238,10 @@ export class RelayBroker {
 
   #count(client: object, delta: number): void {
     const n = (this.#perClient.get(client) ?? 0) + delta;
-    if (n <= 0) this.#perClient.delete(client);
-    else this.#perClient.set(client, n);
+    if (n <= 0) {
+      this.#perClient.delete(client);
+      const remote = (client as { remote?: string }).remote;
+      if (remote !== undefined) this.#remoteEnds.delete(remote);
+    } else this.#perClient.set(client, n);
   }
 }

@@ -42,7 +42,14 @@ export const serveCommand: Command<typeof serveFlags> = {
     const metrics = options.metrics
       ? serveMetrics(
         options.metrics,
-        () => server.metrics.render(server.registry.onlineCount, server.relay),
+        () =>
+          server.metrics.render({
+            usersOnline: server.state.localCount,
+            directoryUsersOnline: server.state.totalCount,
+            storeUp: server.state.storeUp,
+            storeErrors: server.state.storeErrors,
+          }, server.relay),
+        () => server.state.storeUp,
       )
       : undefined;
     const { hostname, port } = server.addr;

@@ -28,7 +28,7 @@ import type { Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import type { NameStore } from "./name_store.ts";
 import { RateLimiter } from "./rate_limit.ts";
-import { Registry } from "./registry.ts";
+import { type DirectoryState, LocalDirectory } from "./directory_state.ts";
 import { Session, type SessionContext } from "./session.ts";
 
 /** Where the server listens, and its limits and timeouts (what `serve`'s flags set). */
@@ -49,12 +49,20 @@ export type ServerSettings = {
 /** Everything the server runs with. */
 export type ServerOptions = ServerSettings & {
   identity: Identity;
-  store: NameStore;
+  /** One process: bindings in this store, presence in memory. */
+  store?: NameStore;
+  /** Several processes: the shared state (RedisDirectory); instead of `store`. */
+  state?: DirectoryState<Session>;
+  /** `HOST:PORT` where this instance's relay is reached (default: where it listens). */
+  advertise?: string;
   log: Logger;
   /** Draws the random early drops (tests fix it). */
   random?: () => number;
   clock?: () => number;
 };
+
+/** How often the state's housekeeping runs (expired bindings; the shared store's own is faster). */
+const MAINTAIN_INTERVAL_MS = 60_000;
 
 /** Descriptors kept back from --max-clients for the listener, the store, metrics and logs. */
 export const RESERVED_DESCRIPTORS = 256;
@@ -104,7 +112,8 @@ type Opened = { channel: SecureChannel } | { relay: { rest: Transport; token: Ui
 /** A running directory server. */
 export class DirectoryServer {
   readonly metrics = new Metrics();
-  readonly registry: Registry<Session>;
+  /** Who is online and which key owns which name. */
+  readonly state: DirectoryState<Session>;
   readonly relay: RelayBroker;
   readonly #options: ServerOptions;
   readonly #listener: Deno.TcpListener;
@@ -123,24 +132,28 @@ export class DirectoryServer {
     this.#listener = listener;
     this.#startups = new HandshakeAdmission(options.startups, options.random);
     const clock = options.clock ?? Date.now;
-    this.registry = new Registry<Session>(options.store, { clock, nameTtlMs: options.nameTtlMs });
+    if (!options.state && !options.store) throw new TypeError("A server needs a store or a state");
+    this.state = options.state ??
+      new LocalDirectory<Session>(options.store!, { clock, nameTtlMs: options.nameTtlMs });
     this.relay = new RelayBroker(options.relay, options.log, clock);
+    const { hostname, port } = listener.addr;
     this.#ctx = {
-      registry: this.registry,
+      directory: this.state,
+      advertise: options.advertise ??
+        `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
       metrics: this.metrics,
       log: options.log,
       registrations: new RateLimiter(options.registerRate, clock),
       relay: this.relay,
       clock,
     };
-    this.registry.purgeExpired();
     this.#timers.push(
       setInterval(() => this.#sweepIdle(), Math.min(1000, options.idleTimeoutMs / 4)),
     );
     this.#timers.push(setInterval(() => {
       this.#ctx.registrations.sweep();
-      this.registry.purgeExpired();
-    }, 60_000));
+      this.state.maintain().catch(() => {});
+    }, MAINTAIN_INTERVAL_MS));
     this.#accepting = this.#acceptLoop();
   }
 
@@ -173,7 +186,7 @@ export class DirectoryServer {
       using grace = Deadline.after(SHUTDOWN_GRACE_MS, () => new Error("shutdown grace over"));
       await abortable(Promise.all(this.#running), grace.signal).catch(() => {});
     }
-    this.#options.store.close();
+    await this.state.close();
     this.#options.log.event("stopped", {});
     await this.#options.log.flush();
   }

@@ -24,7 +24,7 @@ import { ChannelError, type SecureChannel, toBase64 } from "../crypto/mod.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics, RejectionReason } from "./metrics.ts";
 import type { RateLimiter } from "./rate_limit.ts";
-import type { Registry } from "./registry.ts";
+import type { DirectoryState } from "./directory_state.ts";
 import type { RelayBroker } from "./relay.ts";
 
 /** Bytes of replies a client may leave unread before it is dropped as a slow reader. */
@@ -32,7 +32,9 @@ export const MAX_PENDING_REPLY_BYTES = 256 * 1024;
 
 /** What every session shares. */
 export type SessionContext = {
-  readonly registry: Registry<Session>;
+  readonly directory: DirectoryState<Session>;
+  /** Where this instance's relay is reached (`--advertise`), for offers to other instances. */
+  readonly advertise: string;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly registrations: RateLimiter;
@@ -102,7 +104,7 @@ export class Session {
       });
     } finally {
       this.#ctx.relay.forget(this);
-      const name = this.#ctx.registry.leave(this);
+      const name = await this.#ctx.directory.leave(this).catch(() => undefined);
       if (name !== undefined) this.#ctx.log.event("leave", { session: this.id, name });
       this.#channel.abort();
     }
@@ -139,14 +141,14 @@ export class Session {
           return this.#reply({
             id: request.id,
             type: "users",
-            ...this.#ctx.registry.list({
+            ...await this.#ctx.directory.list({
               prefix: request.prefix,
               limit: Math.min(request.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
               after: request.after,
             }),
           });
         case "relay":
-          return this.#relay(request.id, request.peer);
+          return await this.#relay(request.id, request.peer);
         case "relay-upgraded":
           this.#mustBeRegistered();
           this.#ctx.relay.upgraded(this, request.token);
@@ -154,7 +156,7 @@ export class Session {
           return this.#reply({ id: request.id, type: "ok" });
         case "lookup": {
           this.#mustBeRegistered();
-          const user = this.#ctx.registry.lookup(lookupName(request.name));
+          const user = await this.#ctx.directory.lookup(lookupName(request.name));
           if (!user) {
             throw new DirectoryError("not-found", `Nobody called ${request.name} is online`);
           }
@@ -182,11 +184,11 @@ export class Session {
       name = parseName(request.name);
     } catch (error) {
       // A name bound before the current rules stays its owner's.
-      const legacy = this.#ctx.registry.legacyName(request.name, key);
+      const legacy = await this.#ctx.directory.legacyName(request.name, key);
       if (legacy === undefined) throw error;
       name = legacy;
     }
-    const { entry, replaced } = this.#ctx.registry.register(this, name, key, {
+    const { entry, replaced } = await this.#ctx.directory.register(this, name, key, {
       address: this.address,
       port: request.port,
       addresses: request.addresses,
@@ -212,16 +214,35 @@ export class Session {
     });
   }
 
-  /** Offers a relayed chat to `peer` and gives both sides the token. */
-  #relay(id: number, peer: string): void {
+  /**
+   * Offers a relayed chat to `peer` and gives both sides the token. Both
+   * join here, on the initiator's instance: a peer on another instance gets
+   * the offer through the store, with this instance's address.
+   */
+  async #relay(id: number, peer: string): Promise<void> {
     this.#mustBeRegistered();
-    const target = this.#ctx.registry.sessionFor(lookupName(peer));
-    if (!target || target === this) {
+    const target = await this.#ctx.directory.locate(lookupName(peer));
+    if (!target || ("local" in target && target.local === this)) {
       throw new DirectoryError("not-found", `Nobody called ${peer} is online`);
     }
-    const token = this.#ctx.relay.offer(this, target);
-    target.notify({ type: "relay-offer", from: this.#name!, token });
-    this.#ctx.log.event("relay-offered", { session: this.id, to: target.id });
+    if ("local" in target) {
+      const token = this.#ctx.relay.offer(this, target.local);
+      target.local.notify({ type: "relay-offer", from: this.#name!, token });
+      this.#ctx.log.event("relay-offered", { session: this.id, to: target.local.id });
+      return this.#reply({ id, type: "relay-token", token });
+    }
+    const token = this.#ctx.relay.offer(this, this.#ctx.relay.remoteEnd(target.remote.key));
+    try {
+      await this.#ctx.directory.offerRemote(target.remote, {
+        from: this.#name!,
+        token,
+        relay: this.#ctx.advertise,
+      });
+    } catch (error) {
+      this.#ctx.relay.cancel(token);
+      throw error;
+    }
+    this.#ctx.log.event("relay-offered", { session: this.id, to: target.remote.instance });
     this.#reply({ id, type: "relay-token", token });
   }
 
@@ -231,7 +252,7 @@ export class Session {
   }
 
   #mustBeRegistered(): void {
-    if (!this.#ctx.registry.isRegistered(this)) {
+    if (!this.#ctx.directory.isRegistered(this)) {
       throw new DirectoryError("not-registered", "Register a name first");
     }
   }
