@@ -14,6 +14,7 @@ import {
 import { idCommand } from "./client/id_command.ts";
 import { connectCommand } from "./client/connect_command.ts";
 import { serveCommand } from "./server/serve_command.ts";
+import { storeCopyCommand } from "./server/store_command.ts";
 import { errorMessage } from "./errors/mod.ts";
 import config from "./deno.json" with { type: "json" };
 
@@ -21,7 +22,7 @@ import config from "./deno.json" with { type: "json" };
 export const VERSION: string = config.version;
 
 // deno-lint-ignore no-explicit-any
-const COMMANDS: Command<any>[] = [serveCommand, connectCommand, idCommand];
+const COMMANDS: Command<any>[] = [serveCommand, connectCommand, idCommand, storeCopyCommand];
 
 /** The program's help: the commands, one line each, as git and ssh list theirs. */
 export function helpText(): string {
@@ -42,14 +43,24 @@ export function helpText(): string {
   ].join("\n");
 }
 
-function commandNamed(name: string): Command {
+/** The command `words` start with (a name may be two words, as `store copy`), and how many it took. */
+function commandNamed(words: string[]): { command: Command; taken: number } {
+  const two = COMMANDS.find((c) => c.name === `${words[0]} ${words[1]}`);
+  if (two) return { command: two, taken: 2 };
+  const name = words[0];
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${name} `));
+    if (group.length > 0) {
+      throw new UsageError(
+        `"${name}" needs a subcommand: ${group.map((c) => c.name).join(", ")}`,
+      );
+    }
     throw new UsageError(
       `unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(", ")}`,
     );
   }
-  return command;
+  return { command, taken: 1 };
 }
 
 /**
@@ -77,20 +88,21 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (name === "help") {
-      console.log(rest.length === 0 ? helpText() : formatCommandHelp(commandNamed(rest[0])));
+      console.log(rest.length === 0 ? helpText() : formatCommandHelp(commandNamed(rest).command));
       return 0;
     }
     if (name === "--version" || name === "-V") {
       console.log(`p2pchat ${VERSION}`);
       return 0;
     }
-    const command = commandNamed(name);
+    const { command, taken } = commandNamed(args);
     running = command.name;
-    if (rest.includes("--help") || rest.includes("-h")) {
+    const flags = args.slice(taken);
+    if (flags.includes("--help") || flags.includes("-h")) {
       console.log(formatCommandHelp(command));
       return 0;
     }
-    return await command.run(parseFlags(command, rest));
+    return await command.run(parseFlags(command, flags));
   } catch (error) {
     if (error instanceof UsageError) {
       const command = error.command ?? running;

@@ -109,7 +109,7 @@ export function wrap(text: string, width: number): string[] {
 }
 
 /** The one-line entry for a command in `p2pchat --help`: name, then its summary wrapped. */
-export function formatCommandLine(command: { name: string; summary: string }, width = 10): string {
+export function formatCommandLine(command: { name: string; summary: string }, width = 12): string {
   const [first, ...rest] = wrap(command.summary, HELP_WIDTH - 2 - width);
   return [
     `  ${command.name.padEnd(width)}${first}`,

@@ -89,23 +89,35 @@ export class DirectoryLink {
    * Connects to the first instance that answers (checking or pinning the
    * server key). At start, a directory that hangs up during the handshake
    * (busy) is retried with backoff for up to STARTUP_RETRY_MS. Throws
-   * ServerKeyError on a key mismatch, else the last instance's failure.
+   * ServerKeyError when an instance proves another key and none serves
+   * (one that does is used, and the mismatch reported), else the last
+   * instance's failure.
    */
   async connect(retryForMs = STARTUP_RETRY_MS): Promise<void> {
     const deadline = Date.now() + retryForMs;
     for (let attempt = 0;; attempt++) {
       let last: unknown;
+      let wrongKey: ServerKeyError | undefined;
       for (let i = 0; i < this.#options.servers.length; i++) {
         const at = (this.#at + i) % this.#options.servers.length;
         try {
           this.#client = await this.#connectTo(at);
           this.#at = at;
+          if (wrongKey) {
+            this.#options.sink.emit({
+              type: "error",
+              code: wrongKey.code,
+              message: wrongKey.message,
+            });
+          }
           return;
         } catch (error) {
-          if (error instanceof ServerKeyError) throw error;
-          last = error;
+          // An entry with the wrong key is never used; the others may still serve.
+          if (error instanceof ServerKeyError) wrongKey ??= error;
+          else last = error;
         }
       }
+      if (wrongKey) throw wrongKey;
       const busy = last instanceof DirectoryUnavailableError && last.code === "connection-lost";
       const wait = backoffMs(attempt);
       if (!busy || Date.now() + wait > deadline) throw last;
@@ -240,6 +252,7 @@ export class DirectoryLink {
     this.#options.sink.emit({ type: "server-lost", detail: ended.message });
     // Try the next instance first: the one we had may be the one that died.
     this.#at = (this.#at + 1) % this.#options.servers.length;
+    const reported = new Set<string>();
     for (let attempt = 0; !this.#stopped; attempt++) {
       await delay(backoffMs(attempt));
       if (this.#stopped) return;
@@ -252,9 +265,9 @@ export class DirectoryLink {
       } catch (error) {
         (this.#client as DirectoryClient | undefined)?.abort();
         this.#client = undefined;
-        if (error instanceof ServerKeyError) {
+        if (error instanceof ServerKeyError && !reported.has(error.message)) {
+          reported.add(error.message);
           this.#options.sink.emit({ type: "error", code: error.code, message: error.message });
-          return;
         }
       }
     }

@@ -20,6 +20,7 @@ export const DIRECTORY_ERROR_CODES = [
   "server-full",
   "relay-disabled",
   "relay-limit",
+  "store-unavailable",
 ] as const;
 
 /** A code the directory answers a request with. */

@@ -33,6 +33,8 @@ export type ClientSetup = {
   env?: Record<string, string>;
   /** Directory host (default 127.0.0.1). */
   host?: string;
+  /** The whole --server value instead (a list: `HOST:PORT,HOST:PORT`); `port` is then unused. */
+  server?: string;
   /** Run inside this network namespace (`ip netns exec`). */
   netns?: string;
   /** Where to listen for peers (default 127.0.0.1:0). */
@@ -61,7 +63,7 @@ export async function startClient(
       "--name",
       name,
       "--server",
-      `${setup.host ?? "127.0.0.1"}:${port}`,
+      setup.server ?? `${setup.host ?? "127.0.0.1"}:${port}`,
       "--home",
       home,
       "--listen",

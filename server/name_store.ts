@@ -144,3 +144,17 @@ export class SqliteNameStore implements NameStore {
     if (this.#db.isOpen) this.#db.close();
   }
 }
+
+/**
+ * Every binding in the SQLite store at `path`, read without changing the
+ * file (for `p2pchat store copy`); throws if it is not such a store.
+ */
+export function readSqliteBindings(path: string): Binding[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return (db.prepare("SELECT key, name, public_key, last_used FROM bindings ORDER BY key")
+      .all() as Row[]).map(fromRow);
+  } finally {
+    db.close();
+  }
+}

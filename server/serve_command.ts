@@ -6,14 +6,16 @@
 import { join } from "node:path";
 import type { Command } from "../cli/command.ts";
 import { formatFingerprint } from "../crypto/mod.ts";
-import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/identity_file.ts";
+import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from "../storage/identity_file.ts";
 import { homeEnvFromProcess } from "../storage/data_dir.ts";
 import { ensurePrivateDir, FILE_MODE } from "../storage/secure_file.ts";
 import { Logger } from "./log.ts";
 import { serveMetrics } from "./metrics_http.ts";
 import { SqliteNameStore } from "./name_store.ts";
-import { parseServeOptions, serveFlags } from "./serve_options.ts";
+import { redactUrl, RedisDirectory } from "./redis_directory.ts";
+import { parseServeOptions, serveFlags, type ServeOptions } from "./serve_options.ts";
 import { defaultMaxClients, DirectoryServer } from "./server.ts";
+import type { Session } from "./session.ts";
 
 /** File name of the name store inside the server's data directory. */
 export const NAME_STORE_FILE = "names.sqlite";
@@ -25,20 +27,30 @@ export const serveCommand: Command<typeof serveFlags> = {
   flags: serveFlags,
   example: "p2pchat serve --port 7447 --metrics 127.0.0.1:9447",
   async run(values): Promise<number> {
-    const options = parseServeOptions(values, homeEnvFromProcess(), defaultMaxClients());
+    const options = parseServeOptions(
+      values,
+      { ...homeEnvFromProcess(), P2PCHAT_STORE: Deno.env.get("P2PCHAT_STORE") || undefined },
+      defaultMaxClients(),
+    );
     await ensurePrivateDir(options.dataDir);
-    const { identity } = await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE));
-    const storePath = join(options.dataDir, NAME_STORE_FILE);
-    // SQLite creates its -wal and -shm files with the database's mode, so set it first.
-    await Deno.writeFile(storePath, new Uint8Array(0), { append: true, mode: FILE_MODE });
-    await Deno.chmod(storePath, FILE_MODE);
+    const identity = options.identityFile
+      ? await loadIdentity(options.identityFile)
+      : (await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))).identity;
     const log = new Logger(options.log);
+    const { store: _store, log: _format, ...settings } = options;
     const server = DirectoryServer.start({
-      ...options,
+      ...settings,
       identity,
-      store: new SqliteNameStore(storePath),
       log,
+      ...await openState(options, log),
     });
+    if (options.store.kind === "redis" && !options.advertise && isWildcard(options.hostname)) {
+      log.event("warning", {
+        problem: "advertise-wildcard",
+        action:
+          `listening on ${options.hostname} without --advertise: users of other instances cannot join relayed chats here; pass --advertise HOST:PORT`,
+      });
+    }
     const metrics = options.metrics
       ? serveMetrics(
         options.metrics,
@@ -62,7 +74,11 @@ export const serveCommand: Command<typeof serveFlags> = {
     if (metrics) {
       console.log(`metrics on http://${metrics.addr.hostname}:${metrics.addr.port}/metrics`);
     }
-    log.event("started", { address: `${hostname}:${port}`, maxClients: options.maxClients });
+    log.event("started", {
+      address: `${hostname}:${port}`,
+      maxClients: options.maxClients,
+      store: options.store.kind === "redis" ? redactUrl(options.store.url) : "sqlite",
+    });
 
     const stop = Promise.withResolvers<string>();
     const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
@@ -79,3 +95,28 @@ export const serveCommand: Command<typeof serveFlags> = {
     return 0;
   },
 };
+
+/** The store `serve` was told to use: its SQLite file, or a Redis shared with other instances. */
+async function openState(
+  options: ServeOptions,
+  log: Logger,
+): Promise<{ store: SqliteNameStore } | { state: RedisDirectory<Session> }> {
+  if (options.store.kind === "redis") {
+    return {
+      state: await RedisDirectory.connect<Session>({
+        url: options.store.url,
+        nameTtlMs: options.nameTtlMs,
+        log,
+      }),
+    };
+  }
+  const storePath = join(options.dataDir, NAME_STORE_FILE);
+  // SQLite creates its -wal and -shm files with the database's mode, so set it first.
+  await Deno.writeFile(storePath, new Uint8Array(0), { append: true, mode: FILE_MODE });
+  await Deno.chmod(storePath, FILE_MODE);
+  return { store: new SqliteNameStore(storePath) };
+}
+
+function isWildcard(hostname: string): boolean {
+  return hostname === "0.0.0.0" || hostname === "::" || hostname === "[::]";
+}

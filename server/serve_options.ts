@@ -135,6 +135,24 @@ export const serveFlags = {
     default: formatSize(DEFAULT_RELAY_MAX_BYTES),
     description: "bytes one relayed chat may carry",
   },
+  store: {
+    type: "string",
+    value: "sqlite|URL",
+    description:
+      "where bindings and presence live: sqlite (one process) or redis://[user:pass@]HOST:PORT[/DB] (rediss:// for TLS) shared by several instances (else $P2PCHAT_STORE, else sqlite)",
+  },
+  advertise: {
+    type: "string",
+    value: "HOST:PORT",
+    description:
+      "where users of other instances reach this one to join a relayed chat (else where it listens)",
+  },
+  identity: {
+    type: "string",
+    value: "FILE",
+    description:
+      "the server's identity key (must exist; every instance of one directory uses the same), else <data>/identity.key, made on first start",
+  },
   log: {
     type: "string",
     value: "text|json",
@@ -143,9 +161,20 @@ export const serveFlags = {
   },
 } as const;
 
+/** Where the directory keeps bindings and presence. */
+export type StoreChoice = { kind: "sqlite" } | { kind: "redis"; url: string };
+
+/** The environment `serve` reads: the home variables and $P2PCHAT_STORE. */
+export type ServeEnv = HomeEnv & { P2PCHAT_STORE?: string };
+
 /** Typed `serve` options: the server's settings, plus where its data and metrics go. */
 export type ServeOptions = ServerSettings & {
   dataDir: string;
+  store: StoreChoice;
+  /** `HOST:PORT` given with --advertise, if any. */
+  advertise?: string;
+  /** --identity, if given (it must exist). */
+  identityFile?: string;
   metrics?: { hostname: string; port: number };
   log: LogFormat;
 };
@@ -165,16 +194,55 @@ function parseStartups(text: string): Omit<StartupLimits, "perSource"> {
   return { start, rate, full };
 }
 
+/** `sqlite`, or a `redis://` / `rediss://` URL; `source` names where the text came from. */
+export function parseStore(source: string, text: string): StoreChoice {
+  if (text === "sqlite") return { kind: "sqlite" };
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    // Reported below with the rule.
+  }
+  if (!url || !["redis:", "rediss:"].includes(url.protocol) || !url.hostname) {
+    throw new UsageError(
+      `${source} must be sqlite or redis://[user:pass@]HOST:PORT[/DB] (rediss:// for TLS), got "${
+        text.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")
+      }"`,
+    );
+  }
+  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d+$/.test(url.pathname)) {
+    throw new UsageError(
+      `${source}: the Redis database must be a number, as in redis://HOST:6379/0`,
+    );
+  }
+  return { kind: "redis", url: text };
+}
+
 /** Validates flags; throws UsageError naming the flag at fault. */
 export function parseServeOptions(
   values: FlagValues<typeof serveFlags>,
-  env: HomeEnv,
+  env: ServeEnv,
   defaultMaxClients: number,
 ): ServeOptions {
+  const advertise = values.advertise === undefined
+    ? undefined
+    : parseHostPort("advertise", values.advertise, "");
+  if (advertise && (!advertise.hostname || advertise.port === 0)) {
+    throw new UsageError(
+      `--advertise must name a host and a port other users can reach (e.g. dir1.example.org:7447), got "${values.advertise}"`,
+    );
+  }
   return {
     hostname: values.host,
     port: parseInteger("port", values.port, 0, 65535),
     dataDir: values.data ?? join(resolveDataDir(values.home, env), "server"),
+    store: values.store !== undefined
+      ? parseStore("--store", values.store)
+      : env.P2PCHAT_STORE
+      ? parseStore("$P2PCHAT_STORE", env.P2PCHAT_STORE)
+      : { kind: "sqlite" },
+    ...(advertise ? { advertise: values.advertise } : {}),
+    ...(values.identity !== undefined ? { identityFile: values.identity } : {}),
     maxClients: values["max-clients"] === undefined
       ? defaultMaxClients
       : parseInteger("max-clients", values["max-clients"], 1, 10_000_000),

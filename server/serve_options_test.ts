@@ -11,6 +11,7 @@ Deno.test("parseServeOptions() gives the documented defaults", () => {
     hostname: "0.0.0.0",
     port: 7447,
     dataDir: "/home/u/.config/p2pchat/server",
+    store: { kind: "sqlite" },
     maxClients: 19_000,
     maxPerAddress: 64,
     registerRate: 10,
@@ -69,6 +70,10 @@ Deno.test("parseServeOptions() names the flag at fault", async () => {
       [["--max-startups", "100:30:10"], "--max-startups must be START:RATE:FULL"],
       [["--max-startups", "1:101:10"], "--max-startups"],
       [["--max-startups", "1:2"], "--max-startups"],
+      [["--store", "postgres://x"], "--store must be sqlite or redis://"],
+      [["--store", "redis://:pw@h:1/x"], "--store: the Redis database must be a number"],
+      [["--advertise", "7447"], "--advertise must be HOST:PORT"],
+      [["--advertise", ":7447"], "--advertise must name a host"],
     ]
   ) {
     const error = await assertRejects(
@@ -77,4 +82,28 @@ Deno.test("parseServeOptions() names the flag at fault", async () => {
     );
     assertEquals(error.message.startsWith(words as string), true, error.message);
   }
+});
+
+Deno.test("parseServeOptions() takes the store from --store, else $P2PCHAT_STORE, and hides passwords in errors", async () => {
+  const url = "redis://u:pw@10.0.0.5:6379/2";
+  assertEquals(parse(["--store", url]).store, { kind: "redis", url });
+  assertEquals(parse(["--store", "rediss://h:6380"]).store, {
+    kind: "redis",
+    url: "rediss://h:6380",
+  });
+  const fromEnv = (store: string, args: string[] = []) =>
+    parseServeOptions(parseFlags(serveCommand, args), { ...env, P2PCHAT_STORE: store }, 1);
+  assertEquals(fromEnv(url).store, { kind: "redis", url });
+  assertEquals(fromEnv(url, ["--store", "sqlite"]).store, { kind: "sqlite" });
+  const error = await assertRejects(
+    () => Promise.resolve().then(() => fromEnv("mysql://root:hunter2@db")),
+    UsageError,
+  );
+  assertEquals(error.message.startsWith("$P2PCHAT_STORE must be"), true, error.message);
+  assertEquals(error.message.includes("hunter2"), false, error.message);
+  assertEquals(parse(["--advertise", "dir1.example.org:7447"]).advertise, "dir1.example.org:7447");
+  assertEquals(
+    parse(["--identity", "/etc/p2pchat/identity.key"]).identityFile,
+    "/etc/p2pchat/identity.key",
+  );
 });

@@ -178,7 +178,7 @@ Deno.test("connect: a lying directory is caught: attacker's address, attacker's 
   const mallory = await ready(await startClient("mallory", directory.port, { args: key }));
   try {
     const real = async (c: ClientProcess) => (await c.waitFor(is("ready")));
-    const [bobReady, malloryReady] = [await real(bob), await real(mallory)];
+    const [_bobReady, malloryReady] = [await real(bob), await real(mallory)];
     const malloryPort = Number(String(malloryReady.listen).split(":")[1]);
 
     // 1. bob's key, but mallory's address: the peer there cannot prove bob's key.

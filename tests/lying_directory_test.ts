@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { type ClientProcess, type Event, startClient } from "../harness/mod.ts";
 import { type FakeDirectory, startFakeDirectory } from "./fake_directory.ts";
-import { encodeFrame, Identity, initiateChannel, toBase64 } from "../crypto/mod.ts";
+import { Identity, initiateChannel, toBase64 } from "../crypto/mod.ts";
 import { joinRelay } from "../directory/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>

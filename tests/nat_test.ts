@@ -256,12 +256,12 @@ Deno.test({
       await dave.waitFor(is("message", { text: "n 999" }), 30_000, fromD);
       const texts = dave.events.slice(fromD).filter(is("message")).map((e) => e.text);
       assertEquals(texts, Array.from({ length: 1000 }, (_, i) => `n ${i}`), "once each, in order");
-      const allDelivered = async () =>
+      const allDelivered = () =>
         new Set(alice.events.slice(fromA).filter(is("delivered")).map((e) => e.id)).size === 1000;
-      for (let i = 0; i < 100 && !await allDelivered(); i++) {
+      for (let i = 0; i < 100 && !allDelivered(); i++) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      assert(await allDelivered(), "every message reported delivered");
+      assert(allDelivered(), "every message reported delivered");
       assert(!alice.events.slice(fromA).some(is("undelivered")));
 
       const secret = "the parcel is under the third bench";
