@@ -1,10 +1,15 @@
 /**
- * `deno task load [--clients N] [--workers K] [--restart] [--json]`: N clients
- * register over the real secure channel with a real `serve` process, stay
- * online, and the run measures registrations per second, the server's CPU
- * per registration, lookup and list latency with N online, the server's
- * memory, and how long until /metrics shows no users after every client
- * drops at once.
+ * `deno task load [--clients N] [--workers K] [--instances I --store redis]
+ * [--restart] [--json]`: N clients register over the real secure channel
+ * with real `serve` processes, stay online, and the run measures
+ * registrations per second, the servers' CPU per registration, lookup and
+ * list latency with N online, the servers' memory, and how long until
+ * /metrics shows no users after every client drops at once.
+ *
+ * With --instances I (which needs --store redis), the run starts its own
+ * redis-server in a temporary directory and I instances over it sharing one
+ * identity; client k registers with instance k mod I. It reports each
+ * instance's RSS per user and Redis's own memory per user (INFO memory).
  *
  * With --restart, once all are online the server is killed with SIGKILL and
  * started again on the same port and data; the clients reconnect with the
@@ -18,7 +23,16 @@ import { Identity } from "../crypto/mod.ts";
 import { DEFAULT_HEARTBEAT_MS, DirectoryClient } from "../directory/mod.ts";
 import { cpuSeconds, rssKib } from "./proc.ts";
 import { percentile, round } from "./stats.ts";
-import { eachLine, killAll, scrape, type ServeProcess, startServe } from "../harness/mod.ts";
+import { join } from "node:path";
+import {
+  eachLine,
+  killAll,
+  type RedisProcess,
+  scrape,
+  type ServeProcess,
+  startRedis,
+  startServe,
+} from "../harness/mod.ts";
 import { v8FlagsArgument } from "../server/v8_flags.ts";
 
 const { values } = parseArgs({
@@ -29,8 +43,19 @@ const { values } = parseArgs({
     json: { type: "boolean" },
     restart: { type: "boolean" },
     "idle-timeout": { type: "string", default: "30" },
+    instances: { type: "string", default: "1" },
+    store: { type: "string", default: "sqlite" },
   },
 });
+const INSTANCES = Number(values.instances);
+if (!Number.isInteger(INSTANCES) || INSTANCES < 1 || !["sqlite", "redis"].includes(values.store)) {
+  console.error("load: --instances must be 1 or more and --store sqlite or redis");
+  Deno.exit(2);
+}
+if (INSTANCES > 1 && values.store !== "redis") {
+  console.error("load: several instances share their state through Redis: add --store redis");
+  Deno.exit(2);
+}
 const N = Number(values.clients);
 const K = Math.max(1, Math.min(Number(values.workers), N));
 const IDLE_S = Number(values["idle-timeout"]);
@@ -44,6 +69,8 @@ const log = (text: string): void => {
 
 const data = await Deno.makeTempDir({ prefix: "p2pchat-load-" });
 const children: Deno.ChildProcess[] = [];
+let redis: RedisProcess | undefined;
+const servers: ServeProcess[] = [];
 const deadline = setTimeout(() => {
   console.error(`load: gave up after ${DEADLINE_MS / 60_000} minutes`);
   cleanup().finally(() => Deno.exit(1));
@@ -51,16 +78,26 @@ const deadline = setTimeout(() => {
 
 async function cleanup(): Promise<void> {
   await killAll(children);
+  await redis?.close();
   await Deno.remove(data, { recursive: true }).catch(() => {});
 }
 
 /** A worker's latest status line. */
-type Status = { online: number; reconnects: number; refused: Record<string, number> };
+type Status = {
+  online: number;
+  reconnects: number;
+  refused: Record<string, number>;
+  lost: Record<string, number>;
+  lagMs: number;
+};
 
-/** `serve` as `deno task serve` runs it (unless LOAD_V8_FLAGS tries other settings). */
-async function serve(port = 0): Promise<ServeProcess> {
+/** Instance `i` as `deno task serve` runs it (unless LOAD_V8_FLAGS tries other settings). */
+async function serve(i: number, port = 0): Promise<ServeProcess> {
+  const shared = redis
+    ? ["--store", redis.url, ...(i > 0 ? ["--identity", join(data, "0", "identity.key")] : [])]
+    : [];
   const server = await startServe({
-    data,
+    data: join(data, String(i)),
     host: "0.0.0.0",
     v8Flags: Deno.env.get("LOAD_V8_FLAGS")
       ? `--v8-flags=${Deno.env.get("LOAD_V8_FLAGS")}`
@@ -78,6 +115,7 @@ async function serve(port = 0): Promise<ServeProcess> {
       "127.0.0.1:0",
       "--idle-timeout",
       `${IDLE_S}s`,
+      ...shared,
     ],
   });
   children.push(server.process);
@@ -93,19 +131,71 @@ async function until(check: () => Promise<boolean>, limitMs: number): Promise<nu
   return null;
 }
 
+/** Sums `name` over every instance's /metrics. */
+async function total(servers: ServeProcess[], name: string): Promise<number> {
+  const values = await Promise.all(servers.map((s) => scrape(`${s.metricsUrl}/metrics`, name)));
+  return values.reduce((a, b) => a + b, 0);
+}
+
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+
+/** Connections the servers ended, by how (their logs' disconnect lines, not counting goodbyes). */
+function disconnects(servers: ServeProcess[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const server of servers) {
+    for (const line of server.log) {
+      const how = line.match(/ disconnect .*how=(\S+)/)?.[1];
+      if (how && how !== "goodbye") counts[how] = (counts[how] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+/** Bytes Redis holds now. */
+async function redisMemory(): Promise<number> {
+  const info = await redis!.cli("INFO", "memory");
+  return Number(info.match(/^used_memory:(\d+)/m)?.[1] ?? NaN);
+}
+
 try {
-  let server = await serve();
-  const { port, fingerprint } = server;
-  let metrics = `${server.metricsUrl}/metrics`;
+  if (values.store === "redis") redis = await startRedis();
+  for (let i = 0; i < INSTANCES; i++) servers.push(await serve(i));
+  const ports = servers.map((s) => s.port);
+  const { fingerprint } = servers[0];
   await new Promise((r) => setTimeout(r, 500));
-  const rssBefore = rssKib(server.process.pid);
-  const heapBefore = await scrape(metrics, "p2pchat_heap_used_bytes");
-  const externalBefore = await scrape(metrics, "p2pchat_external_memory_bytes");
-  log(`server on port ${port}, RSS ${rssBefore} KiB; registering ${N} clients from ${K} processes`);
+  const pids = (): number[] => servers.map((s) => s.process.pid);
+  const rssBefore = pids().map(rssKib);
+  const redisBefore = redis ? await redisMemory() : 0;
+  const heapBefore = await total(servers, "p2pchat_heap_used_bytes");
+  const externalBefore = await total(servers, "p2pchat_external_memory_bytes");
+  log(
+    `${INSTANCES} instance(s) on ports ${
+      ports.join(", ")
+    } (store ${values.store}); registering ${N} clients from ${K} processes`,
+  );
 
   const perWorker = Math.ceil(N / K);
   const statuses: Status[] = [];
-  const cpuStart = cpuSeconds(server.process.pid);
+  let serverLags: number[] = [];
+  const progress = setInterval(() => {
+    Promise.all(
+      servers.map((s) => scrape(`${s.metricsUrl}/metrics`, "p2pchat_event_loop_lag_seconds")),
+    ).then((lags) => serverLags = lags, () => {});
+    const online = statuses.reduce((n, s) => n + (s?.online ?? 0), 0);
+    const reconnects = statuses.reduce((n, s) => n + (s?.reconnects ?? 0), 0);
+    const refused = JSON.stringify(Object.assign({}, ...statuses.map((s) => s?.refused ?? {})));
+    const lost = JSON.stringify(Object.assign({}, ...statuses.map((s) => s?.lost ?? {})));
+    const lag = statuses.map((s) => s?.lagMs ?? 0).join("/");
+    const serverLag = serverLags.join("/");
+    log(
+      `… ${online} online after ${
+        ((performance.now() - started) / 1000).toFixed(0)
+      } s (worker lag ${lag} ms, server lag ${serverLag} s; ${reconnects} reconnected: ${lost}; refused ${refused}; servers dropped ${
+        JSON.stringify(disconnects(servers))
+      })`,
+    );
+  }, 10_000);
+  const cpuStart = sum(pids().map(cpuSeconds));
   const started = performance.now();
   const reports = await Promise.all(Array.from({ length: K }, (_, k) => {
     const count = Math.max(0, Math.min(perWorker, N - k * perWorker));
@@ -114,7 +204,7 @@ try {
         "run",
         "-A",
         new URL("./load_worker.ts", import.meta.url).pathname,
-        String(port),
+        ports.join(","),
         fingerprint,
         String(k * perWorker),
         String(count),
@@ -135,17 +225,18 @@ try {
     }).catch(() => {});
     return first.promise;
   }));
+  clearInterval(progress);
   const registrationSeconds = (performance.now() - started) / 1000;
-  const registrationCpu = cpuSeconds(server.process.pid) - cpuStart;
+  const registrationCpu = sum(pids().map(cpuSeconds)) - cpuStart;
   const registered = reports.reduce((n, r) => n + r.registered, 0);
-  const online = await scrape(metrics, "p2pchat_users_online");
+  const online = await total(servers, "p2pchat_users_online");
   log(
     `${registered} registered in ${
       registrationSeconds.toFixed(1)
     } s (incl. key generation); ${online} online per /metrics`,
   );
 
-  const probe = await DirectoryClient.connect({ hostname: "127.0.0.1", port }, {
+  const probe = await DirectoryClient.connect({ hostname: "127.0.0.1", port: ports[0] }, {
     identity: Identity.generate(),
     expectedServer: fingerprint,
     heartbeatMs: 0,
@@ -166,24 +257,28 @@ try {
   }
   await probe.bye();
 
-  const cpuHoldStart = cpuSeconds(server.process.pid);
+  const cpuHoldStart = sum(pids().map(cpuSeconds));
   await new Promise((r) => setTimeout(r, 5000));
-  const cpuPct = ((cpuSeconds(server.process.pid) - cpuHoldStart) / 5) * 100;
-  const rssAtN = rssKib(server.process.pid);
-  const heapAtN = await scrape(metrics, "p2pchat_heap_used_bytes");
-  const externalAtN = await scrape(metrics, "p2pchat_external_memory_bytes");
-  log(`RSS at ${online}: ${rssAtN} KiB; CPU while holding: ${cpuPct.toFixed(1)}%`);
+  const cpuPct = ((sum(pids().map(cpuSeconds)) - cpuHoldStart) / 5) * 100;
+  const rssAtN = pids().map(rssKib);
+  const redisAtN = redis ? await redisMemory() : 0;
+  const heapAtN = await total(servers, "p2pchat_heap_used_bytes");
+  const externalAtN = await total(servers, "p2pchat_external_memory_bytes");
+  const directoryOnline = await scrape(
+    `${servers[0].metricsUrl}/metrics`,
+    "p2pchat_directory_users_online",
+  );
+  log(`RSS at ${online}: ${rssAtN.join(", ")} KiB; CPU while holding: ${cpuPct.toFixed(1)}%`);
 
   let storm: Record<string, unknown> = {};
   if (values.restart) {
-    log(`restart: SIGKILL the server with ${online} online, start it again on port ${port}`);
-    await server.stop("SIGKILL");
+    log(`restart: SIGKILL every instance with ${online} online, start them again on their ports`);
+    await Promise.all(servers.map((s) => s.stop("SIGKILL")));
     const killed = performance.now();
     const refusedBefore = statuses.map((s) => ({ ...s?.refused }));
-    server = await serve(port);
-    metrics = `${server.metricsUrl}/metrics`;
+    for (let i = 0; i < INSTANCES; i++) servers[i] = await serve(i, ports[i]);
     const back = await until(
-      async () => await scrape(metrics, "p2pchat_users_online") >= online,
+      async () => await total(servers, "p2pchat_users_online") >= online,
       STORM_LIMIT_MS,
     );
     const backS = back === null ? null : (performance.now() - killed) / 1000;
@@ -191,7 +286,7 @@ try {
       backS === null ? "restart: not all came back" : `restart: all back in ${backS.toFixed(1)} s`,
     );
     await new Promise((r) => setTimeout(r, 5000));
-    const rssAfterStorm = rssKib(server.process.pid);
+    const rssAfterStorm = sum(pids().map(rssKib));
     // What was refused during the storm, by reason (name-taken and the like would be bugs).
     const refused: Record<string, number> = {};
     statuses.forEach((s, k) => {
@@ -202,25 +297,29 @@ try {
     });
     storm = {
       restart_all_back_s: backS === null ? null : round(backS, 2),
-      restart_online_after: await scrape(metrics, "p2pchat_users_online"),
+      restart_online_after: await total(servers, "p2pchat_users_online"),
       restart_refused: refused,
       restart_rss_after_mib: round(rssAfterStorm / 1024, 1),
-      restart_rss_change_pct: round(((rssAfterStorm - rssAtN) / rssAtN) * 100, 1),
+      restart_rss_change_pct: round(((rssAfterStorm - sum(rssAtN)) / sum(rssAtN)) * 100, 1),
     };
   }
 
   for (const worker of children) {
-    if (worker === server.process) continue;
+    if (servers.some((s) => s.process === worker)) continue;
     try {
       worker.kill("SIGKILL");
     } catch { /* exited */ }
   }
   const drain = await until(
-    async () => await scrape(metrics, "p2pchat_users_online") === 0,
+    async () =>
+      await total(servers, "p2pchat_users_online") === 0 &&
+      await scrape(`${servers[0].metricsUrl}/metrics`, "p2pchat_directory_users_online") === 0,
     (IDLE_S + 5) * 1000,
   );
   await new Promise((r) => setTimeout(r, 2000));
-  const rssAfterDrain = rssKib(server.process.pid);
+  const rssAfterDrain = sum(pids().map(rssKib));
+  const perUser = (after: number, before: number, users: number): number =>
+    round((after - before) / Math.max(1, users), 2);
   const report = {
     clients_online: online,
     registrations_per_s: Math.round(registered / registrationSeconds),
@@ -228,15 +327,30 @@ try {
     cpu_ms_per_registration: round((registrationCpu * 1000) / Math.max(1, registered), 2),
     lookup_p50_ms: round(percentile(lookups, 50), 3),
     lookup_p99_ms: round(percentile(lookups, 99), 3),
+    list_p50_ms: round(percentile(lists, 50), 3),
     list_p99_ms: round(percentile(lists, 99), 3),
-    server_rss_mib: round(rssAtN / 1024, 1),
-    rss_per_client_kib: round((rssAtN - rssBefore) / Math.max(1, online), 2),
+    server_rss_mib: round(sum(rssAtN) / 1024, 1),
+    rss_per_client_kib: perUser(sum(rssAtN), sum(rssBefore), online),
     server_cpu_pct: round(cpuPct, 1),
     drain_s: drain === null ? null : round(drain, 2),
     heap_per_client_kib: round((heapAtN - heapBefore) / 1024 / Math.max(1, online), 2),
     external_per_client_kib: round((externalAtN - externalBefore) / 1024 / Math.max(1, online), 2),
     rss_after_drain_mib: round(rssAfterDrain / 1024, 1),
-    rss_before_mib: round(rssBefore / 1024, 1),
+    rss_before_mib: round(sum(rssBefore) / 1024, 1),
+    instances: INSTANCES,
+    store: values.store,
+    directory_users_online: directoryOnline,
+    // Each instance holds about online / INSTANCES users (client k goes to instance k mod I).
+    instance_rss_mib: rssAtN.map((kib) => round(kib / 1024, 1)),
+    instance_rss_per_client_kib: rssAtN.map((kib, i) =>
+      perUser(kib, rssBefore[i], Math.ceil((online - i) / INSTANCES))
+    ),
+    ...(redis
+      ? {
+        redis_used_memory_mib: round(redisAtN / 1024 ** 2, 1),
+        redis_bytes_per_user: Math.round((redisAtN - redisBefore) / Math.max(1, online)),
+      }
+      : {}),
     v8_flags: Deno.env.get("LOAD_V8_FLAGS") ?? v8FlagsArgument().replace("--v8-flags=", ""),
     failures: reports.reduce((n, r) => n + r.failures, 0),
     ...storm,

@@ -3,16 +3,18 @@
  * `loadSTART…` against the server and holds them online (heartbeating).
  * A client whose directory goes away reconnects and registers again, with
  * the backoff and jitter `connect` uses, for as long as the process lives.
- * Prints one JSON line when all are first registered, then a status line
- * every second. The parent kills it.
+ * Prints a status line every second from the start, and one JSON line when
+ * all are first registered. The parent kills it.
  *
- * Usage: load_worker.ts PORT FINGERPRINT START COUNT SPREAD HEARTBEAT_MS
+ * Usage: load_worker.ts PORTS FINGERPRINT START COUNT SPREAD HEARTBEAT_MS
+ * (PORTS: one per instance, comma-separated; client k uses instance k mod their number)
  */
 import { delay } from "../async/mod.ts";
 import { Identity, parseFingerprint, UnrevealedEphemeral } from "../crypto/mod.ts";
 import { backoffMs, DirectoryClient, DirectoryError } from "../directory/mod.ts";
 
-const [port, fingerprint, start, count, spread, heartbeat] = Deno.args;
+const [portList, fingerprint, start, count, spread, heartbeat] = Deno.args;
+const ports = portList.split(",").map(Number);
 const total = Number(count);
 const first = Number(start);
 const expectedServer = parseFingerprint(fingerprint)!;
@@ -24,6 +26,8 @@ let online = 0;
 let reconnects = 0;
 let failures = 0;
 const refused: Record<string, number> = {};
+/** Why held connections ended, with counts. */
+const lost: Record<string, number> = {};
 const began = performance.now();
 
 /** Per client: a key a busy server never answered, kept for its next attempt, as connect does. */
@@ -35,7 +39,8 @@ async function register(i: number, attempts = Infinity): Promise<DirectoryClient
   const hostname = `127.0.0.${1 + ((first + i) % Number(spread))}`;
   for (let attempt = 0; attempt < attempts; attempt++) {
     try {
-      const client = await DirectoryClient.connect({ hostname, port: Number(port) }, {
+      const port = ports[(first + i) % ports.length];
+      const client = await DirectoryClient.connect({ hostname, port }, {
         identity: identities[i],
         expectedServer,
         heartbeatMs: Number(heartbeat),
@@ -60,14 +65,25 @@ async function register(i: number, attempts = Infinity): Promise<DirectoryClient
 async function hold(i: number, client: DirectoryClient): Promise<void> {
   while (true) {
     online++;
-    await client.closed;
+    const ended = await client.closed;
     online--;
+    const why = `${ended.reason}: ${ended.message.slice(0, 60)}`;
+    lost[why] = (lost[why] ?? 0) + 1;
     reconnects++;
     await delay(backoffMs(0));
     client = (await register(i))!;
   }
 }
 
+/** The longest a status tick came late: how starved this process's event loop was. */
+let lagMs = 0;
+let tick = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  lagMs = Math.max(lagMs, now - tick - 1000);
+  tick = now;
+  console.log(JSON.stringify({ online, reconnects, refused, lost, lagMs: Math.round(lagMs) }));
+}, 1000);
 let next = 0;
 await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total) }, async () => {
   while (next < total) {
@@ -78,4 +94,3 @@ await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total) }, async () =>
   }
 }));
 console.log(JSON.stringify({ registered: online, failures, ms: performance.now() - began }));
-setInterval(() => console.log(JSON.stringify({ online, reconnects, refused })), 1000);

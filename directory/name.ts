@@ -19,7 +19,7 @@ export type NameSkeleton = string & { readonly __brand: "NameSkeleton" };
 /** Longest name allowed. */
 export const MAX_NAME_LENGTH = 32;
 /** The whole rule, in the words every refusal uses. */
-export const NAME_RULE =
+export const NAME_RULE: string =
   `a name is 1 to ${MAX_NAME_LENGTH} characters of letters A-Z and a-z, digits, "_", "-" and ".", ` +
   "starting and ending with a letter or digit";
 const ALLOWED = /^[A-Za-z0-9_.-]$/;

@@ -37,7 +37,7 @@ export async function firstLines(
 /** One unlabelled value from a Prometheus text page at `url` (`.../metrics`); NaN if absent. */
 export async function scrape(url: string, name: string): Promise<number> {
   const text = await (await fetch(url)).text();
-  return Number(text.match(new RegExp(`^${name} (\\d+)$`, "m"))?.[1] ?? NaN);
+  return Number(text.match(new RegExp(`^${name} ([0-9.eE+-]+)$`, "m"))?.[1] ?? NaN);
 }
 
 /** SIGKILLs every process (those already gone are skipped) and waits for them all to exit. */

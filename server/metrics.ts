@@ -22,12 +22,27 @@ export type RejectionReason =
   | "accept-error"
   | "relay-limit";
 
+/** How often the event loop's lateness is sampled. */
+export const LAG_TICK_MS = 500;
+/** Over how long the worst lateness is reported. */
+const LAG_WINDOW_MS = 10_000;
+
 /** The server's counters. */
 export class Metrics {
   connectionsOpen = 0;
   registrationsTotal = 0;
   handshakeFailuresTotal = 0;
   readonly rejections = new Map<RejectionReason, number>();
+  /** The longest the event loop was late over the last LAG_WINDOW_MS (how starved the process is). */
+  loopLagMs = 0;
+  #lagWindow: number[] = [];
+
+  /** Records how late a LAG_TICK_MS timer fired; keeps the worst over the window. */
+  tick(lateMs: number): void {
+    this.#lagWindow.push(Math.max(0, lateMs));
+    if (this.#lagWindow.length > LAG_WINDOW_MS / LAG_TICK_MS) this.#lagWindow.shift();
+    this.loopLagMs = Math.max(...this.#lagWindow);
+  }
 
   /** Counts one rejection. */
   reject(reason: RejectionReason): void {
@@ -130,6 +145,12 @@ export class Metrics {
         rss,
       ),
       ...metric("p2pchat_heap_used_bytes", "gauge", "JavaScript heap in use.", heapUsed),
+      ...metric(
+        "p2pchat_event_loop_lag_seconds",
+        "gauge",
+        "The longest the event loop ran late over the last 10 s (over ~1 s: the process is overloaded).",
+        this.loopLagMs / 1000,
+      ),
       ...metric(
         "p2pchat_external_memory_bytes",
         "gauge",

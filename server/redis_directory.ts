@@ -27,6 +27,7 @@ import {
   type UserEntry,
 } from "../directory/mod.ts";
 import { isLegacyName } from "../directory/mod.ts";
+import { fingerprintOf, fromBase64 } from "../crypto/mod.ts";
 import { errorMessage } from "../errors/mod.ts";
 import type { DirectoryState, Located, Where } from "./directory_state.ts";
 import { StoreError } from "./errors.ts";
@@ -78,6 +79,32 @@ export function redactUrl(url: string): string {
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
+ * A user entry as kept in Redis: a JSON array without field names or the
+ * fingerprint (recomputed from the key), to keep Redis near 0.7 KiB a user.
+ */
+function storedEntry(entry: UserEntry): string {
+  return JSON.stringify([entry.name, entry.address, entry.port, entry.key, entry.addresses ?? []]);
+}
+
+/** A presence as kept in Redis: `<instance> <session> <entry>`. */
+function parsePresence(value: string): { instance: string; session: number; entry: UserEntry } {
+  const first = value.indexOf(" ");
+  const second = value.indexOf(" ", first + 1);
+  const [name, address, port, key, addresses] = JSON.parse(value.slice(second + 1)) as [
+    string,
+    string,
+    number,
+    string,
+    string[],
+  ];
+  return {
+    instance: value.slice(0, first),
+    session: Number(value.slice(first + 1, second)),
+    entry: { name, address, port, key, fingerprint: fingerprintOf(fromBase64(key)), addresses },
+  };
+}
+
+/**
  * A connected Redis client for `url`: no offline queue (a request while the
  * store is away fails at once), reconnecting by itself with backoff. Throws
  * StoreError `store-unreachable` naming the URL, password hidden.
@@ -123,7 +150,7 @@ export async function importBinding(
     IMPORT,
     2,
     `${prefix}b:${folded}`,
-    `${prefix}s:${skeleton}`,
+    `${prefix}sk`,
     folded,
     binding.name,
     binding.publicKey,
@@ -139,7 +166,10 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   readonly #sub: Redis;
   readonly #options: RedisDirectoryOptions;
   readonly #prefix: string;
-  readonly #sessions = new Map<S, { key: NameKey; entry: UserEntry; binding: ProvenKey }>();
+  readonly #sessions = new Map<
+    S,
+    { key: NameKey; entry: UserEntry; stored: string; binding: ProvenKey }
+  >();
   readonly #byKey = new Map<NameKey, S>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   /** Sessions that left while the store was away: their presences are removed on its return. */
@@ -185,7 +215,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
       ["reassert", REASSERT, 5],
       ["leave", LEAVE, 4],
       ["list", LIST, 1],
-      ["sweep", SWEEP, 1],
+      ["sweep", SWEEP, 2],
     ] as const;
     for (const [name, lua, numberOfKeys] of scripts) {
       this.#redis.defineCommand(name, { numberOfKeys, lua });
@@ -226,8 +256,9 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     }
   }
 
-  #key(kind: string, id: string): string {
-    return `${this.#prefix}${kind}:${id}`;
+  /** `kind:id` under the prefix, or just `kind` for the directory-wide keys. */
+  #key(kind: string, id?: string): string {
+    return id === undefined ? `${this.#prefix}${kind}` : `${this.#prefix}${kind}:${id}`;
   }
 
   #channel(instance: string): string {
@@ -294,19 +325,20 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
       fingerprint: key.fingerprint,
       addresses: where.addresses ?? [],
     };
+    const stored = storedEntry(entry);
     const result = await this.#store(() =>
       this.#script("register")(
         this.#key("b", folded),
         this.#key("o", folded),
-        this.#key("online", "all"),
+        this.#key("online"),
         this.#key("iu", this.instance),
-        this.#key("s", skeleton),
+        this.#key("sk"),
         folded,
         name,
         key.base64,
         skeleton,
         this.#options.nameTtlMs,
-        JSON.stringify(entry),
+        stored,
         this.instance,
         String(session.id),
         this.#prefix,
@@ -337,7 +369,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     } else if (oldInstance) {
       await this.#publish(oldInstance, { t: "replace", key: folded, x: oldSession });
     }
-    this.#sessions.set(session, { key: folded, entry, binding: key });
+    this.#sessions.set(session, { key: folded, entry, stored, binding: key });
     this.#byKey.set(folded, session);
     return replaced ? { entry, replaced } : { entry };
   }
@@ -360,7 +392,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   #leave(key: NameKey, session: string): Promise<unknown> {
     return this.#script("leave")(
       this.#key("o", key),
-      this.#key("online", "all"),
+      this.#key("online"),
       this.#key("iu", this.instance),
       this.#key("b", key),
       key,
@@ -371,8 +403,8 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   }
 
   async lookup(name: Name): Promise<UserEntry | undefined> {
-    const json = await this.#store(() => this.#redis.hget(this.#key("o", nameKey(name)), "e"));
-    return json ? JSON.parse(json) as UserEntry : undefined;
+    const presence = await this.#store(() => this.#redis.get(this.#key("o", nameKey(name))));
+    return presence ? parsePresence(presence).entry : undefined;
   }
 
   async list(
@@ -384,30 +416,29 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     const max = prefix ? `[${prefix}\xff` : "+";
     const found = await this.#store(() =>
       this.#script("list")(
-        this.#key("online", "all"),
+        this.#key("online"),
         min,
         max,
         options.limit + 1,
         this.#prefix,
       )
     ) as string[];
-    const entries = found.filter((json) => json !== "").map((json) =>
-      JSON.parse(json) as UserEntry
+    const entries = found.filter((presence) => presence !== "").map((presence) =>
+      parsePresence(presence).entry
     );
     return { users: entries.slice(0, options.limit), more: found.length > options.limit };
   }
 
   async locate(name: Name): Promise<Located<S> | undefined> {
     const folded = nameKey(name);
-    const [instance, session] = await this.#store(() =>
-      this.#redis.hmget(this.#key("o", folded), "i", "x")
-    );
-    if (!instance || !session) return undefined;
+    const presence = await this.#store(() => this.#redis.get(this.#key("o", folded)));
+    if (!presence) return undefined;
+    const { instance, session } = parsePresence(presence);
     if (instance === this.instance) {
       const local = this.#byKey.get(folded);
       return local ? { local } : undefined;
     }
-    return { remote: { instance, session: Number(session), key: folded } };
+    return { remote: { instance, session, key: folded } };
   }
 
   async offerRemote(
@@ -485,8 +516,8 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   async #heartbeat(): Promise<void> {
     const results = await this.#redis.multi()
       .set(this.#key("i", this.instance), String(Date.now()), "PX", INSTANCE_TTL_MS)
-      .sadd(this.#key("instances", "all"), this.instance)
-      .zcard(this.#key("online", "all"))
+      .sadd(this.#key("instances"), this.instance)
+      .zcard(this.#key("online"))
       .exec();
     this.#total = Number(results?.[2]?.[1] ?? this.#total);
     if (Number(results?.[1]?.[1]) === 1 && this.#started && !this.#reasserting) {
@@ -494,7 +525,8 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
       this.#reassert().catch(() => {});
     }
     const removed = await (this.#script("sweep")(
-      this.#key("instances", "all"),
+      this.#key("instances"),
+      this.#key("online"),
       this.#prefix,
       this.#options.nameTtlMs,
       this.instance,
@@ -533,15 +565,15 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
       const outcome = await this.#script("reassert")(
         this.#key("b", mine.key),
         this.#key("o", mine.key),
-        this.#key("online", "all"),
+        this.#key("online"),
         this.#key("iu", this.instance),
-        this.#key("s", skeleton),
+        this.#key("sk"),
         mine.key,
         mine.entry.name,
         mine.binding.base64,
         skeleton,
         this.#options.nameTtlMs,
-        JSON.stringify(mine.entry),
+        mine.stored,
         this.instance,
         String(session.id),
       ).catch(() => "error");

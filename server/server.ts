@@ -25,7 +25,7 @@ import {
   type StartupRefusal,
 } from "./handshake_admission.ts";
 import type { Logger } from "./log.ts";
-import { Metrics } from "./metrics.ts";
+import { LAG_TICK_MS, Metrics } from "./metrics.ts";
 import type { NameStore } from "./name_store.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { type DirectoryState, LocalDirectory } from "./directory_state.ts";
@@ -150,6 +150,12 @@ export class DirectoryServer {
     this.#timers.push(
       setInterval(() => this.#sweepIdle(), Math.min(1000, options.idleTimeoutMs / 4)),
     );
+    let tick = performance.now();
+    this.#timers.push(setInterval(() => {
+      const now = performance.now();
+      this.metrics.tick(now - tick - LAG_TICK_MS);
+      tick = now;
+    }, LAG_TICK_MS));
     this.#timers.push(setInterval(() => {
       this.#ctx.registrations.sweep();
       this.state.maintain().catch(() => {});

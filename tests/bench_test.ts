@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { dirname } from "node:path";
 import { MAIN } from "../harness/run_cli.ts";
+import { redisMissing } from "../harness/redis_process.ts";
 
 async function task(args: string[]): Promise<unknown> {
   const output = await new Deno.Command(Deno.execPath(), {
@@ -67,4 +68,42 @@ Deno.test("deno task load --restart --json registers, survives a SIGKILLed serve
     assert(typeof report[key] === "number", key);
   }
   assert(typeof report.drain_s === "number", "every user left /metrics after the mass drop");
+});
+
+Deno.test({
+  name:
+    `deno task load --instances 2 --store redis --json spreads users over two instances and measures Redis${
+      redisMissing() ? ` (skipped: ${redisMissing()})` : ""
+    }`,
+  ignore: redisMissing() !== undefined,
+  async fn() {
+    const report = await task([
+      "load",
+      "--clients",
+      "100",
+      "--workers",
+      "2",
+      "--idle-timeout",
+      "5",
+      "--instances",
+      "2",
+      "--store",
+      "redis",
+      "--json",
+    ]) as Record<string, unknown>;
+    assertEquals(report.instances, 2);
+    assertEquals(report.clients_online, 100);
+    assertEquals(
+      report.directory_users_online,
+      100,
+      "every user of both instances, counted by one (the probe has left)",
+    );
+    assertEquals((report.instance_rss_mib as number[]).length, 2);
+    assert((report.redis_bytes_per_user as number) > 0, "Redis memory per user is measured");
+    assert(typeof report.list_p50_ms === "number");
+    assert(
+      typeof report.drain_s === "number",
+      "every user left every instance after the mass drop",
+    );
+  },
 });
