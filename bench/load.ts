@@ -63,9 +63,8 @@ const IDLE_S = Number(values["idle-timeout"]);
 const DEADLINE_MS = 20 * 60_000;
 /** How long the storm may take before the run reports it as not settled. */
 const STORM_LIMIT_MS = 5 * 60_000;
-const log = (text: string): void => {
-  if (!values.json) console.error(text);
-};
+/** Progress, on stderr: --json keeps stdout for the report alone. */
+const log = (text: string): void => console.error(text);
 
 const data = await Deno.makeTempDir({ prefix: "p2pchat-load-" });
 const children: Deno.ChildProcess[] = [];

@@ -44,6 +44,7 @@ import {
   REQUEST_TIMEOUT_MS,
   say,
 } from "./peer_link.ts";
+import type { MailRoom } from "./mail_room.ts";
 import { PathUpgrader } from "./path_upgrade.ts";
 import type { PeerTrust } from "./peer_trust.ts";
 import { type ChatRequest, RequestBook } from "./requests.ts";
@@ -85,6 +86,8 @@ export type AppOptions = {
   sink: EventSink;
   autoAccept: boolean;
   relay: RelayMode;
+  /** Offline mail; without it, messages to people who are away are refused. */
+  mail?: MailRoom;
   handshakeTimeoutMs?: number;
   clock?: () => number;
 };
@@ -127,6 +130,8 @@ export class ChatApp {
   /** When a direct attempt to a peer last lost to the relay. */
   readonly #directFailed = new Map<NameKey, number>();
   #current: NameKey | undefined;
+  /** The peer of the current chat that ended by their leaving: lines typed now go to them as mail. */
+  #gone: Name | undefined;
   #admitting = 0;
   #expiry: ReturnType<typeof setTimeout> | undefined;
   #quitting: Promise<void> | undefined;
@@ -150,7 +155,8 @@ export class ChatApp {
   /** The prompt: who you are and which chat a plain line goes to. */
   get prompt(): string {
     const chat = this.#current ? this.#chats.get(this.#current) : undefined;
-    return chat ? `${this.#o.name}→${chat.peer.name}> ` : `${this.#o.name}> `;
+    if (chat) return `${this.#o.name}→${chat.peer.name}> `;
+    return this.#gone ? `${this.#o.name}→${this.#gone} (offline)> ` : `${this.#o.name}> `;
   }
 
   /** Names worth completing: online users seen, chats, requests. */
@@ -221,9 +227,12 @@ export class ChatApp {
       case "empty":
         return;
       case "say":
+        if (!this.#current && this.#gone) return await this.#message(this.#gone, command.text);
         return void this.#currentChat().send(command.text);
       case "msg":
-        return void this.#chatWith(parseName(command.name)).send(command.text);
+        return await this.#message(parseName(command.name), command.text);
+      case "mail":
+        return await this.#needMail().waiting();
       case "eom":
         return await this.#endChat(this.#currentChat());
       case "list":
@@ -277,10 +286,31 @@ export class ChatApp {
     return chat;
   }
 
-  #chatWith(name: Name): Chat {
+  /**
+   * `/msg`: to the open chat with `name`; else, when `name` is not online,
+   * sealed and left at the directory until they come back.
+   */
+  async #message(name: Name, text: string): Promise<void> {
     const chat = this.#chats.get(nameKey(name));
-    if (!chat) throw new CommandError(`No open chat with ${name}; start one with /chat ${name}`);
-    return chat;
+    if (chat && !chat.closing) return void chat.send(text);
+    const online = await this.#o.link.lookup(name).then(() => true, (error) => {
+      if (error instanceof DirectoryError && error.code === "not-found") return false;
+      throw error;
+    });
+    if (online) {
+      throw new CommandError(`${name} is online: open a chat with /chat ${name}`);
+    }
+    await this.#needMail().send(name, text);
+  }
+
+  #needMail(): MailRoom {
+    if (!this.#o.mail) throw new CommandError("Offline messages are off in this client");
+    return this.#o.mail;
+  }
+
+  /** Handles a sealed message the directory held for us. */
+  receiveMail(mail: { id: number; sealed: string; stored: number }): void {
+    this.#o.mail?.receive(mail);
   }
 
   #noRequest(name: string): CommandError {
@@ -628,14 +658,19 @@ export class ChatApp {
       sink: this.#o.sink,
       clock: this.#clock,
       ...more,
-      onClose: () => {
+      onClose: (how) => {
         if (this.#chats.get(key) !== chat) return;
         this.#chats.delete(key);
-        if (this.#current === key) this.#current = [...this.#chats.keys()].at(-1);
+        if (this.#current !== key) return;
+        this.#current = [...this.#chats.keys()].at(-1);
+        this.#gone = this.#current === undefined && how !== "you" && this.#o.mail
+          ? name
+          : undefined;
       },
     });
     this.#chats.set(key, chat);
     this.#current = key;
+    this.#gone = undefined;
     // A chat with the same person that was still closing is replaced by the new one.
     previous?.end();
     this.#emit({

@@ -49,7 +49,8 @@ export type ChatOptions = {
   path: Path;
   sink: EventSink;
   /** Runs as the chat ends, before `chat-closed` is reported, so the report sees the new state. */
-  onClose: () => void;
+  /** Called once the chat is over, with who ended it. */
+  onClose: (by: ClosedBy) => void;
   clock?: () => number;
   /** A receive already under way (the one that watched the request while it waited). */
   firstRead?: Promise<Uint8Array | null>;
@@ -69,7 +70,7 @@ export class Chat {
   readonly relayToken: string | undefined;
   readonly #sink: EventSink;
   readonly #clock: () => number;
-  readonly #onClose: () => void;
+  readonly #onClose: (by: ClosedBy) => void;
   readonly #ledger = new DeliveryLedger();
   readonly #ended = Promise.withResolvers<void>();
   #channel: SecureChannel;
@@ -234,7 +235,7 @@ export class Chat {
         texts: undelivered.map((m) => m.text),
       });
     }
-    this.#onClose();
+    this.#onClose(outcome.by);
     this.#emit({ type: "chat-closed", peer: this.peer.name, ...outcome });
     this.#ended.resolve();
   }

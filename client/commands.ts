@@ -17,6 +17,7 @@ export type ChatCommand =
   | { kind: "decline"; name: string }
   | { kind: "msg"; name: string; text: string }
   | { kind: "chats" }
+  | { kind: "mail" }
   | { kind: "fp"; name?: string }
   | { kind: "verify"; name: string }
   | { kind: "trust"; name: string }
@@ -33,8 +34,9 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ["/chat NAME", "open a chat with NAME, or switch to it"],
   ["/accept NAME", "accept NAME's chat request"],
   ["/decline NAME", "decline NAME's chat request"],
-  ["/msg NAME TEXT", "send TEXT to NAME's open chat"],
+  ["/msg NAME TEXT", "send TEXT to NAME's open chat, or seal it for NAME while offline"],
   ["/chats", "open chats and requests"],
+  ["/mail", "messages left for people offline, waiting for their receipt"],
   ["/fp [NAME]", "your fingerprint, or NAME's with the chat's SAS"],
   ["/verify NAME", "mark NAME verified once you compared the SAS out of band"],
   ["/trust NAME", "accept NAME's changed key (after a security warning)"],
@@ -80,6 +82,8 @@ export function parseCommand(line: string): ChatCommand {
     }
     case "/chats":
       return { kind: "chats" };
+    case "/mail":
+      return { kind: "mail" };
     case "/fp":
       return rest[0] ? { kind: "fp", name: rest[0] } : { kind: "fp" };
     case "/verify":

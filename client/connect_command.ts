@@ -15,6 +15,7 @@ import {
   InvalidNameError,
   type Name,
   parseName,
+  toWirePrekey,
 } from "../directory/mod.ts";
 import { errorCode, errorMessage } from "../errors/mod.ts";
 import { homeEnvFromProcess } from "../storage/data_dir.ts";
@@ -25,6 +26,9 @@ import { connectFlags, type ConnectOptions, parseConnectOptions } from "./connec
 import { DirectoryLink } from "./directory_link.ts";
 import type { EventSink } from "./events.ts";
 import { JsonSink } from "./json_ui.ts";
+import { MAIL_FILE, MailBook } from "./mail_book.ts";
+import { MailRoom } from "./mail_room.ts";
+import { PrekeyRing, PREKEYS_FILE } from "./prekey_ring.ts";
 import { ownAddresses } from "./own_addresses.ts";
 import { PeerTrust } from "./peer_trust.ts";
 import { PinFile } from "./pin_file.ts";
@@ -90,10 +94,14 @@ async function runSession(
     if (name === null) return 0;
     await ensurePrivateDir(options.home);
     const { identity } = await loadOrCreateIdentity(join(options.home, IDENTITY_FILE));
-    const [serverPins, peerPins] = await Promise.all([
+    const [serverPins, peerPins, prekeys, mailBook] = await Promise.all([
       PinFile.load(join(options.home, KNOWN_SERVERS_FILE)),
       PinFile.load(join(options.home, KNOWN_PEERS_FILE)),
+      PrekeyRing.load(join(options.home, PREKEYS_FILE)),
+      MailBook.load(join(options.home, MAIL_FILE)),
     ]);
+    // Mail the directory delivers before the app exists waits for it.
+    const early: { id: number; sealed: string; stored: number }[] = [];
     try {
       listener = Deno.listen({ hostname: options.listen.hostname, port: options.listen.port });
     } catch (error) {
@@ -112,6 +120,8 @@ async function runSession(
       sink,
       // The app exists only once registered; offers before that have nobody to answer them.
       onRelayOffer: (offer) => app?.acceptRelayOffer(offer),
+      onMail: (mail) => app ? app.receiveMail(mail) : early.push(mail),
+      prekey: async () => toWirePrekey((await prekeys.current(Date.now())).signedBy(identity)),
     });
     try {
       await step(link.connect());
@@ -145,14 +155,25 @@ async function runSession(
       }
     }
     const self = parseName(registered.name);
+    const trust = new PeerTrust(peerPins, link.serverFingerprint);
+    const mail = new MailRoom({
+      name: self,
+      identity,
+      directory: link,
+      trust,
+      book: mailBook,
+      prekeys,
+      sink,
+    });
     app = new ChatApp({
       name: self,
       identity,
       link,
-      trust: new PeerTrust(peerPins, link.serverFingerprint),
+      trust,
       sink,
       autoAccept: options.autoAccept,
       relay: options.relay,
+      mail,
     });
     const started = app;
     terminal?.attach(() => started.prompt, () => started.knownNames);
@@ -169,6 +190,9 @@ async function runSession(
       server: link.serverLabel,
     });
     const serving = app.serve(listener).catch(() => {});
+    for (const held of early.splice(0)) app.receiveMail(held);
+    // Messages the directory dropped unread while we were away.
+    mail.expire().catch(() => {});
     (async () => {
       for await (const line of terminal ? terminal.lines() : readLines()) {
         started.handle(line);

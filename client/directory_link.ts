@@ -21,6 +21,7 @@ import {
   DirectoryUnavailableError,
   hostPortLabel,
   type UserEntry,
+  type WirePrekey,
 } from "../directory/mod.ts";
 import { isIpLiteral } from "./directory_check.ts";
 import { ServerKeyError } from "./errors.ts";
@@ -42,6 +43,10 @@ export type DirectoryLinkOptions = {
   heartbeatMs?: number;
   /** Called when a peer asks to meet through the relay. */
   onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
+  /** Called for each sealed message the directory held for us. */
+  onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
+  /** The signed prekey to publish, asked at every registration (so it rotates on time). */
+  prekey?: () => Promise<WirePrekey>;
 };
 
 /** A registered, self-healing directory connection. */
@@ -137,6 +142,7 @@ export class DirectoryLink {
         expectedServer: demanded,
         heartbeatMs: this.#options.heartbeatMs,
         onRelayOffer: this.#options.onRelayOffer,
+        onMail: this.#options.onMail,
         unrevealed: this.#unrevealed,
       });
     } catch (error) {
@@ -176,7 +182,8 @@ export class DirectoryLink {
     addresses?: string[],
   ): Promise<{ name: string; address: string; port: number }> {
     const client = this.#need();
-    const reply = await client.register(name, port, addresses);
+    const prekey = await this.#options.prekey?.();
+    const reply = await client.register(name, port, addresses, prekey);
     this.#registration = { name: reply.name, port, addresses };
     this.#watch(client);
     return reply;
@@ -213,6 +220,21 @@ export class DirectoryLink {
     const known = this.#options.servers.some((s) => s.hostname === hostname);
     if (port < 1 || port > 65535 || (!known && !isIpLiteral(hostname))) return undefined;
     return { hostname, port };
+  }
+
+  /** The bound name's identity key and signed prekey, online or not (unchecked). */
+  prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }> {
+    return this.#need().prekey(name);
+  }
+
+  /** Leaves a sealed message for `to`; returns when the directory drops it unread. */
+  mail(to: string, sealed: string): Promise<number> {
+    return this.#need().mail(to, sealed);
+  }
+
+  /** Deletes held messages that were handled. */
+  mailAck(ids: number[]): Promise<void> {
+    return this.#need().mailAck(ids);
   }
 
   /** Tells the directory a relayed chat moved to a direct connection (it counts them). */

@@ -35,7 +35,14 @@ export type WarningReason =
   | RefusalReason
   | "directory-inconsistent"
   | "relay-mismatch"
-  | "peer-protocol";
+  | "peer-protocol"
+  /** An offline message that did not open or did not hold up (`detail` says why). */
+  | "mail-rejected"
+  /** The directory's prekey for a name is not signed by the name's key. */
+  | "prekey-invalid";
+
+/** Why a message left for someone offline will not arrive. */
+export type UndeliveredReason = "expired" | "mailbox-full" | "refused";
 
 /** A user as `/list` and `/whois` report it. */
 export type ListedUser = {
@@ -79,10 +86,27 @@ export type ClientEvent =
     verified: boolean;
     path: Path;
   }
-  | { type: "message"; peer: string; id: string; text: string; time: string }
+  /** `offline`: it waited at the directory; `time` is when it was sent. */
+  | { type: "message"; peer: string; id: string; text: string; time: string; offline?: true }
   | { type: "sent"; peer: string; id: string; text: string; time: string }
-  | { type: "delivered"; peer: string; id: string; text: string }
-  | { type: "undelivered"; peer: string; ids: string[]; texts: string[] }
+  /** Sealed and left at the directory for a peer who is offline. */
+  | { type: "queued"; peer: string; id: string; text: string; time: string }
+  /** `offline`: the peer's signed receipt for a queued message came back. */
+  | { type: "delivered"; peer: string; id: string; text: string; offline?: true }
+  /** In a chat: not acknowledged when it ended. Offline: `reason` says why, `message` in words. */
+  | {
+    type: "undelivered";
+    peer: string;
+    ids: string[];
+    texts: string[];
+    reason?: UndeliveredReason;
+    message?: string;
+  }
+  /** `/mail`: messages left for people offline, waiting for their receipt. */
+  | {
+    type: "mail";
+    messages: { peer: string; id: string; text: string; time: string; expires: string }[];
+  }
   | { type: "chat-closed"; peer: string; reason: CloseReason; by: ClosedBy; detail?: CloseDetail }
   /** An open chat moved to another connection (relay to direct), nothing lost on the way. */
   | { type: "path-changed"; peer: string; path: Path }

@@ -16,7 +16,13 @@ import { type Fingerprint, formatFingerprint } from "../crypto/mod.ts";
 import { complete } from "./commands.ts";
 import type { ClientEvent, EventSink } from "./events.ts";
 import { safeText } from "./safe_text.ts";
-import { closedWords, noticeWords, serverLostWords, warningWords } from "./words.ts";
+import {
+  closedWords,
+  noticeWords,
+  serverLostWords,
+  undeliveredWords,
+  warningWords,
+} from "./words.ts";
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -219,18 +225,47 @@ export class TerminalUi implements EventSink {
         ];
       }
       case "message":
-        return [`${clock(e.time)} ${this.#style("cyan", e.peer)}: ${e.text}`, false];
+        return [
+          `${clock(e.offline ? `${e.time.slice(0, 10)} ${e.time.slice(11)}` : e.time)} ${
+            this.#style("cyan", e.peer)
+          }${e.offline ? this.#style("dim", " (sent while you were offline)") : ""}: ${e.text}`,
+          false,
+        ];
+      case "queued":
+        return [
+          this.#style("dim", `  ✉ queued for ${e.peer} (offline): ${quote(e.text)}`),
+          false,
+        ];
+      case "mail":
+        if (e.messages.length === 0) return ["No messages waiting for a receipt.", false];
+        return [
+          e.messages.map((m) =>
+            `  ✉ ${m.peer} ${m.time.slice(0, 16).replace("T", " ")} ${quote(m.text)} ` +
+            this.#style("dim", `(held until ${m.expires.slice(0, 10)})`)
+          ).join("\n"),
+          false,
+        ];
       case "sent":
         // In a terminal the typed line stays on screen; delivery reports quote it.
         return this.#tty ? null : [`${clock(e.time)} you→${e.peer} (${e.id}): ${e.text}`, false];
       case "delivered":
-        return [this.#style("dim", `  ✓ ${e.peer} received ${e.id} ${quote(e.text)}`), false];
+        return [
+          this.#style(
+            "dim",
+            `  ✓ ${e.peer} received ${e.offline ? "" : `${e.id} `}${quote(e.text)}${
+              e.offline ? " (left while they were offline)" : ""
+            }`,
+          ),
+          false,
+        ];
       case "undelivered":
         return [
           this.#style(
             "yellow",
-            `Not delivered to ${e.peer}: ${
-              e.ids.map((id, i) => `${id} ${quote(e.texts[i] ?? "")}`).join(", ")
+            `Not delivered to ${e.peer}${e.reason ? ` (${undeliveredWords(e.reason)})` : ""}: ${
+              e.ids.map((id, i) => `${e.reason ? "" : `${id} `}${quote(e.texts[i] ?? "")}`).join(
+                ", ",
+              )
             }`,
           ),
           true,

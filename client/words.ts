@@ -7,7 +7,7 @@
  * @module
  */
 import { type Fingerprint, formatFingerprint } from "../crypto/mod.ts";
-import type { ClientEvent, Notice } from "./events.ts";
+import type { ClientEvent, Notice, UndeliveredReason } from "./events.ts";
 
 const fp = (f: string): string => formatFingerprint(f as Fingerprint);
 
@@ -79,10 +79,35 @@ export function warningWords(e: Extract<ClientEvent, { type: "security-warning" 
       }, but the peer that came claims to be ${e.peer}; refused`;
     case "peer-protocol":
       return `${e.peer} sent a malformed message (${e.detail}); it was refused`;
+    case "mail-rejected":
+      return `A message left for you while you were offline${
+        e.peer ? ` (signed as ${e.peer})` : ""
+      } was refused: ${mailWords(e.detail)}`;
+    case "prekey-invalid":
+      return `The directory's prekey for ${e.peer} is not signed by ${e.peer}'s key; nothing was sent. The directory may be lying`;
     case "directory-inconsistent":
       return `The directory's answer for ${e.peer} is inconsistent (${
         problemWords(e.problem, e.named)
       }); not connecting and not trusting it. The directory may be lying`;
+  }
+}
+
+function mailWords(detail: string | undefined): string {
+  switch (detail) {
+    case "unknown-prekey":
+      return "it was sealed to a prekey older than 30 days, which this client has deleted";
+    case "tampered":
+      return "it was altered after it was sealed";
+    case "bad-signature":
+      return "its signature does not hold";
+    case "not-for-me":
+      return "it is addressed to someone else";
+    case "too-old":
+      return "it claims to be older than 30 days";
+    case "key-of-another":
+      return "it is signed by a key you know under another name";
+    default:
+      return "it is malformed";
   }
 }
 
@@ -114,4 +139,16 @@ function problemWords(problem: string | undefined, named: string | undefined): s
 /** What to show when the directory connection dropped. */
 export function serverLostWords(detail: string): string {
   return `Lost the directory (${detail}); open chats go on, reconnecting`;
+}
+
+/** Why a message left for someone offline will not arrive, in words. */
+export function undeliveredWords(reason: UndeliveredReason): string {
+  switch (reason) {
+    case "expired":
+      return "the directory dropped it unread after holding it as long as it holds messages";
+    case "mailbox-full":
+      return "their mailbox at the directory is full";
+    case "refused":
+      return "the directory does not hold messages for them";
+  }
 }

@@ -93,3 +93,14 @@ export class UnexpectedPeerKey extends HandshakeError {
 
 /** An established channel saw a bad record and closed. */
 export class RecordError extends ChannelError<RecordErrorCode> {}
+
+/** Why a sealed message (docs/protocol.md §10) was not opened. */
+export type MailErrorCode =
+  | "malformed"
+  | "not-for-me"
+  | "unknown-prekey"
+  | "tampered"
+  | "bad-signature";
+
+/** A sealed message that does not open: it was cut, altered, forged, or sealed to a prekey we no longer keep. */
+export class MailError extends CodedError<MailErrorCode> {}

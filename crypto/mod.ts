@@ -38,6 +38,8 @@ export {
   HandshakeError,
   type HandshakeErrorCode,
   HandshakeTimeout,
+  MailError,
+  type MailErrorCode,
   RecordError,
   type RecordErrorCode,
   UnexpectedPeerKey,
@@ -61,4 +63,13 @@ export {
   streamTransport,
   type Transport,
 } from "./transport.ts";
-export { equalBytes, fromBase64, fromHex, toBase64, toHex } from "./bytes.ts";
+export { equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.ts";
+export {
+  mailSender,
+  type OpenedMail,
+  openMail,
+  Prekey,
+  sealMail,
+  type SignedPrekey,
+  verifyPrekey,
+} from "./sealed_mail.ts";

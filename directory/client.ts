@@ -28,6 +28,7 @@ import {
   type Reply,
   type Request,
   type UserEntry,
+  type WirePrekey,
 } from "./messages.ts";
 
 /** How often the client proves it is alive; the server's default idle timeout is 30 s. */
@@ -46,6 +47,8 @@ export type DirectoryClientOptions = {
   requestTimeoutMs?: number;
   /** Called when another user asks this one to meet through the relay (at `relay`, if given). */
   onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
+  /** Called for each sealed message the directory holds for this user (§10). */
+  onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
   /** Keeps an ephemeral key a busy directory never answered, so retries generate none. */
   unrevealed?: UnrevealedEphemeral;
 };
@@ -72,6 +75,7 @@ export class DirectoryClient {
   readonly #pending = new Map<number, Pending>();
   readonly #requestTimeoutMs: number;
   readonly #onRelayOffer: DirectoryClientOptions["onRelayOffer"];
+  readonly #onMail: DirectoryClientOptions["onMail"];
   #nextId = 1;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #ended: DirectoryClosed | undefined;
@@ -81,6 +85,7 @@ export class DirectoryClient {
     this.server = channel.peer;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#onRelayOffer = options.onRelayOffer;
+    this.#onMail = options.onMail;
     this.closed = this.#readLoop();
     const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     if (heartbeatMs > 0) {
@@ -141,17 +146,22 @@ export class DirectoryClient {
     return new DirectoryClient(channel, options);
   }
 
-  /** Registers under `name`, announcing the port this client listens on for peers. */
+  /**
+   * Registers under `name`, announcing the port this client listens on for
+   * peers, and the signed prekey others seal offline messages to.
+   */
   async register(
     name: string,
     port: number,
     addresses?: string[],
+    prekey?: WirePrekey,
   ): Promise<{ name: string; address: string; port: number }> {
     const reply = await this.#request({
       type: "register",
       name,
       port,
       ...(addresses?.length ? { addresses } : {}),
+      ...(prekey ? { prekey } : {}),
     });
     if (reply.type !== "registered") throw unexpected(reply);
     return { name: reply.name, address: reply.address, port: reply.port };
@@ -183,6 +193,26 @@ export class DirectoryClient {
   /** Tells the directory that the relayed chat with `token` moved to a direct connection. */
   async relayUpgraded(token: string): Promise<void> {
     const reply = await this.#request({ type: "relay-upgraded", token });
+    if (reply.type !== "ok") throw unexpected(reply);
+  }
+
+  /** The identity key and signed prekey of the bound name `name`, online or not (unchecked). */
+  async prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }> {
+    const reply = await this.#request({ type: "prekey", name });
+    if (reply.type !== "prekey") throw unexpected(reply);
+    return { name: reply.name, key: reply.key, prekey: reply.prekey };
+  }
+
+  /** Leaves a sealed message for `to`; returns when the directory will drop it unread (ms). */
+  async mail(to: string, sealed: string): Promise<number> {
+    const reply = await this.#request({ type: "mail", to, sealed });
+    if (reply.type !== "mail-queued") throw unexpected(reply);
+    return reply.expires;
+  }
+
+  /** Tells the directory these held messages arrived: it deletes them. */
+  async mailAck(ids: number[]): Promise<void> {
+    const reply = await this.#request({ type: "mail-ack", ids });
     if (reply.type !== "ok") throw unexpected(reply);
   }
 
@@ -262,6 +292,10 @@ export class DirectoryClient {
         }
         if (message.type === "relay-offer") {
           this.#onRelayOffer?.(message);
+          continue;
+        }
+        if (message.type === "mail") {
+          this.#onMail?.(message);
           continue;
         }
         const pending = message.id === null ? undefined : this.#pending.get(message.id);

@@ -21,6 +21,9 @@ export const DIRECTORY_ERROR_CODES = [
   "relay-disabled",
   "relay-limit",
   "store-unavailable",
+  "mailbox-full",
+  "mail-off",
+  "no-prekey",
 ] as const;
 
 /** A code the directory answers a request with. */

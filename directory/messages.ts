@@ -6,10 +6,13 @@
  *
  * @module
  */
+import { fromBase64, type SignedPrekey, toBase64 } from "../crypto/mod.ts";
 import { DIRECTORY_ERROR_CODES, type DirectoryErrorCode, ProtocolError } from "./errors.ts";
 
-/** Largest request a client may send. */
-export const MAX_REQUEST_BYTES = 1024;
+/** Largest sealed message (base64-decoded) the directory holds for an offline user (§10). */
+export const MAX_SEALED_BYTES = 6 * 1024;
+/** Largest request a client may send: a `mail` request with the largest sealed message. */
+export const MAX_REQUEST_BYTES = 9 * 1024;
 /** Most users one `list` reply carries; the reply says when there are more. */
 export const MAX_LIST_LIMIT = 200;
 /** Users a `list` returns when the client names no limit. */
@@ -17,15 +20,41 @@ export const DEFAULT_LIST_LIMIT = 50;
 
 export type { DirectoryErrorCode };
 
+/** A signed prekey on the wire (§10.1): key and signature in base64, `created` in ms. */
+export type WirePrekey = { key: string; created: number; sig: string };
+
+/** A signed prekey as the wire carries it. */
+export function toWirePrekey(prekey: SignedPrekey): WirePrekey {
+  return { key: toBase64(prekey.key), created: prekey.created, sig: toBase64(prekey.signature) };
+}
+
+/** A wire prekey as bytes (unverified: check with verifyPrekey). */
+export function fromWirePrekey(wire: WirePrekey): SignedPrekey {
+  return { key: fromBase64(wire.key), created: wire.created, signature: fromBase64(wire.sig) };
+}
+
 /** client -> server */
 export type Request =
-  | { id: number; type: "register"; name: string; port: number; addresses?: string[] }
+  | {
+    id: number;
+    type: "register";
+    name: string;
+    port: number;
+    addresses?: string[];
+    prekey?: WirePrekey;
+  }
   | { id: number; type: "list"; prefix?: string; limit?: number; after?: string }
   | { id: number; type: "lookup"; name: string }
   | { id: number; type: "ping" }
   | { id: number; type: "bye" }
   | { id: number; type: "relay"; peer: string }
-  | { id: number; type: "relay-upgraded"; token: string };
+  | { id: number; type: "relay-upgraded"; token: string }
+  /** The signed prekey of a bound name, online or not. */
+  | { id: number; type: "prekey"; name: string }
+  /** Holds a sealed message (base64) for `to` until it comes online. */
+  | { id: number; type: "mail"; to: string; sealed: string }
+  /** Deletes delivered messages. */
+  | { id: number; type: "mail-ack"; ids: number[] };
 
 /** One online user as the directory lists it. */
 export type UserEntry = {
@@ -65,13 +94,18 @@ export type Reply =
   | { id: number; type: "bye" }
   | { id: number; type: "relay-token"; token: string }
   | { id: number; type: "ok" }
+  | { id: number; type: "prekey"; name: string; key: string; prekey: WirePrekey }
+  /** The message is held until `expires` (ms since the epoch). */
+  | { id: number; type: "mail-queued"; expires: number }
   | { id: number | null; type: "error"; code: DirectoryErrorCode; message: string };
 
 /** server -> client, unsolicited */
 export type Notice =
   | { type: "closing"; reason: CloseReason; message: string }
   /** `relay`: where to join (`HOST:PORT`) when it is not the directory instance the client uses. */
-  | { type: "relay-offer"; from: string; token: string; relay?: string };
+  | { type: "relay-offer"; from: string; token: string; relay?: string }
+  /** A sealed message held for this user; `stored` is when the directory took it (ms). */
+  | { type: "mail"; id: number; sealed: string; stored: number };
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -127,6 +161,27 @@ const isShortString = (v: unknown): v is string => typeof v === "string" && v.le
 const oneOf = <T extends string>(values: readonly T[]) => (v: unknown): v is T =>
   typeof v === "string" && (values as readonly string[]).includes(v);
 const isToken = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
+const isBase64 = (max: number) => (v: unknown): v is string =>
+  typeof v === "string" && v.length <= max && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
+const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+/** Most ids one `mail-ack` carries. */
+export const MAX_ACK_IDS = 100;
+const isIdList = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length >= 1 && v.length <= MAX_ACK_IDS && v.every(isId);
+const SEALED_BASE64 = Math.ceil(MAX_SEALED_BYTES / 3) * 4;
+
+function decodePrekey(value: unknown): WirePrekey {
+  if (typeof value !== "object" || value === null) {
+    throw new ProtocolError('Field "prekey" must be an object');
+  }
+  const o = value as Record<string, unknown>;
+  return {
+    key: field(o, "key", isBase64(88), "a base64 P-256 key"),
+    created: field(o, "created", isTime, "a time in ms"),
+    sig: field(o, "sig", isBase64(88), "a base64 signature"),
+  };
+}
+
 const isAddressList = (v: unknown): v is string[] =>
   Array.isArray(v) && v.length <= MAX_ANNOUNCED_ADDRESSES &&
   v.every((a) => typeof a === "string" && /^[0-9a-fA-F.:]{2,45}$/.test(a));
@@ -149,6 +204,7 @@ export function decodeRequest(bytes: Uint8Array): Request {
           isAddressList,
           `at most ${MAX_ANNOUNCED_ADDRESSES} IP addresses`,
         ),
+        ...(object.prekey === undefined ? {} : { prekey: decodePrekey(object.prekey) }),
       };
     case "list":
       return {
@@ -167,6 +223,26 @@ export function decodeRequest(bytes: Uint8Array): Request {
       return { id, type, peer: field(object, "peer", isShortString, "a string") };
     case "relay-upgraded":
       return { id, type, token: field(object, "token", isToken, "a 32-digit hex token") };
+    case "prekey":
+      return { id, type, name: field(object, "name", isShortString, "a string") };
+    case "mail":
+      return {
+        id,
+        type,
+        to: field(object, "to", isShortString, "a string"),
+        sealed: field(
+          object,
+          "sealed",
+          isBase64(SEALED_BASE64),
+          `base64 of at most ${MAX_SEALED_BYTES} bytes`,
+        ),
+      };
+    case "mail-ack":
+      return {
+        id,
+        type,
+        ids: field(object, "ids", isIdList, `a list of 1 to ${MAX_ACK_IDS} message ids`),
+      };
     default:
       throw new ProtocolError("Unknown request type");
   }
@@ -201,6 +277,14 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
       from: field(object, "from", isShortString, "a string"),
       token: field(object, "token", isToken, "a 32-digit hex token"),
       ...(relay === undefined ? {} : { relay }),
+    };
+  }
+  if (type === "mail") {
+    return {
+      type,
+      id: field(object, "id", isId, "an integer"),
+      sealed: field(object, "sealed", isBase64(SEALED_BASE64), "base64"),
+      stored: field(object, "stored", isTime, "a time in ms"),
     };
   }
   if (type === "closing") {
@@ -242,6 +326,16 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
       return { id: id!, type };
     case "relay-token":
       return { id: id!, type, token: field(object, "token", isToken, "a 32-digit hex token") };
+    case "prekey":
+      return {
+        id: id!,
+        type,
+        name: field(object, "name", isShortString, "a string"),
+        key: field(object, "key", isBase64(44), "a base64 key"),
+        prekey: decodePrekey(object.prekey),
+      };
+    case "mail-queued":
+      return { id: id!, type, expires: field(object, "expires", isTime, "a time in ms") };
     case "error":
       return {
         id,

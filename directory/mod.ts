@@ -45,13 +45,18 @@ export {
   decodeServerMessage,
   DEFAULT_LIST_LIMIT,
   encodeMessage,
+  fromWirePrekey,
+  MAX_ACK_IDS,
   MAX_ANNOUNCED_ADDRESSES,
   MAX_LIST_LIMIT,
   MAX_REQUEST_BYTES,
+  MAX_SEALED_BYTES,
   type Notice,
   type Reply,
   type Request,
+  toWirePrekey,
   type UserEntry,
+  type WirePrekey,
 } from "./messages.ts";
 export {
   isLegacyName,

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import type { Name, NameKey, UserEntry } from "../directory/mod.ts";
+import { toBase64 } from "../crypto/mod.ts";
+import { type Name, type NameKey, nameKey, type UserEntry } from "../directory/mod.ts";
 import type { NameStore } from "./name_store.ts";
 import { type ProvenKey, Registry } from "./registry.ts";
 
@@ -60,6 +61,10 @@ export interface DirectoryState<S> {
     to: Extract<Located<S>, { remote: unknown }>["remote"],
     offer: { from: string; token: string; relay: string },
   ): Promise<void>;
+  /** Tells a user online on another instance that mail is waiting (through the store). */
+  pokeMail(to: Extract<Located<S>, { remote: unknown }>["remote"]): Promise<void>;
+  /** The binding of `name`, online or not: its spelling and key (base64). */
+  binding(name: Name): Promise<{ name: string; key: string } | undefined>;
   /** The binding `text` names, if it is a name bound before the current rules to `key`. */
   legacyName(text: string, key: ProvenKey): Promise<Name | undefined>;
   /** Periodic housekeeping (expired bindings, dead instances). */
@@ -126,6 +131,15 @@ export class LocalDirectory<S> implements DirectoryState<S> {
   offerRemote(): Promise<void> {
     // One process has no other instances: locate() never answers remote.
     return Promise.reject(new TypeError("A local directory has no remote users"));
+  }
+
+  pokeMail(): Promise<void> {
+    return Promise.reject(new TypeError("A local directory has no remote users"));
+  }
+
+  binding(name: Name): Promise<{ name: string; key: string } | undefined> {
+    const bound = this.#store.get(nameKey(name));
+    return Promise.resolve(bound && { name: bound.name, key: toBase64(bound.publicKey) });
   }
 
   legacyName(text: string, key: ProvenKey): Promise<Name | undefined> {

@@ -31,6 +31,8 @@ const LAG_WINDOW_MS = 10_000;
 export class Metrics {
   connectionsOpen = 0;
   registrationsTotal = 0;
+  /** Sealed messages taken for offline users. */
+  mailHeld = 0;
   handshakeFailuresTotal = 0;
   readonly rejections = new Map<RejectionReason, number>();
   /** The longest the event loop was late over the last LAG_WINDOW_MS (how starved the process is). */
@@ -107,6 +109,12 @@ export class Metrics {
         "counter",
         "Successful registrations.",
         this.registrationsTotal,
+      ),
+      ...metric(
+        "p2pchat_mail_deposited_total",
+        "counter",
+        "Sealed messages taken for users who were offline.",
+        this.mailHeld,
       ),
       ...metric(
         "p2pchat_rejections_total",

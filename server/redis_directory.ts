@@ -53,6 +53,8 @@ export interface LocalSession {
   end(reason: CloseReason, message: string): Promise<void>;
   /** Sends an unsolicited notice. */
   notify(notice: Notice): void;
+  /** Delivers mail that arrived for this user. */
+  checkMail(): void;
 }
 
 /** How to reach the store and who this instance is. */
@@ -456,6 +458,17 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     }
   }
 
+  async pokeMail(to: { instance: string; session: number; key: NameKey }): Promise<void> {
+    await this.#publish(to.instance, { t: "mail", key: to.key, x: String(to.session) });
+  }
+
+  async binding(name: Name): Promise<{ name: string; key: string } | undefined> {
+    const [spelled, key] = await this.#store(() =>
+      this.#redis.hmget(this.#key("b", nameKey(name)), "n", "k")
+    );
+    return spelled && key ? { name: spelled, key } : undefined;
+  }
+
   async legacyName(text: string, key: ProvenKey): Promise<Name | undefined> {
     if (!isLegacyName(text)) return undefined;
     const [name, bound] = await this.#store(() =>
@@ -503,6 +516,8 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
       this.#sessions.delete(session);
       this.#byKey.delete(parsed.key as NameKey);
       session.end("replaced", "Your name was claimed by a newer session with your key");
+    } else if (parsed.t === "mail") {
+      session.checkMail();
     } else if (parsed.t === "offer") {
       session.notify({
         type: "relay-offer",

@@ -12,6 +12,8 @@ import { ensurePrivateDir, FILE_MODE } from "../storage/secure_file.ts";
 import { Logger } from "./log.ts";
 import { serveMetrics } from "./metrics_http.ts";
 import { SqliteNameStore } from "./name_store.ts";
+import { type Mailbox, SqliteMailbox } from "./mailbox.ts";
+import { RedisMailbox } from "./redis_mailbox.ts";
 import { redactUrl, RedisDirectory } from "./redis_directory.ts";
 import { parseServeOptions, serveFlags, type ServeOptions } from "./serve_options.ts";
 import { defaultMaxClients, DirectoryServer } from "./server.ts";
@@ -19,6 +21,9 @@ import type { Session } from "./session.ts";
 
 /** File name of the name store inside the server's data directory. */
 export const NAME_STORE_FILE = "names.sqlite";
+
+/** File name of the held mail inside the server's data directory. */
+export const MAIL_STORE_FILE = "mail.sqlite";
 
 /** The `serve` subcommand. */
 export const serveCommand: Command<typeof serveFlags> = {
@@ -37,12 +42,13 @@ export const serveCommand: Command<typeof serveFlags> = {
       ? await loadIdentity(options.identityFile)
       : (await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))).identity;
     const log = new Logger(options.log);
-    const { store: _store, log: _format, ...settings } = options;
+    const { store: _store, log: _format, mail: _mail, ...settings } = options;
     const server = DirectoryServer.start({
       ...settings,
       identity,
       log,
       ...await openState(options, log),
+      mailbox: await openMailbox(options),
     });
     if (options.store.kind === "redis" && !options.advertise && isWildcard(options.hostname)) {
       log.event("warning", {
@@ -115,6 +121,21 @@ async function openState(
   await Deno.writeFile(storePath, new Uint8Array(0), { append: true, mode: FILE_MODE });
   await Deno.chmod(storePath, FILE_MODE);
   return { store: new SqliteNameStore(storePath) };
+}
+
+/** Where mail for offline users is held: beside the bindings, in SQLite or Redis. */
+async function openMailbox(options: ServeOptions): Promise<Mailbox | undefined> {
+  if (!options.mail) return undefined;
+  if (options.store.kind === "redis") {
+    return await RedisMailbox.connect(options.store.url, {
+      ttlMs: options.mail.ttlMs,
+      prekeyTtlMs: options.nameTtlMs,
+    });
+  }
+  const path = join(options.dataDir, MAIL_STORE_FILE);
+  await Deno.writeFile(path, new Uint8Array(0), { append: true, mode: FILE_MODE });
+  await Deno.chmod(path, FILE_MODE);
+  return new SqliteMailbox(path, options.mail.ttlMs);
 }
 
 function isWildcard(hostname: string): boolean {

@@ -19,6 +19,7 @@ import type { ServerSettings } from "./server.ts";
 import { DEFAULT_STARTUP_LIMITS, type StartupLimits } from "./handshake_admission.ts";
 import type { LogFormat } from "./log.ts";
 import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
+import { DEFAULT_MAIL_TTL_MS } from "./mailbox.ts";
 import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
 
 /** The default directory port. */
@@ -111,6 +112,18 @@ export const serveFlags = {
     value: "HOST:PORT",
     description: "serve Prometheus /metrics and /healthz here",
   },
+  mail: {
+    type: "string",
+    value: "on|off",
+    default: "on",
+    description: "hold sealed messages for users who are offline",
+  },
+  "mail-ttl": {
+    type: "string",
+    value: "DURATION",
+    default: formatDuration(DEFAULT_MAIL_TTL_MS),
+    description: "how long a message for an offline user is held",
+  },
   relay: {
     type: "string",
     value: "on|off",
@@ -170,6 +183,8 @@ export type ServeEnv = HomeEnv & { P2PCHAT_STORE?: string };
 /** Typed `serve` options: the server's settings, plus where its data and metrics go. */
 export type ServeOptions = ServerSettings & {
   dataDir: string;
+  /** Holding mail for offline users, and for how long; undefined with --mail off. */
+  mail?: { ttlMs: number };
   store: StoreChoice;
   /** `HOST:PORT` given with --advertise, if any. */
   advertise?: string;
@@ -259,6 +274,9 @@ export function parseServeOptions(
       ? undefined
       : parseHostPort("metrics", values.metrics, "127.0.0.1"),
     log: parseChoice("log", values.log, ["text", "json"] as const),
+    mail: parseChoice("mail", values.mail, ["on", "off"] as const) === "on"
+      ? { ttlMs: parseDuration("mail-ttl", values["mail-ttl"]) }
+      : undefined,
     relay: {
       enabled: parseChoice("relay", values.relay, ["on", "off"] as const) === "on",
       maxSessions: parseInteger("relay-max-sessions", values["relay-max-sessions"], 1, 1_000_000),

@@ -21,6 +21,7 @@ Deno.test("parseServeOptions() gives the documented defaults", () => {
     startups: { start: 512, rate: 30, full: 1024, perSource: 32 },
     metrics: undefined,
     log: "text",
+    mail: { ttlMs: 14 * 86_400_000 },
     relay: {
       enabled: true,
       maxSessions: 1000,
@@ -29,6 +30,16 @@ Deno.test("parseServeOptions() gives the documented defaults", () => {
       tokenTtlMs: 15_000,
     },
   });
+});
+
+Deno.test("parseServeOptions() reads --mail and --mail-ttl, and refuses a bad one", async () => {
+  assertEquals(parse(["--mail", "off"]).mail, undefined);
+  assertEquals(parse(["--mail-ttl", "3d"]).mail, { ttlMs: 3 * 86_400_000 });
+  const error = await assertRejects(
+    () => Promise.resolve().then(() => parse(["--mail", "maybe"])),
+    UsageError,
+  );
+  assertEquals(error.message.includes("--mail"), true, error.message);
 });
 
 Deno.test("parseServeOptions() reads every flag", () => {

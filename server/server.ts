@@ -26,6 +26,7 @@ import {
 } from "./handshake_admission.ts";
 import type { Logger } from "./log.ts";
 import { LAG_TICK_MS, Metrics } from "./metrics.ts";
+import type { Mailbox } from "./mailbox.ts";
 import type { NameStore } from "./name_store.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { type DirectoryState, LocalDirectory } from "./directory_state.ts";
@@ -55,6 +56,8 @@ export type ServerOptions = ServerSettings & {
   state?: DirectoryState<Session>;
   /** `HOST:PORT` where this instance's relay is reached (default: where it listens). */
   advertise?: string;
+  /** Where mail for offline users is held; none with `--mail off`. */
+  mailbox?: Mailbox;
   log: Logger;
   /** Draws the random early drops (tests fix it). */
   random?: () => number;
@@ -146,6 +149,7 @@ export class DirectoryServer {
       registrations: new RateLimiter(options.registerRate, clock),
       relay: this.relay,
       clock,
+      mailbox: options.mailbox,
     };
     this.#timers.push(
       setInterval(() => this.#sweepIdle(), Math.min(1000, options.idleTimeoutMs / 4)),
@@ -159,6 +163,7 @@ export class DirectoryServer {
     this.#timers.push(setInterval(() => {
       this.#ctx.registrations.sweep();
       this.state.maintain().catch(() => {});
+      options.mailbox?.purge(clock()).catch(() => {});
     }, MAINTAIN_INTERVAL_MS));
     this.#accepting = this.#acceptLoop();
   }
@@ -193,6 +198,7 @@ export class DirectoryServer {
       await abortable(Promise.all(this.#running), grace.signal).catch(() => {});
     }
     await this.state.close();
+    await this.#options.mailbox?.close();
     this.#options.log.event("stopped", {});
     await this.#options.log.flush();
   }

@@ -11,16 +11,29 @@ import {
   DEFAULT_LIST_LIMIT,
   DirectoryError,
   encodeMessage,
+  fromWirePrekey,
   isLegacyName,
   MAX_LIST_LIMIT,
   type Name,
+  type NameKey,
+  nameKey,
   type Notice,
   parseName,
   ProtocolError,
   type Reply,
   type Request,
+  type WirePrekey,
 } from "../directory/mod.ts";
-import { ChannelError, type SecureChannel, toBase64 } from "../crypto/mod.ts";
+import {
+  ChannelError,
+  equalBytes,
+  fromBase64,
+  PublicIdentity,
+  type SecureChannel,
+  toBase64,
+  verifyPrekey,
+} from "../crypto/mod.ts";
+import type { Mailbox } from "./mailbox.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics, RejectionReason } from "./metrics.ts";
 import type { RateLimiter } from "./rate_limit.ts";
@@ -40,7 +53,12 @@ export type SessionContext = {
   readonly registrations: RateLimiter;
   readonly relay: RelayBroker;
   readonly clock: () => number;
+  /** Where mail for offline users is held; undefined with `serve --mail off`. */
+  readonly mailbox?: Mailbox;
 };
+
+/** Held messages sent to a client and not yet acknowledged, at most. */
+export const MAIL_WINDOW = 32;
 
 /** A connected, authenticated client. */
 export class Session {
@@ -50,6 +68,11 @@ export class Session {
   readonly #ctx: SessionContext;
   #closing = false;
   #name: string | undefined;
+  /** Mail sent and not acknowledged yet, and the last id sent. */
+  readonly #mailSent = new Set<number>();
+  #mailAfter = 0;
+  #mailChecking: Promise<void> | undefined;
+  #mailAgain = false;
   /** When the client last sent anything (heartbeats included). */
   lastSeen: number;
 
@@ -154,6 +177,16 @@ export class Session {
           this.#ctx.relay.upgraded(this, request.token);
           this.#ctx.log.event("relay-upgraded", { session: this.id });
           return this.#reply({ id: request.id, type: "ok" });
+        case "prekey":
+          return await this.#prekey(request.id, request.name);
+        case "mail":
+          return await this.#mail(request);
+        case "mail-ack":
+          this.#mustBeRegistered();
+          await this.#needMailbox().ack(nameKeyOf(this.#name!), request.ids);
+          for (const id of request.ids) this.#mailSent.delete(id);
+          this.#reply({ id: request.id, type: "ok" });
+          return this.checkMail();
         case "lookup": {
           this.#mustBeRegistered();
           const user = await this.#ctx.directory.lookup(lookupName(request.name));
@@ -178,6 +211,9 @@ export class Session {
       );
     }
     const peer = this.#channel.peer;
+    if (request.prekey && !signedBy(peer.key, request.prekey)) {
+      throw new ProtocolError("The prekey is not signed by your key");
+    }
     const key = { raw: peer.key, base64: toBase64(peer.key), fingerprint: peer.fingerprint };
     let name: Name;
     try {
@@ -195,6 +231,12 @@ export class Session {
     });
     this.#name = entry.name;
     this.#ctx.metrics.registrationsTotal++;
+    if (request.prekey && this.#ctx.mailbox) {
+      await this.#ctx.mailbox.putPrekey(nameKeyOf(entry.name), {
+        key: key.base64,
+        prekey: request.prekey,
+      });
+    }
     if (replaced) {
       this.#ctx.log.event("replaced", { session: replaced.id, by: this.id, name });
       await replaced.end("replaced", "Your name was claimed by a newer session with your key");
@@ -212,6 +254,105 @@ export class Session {
       address: entry.address,
       port: entry.port,
     });
+    this.checkMail();
+  }
+
+  #needMailbox(): Mailbox {
+    if (!this.#ctx.mailbox) {
+      throw new DirectoryError(
+        "mail-off",
+        "This directory holds no messages for people who are offline (serve --mail off)",
+      );
+    }
+    return this.#ctx.mailbox;
+  }
+
+  /** The signed prekey of a bound name, if it is the binding's key's (a rebound name's old one is not). */
+  async #prekey(id: number, text: string): Promise<void> {
+    this.#mustBeRegistered();
+    const mailbox = this.#needMailbox();
+    const name = lookupName(text);
+    const bound = await this.#ctx.directory.binding(name);
+    if (!bound) throw new DirectoryError("not-found", `Nobody is called ${text}`);
+    const stored = await mailbox.prekey(nameKeyOf(name));
+    if (!stored || stored.key !== bound.key) {
+      throw new DirectoryError(
+        "no-prekey",
+        `${bound.name} uses a p2pchat that cannot receive messages while offline`,
+      );
+    }
+    this.#reply({ id, type: "prekey", name: bound.name, key: bound.key, prekey: stored.prekey });
+  }
+
+  /**
+   * Holds a sealed message for a bound name. The envelope must name this
+   * session's key as its sender and the binding's key as its recipient, so
+   * nobody can re-deposit another's message (the recipient would drop it as
+   * a replay anyway).
+   */
+  async #mail(request: Extract<Request, { type: "mail" }>): Promise<void> {
+    this.#mustBeRegistered();
+    const mailbox = this.#needMailbox();
+    const name = lookupName(request.to);
+    const bound = await this.#ctx.directory.binding(name);
+    if (!bound) throw new DirectoryError("not-found", `Nobody is called ${request.to}`);
+    const sealed = fromBase64(request.sealed);
+    if (
+      sealed.length < 65 || !equalBytes(sealed.subarray(1, 33), this.#channel.peer.key) ||
+      toBase64(sealed.subarray(33, 65)) !== bound.key
+    ) {
+      throw new ProtocolError(`The message is not sealed by your key to ${bound.name}'s`);
+    }
+    const to = nameKeyOf(name);
+    const { expires } = await mailbox.deposit(
+      to,
+      nameKeyOf(this.#name!),
+      sealed,
+      this.#ctx.clock(),
+    );
+    this.#ctx.metrics.mailHeld++;
+    this.#ctx.log.event("mail", { session: this.id, to: bound.name, bytes: sealed.length });
+    this.#reply({ id: request.id, type: "mail-queued", expires });
+    const target = await this.#ctx.directory.locate(name).catch(() => undefined);
+    if (target && "local" in target) target.local.checkMail();
+    else if (target) await this.#ctx.directory.pokeMail(target.remote).catch(() => {});
+  }
+
+  /**
+   * Sends this user the mail held for it, oldest first, at most MAIL_WINDOW
+   * unacknowledged at a time; each acknowledgement makes room for more.
+   */
+  checkMail(): void {
+    const mailbox = this.#ctx.mailbox;
+    if (!mailbox || this.#name === undefined || this.#closing) return;
+    if (this.#mailChecking) {
+      this.#mailAgain = true;
+      return;
+    }
+    this.#mailChecking = (async () => {
+      do {
+        this.#mailAgain = false;
+        const room = MAIL_WINDOW - this.#mailSent.size;
+        if (room <= 0) break;
+        const held = await mailbox.held(
+          nameKeyOf(this.#name!),
+          this.#ctx.clock(),
+          this.#mailAfter,
+          room,
+        );
+        for (const mail of held) {
+          this.#mailSent.add(mail.id);
+          this.#mailAfter = mail.id;
+          this.notify({
+            type: "mail",
+            id: mail.id,
+            sealed: toBase64(mail.sealed),
+            stored: mail.stored,
+          });
+        }
+        if (held.length === room) this.#mailAgain = true;
+      } while (this.#mailAgain && !this.#closing);
+    })().catch(() => {}).finally(() => this.#mailChecking = undefined);
   }
 
   /**
@@ -283,6 +424,19 @@ export class Session {
     }
     this.#channel.send(bytes).catch(() => this.drop());
   }
+}
+
+/** Whether `wire` is a prekey signed by the raw Ed25519 key `owner`. */
+function signedBy(owner: Uint8Array, wire: WirePrekey): boolean {
+  try {
+    return verifyPrekey(PublicIdentity.fromRaw(owner), fromWirePrekey(wire));
+  } catch {
+    return false;
+  }
+}
+
+function nameKeyOf(name: string): NameKey {
+  return nameKey(name as Name);
 }
 
 /** A name to look up: one that follows the rules, or one bound before them (lookups bind nothing). */

@@ -27,6 +27,7 @@ import {
   type Reply,
   TOKEN_LENGTH,
   type UserEntry,
+  type WirePrekey,
 } from "../directory/mod.ts";
 
 /** A running fake directory. */
@@ -41,6 +42,20 @@ export type FakeDirectory = {
   readonly users: Map<string, UserEntry>;
   /** Sends `to` a relay offer claiming it comes from `from`; returns the token to join with. */
   offer(to: string, from: string): Promise<string>;
+  /** Keys and signed prekeys registered, by folded name (kept while offline, as bindings are). */
+  readonly prekeys: Map<string, { name: string; key: string; prekey: WirePrekey }>;
+  /** Rewrites the prekey answer for `asked` (folded); identity by default. */
+  liePrekey: (asked: string, entry: { name: string; key: string; prekey: WirePrekey }) => {
+    name: string;
+    key: string;
+    prekey: WirePrekey;
+  };
+  /** Every sealed message deposited, in order, as the directory holds it (base64). */
+  readonly deposits: { to: string; sealed: string }[];
+  /** Mail held for each folded name; delivered at registration, deleted on ack. */
+  readonly held: Map<string, { id: number; sealed: string; stored: number }[]>;
+  /** Delivers `sealed` (base64) to `to`, online now, as held mail of the directory's making. */
+  deliver(to: string, sealed: string): Promise<void>;
   close(): void;
 };
 
@@ -52,12 +67,21 @@ export function startFakeDirectory(): FakeDirectory {
   const channels = new Map<string, SecureChannel>();
   const conns = new Set<Deno.TcpConn>();
   const waiting = new Map<string, Transport>();
+  let nextMail = 1;
   const fake: FakeDirectory = {
     port: listener.addr.port,
     identity,
     users,
     lie: (entry) => entry,
     answer: () => undefined,
+    prekeys: new Map(),
+    liePrekey: (_asked, entry) => entry,
+    deposits: [],
+    held: new Map(),
+    async deliver(to: string, sealed: string): Promise<void> {
+      const notice: Notice = { type: "mail", id: nextMail++, sealed, stored: Date.now() };
+      await channels.get(to.toLowerCase())!.send(encodeMessage(notice));
+    },
     async offer(to: string, from: string): Promise<string> {
       const token = toHex(crypto.getRandomValues(new Uint8Array(TOKEN_LENGTH)));
       const notice: Notice = { type: "relay-offer", from, token };
@@ -120,6 +144,13 @@ export function startFakeDirectory(): FakeDirectory {
             fingerprint: channel.peer.fingerprint,
             addresses: [],
           });
+          if (request.prekey) {
+            fake.prekeys.set(own, {
+              name: request.name,
+              key: toBase64(channel.peer.key),
+              prekey: request.prekey,
+            });
+          }
           reply = {
             id: request.id,
             type: "registered",
@@ -127,6 +158,30 @@ export function startFakeDirectory(): FakeDirectory {
             address: conn.remoteAddr.hostname,
             port: request.port,
           };
+          const mine = fake.held.get(own) ?? [];
+          queueMicrotask(() => {
+            for (const mail of mine) channel.send(encodeMessage({ type: "mail", ...mail }));
+          });
+        } else if (request.type === "prekey") {
+          const asked = request.name.toLowerCase();
+          const entry = fake.prekeys.get(asked);
+          reply = entry
+            ? { id: request.id, type: "prekey", ...fake.liePrekey(asked, entry) }
+            : { id: request.id, type: "error", code: "not-found", message: "not found" };
+        } else if (request.type === "mail") {
+          const to = request.to.toLowerCase();
+          fake.deposits.push({ to, sealed: request.sealed });
+          const list = fake.held.get(to) ?? [];
+          const mail = { id: nextMail++, sealed: request.sealed, stored: Date.now() };
+          list.push(mail);
+          fake.held.set(to, list);
+          // To someone online: at once, as the real directory does.
+          channels.get(to)?.send(encodeMessage({ type: "mail", ...mail })).catch(() => {});
+          reply = { id: request.id, type: "mail-queued", expires: Date.now() + 86_400_000 };
+        } else if (request.type === "mail-ack") {
+          const list = fake.held.get(own ?? "") ?? [];
+          fake.held.set(own ?? "", list.filter((m) => !request.ids.includes(m.id)));
+          reply = { id: request.id, type: "ok" };
         } else if (request.type === "lookup") {
           const asked = request.name.toLowerCase();
           const user = fake.answer(asked) ?? users.get(asked);

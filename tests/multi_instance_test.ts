@@ -374,3 +374,29 @@ test("serve warns at start when Redis keeps neither an append-only file nor snap
     await redis.close();
   }
 });
+
+test("a message left on one instance for someone offline reaches them on another, and the receipt comes back across", async () => {
+  const { instances: [a, b], close } = await directory(2);
+  const clients: ClientProcess[] = [];
+  try {
+    const bobHome = await Deno.makeTempDir();
+    const bob1 = await startClient("bob", b.port, { home: bobHome });
+    await bob1.waitFor(is("ready"));
+    assertEquals(await bob1.quit(), 0);
+    const alice = await startClient("alice", a.port);
+    clients.push(alice);
+    await alice.waitFor(is("ready"));
+    await alice.send("/msg bob left on instance A");
+    const queued = await alice.waitFor(is("queued", { peer: "bob" }));
+    const bob = await startClient("bob", b.port, { home: bobHome });
+    clients.push(bob);
+    const got = await bob.waitFor(is("message", { peer: "alice", offline: true }));
+    assertEquals(got.text, "left on instance A");
+    // The receipt is left on B for alice, online on A: it reaches her through the store.
+    const delivered = await alice.waitFor(is("delivered", { peer: "bob", offline: true }));
+    assertEquals(delivered.id, queued.id);
+  } finally {
+    await Promise.all(clients.map((c) => c.kill()));
+    await close();
+  }
+});

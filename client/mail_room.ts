@@ -1,0 +1,419 @@
+/**
+ * Offline mail in the client (docs/protocol.md §11): sealing a message to
+ * someone who is away, opening what the directory held for us, receipts
+ * both ways, and the checks that keep a lying directory from reading,
+ * altering, replaying or forging any of it. Events only: the words are the
+ * interface's.
+ *
+ * @module
+ */
+import {
+  fromBase64,
+  type Identity,
+  MailError,
+  mailSender,
+  openMail,
+  PublicIdentity,
+  sealMail,
+  toBase64,
+  toHex,
+  utf8,
+  verifyPrekey,
+} from "../crypto/mod.ts";
+import {
+  DirectoryError,
+  fromWirePrekey,
+  MAX_SEALED_BYTES,
+  type Name,
+  nameKey,
+  parseName,
+  type WirePrekey,
+} from "../directory/mod.ts";
+import { admitListed } from "./admission.ts";
+import { ChatError } from "./errors.ts";
+import type { ClientEvent, EventSink, UndeliveredReason } from "./events.ts";
+import type { MailBook, Outgoing } from "./mail_book.ts";
+import { SEEN_KEEP_MS } from "./mail_book.ts";
+import type { PeerTrust } from "./peer_trust.ts";
+import type { PrekeyRing } from "./prekey_ring.ts";
+
+/** Most UTF-8 bytes of text one offline message carries (it must fit MAX_SEALED_BYTES sealed). */
+export const MAX_MAIL_TEXT_BYTES = 4096;
+
+/** What the room needs of the directory. */
+export interface MailDirectory {
+  prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }>;
+  mail(to: string, sealed: string): Promise<number>;
+  mailAck(ids: number[]): Promise<void>;
+}
+
+/** What travels inside the seal (signed): a message or a receipt. */
+type Body =
+  | { type: "message"; from: string; to: string; id: string; time: number; text: string }
+  | { type: "receipt"; from: string; to: string; ids: string[]; time: number };
+
+const MAX_RECEIPT_IDS = 100;
+const isId = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
+const isTime = (v: unknown): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 8.64e15;
+
+function decodeBody(bytes: Uint8Array): Body {
+  const o = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  if (typeof o !== "object" || o === null) throw new TypeError("not an object");
+  if (typeof o.from !== "string" || typeof o.to !== "string" || !isTime(o.time)) {
+    throw new TypeError("no sender, recipient or time");
+  }
+  if (o.type === "message" && isId(o.id) && typeof o.text === "string") {
+    return { type: "message", from: o.from, to: o.to, id: o.id, time: o.time, text: o.text };
+  }
+  if (
+    o.type === "receipt" && Array.isArray(o.ids) && o.ids.length <= MAX_RECEIPT_IDS &&
+    o.ids.every(isId)
+  ) {
+    return { type: "receipt", from: o.from, to: o.to, ids: o.ids, time: o.time };
+  }
+  throw new TypeError("neither a message nor a receipt");
+}
+
+/** The directory's refusals that mean "this message will not be held", by the reason reported. */
+const REFUSALS: Partial<Record<string, UndeliveredReason>> = {
+  "mailbox-full": "mailbox-full",
+  "mail-off": "refused",
+  "no-prekey": "refused",
+};
+
+/** A recipient whose key and prekey were checked. */
+type Recipient = { name: Name; identity: PublicIdentity; prekey: Uint8Array };
+
+/** The room's collaborators. */
+export type MailRoomOptions = {
+  name: Name;
+  identity: Identity;
+  directory: MailDirectory;
+  trust: PeerTrust;
+  book: MailBook;
+  prekeys: PrekeyRing;
+  sink: EventSink;
+  clock?: () => number;
+};
+
+/** Offline mail: send, receive, receipts. */
+export class MailRoom {
+  readonly #o: MailRoomOptions;
+  readonly #clock: () => number;
+  /** Incoming mail is handled one at a time, in the order the directory sent it. */
+  #queue: Promise<void> = Promise.resolve();
+  /** Outgoing mail too, in the order typed. */
+  #sending: Promise<void> = Promise.resolve();
+
+  constructor(options: MailRoomOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  #emit(event: ClientEvent): void {
+    this.#o.sink.emit(event);
+  }
+
+  /**
+   * Seals `text` to `to`'s prekey and leaves it at the directory. The
+   * directory's key for the name must match our pin, and the prekey must be
+   * signed by that key: otherwise a `security-warning` and nothing is sent.
+   */
+  send(to: Name, text: string): Promise<void> {
+    // One at a time, so messages reach the directory (and the recipient) in the order typed.
+    const sent = this.#sending.then(() => this.#send(to, text));
+    this.#sending = sent.catch(() => {});
+    return sent;
+  }
+
+  async #send(to: Name, text: string): Promise<void> {
+    if (utf8(text).length > MAX_MAIL_TEXT_BYTES) {
+      throw new ChatError(
+        "too-long",
+        `A message for someone offline holds at most ${MAX_MAIL_TEXT_BYTES} bytes; send it in parts`,
+      );
+    }
+    const time = this.#clock();
+    const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
+    let recipient: Recipient | undefined;
+    let expires: number;
+    try {
+      recipient = await this.#recipient(to);
+      if (!recipient) return;
+      expires = await this.#deposit(recipient, {
+        type: "message",
+        from: this.#o.name,
+        to: recipient.name,
+        id,
+        time,
+        text,
+      });
+    } catch (error) {
+      const refusal = error instanceof DirectoryError && REFUSALS[error.code];
+      if (!refusal) throw error;
+      return this.#emit({
+        type: "undelivered",
+        peer: recipient?.name ?? to,
+        ids: [id],
+        texts: [text],
+        reason: refusal,
+        message: (error as DirectoryError).message,
+      });
+    }
+    const dropped = await this.#o.book.sent({
+      id,
+      peer: recipient.name,
+      key: toBase64(recipient.identity.key),
+      text,
+      time,
+      expires,
+    });
+    this.#emit({
+      type: "queued",
+      peer: recipient.name,
+      id,
+      text,
+      time: new Date(time).toISOString(),
+    });
+    if (dropped) this.#undelivered([dropped], "expired");
+  }
+
+  /** The messages still waiting for a receipt (after reporting those the directory dropped). */
+  async waiting(): Promise<void> {
+    await this.expire();
+    this.#emit({
+      type: "mail",
+      messages: this.#o.book.outbox.map((m) => ({
+        peer: m.peer,
+        id: m.id,
+        text: m.text,
+        time: new Date(m.time).toISOString(),
+        expires: new Date(m.expires).toISOString(),
+      })),
+    });
+  }
+
+  /** Reports as undelivered the messages the directory has dropped unread by now. */
+  async expire(): Promise<void> {
+    const gone = await this.#o.book.expired(this.#clock());
+    if (gone.length > 0) this.#undelivered(gone, "expired");
+  }
+
+  #undelivered(messages: Outgoing[], reason: "expired"): void {
+    for (const peer of new Set(messages.map((m) => m.peer))) {
+      const mine = messages.filter((m) => m.peer === peer);
+      this.#emit({
+        type: "undelivered",
+        peer,
+        ids: mine.map((m) => m.id),
+        texts: mine.map((m) => m.text),
+        reason,
+      });
+    }
+  }
+
+  /** Handles one held message from the directory; acknowledges it once handled, whatever it was. */
+  receive(mail: { id: number; sealed: string; stored: number }): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#receive(mail)).catch((error) =>
+      this.#emit({ type: "error", code: "mail-failed", message: String(error?.message ?? error) })
+    );
+    return this.#queue;
+  }
+
+  async #receive(mail: { id: number; sealed: string; stored: number }): Promise<void> {
+    await this.#open(fromBase64(mail.sealed));
+    // Acknowledged even when refused: it can never open, and would come back forever.
+    await this.#o.directory.mailAck([mail.id]).catch(() => {});
+  }
+
+  async #open(envelope: Uint8Array): Promise<void> {
+    const now = this.#clock();
+    const claimed = mailSender(envelope);
+    let opened;
+    try {
+      opened = await openMail(this.#o.identity.public, this.#o.prekeys.all(now), envelope);
+    } catch (error) {
+      if (!(error instanceof MailError)) throw error;
+      this.#emit({
+        type: "security-warning",
+        peer: "",
+        reason: "mail-rejected",
+        expected: "",
+        got: claimed?.fingerprint ?? "",
+        detail: error.code,
+      });
+      return;
+    }
+    let body: Body;
+    let from: Name;
+    try {
+      body = decodeBody(opened.body);
+      from = parseName(body.from);
+    } catch {
+      this.#warnMail(opened.sender.fingerprint, "", "malformed");
+      return;
+    }
+    const fingerprint = opened.sender.fingerprint;
+    if (nameKey(body.to as Name) !== nameKey(this.#o.name)) {
+      this.#warnMail(fingerprint, from, "not-for-me");
+      return;
+    }
+    if (now - body.time > SEEN_KEEP_MS) {
+      this.#warnMail(fingerprint, from, "too-old");
+      return;
+    }
+    // The signer must be who we know under that name (or nobody yet: first contact pins it).
+    const pin = this.#o.trust.pin(from);
+    const admission = admitListed(pin, fingerprint);
+    if (!admission.admit) {
+      if (admission.reason === "key-changed") this.#o.trust.noteChanged(from, fingerprint);
+      this.#emit({
+        type: "security-warning",
+        peer: from,
+        reason: admission.reason,
+        expected: admission.expected,
+        got: admission.got,
+      });
+      return;
+    }
+    if (this.#o.trust.pinnedUnderOtherNames(from, fingerprint).length > 0) {
+      this.#warnMail(fingerprint, from, "key-of-another");
+      return;
+    }
+    if (!pin) await this.#o.trust.pinFirstContact(from, fingerprint);
+    if (body.type === "receipt") {
+      for (const m of await this.#o.book.receipted(toBase64(opened.sender.key), body.ids)) {
+        this.#emit({ type: "delivered", peer: m.peer, id: m.id, text: m.text, offline: true });
+      }
+      return;
+    }
+    if (!await this.#o.book.firstSight(fingerprint, body.id, now)) return;
+    this.#emit({
+      type: "message",
+      peer: from,
+      id: body.id,
+      text: body.text,
+      time: new Date(body.time).toISOString(),
+      offline: true,
+    });
+    // The receipt goes to the key that signed the message, sealed to its prekey.
+    const recipient = await this.#recipient(from, opened.sender).catch(() => undefined);
+    if (recipient) {
+      await this.#deposit(recipient, {
+        type: "receipt",
+        from: this.#o.name,
+        to: recipient.name,
+        ids: [body.id],
+        time: now,
+      }).catch(() => {});
+    }
+  }
+
+  #warnMail(got: string, peer: string, detail: string): void {
+    this.#emit({
+      type: "security-warning",
+      peer,
+      reason: "mail-rejected",
+      expected: "",
+      got,
+      detail,
+    });
+  }
+
+  /**
+   * The directory's word on `name`, checked: the key against our pin (or
+   * `expected`, for a receipt), the prekey's signature against the key.
+   * Undefined after a security-warning.
+   */
+  async #recipient(
+    name: Name,
+    expected?: PublicIdentity,
+  ): Promise<Recipient | undefined> {
+    const answer = await this.#o.directory.prekey(name);
+    let identity: PublicIdentity;
+    let spelled: Name;
+    try {
+      identity = PublicIdentity.fromRaw(fromBase64(answer.key));
+      spelled = parseName(answer.name);
+      if (nameKey(spelled) !== nameKey(name)) throw new TypeError("another name");
+    } catch {
+      this.#emit({
+        type: "security-warning",
+        peer: name,
+        reason: "directory-inconsistent",
+        expected: "",
+        got: "",
+        named: answer.name,
+      });
+      return undefined;
+    }
+    const fingerprint = identity.fingerprint;
+    const decision = expected
+      ? expected.fingerprint === fingerprint ? { admit: true as const } : {
+        admit: false as const,
+        reason: "directory-mismatch" as const,
+        expected: expected.fingerprint,
+        got: fingerprint,
+      }
+      : admitListed(this.#o.trust.pin(spelled), fingerprint);
+    if (!decision.admit) {
+      if (decision.reason === "key-changed") this.#o.trust.noteChanged(spelled, fingerprint);
+      this.#emit({
+        type: "security-warning",
+        peer: spelled,
+        reason: decision.reason,
+        expected: decision.expected,
+        got: decision.got,
+      });
+      return undefined;
+    }
+    const others = this.#o.trust.pinnedUnderOtherNames(spelled, fingerprint);
+    if (others.length > 0) {
+      this.#emit({
+        type: "security-warning",
+        peer: spelled,
+        reason: "directory-inconsistent",
+        expected: fingerprint,
+        got: fingerprint,
+        problem: "key-of-another",
+        named: others[0],
+      });
+      return undefined;
+    }
+    let prekey;
+    try {
+      prekey = fromWirePrekey(answer.prekey);
+    } catch {
+      prekey = undefined;
+    }
+    if (!prekey || !verifyPrekey(identity, prekey)) {
+      this.#emit({
+        type: "security-warning",
+        peer: spelled,
+        reason: "prekey-invalid",
+        expected: fingerprint,
+        got: "",
+      });
+      return undefined;
+    }
+    if (!this.#o.trust.pin(spelled)) await this.#o.trust.pinFirstContact(spelled, fingerprint);
+    return { name: spelled, identity, prekey: prekey.key };
+  }
+
+  async #deposit(
+    to: Recipient,
+    body: Body,
+  ): Promise<number> {
+    const sealed = await sealMail(
+      this.#o.identity,
+      to.identity,
+      to.prekey,
+      utf8(JSON.stringify(body)),
+    );
+    if (sealed.length > MAX_SEALED_BYTES) {
+      throw new ChatError("too-long", "The message is too long to hold for someone offline");
+    }
+    return await this.#o.directory.mail(to.name, toBase64(sealed));
+  }
+}
