@@ -34,6 +34,9 @@ export type Admission =
     readonly got: Fingerprint;
   };
 
+/** A refused admission. */
+export type Refusal = Extract<Admission, { admit: false }>;
+
 function byPin(pin: Pin | undefined, key: Fingerprint): Admission {
   if (!pin) return { admit: true, status: "new" };
   if (pin.fingerprint !== key) {

@@ -27,7 +27,7 @@ import {
   type UserEntry,
 } from "../directory/mod.ts";
 import { CodedError, errorCode, errorMessage } from "../errors/mod.ts";
-import { type Admission, admitListed, admitProven } from "./admission.ts";
+import { admitListed, admitProven, type Refusal } from "./admission.ts";
 import { Chat } from "./chat.ts";
 import { type ChatCommand, COMMAND_HELP, parseCommand } from "./commands.ts";
 import type { RelayMode } from "./connect_options.ts";
@@ -391,15 +391,8 @@ export class ChatApp {
     if (user) this.#emit({ type: "users", users: [this.#listed(user)], more: false });
   }
 
-  #refuse(name: Name, decision: Extract<Admission, { admit: false }>): void {
-    if (decision.reason === "key-changed") this.#o.trust.noteChanged(name, decision.got);
-    this.#emit({
-      type: "security-warning",
-      peer: name,
-      reason: decision.reason,
-      expected: decision.expected,
-      got: decision.got,
-    });
+  #refuse(name: Name, decision: Refusal): void {
+    this.#emit(this.#o.trust.refused(name, decision));
   }
 
   // ---- outgoing ------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ export type WarningReason =
   | "prekey-invalid";
 
 /** Why a message left for someone offline will not arrive. */
-export type UndeliveredReason = "expired" | "mailbox-full" | "refused";
+export type UndeliveredReason = "expired" | "mailbox-full" | "refused" | "outbox-full";
 
 /** A user as `/list` and `/whois` report it. */
 export type ListedUser = {
@@ -142,6 +142,9 @@ export type ClientEvent =
   | { type: "error"; code: string; message: string }
   | { type: "server-lost"; detail: string }
   | { type: "server-restored" };
+
+/** The one event that says something did not add up. */
+export type SecurityWarning = Extract<ClientEvent, { type: "security-warning" }>;
 
 /** Where events go: the JSON printer or the terminal interface. */
 export interface EventSink {

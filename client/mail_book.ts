@@ -38,22 +38,24 @@ type State = { outbox: Outgoing[]; seen: Record<string, number> };
 export class MailBook {
   readonly #path: string;
   readonly #state: State;
+  readonly #maxOutbox: number;
 
-  private constructor(path: string, state: State) {
+  private constructor(path: string, state: State, maxOutbox: number) {
     this.#path = path;
     this.#state = state;
+    this.#maxOutbox = maxOutbox;
   }
 
   /** Loads the book at `path` (empty if missing); refuses a file others can read. */
-  static async load(path: string): Promise<MailBook> {
+  static async load(path: string, maxOutbox = MAX_OUTBOX): Promise<MailBook> {
     const bytes = await readPrivateFile(path);
-    if (bytes === null) return new MailBook(path, { outbox: [], seen: {} });
+    if (bytes === null) return new MailBook(path, { outbox: [], seen: {} }, maxOutbox);
     try {
       const state = JSON.parse(new TextDecoder().decode(bytes)) as State;
       if (!Array.isArray(state.outbox) || typeof state.seen !== "object") {
         throw new TypeError("not a mail book");
       }
-      return new MailBook(path, state);
+      return new MailBook(path, state, maxOutbox);
     } catch (cause) {
       throw new StorageError(
         "malformed",
@@ -72,7 +74,9 @@ export class MailBook {
   /** Adds a sent message; the oldest goes (returned) when the outbox is full. */
   async sent(message: Outgoing): Promise<Outgoing | undefined> {
     this.#state.outbox.push(message);
-    const dropped = this.#state.outbox.length > MAX_OUTBOX ? this.#state.outbox.shift() : undefined;
+    const dropped = this.#state.outbox.length > this.#maxOutbox
+      ? this.#state.outbox.shift()
+      : undefined;
     await this.#save();
     return dropped;
   }

@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  type Fingerprint,
   fromBase64,
   type Identity,
   MailError,
@@ -23,6 +24,7 @@ import {
 import {
   DirectoryError,
   fromWirePrekey,
+  MAX_ACK_IDS,
   MAX_SEALED_BYTES,
   type Name,
   nameKey,
@@ -31,7 +33,7 @@ import {
 } from "../directory/mod.ts";
 import { admitListed } from "./admission.ts";
 import { ChatError } from "./errors.ts";
-import type { ClientEvent, EventSink, UndeliveredReason } from "./events.ts";
+import type { ClientEvent, EventSink, SecurityWarning, UndeliveredReason } from "./events.ts";
 import type { MailBook, Outgoing } from "./mail_book.ts";
 import { SEEN_KEEP_MS } from "./mail_book.ts";
 import type { PeerTrust } from "./peer_trust.ts";
@@ -39,6 +41,9 @@ import type { PrekeyRing } from "./prekey_ring.ts";
 
 /** Most UTF-8 bytes of text one offline message carries (it must fit MAX_SEALED_BYTES sealed). */
 export const MAX_MAIL_TEXT_BYTES = 4096;
+
+/** How far ahead of ours a sender's clock may be. */
+export const MAX_CLOCK_AHEAD_MS = 24 * 3600 * 1000;
 
 /** What the room needs of the directory. */
 export interface MailDirectory {
@@ -105,6 +110,11 @@ export class MailRoom {
   #queue: Promise<void> = Promise.resolve();
   /** Outgoing mail too, in the order typed. */
   #sending: Promise<void> = Promise.resolve();
+  /** Held messages received and not yet handled. */
+  #waiting = 0;
+  /** Handled messages to acknowledge, and the receipts owed, by signer. */
+  readonly #acks: number[] = [];
+  readonly #receipts = new Map<string, { name: Name; signer: PublicIdentity; ids: string[] }>();
 
   constructor(options: MailRoomOptions) {
     this.#o = options;
@@ -176,7 +186,7 @@ export class MailRoom {
       text,
       time: new Date(time).toISOString(),
     });
-    if (dropped) this.#undelivered([dropped], "expired");
+    if (dropped) this.#undelivered([dropped], "outbox-full");
   }
 
   /** The messages still waiting for a receipt (after reporting those the directory dropped). */
@@ -200,7 +210,7 @@ export class MailRoom {
     if (gone.length > 0) this.#undelivered(gone, "expired");
   }
 
-  #undelivered(messages: Outgoing[], reason: "expired"): void {
+  #undelivered(messages: Outgoing[], reason: "expired" | "outbox-full"): void {
     for (const peer of new Set(messages.map((m) => m.peer))) {
       const mine = messages.filter((m) => m.peer === peer);
       this.#emit({
@@ -213,18 +223,50 @@ export class MailRoom {
     }
   }
 
-  /** Handles one held message from the directory; acknowledges it once handled, whatever it was. */
+  /**
+   * Handles one held message from the directory. Messages are handled in the
+   * order they came; once none is waiting, the receipts they call for go out,
+   * one per sender, and then the acknowledgements, in as few requests as the
+   * protocol allows.
+   */
   receive(mail: { id: number; sealed: string; stored: number }): Promise<void> {
-    this.#queue = this.#queue.then(() => this.#receive(mail)).catch((error) =>
+    this.#waiting++;
+    this.#queue = this.#queue.then(async () => {
+      try {
+        await this.#open(fromBase64(mail.sealed));
+        // Acknowledged even when refused: it can never open, and would come back forever.
+        this.#acks.push(mail.id);
+      } finally {
+        this.#waiting--;
+      }
+      if (this.#waiting === 0) await this.#settle();
+    }).catch((error) =>
       this.#emit({ type: "error", code: "mail-failed", message: String(error?.message ?? error) })
     );
     return this.#queue;
   }
 
-  async #receive(mail: { id: number; sealed: string; stored: number }): Promise<void> {
-    await this.#open(fromBase64(mail.sealed));
-    // Acknowledged even when refused: it can never open, and would come back forever.
-    await this.#o.directory.mailAck([mail.id]).catch(() => {});
+  async #settle(): Promise<void> {
+    const receipts = [...this.#receipts.values()];
+    this.#receipts.clear();
+    for (const { name, signer, ids } of receipts) {
+      // The receipt goes to the key that signed the messages, sealed to its prekey.
+      const recipient = await this.#recipient(name, signer).catch(() => undefined);
+      if (!recipient) continue;
+      for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
+        await this.#deposit(recipient, {
+          type: "receipt",
+          from: this.#o.name,
+          to: recipient.name,
+          ids: ids.slice(i, i + MAX_RECEIPT_IDS),
+          time: this.#clock(),
+        }).catch(() => {});
+      }
+    }
+    const acks = this.#acks.splice(0);
+    for (let i = 0; i < acks.length; i += MAX_ACK_IDS) {
+      await this.#o.directory.mailAck(acks.slice(i, i + MAX_ACK_IDS)).catch(() => {});
+    }
   }
 
   async #open(envelope: Uint8Array): Promise<void> {
@@ -263,25 +305,22 @@ export class MailRoom {
       this.#warnMail(fingerprint, from, "too-old");
       return;
     }
+    if (body.time - now > MAX_CLOCK_AHEAD_MS) {
+      // A sender's clock may run ahead; a date days away is a lie the screen would show.
+      this.#warnMail(fingerprint, from, "from-the-future");
+      return;
+    }
     // The signer must be who we know under that name (or nobody yet: first contact pins it).
-    const pin = this.#o.trust.pin(from);
-    const admission = admitListed(pin, fingerprint);
-    if (!admission.admit) {
-      if (admission.reason === "key-changed") this.#o.trust.noteChanged(from, fingerprint);
-      this.#emit({
-        type: "security-warning",
-        peer: from,
-        reason: admission.reason,
-        expected: admission.expected,
-        got: admission.got,
-      });
-      return;
-    }
-    if (this.#o.trust.pinnedUnderOtherNames(from, fingerprint).length > 0) {
-      this.#warnMail(fingerprint, from, "key-of-another");
-      return;
-    }
-    if (!pin) await this.#o.trust.pinFirstContact(from, fingerprint);
+    const vouched = this.#vouch(from, fingerprint, () => ({
+      type: "security-warning",
+      peer: from,
+      reason: "mail-rejected",
+      expected: "",
+      got: fingerprint,
+      detail: "key-of-another",
+    }));
+    if (!vouched) return;
+    await this.#pinIfNew(from, fingerprint);
     if (body.type === "receipt") {
       for (const m of await this.#o.book.receipted(toBase64(opened.sender.key), body.ids)) {
         this.#emit({ type: "delivered", peer: m.peer, id: m.id, text: m.text, offline: true });
@@ -297,17 +336,37 @@ export class MailRoom {
       time: new Date(body.time).toISOString(),
       offline: true,
     });
-    // The receipt goes to the key that signed the message, sealed to its prekey.
-    const recipient = await this.#recipient(from, opened.sender).catch(() => undefined);
-    if (recipient) {
-      await this.#deposit(recipient, {
-        type: "receipt",
-        from: this.#o.name,
-        to: recipient.name,
-        ids: [body.id],
-        time: now,
-      }).catch(() => {});
+    const owed = this.#receipts.get(fingerprint) ?? { name: from, signer: opened.sender, ids: [] };
+    owed.ids.push(body.id);
+    this.#receipts.set(fingerprint, owed);
+  }
+
+  /**
+   * Whether `fingerprint` may speak for `name`: it is the key pinned for
+   * `name` (or none is yet) and not one pinned for someone else. Warns and
+   * answers false otherwise; pins nothing (#pinIfNew does, once all checks held).
+   */
+  #vouch(
+    name: Name,
+    fingerprint: Fingerprint,
+    keyOfAnother: (named: string) => SecurityWarning,
+  ): boolean {
+    const decision = admitListed(this.#o.trust.pin(name), fingerprint);
+    if (!decision.admit) {
+      this.#emit(this.#o.trust.refused(name, decision));
+      return false;
     }
+    const others = this.#o.trust.pinnedUnderOtherNames(name, fingerprint);
+    if (others.length > 0) {
+      this.#emit(keyOfAnother(others[0]));
+      return false;
+    }
+    return true;
+  }
+
+  /** Pins `fingerprint` for `name` on first contact. */
+  async #pinIfNew(name: Name, fingerprint: Fingerprint): Promise<void> {
+    if (!this.#o.trust.pin(name)) await this.#o.trust.pinFirstContact(name, fingerprint);
   }
 
   #warnMail(got: string, peer: string, detail: string): void {
@@ -349,38 +408,26 @@ export class MailRoom {
       return undefined;
     }
     const fingerprint = identity.fingerprint;
-    const decision = expected
-      ? expected.fingerprint === fingerprint ? { admit: true as const } : {
-        admit: false as const,
-        reason: "directory-mismatch" as const,
+    const keyOfAnother = (named: string): SecurityWarning => ({
+      type: "security-warning",
+      peer: spelled,
+      reason: "directory-inconsistent",
+      expected: fingerprint,
+      got: fingerprint,
+      problem: "key-of-another",
+      named,
+    });
+    if (expected && expected.fingerprint !== fingerprint) {
+      // A receipt goes only to the key that signed the message.
+      this.#emit(this.#o.trust.refused(spelled, {
+        admit: false,
+        reason: "directory-mismatch",
         expected: expected.fingerprint,
         got: fingerprint,
-      }
-      : admitListed(this.#o.trust.pin(spelled), fingerprint);
-    if (!decision.admit) {
-      if (decision.reason === "key-changed") this.#o.trust.noteChanged(spelled, fingerprint);
-      this.#emit({
-        type: "security-warning",
-        peer: spelled,
-        reason: decision.reason,
-        expected: decision.expected,
-        got: decision.got,
-      });
+      }));
       return undefined;
     }
-    const others = this.#o.trust.pinnedUnderOtherNames(spelled, fingerprint);
-    if (others.length > 0) {
-      this.#emit({
-        type: "security-warning",
-        peer: spelled,
-        reason: "directory-inconsistent",
-        expected: fingerprint,
-        got: fingerprint,
-        problem: "key-of-another",
-        named: others[0],
-      });
-      return undefined;
-    }
+    if (!expected && !this.#vouch(spelled, fingerprint, keyOfAnother)) return undefined;
     let prekey;
     try {
       prekey = fromWirePrekey(answer.prekey);
@@ -397,7 +444,7 @@ export class MailRoom {
       });
       return undefined;
     }
-    if (!this.#o.trust.pin(spelled)) await this.#o.trust.pinFirstContact(spelled, fingerprint);
+    await this.#pinIfNew(spelled, fingerprint);
     return { name: spelled, identity, prekey: prekey.key };
   }
 

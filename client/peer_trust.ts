@@ -12,7 +12,9 @@
  */
 import type { Fingerprint } from "../crypto/mod.ts";
 import { type Name, nameKey } from "../directory/mod.ts";
+import type { Refusal } from "./admission.ts";
 import { CommandError } from "./errors.ts";
+import type { SecurityWarning } from "./events.ts";
 import type { Pin, PinFile } from "./pin_file.ts";
 
 /** Pins, verification marks and pending changed keys for one directory. */
@@ -67,6 +69,21 @@ export class PeerTrust {
   /** Pins `fingerprint` for `name` on first contact. */
   async pinFirstContact(name: Name, fingerprint: Fingerprint): Promise<void> {
     await this.#pins.set(this.#key(name), { fingerprint, verified: false });
+  }
+
+  /**
+   * The warning for a refused key; a changed one is remembered first, so
+   * that /trust can accept it.
+   */
+  refused(name: Name, decision: Refusal): SecurityWarning {
+    if (decision.reason === "key-changed") this.noteChanged(name, decision.got);
+    return {
+      type: "security-warning",
+      peer: name,
+      reason: decision.reason,
+      expected: decision.expected,
+      got: decision.got,
+    };
   }
 
   /** Remembers a changed key that was refused, so that /trust can accept it. */

@@ -37,7 +37,7 @@ Deno.test("PrekeyRing rotates weekly, keeps old prekeys 30 days, and a message s
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("MailBook shows an id once, forgets receipted and expired messages, and survives a reload", async () => {
+Deno.test("MailBook shows an id once, forgets receipted and expired messages, drops the oldest past its bound, and survives a reload", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/mail`;
   const book = await MailBook.load(path);
@@ -60,6 +60,11 @@ Deno.test("MailBook shows an id once, forgets receipted and expired messages, an
   assert(!await again.firstSight("fp", "x", 20), "a replay after a restart");
   assertEquals((await again.expired(200)).map((m) => m.id), ["b"]);
   assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+  const small = await MailBook.load(`${dir}/small`, 2);
+  assertEquals(await small.sent(message("c", 300)), undefined);
+  assertEquals(await small.sent(message("d", 300)), undefined);
+  assertEquals((await small.sent(message("e", 300)))?.id, "c", "past its bound the oldest goes");
+  assertEquals(small.outbox.map((m) => m.id), ["d", "e"]);
   await Deno.chmod(path, 0o644);
   await assertRejects(() => MailBook.load(path), Error, "insecure-permissions");
   await Deno.remove(dir, { recursive: true });

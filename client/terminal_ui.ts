@@ -226,9 +226,13 @@ export class TerminalUi implements EventSink {
       }
       case "message":
         return [
-          `${clock(e.offline ? `${e.time.slice(0, 10)} ${e.time.slice(11)}` : e.time)} ${
-            this.#style("cyan", e.peer)
-          }${e.offline ? this.#style("dim", " (sent while you were offline)") : ""}: ${e.text}`,
+          `${
+            e.offline
+              ? this.#style("dim", `[${e.time.slice(0, 10)} ${e.time.slice(11, 16)}]`)
+              : clock(e.time)
+          } ${this.#style("cyan", e.peer)}${
+            e.offline ? this.#style("dim", " (sent while you were offline)") : ""
+          }: ${e.text}`,
           false,
         ];
       case "queued":

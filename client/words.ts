@@ -104,6 +104,8 @@ function mailWords(detail: string | undefined): string {
       return "it is addressed to someone else";
     case "too-old":
       return "it claims to be older than 30 days";
+    case "from-the-future":
+      return "it claims to be sent more than a day from now";
     case "key-of-another":
       return "it is signed by a key you know under another name";
     default:
@@ -150,5 +152,7 @@ export function undeliveredWords(reason: UndeliveredReason): string {
       return "their mailbox at the directory is full";
     case "refused":
       return "the directory does not hold messages for them";
+    case "outbox-full":
+      return "1,000 newer messages wait for receipts, so this client stopped waiting for this one";
   }
 }

@@ -98,6 +98,7 @@ export class SqliteMailbox implements Mailbox {
         stored INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS mail_recipient ON mail (recipient, id);
+      CREATE INDEX IF NOT EXISTS mail_stored ON mail (stored);
       CREATE TABLE IF NOT EXISTS prekeys (
         owner TEXT PRIMARY KEY,
         key TEXT NOT NULL,

@@ -18,7 +18,6 @@ import { Redis } from "ioredis";
 import {
   type CloseReason,
   DirectoryError,
-  InvalidNameError,
   type Name,
   type NameKey,
   nameKey,
@@ -32,7 +31,7 @@ import { errorMessage } from "../errors/mod.ts";
 import type { DirectoryState, Located, Where } from "./directory_state.ts";
 import { StoreError } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import type { ProvenKey } from "./registry.ts";
+import { type ProvenKey, refusal, userEntry } from "./registry.ts";
 import { IMPORT, LEAVE, LIST, REASSERT, REGISTER, SWEEP } from "./redis_scripts.ts";
 
 /** How long an instance counts as alive after its last heartbeat. */
@@ -311,22 +310,10 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     key: ProvenKey,
     where: Where,
   ): Promise<{ entry: UserEntry; replaced?: S }> {
-    if (this.#sessions.has(session)) {
-      throw new DirectoryError(
-        "already-registered",
-        "This session is registered already; reconnect to change names",
-      );
-    }
+    if (this.#sessions.has(session)) throw refusal.alreadyRegistered();
     const folded = nameKey(name);
     const skeleton = nameSkeleton(name);
-    const entry: UserEntry = {
-      name,
-      address: where.address,
-      port: where.port,
-      key: key.base64,
-      fingerprint: key.fingerprint,
-      addresses: where.addresses ?? [],
-    };
+    const entry = userEntry(name, key, where);
     const stored = storedEntry(entry);
     const result = await this.#store(() =>
       this.#script("register")(
@@ -346,20 +333,8 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
         this.#prefix,
       )
     ) as string[];
-    if (result[0] === "taken") {
-      throw new DirectoryError(
-        "name-taken",
-        `The name ${result[1]} belongs to another key; choose another name`,
-      );
-    }
-    if (result[0] === "confusable") {
-      throw new InvalidNameError(
-        "name-confusable",
-        `The name ${name} looks like ${
-          result[1]
-        }, which belongs to someone else; choose a name that does not`,
-      );
-    }
+    if (result[0] === "taken") throw refusal.taken(result[1]);
+    if (result[0] === "confusable") throw refusal.confusable(name, result[1]);
     const [, oldInstance, oldSession] = result;
     let replaced: S | undefined;
     if (oldInstance === this.instance) {

@@ -153,16 +153,23 @@ export class RedisMailbox implements Mailbox {
   }
 
   async held(to: NameKey, now: number, after: number, limit: number): Promise<HeldMail[]> {
-    const all = await this.#store(() => this.#redis.hgetall(this.#key("m", to)));
+    // The time index names the live ids; only the ones to send are fetched (a mailbox may hold MiBs).
+    const [, mt] = this.#mailboxKeys(to);
+    const live = await this.#store(() =>
+      this.#redis.zrangebyscore(mt, `(${now - this.ttlMs}`, "+inf")
+    );
+    const ids = live.map(Number).filter((id) => id > after).sort((a, b) => a - b).slice(0, limit);
+    if (ids.length === 0) return [];
+    const values = await this.#store(() =>
+      this.#redis.hmget(this.#key("m", to), ...ids.map(String))
+    );
     const out: HeldMail[] = [];
-    for (const [field, value] of Object.entries(all)) {
-      const id = Number(field);
+    values.forEach((value, i) => {
+      if (value === null) return; // acknowledged meanwhile
       const [stored, , sealed] = value.split(" ");
-      if (id > after && Number(stored) + this.ttlMs > now) {
-        out.push({ id, stored: Number(stored), sealed: fromBase64(sealed) });
-      }
-    }
-    return out.sort((a, b) => a.id - b.id).slice(0, limit);
+      out.push({ id: ids[i], stored: Number(stored), sealed: fromBase64(sealed) });
+    });
+    return out;
   }
 
   async ack(to: NameKey, ids: readonly number[]): Promise<void> {

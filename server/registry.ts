@@ -25,6 +25,41 @@ export type ProvenKey = {
   readonly fingerprint: string;
 };
 
+/** The entry a registration lists: the name as registered, where from, and the proven key. */
+export function userEntry(
+  name: Name,
+  key: ProvenKey,
+  where: { address: string; port: number; addresses?: string[] },
+): UserEntry {
+  return {
+    name,
+    address: where.address,
+    port: where.port,
+    key: key.base64,
+    fingerprint: key.fingerprint,
+    addresses: where.addresses ?? [],
+  };
+}
+
+/** The refusals of a registration, worded once for every store. */
+export const refusal = {
+  alreadyRegistered: (): DirectoryError =>
+    new DirectoryError(
+      "already-registered",
+      "This session is registered already; reconnect to change names",
+    ),
+  taken: (bound: string): DirectoryError =>
+    new DirectoryError(
+      "name-taken",
+      `The name ${bound} belongs to another key; choose another name`,
+    ),
+  confusable: (name: string, other: string): InvalidNameError =>
+    new InvalidNameError(
+      "name-confusable",
+      `The name ${name} looks like ${other}, which belongs to someone else; choose a name that does not`,
+    ),
+};
+
 /** What the registry keeps per online user. */
 type Presence<S> = { readonly entry: UserEntry; readonly key: NameKey; readonly session: S };
 
@@ -64,12 +99,7 @@ export class Registry<S> {
     key: ProvenKey,
     where: { address: string; port: number; addresses?: string[] },
   ): { entry: UserEntry; replaced?: S } {
-    if (this.#bySession.has(session)) {
-      throw new DirectoryError(
-        "already-registered",
-        "This session is registered already; reconnect to change names",
-      );
-    }
+    if (this.#bySession.has(session)) throw refusal.alreadyRegistered();
     const folded = nameKey(name);
     const now = this.#clock();
     const binding = this.#store.get(folded);
@@ -77,10 +107,7 @@ export class Registry<S> {
     const bound = binding !== undefined &&
       (current !== undefined || now - binding.lastUsed < this.#ttl);
     if (bound && binding.publicKey.length > 0 && !equalBytes(binding.publicKey, key.raw)) {
-      throw new DirectoryError(
-        "name-taken",
-        `The name ${binding.name} belongs to another key; choose another name`,
-      );
+      throw refusal.taken(binding.name);
     }
     if (!bound) this.#refuseConfusable(name, key, now);
     if (!bound || now - binding.lastUsed >= TOUCH_INTERVAL_MS || binding.name !== name) {
@@ -93,14 +120,7 @@ export class Registry<S> {
     } else {
       this.#sorted.splice(lowerBound(this.#sorted, folded), 0, folded);
     }
-    const entry: UserEntry = {
-      name,
-      address: where.address,
-      port: where.port,
-      key: key.base64,
-      fingerprint: key.fingerprint,
-      addresses: where.addresses ?? [],
-    };
+    const entry = userEntry(name, key, where);
     this.#online.set(folded, { entry, key: folded, session });
     this.#bySession.set(session, folded);
     return replaced === undefined ? { entry } : { entry, replaced };
@@ -115,10 +135,7 @@ export class Registry<S> {
     for (const other of this.#store.withSkeleton(nameSkeleton(name))) {
       const live = this.#online.has(other.key) || now - other.lastUsed < this.#ttl;
       if (live && other.key !== nameKey(name) && !equalBytes(other.publicKey, key.raw)) {
-        throw new InvalidNameError(
-          "name-confusable",
-          `The name ${name} looks like ${other.name}, which belongs to someone else; choose a name that does not`,
-        );
+        throw refusal.confusable(name, other.name);
       }
     }
   }

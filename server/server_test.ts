@@ -3,6 +3,7 @@ import { Identity } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { Logger } from "./log.ts";
 import { MemoryNameStore } from "./name_store.ts";
+import type { StartupLimits } from "./handshake_admission.ts";
 import { acceptFailureReason, DirectoryServer } from "./server.ts";
 
 async function closedQuickly(conn: Deno.Conn, ms: number): Promise<boolean> {
@@ -16,7 +17,11 @@ async function closedQuickly(conn: Deno.Conn, ms: number): Promise<boolean> {
   }
 }
 
-Deno.test("DirectoryServer closes connections past the per-source bound on handshakes at once, and recovers", async () => {
+/** A server on loopback with these handshake limits, logging into `lines`. */
+function startWith(
+  startups: StartupLimits,
+  random?: () => number,
+): { server: DirectoryServer; lines: string[] } {
   const lines: string[] = [];
   const server = DirectoryServer.start({
     hostname: "127.0.0.1",
@@ -31,8 +36,14 @@ Deno.test("DirectoryServer closes connections past the per-source bound on hands
     idleTimeoutMs: 30_000,
     handshakeTimeoutMs: 5_000,
     relay: { enabled: false, maxSessions: 1, maxPerClient: 1, maxBytes: 1, tokenTtlMs: 1 },
-    startups: { start: 100, rate: 30, full: 200, perSource: 2 },
+    startups,
+    random,
   });
+  return { server, lines };
+}
+
+Deno.test("DirectoryServer closes connections past the per-source bound on handshakes at once, and recovers", async () => {
+  const { server, lines } = startWith({ start: 100, rate: 30, full: 200, perSource: 2 });
   const port = server.addr.port;
   try {
     const silent = [
@@ -71,24 +82,8 @@ Deno.test("acceptFailureReason() counts only descriptor exhaustion as out-of-des
 });
 
 Deno.test("DirectoryServer drops new handshakes at random past START and all at FULL, and counts each", async () => {
-  const lines: string[] = [];
   let roll = 0.5;
-  const server = DirectoryServer.start({
-    hostname: "127.0.0.1",
-    port: 0,
-    identity: Identity.generate(),
-    store: new MemoryNameStore(),
-    log: new Logger("text", { write: (line) => lines.push(line) }),
-    maxClients: 100,
-    maxPerAddress: 0,
-    registerRate: 0,
-    nameTtlMs: 3_600_000,
-    idleTimeoutMs: 30_000,
-    handshakeTimeoutMs: 5_000,
-    relay: { enabled: false, maxSessions: 1, maxPerClient: 1, maxBytes: 1, tokenTtlMs: 1 },
-    startups: { start: 1, rate: 50, full: 2, perSource: 0 },
-    random: () => roll,
-  });
+  const { server, lines } = startWith({ start: 1, rate: 50, full: 2, perSource: 0 }, () => roll);
   const port = server.addr.port;
   const open: Deno.Conn[] = [];
   try {

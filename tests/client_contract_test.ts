@@ -222,6 +222,24 @@ function fakeServer(serve: (conn: Deno.Conn) => Promise<void>): { port: number; 
   };
 }
 
+/** Runs `connect --json` as alice against 127.0.0.1:`port`; its exit code and last event. */
+async function connectTo(
+  port: number,
+  home: string,
+): Promise<{ code: number; error: { code: string; message: string } }> {
+  const { code, stdout } = await runCli([
+    "connect",
+    "--json",
+    "--name",
+    "alice",
+    "--home",
+    home,
+    "--server",
+    `127.0.0.1:${port}`,
+  ]);
+  return { code, error: JSON.parse(stdout.trim().split("\n").at(-1)!) };
+}
+
 Deno.test("a server that is not a p2pchat directory is named as such within a second", async () => {
   const ssh = fakeServer(async (conn) => {
     await conn.write(new TextEncoder().encode("SSH-2.0-OpenSSH_9.2\r\n"));
@@ -235,18 +253,8 @@ Deno.test("a server that is not a p2pchat directory is named as such within a se
   try {
     for (const port of [ssh.port, http.addr.port]) {
       const started = performance.now();
-      const { code, stdout } = await runCli([
-        "connect",
-        "--json",
-        "--name",
-        "alice",
-        "--home",
-        home,
-        "--server",
-        `127.0.0.1:${port}`,
-      ]);
+      const { code, error } = await connectTo(port, home);
       const seconds = (performance.now() - started) / 1000;
-      const error = JSON.parse(stdout.trim().split("\n").at(-1)!);
       assertEquals(code, 1);
       assertEquals(error.code, "not-a-directory");
       assert(
@@ -266,17 +274,7 @@ Deno.test("a silent server times out with its own message", async () => {
   const silent = fakeServer(() => new Promise((r) => setTimeout(r, 15_000)));
   const home = await Deno.makeTempDir();
   try {
-    const { code, stdout } = await runCli([
-      "connect",
-      "--json",
-      "--name",
-      "alice",
-      "--home",
-      home,
-      "--server",
-      `127.0.0.1:${silent.port}`,
-    ]);
-    const error = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    const { code, error } = await connectTo(silent.port, home);
     assertEquals(code, 1);
     assertEquals(error.code, "timeout");
     assert(error.message.includes("accepted the connection but did not finish the handshake"));
@@ -292,18 +290,8 @@ Deno.test("connect with nothing listening says how to start a directory, exit 1"
     const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = probe.addr.port;
     probe.close();
-    const { code, stdout } = await runCli([
-      "connect",
-      "--json",
-      "--name",
-      "alice",
-      "--home",
-      home,
-      "--server",
-      `127.0.0.1:${port}`,
-    ]);
+    const { code, error } = await connectTo(port, home);
     assertEquals(code, 1);
-    const error = JSON.parse(stdout.trim().split("\n").at(-1)!);
     assertEquals(error.code, "server-unreachable");
     assert(error.message.includes("Start one with p2pchat serve"), error.message);
   } finally {

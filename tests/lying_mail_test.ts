@@ -179,3 +179,31 @@ Deno.test("lying mail: a receipt the directory forges does not mark a message de
     assert(warnings.some((e) => e.detail === "tampered"), JSON.stringify(warnings));
   });
 });
+
+Deno.test("hostile sender: a message dated days ahead is refused, not shown with a false date", async () => {
+  await world(async (w) => {
+    const zed = Identity.generate();
+    const alicePrekey = w.directory.prekeys.get("alice")!;
+    const message = (time: number) =>
+      utf8(JSON.stringify({
+        type: "message",
+        from: "zed",
+        to: "alice",
+        id: "ab".repeat(16),
+        time,
+        text: "from the future",
+      }));
+    const sealed = await sealMail(
+      zed,
+      PublicIdentity.fromRaw(fromBase64(alicePrekey.key)),
+      fromWirePrekey(alicePrekey.prekey).key,
+      message(Date.now() + 10 * 86_400_000),
+    );
+    await w.directory.deliver("alice", toBase64(sealed));
+    const warning = await w.alice.waitFor(is("security-warning", { reason: "mail-rejected" }));
+    assertEquals(warning.detail, "from-the-future");
+    assertEquals(warning.got, zed.public.fingerprint);
+    await quiet();
+    assertEquals(w.alice.events.filter(is("message")).length, 0);
+  });
+});

@@ -2,9 +2,12 @@
  * Offline mail end to end (docs/protocol.md §11): real `serve` and
  * `connect` processes over real sockets.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { type ClientProcess, type Event, startClient } from "../harness/client_process.ts";
+import { scrape } from "../harness/process_io.ts";
 import { type ServeProcess, startServe } from "../harness/serve_process.ts";
+import { Identity, Prekey, sealMail, toBase64, utf8 } from "../crypto/mod.ts";
+import { DirectoryClient, DirectoryError, toWirePrekey } from "../directory/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);
@@ -13,6 +16,13 @@ async function online(name: string, server: ServeProcess, home?: string): Promis
   const client = await startClient(name, server.port, home ? { home } : {});
   await client.waitFor(is("ready"));
   return client;
+}
+
+/** `name` registers once (binding the name and its prekey) and leaves; returns its data directory. */
+async function away(name: string, server: ServeProcess, home?: string): Promise<string> {
+  const client = await online(name, server, home);
+  assertEquals(await client.quit(), 0);
+  return client.home;
 }
 
 /** Every byte of every file under `dir`. */
@@ -33,8 +43,7 @@ Deno.test("mail: alice leaves bob a message while he is offline; serve restarts;
   const clients: ClientProcess[] = [];
   try {
     // bob registers once (binding his name and prekey), then leaves.
-    const bob1 = await online("bob", server, bobHome);
-    assertEquals(await bob1.quit(), 0);
+    await away("bob", server, bobHome);
     const alice = await online("alice", server);
     clients.push(alice);
     await alice.send("/msg bob see you at nine, bring the map");
@@ -101,8 +110,7 @@ Deno.test("mail: /msg to a name never bound is not-found; to someone online, a h
 Deno.test("mail: serve --mail off refuses with a reason; nothing is queued", async () => {
   const server = await startServe({ args: ["--mail", "off"] });
   try {
-    const bob = await online("bob", server);
-    assertEquals(await bob.quit(), 0);
+    await away("bob", server);
     const alice = await online("alice", server);
     await alice.send("/msg bob are you there?");
     const undelivered = await alice.waitFor(is("undelivered", { peer: "bob" }));
@@ -118,8 +126,7 @@ Deno.test("mail: serve --mail off refuses with a reason; nothing is queued", asy
 Deno.test("mail: past 100 messages from one sender the directory says mailbox-full; others still get through", async () => {
   const server = await startServe({ args: ["--register-rate", "0"] });
   try {
-    const bob = await online("bob", server);
-    assertEquals(await bob.quit(), 0);
+    await away("bob", server);
     const alice = await online("alice", server);
     for (let i = 0; i < 101; i++) await alice.send(`/msg bob note ${i}`);
     const full = await alice.waitFor(is("undelivered", { peer: "bob" }), 60_000);
@@ -151,8 +158,7 @@ Deno.test("mail: a pinned key that changed is a security-warning and nothing is 
     assertEquals(await bob.quit(), 0);
     // The name lapses and someone else, with another key, binds "bob" and leaves.
     await new Promise((r) => setTimeout(r, 2500));
-    const impostor = await online("bob", server);
-    assertEquals(await impostor.quit(), 0);
+    await away("bob", server); // with a key of its own
     await alice.send("/msg bob the plan is on");
     const warning = await alice.waitFor(is("security-warning", { peer: "bob" }));
     assertEquals(warning.reason, "key-changed");
@@ -168,8 +174,7 @@ Deno.test("mail: a message the directory held past --mail-ttl is reported undeli
   const server = await startServe({ args: ["--mail-ttl", "2s"] });
   const bobHome = await Deno.makeTempDir();
   try {
-    const bob = await online("bob", server, bobHome);
-    assertEquals(await bob.quit(), 0);
+    await away("bob", server, bobHome);
     const alice = await online("alice", server);
     await alice.send("/msg bob too late");
     await alice.waitFor(is("queued"));
@@ -183,6 +188,103 @@ Deno.test("mail: a message the directory held past --mail-ttl is reported undeli
     assertEquals(back.events.filter(is("message")).length, 0);
     await alice.kill();
     await back.kill();
+  } finally {
+    await server.stop();
+  }
+});
+
+/** A protocol-level client of `server` with `identity`, registered as `name` with a fresh prekey. */
+async function raw(
+  server: ServeProcess,
+  name: string,
+  identity: Identity,
+  onMail?: (mail: { id: number; sealed: string; stored: number }) => void,
+): Promise<{ client: DirectoryClient; prekey: Prekey }> {
+  const client = await DirectoryClient.connect({ hostname: "127.0.0.1", port: server.port }, {
+    identity,
+    expectedServer: server.fingerprint,
+    heartbeatMs: 0,
+    onMail,
+  });
+  const prekey = Prekey.generate(Date.now());
+  await client.register(name, 1, [], toWirePrekey(prekey.signedBy(identity)));
+  return { client, prekey };
+}
+
+Deno.test("mail: the directory sends 32 held messages at a time, oldest first, deletes them on ack, and refuses what is not the depositor's or the registrant's", async () => {
+  const server = await startServe({ args: ["--register-rate", "0"] });
+  const alice = Identity.generate();
+  const bob = Identity.generate();
+  try {
+    const first = await raw(server, "bob", bob);
+    await first.client.bye();
+    const sender = await raw(server, "alice", alice);
+    for (let i = 0; i < 40; i++) {
+      const sealed = await sealMail(alice, bob.public, first.prekey.public, utf8(`m${i}`));
+      await sender.client.mail("bob", toBase64(sealed));
+    }
+    // An envelope sealed by someone else (carol's, replayed by alice) is refused.
+    const carol = Identity.generate();
+    const foreign = await sealMail(carol, bob.public, first.prekey.public, utf8("not alice's"));
+    await assertRejects(
+      () => sender.client.mail("bob", toBase64(foreign)),
+      DirectoryError,
+      "bad-request",
+    );
+    // A prekey not signed by the key that registers is refused.
+    const mallory = await DirectoryClient.connect(
+      { hostname: "127.0.0.1", port: server.port },
+      { identity: Identity.generate(), expectedServer: server.fingerprint, heartbeatMs: 0 },
+    );
+    await assertRejects(
+      () => mallory.register("mallory", 1, [], toWirePrekey(first.prekey.signedBy(bob))),
+      DirectoryError,
+      "bad-request",
+    );
+    await mallory.bye();
+
+    const got: { id: number }[] = [];
+    const back = await raw(server, "bob", bob, (mail) => got.push(mail));
+    await new Promise((r) => setTimeout(r, 500));
+    assertEquals(got.length, 32, "at most 32 unacknowledged");
+    const ids = got.map((m) => m.id);
+    assertEquals(ids, [...ids].sort((a, b) => a - b), "oldest first");
+    await back.client.mailAck(ids);
+    await new Promise((r) => setTimeout(r, 500));
+    assertEquals(got.length, 40, "the ack makes room for the rest");
+    await back.client.mailAck(got.slice(32).map((m) => m.id));
+    await back.client.bye();
+    const again: unknown[] = [];
+    const third = await raw(server, "bob", bob, (mail) => again.push(mail));
+    await new Promise((r) => setTimeout(r, 500));
+    assertEquals(again, [], "acknowledged mail is deleted");
+    await third.client.bye();
+    await sender.client.bye();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("mail: three messages read together are receipted with one receipt, and all three show delivered", async () => {
+  const server = await startServe({ args: ["--metrics", "127.0.0.1:0"] });
+  try {
+    const bobHome = await away("bob", server);
+    const alice = await online("alice", server);
+    for (const text of ["one", "two", "three"]) await alice.send(`/msg bob ${text}`);
+    for (const text of ["one", "two", "three"]) await alice.waitFor(is("queued", { text }));
+    const bob = await online("bob", server, bobHome);
+    for (const text of ["one", "two", "three"]) {
+      await alice.waitFor(is("delivered", { text, offline: true }), 15_000);
+    }
+    assertEquals(
+      bob.events.filter(is("message", { offline: true })).map((e) => e.text),
+      ["one", "two", "three"],
+      "in the order sent",
+    );
+    const deposited = await scrape(`${server.metricsUrl}/metrics`, "p2pchat_mail_deposited_total");
+    assertEquals(deposited, 4, "three messages and one receipt");
+    await alice.kill();
+    await bob.kill();
   } finally {
     await server.stop();
   }
