@@ -140,6 +140,7 @@ export class ChatApp {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
     this.#upgrader = new PathUpgrader({
+      moves: options.relay === "auto",
       identity: options.identity,
       ownName: options.name,
       lookup: (name) => this.#lookup(name).catch(() => undefined),
@@ -676,7 +677,7 @@ export class ChatApp {
       path,
     });
     // A relayed chat keeps looking for a direct path, unless the user asked for the relay always.
-    if (this.#o.relay === "auto") this.#upgrader.start(chat);
+    this.#upgrader.start(chat);
   }
 
   #listChats(): void {

@@ -39,6 +39,11 @@ export function upgradeSchedule(windowMs = UPGRADE_WINDOW_MS): number[] {
 
 /** What the upgrader needs from the app. */
 export type UpgradeContext = {
+  /**
+   * Whether chats may move at all: not with `--relay always`, whose user
+   * asked for the relay for every chat, so a peer's `resume` is declined too.
+   */
+  moves: boolean;
   identity: Identity;
   ownName: Name;
   /** The directory's checked entry for `name`, or undefined. */
@@ -62,7 +67,10 @@ export class PathUpgrader {
 
   /** Starts trying to move `chat` (relayed, with an id) to a direct path. */
   start(chat: Chat): void {
-    if (chat.path !== "relay" || chat.id === undefined || this.#attempts.has(chat)) return;
+    if (
+      !this.#context.moves || chat.path !== "relay" || chat.id === undefined ||
+      this.#attempts.has(chat)
+    ) return;
     const attempt: Attempt = { stop: new AbortController(), awaitingResume: false };
     this.#attempts.set(chat, attempt);
     chat.ended.then(() => attempt.stop.abort(new Error("the chat ended")));
@@ -109,7 +117,8 @@ export class PathUpgrader {
         .catch(() => {}).finally(() => channel.close());
     };
     if (
-      request.type !== "resume" || !chat || chat.id !== request.chat || chat.path !== "relay" ||
+      !this.#context.moves || request.type !== "resume" || !chat || chat.id !== request.chat ||
+      chat.path !== "relay" ||
       chat.closing || channel.peer.fingerprint !== chat.peer.fingerprint
     ) return refuse();
     const mine = this.#attempts.get(chat);
