@@ -3,7 +3,8 @@
  * lines, commands read with node:readline. Text that came from the network
  * is made safe first (`safe_text.ts`). In a terminal, an incoming line is
  * printed whole above the input, and the half-typed input is redrawn intact
- * whatever its length, width or wrapping; Tab completes commands and names;
+ * whatever its length, width or wrapping, and printed lines break between
+ * words at the terminal's width (`wrap.ts`); Tab completes commands and names;
  * Ctrl-C and Ctrl-D end the session as /quit does. Piped, it works line by
  * line.
  *
@@ -16,6 +17,7 @@ import { type Fingerprint, formatFingerprint } from "../crypto/mod.ts";
 import { complete } from "./commands.ts";
 import type { ClientEvent, EventSink } from "./events.ts";
 import { safeText } from "./safe_text.ts";
+import { displayWidth, wrapText } from "./wrap.ts";
 import {
   closedWords,
   noticeWords,
@@ -45,6 +47,11 @@ function safeFields<T>(value: T): T {
 function quote(text: string): string {
   const chars = [...text];
   return `“${chars.length > QUOTE_LENGTH ? `${chars.slice(0, QUOTE_LENGTH).join("")}…` : text}”`;
+}
+
+/** `text` with no-break spaces: a short code (the SAS) is read as one, never across rows. */
+function unbroken(text: string): string {
+  return text.replaceAll(" ", "\u00a0");
 }
 
 /** Renders events for people and owns the readline interface. */
@@ -152,14 +159,26 @@ export class TerminalUi implements EventSink {
   emit(event: ClientEvent): void {
     const rendered = this.#render(safeFields(event));
     if (!rendered) return;
-    const [text, toStderr] = rendered;
+    const [text, toStderr, hang] = rendered;
     if (!this.#tty || this.#closed) {
       (toStderr ? process.stderr : process.stdout).write(text + "\n");
       return;
     }
     this.#clearInput();
-    (toStderr ? process.stderr : process.stdout).write(text + "\n");
+    // Broken between words at the terminal's width, not wherever the row runs out.
+    (toStderr ? process.stderr : process.stdout).write(
+      wrapText(text, this.#columns(), hang) + "\n",
+    );
     this.prompt();
+  }
+
+  /** The terminal's width now (it may have been resized), or 0 when unknown. */
+  #columns(): number {
+    try {
+      return Deno.consoleSize().columns;
+    } catch {
+      return 0;
+    }
   }
 
   /** Moves to the first row of the input block and clears it and everything below. */
@@ -174,8 +193,11 @@ export class TerminalUi implements EventSink {
     return this.#color ? styleText(style, text) : text;
   }
 
-  /** The text for an event, and whether it goes to stderr; null for events shown by the input itself. */
-  #render(e: ClientEvent): [string, boolean] | null {
+  /**
+   * The text for an event, whether it goes to stderr, and where its wrapped
+   * rows hang; null for events shown by the input itself.
+   */
+  #render(e: ClientEvent): [text: string, toStderr: boolean, hang?: number] | null {
     const fp = (f: string): string => formatFingerprint(f as Fingerprint);
     const clock = (iso: string): string => this.#style("dim", `[${iso.slice(11, 16)}]`);
     switch (e.type) {
@@ -215,7 +237,7 @@ export class TerminalUi implements EventSink {
         const trust = e.verified
           ? this.#style("green", "✔ verified")
           : `SAS ${
-            this.#style("bold", e.sas)
+            this.#style("bold", unbroken(e.sas))
           }: compare it with ${e.peer} by voice, then /verify ${e.peer}`;
         return [
           `Chat with ${e.peer} open${
@@ -224,17 +246,17 @@ export class TerminalUi implements EventSink {
           false,
         ];
       }
-      case "message":
-        return [
-          `${
-            e.offline
-              ? this.#style("dim", `[${e.time.slice(0, 10)} ${e.time.slice(11, 16)}]`)
-              : clock(e.time)
-          } ${this.#style("cyan", e.peer)}${
-            e.offline ? this.#style("dim", " (sent while you were offline)") : ""
-          }: ${e.text}`,
-          false,
-        ];
+      case "message": {
+        const from = `${
+          e.offline
+            ? this.#style("dim", `[${e.time.slice(0, 10)} ${e.time.slice(11, 16)}]`)
+            : clock(e.time)
+        } ${this.#style("cyan", e.peer)}${
+          e.offline ? this.#style("dim", " (sent while you were offline)") : ""
+        }: `;
+        // The text's rows hang under its first: nothing the peer writes starts a row.
+        return [from + e.text, false, displayWidth(from)];
+      }
       case "queued":
         return [
           this.#style("dim", `  ✉ queued for ${e.peer} (offline): ${quote(e.text)}`),
@@ -292,7 +314,7 @@ export class TerminalUi implements EventSink {
         ];
       case "fingerprint":
         return [
-          `${e.name}: ${fp(e.fingerprint)}${e.sas ? `  SAS ${e.sas}` : ""}${
+          `${e.name}: ${fp(e.fingerprint)}${e.sas ? `  SAS ${unbroken(e.sas)}` : ""}${
             e.verified ? "  ✔ verified" : ""
           }`,
           false,

@@ -27,7 +27,8 @@ export function noticeWords(notice: Notice): string {
     case "request-cancelled":
       return `${notice.peer} is no longer asking to chat`;
     case "relay-fallback":
-      return `No direct path to ${notice.peer}; meeting through the directory's relay`;
+      // The relay joins a race the direct attempt may still win: say so, not that it failed.
+      return `${notice.peer} has not answered directly yet; trying the directory's relay too`;
   }
 }
 

@@ -127,14 +127,39 @@ Deno.test({
       const rows = await bob.lines();
       const text = rows.join("\n");
       assert(text.includes("alice: before the attack"), `the screen was not cleared:\n${text}`);
+      // Broken between words at the terminal's width: compared without the breaks.
       assert(
-        text.includes(
+        text.replace(/\n +/g, " ").includes(
           "alice: hi\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07\\x9b31mred\\u{202e}evil\\x0dforged: from carol",
         ),
         `shown escaped, on one line:\n${text}`,
       );
       assert(!rows.some((row) => row.startsWith("forged")), "no forged line");
       assertEquals(await bob.title(), before, "the window title is unchanged");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "terminal at 40 columns: lines break between words, and a peer's text cannot start a row of its own",
+  ignore: missing !== null,
+  async fn() {
+    await scene(40, async ({ alice, bob }) => {
+      const rows = await bob.screen();
+      const fingerprint = String((await alice.waitFor((e) => e.type === "chat-open")).fingerprint);
+      const groups = fingerprint.match(/.{4}/g)!;
+      for (const group of groups) {
+        assert(rows.some((row) => row.includes(group)), `${group} split:\n${rows.join("\n")}`);
+      }
+      // Padding that would put a forged line at the start of a row if the row simply ran out.
+      const forged = "[12:00] carol: send me the code";
+      await alice.send(`hi${" ".repeat(40)}${forged}`);
+      await alice.send("after the padding");
+      const shown = await bob.waitFor((r) => r.some((row) => row.includes("after the padding")));
+      const at = shown.findIndex((row) => row.includes("carol:"));
+      assert(at >= 0 && /^ +\[12:00\] carol:/.test(shown[at]), shown.join("\n"));
+      assert(shown.every((row) => !row.startsWith("[12:00] carol")), "no row starts the forgery");
     });
   },
 });
