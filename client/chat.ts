@@ -80,6 +80,8 @@ export class Chat {
   #over = false;
   /** Connections the peer said it moved the chat away from. */
   readonly #retired = new WeakSet<SecureChannel>();
+  /** Connections this side moved away from, still open until both said `moved` there. */
+  readonly #leaving = new Map<SecureChannel, ReturnType<typeof setTimeout>>();
   #moved = Promise.withResolvers<void>();
 
   /** Runs the chat over `channel`. */
@@ -121,8 +123,13 @@ export class Chat {
     this.#path = path;
     this.#readFrom(channel);
     for (const message of this.#ledger.pending) this.#write({ type: "msg", ...message });
-    // Tell the peer on the old connection, so that its end there does not end the chat.
-    old.send(encodePeerMessage({ type: "moved" })).catch(() => {}).finally(() => old.close());
+    // Tell the peer on the old connection, so that its end there does not end the chat. The old
+    // connection stays open (and read) until both sides have said `moved` there, or at most
+    // MOVE_WAIT_MS: closing a socket with bytes unread makes the kernel reset it, and a reset
+    // throws away what it still carried for the peer, `moved` included.
+    old.send(encodePeerMessage({ type: "moved" })).catch(() => {});
+    this.#leaving.set(old, setTimeout(() => this.#leave(old, "abort"), MOVE_WAIT_MS));
+    if (this.#retired.has(old)) this.#leave(old, "close");
     this.#moved.resolve();
     this.#moved = Promise.withResolvers<void>();
     this.#emit({ type: "path-changed", peer: this.peer.name, path });
@@ -211,7 +218,7 @@ export class Chat {
       outcome = channel === this.#channel ? this.#fault(error) : { reason: "eom", by: "you" };
     }
     // A connection the chat moved away from: its end is no news.
-    if (channel !== this.#channel) return channel.abort();
+    if (channel !== this.#channel) return this.#leave(channel, "abort");
     if (this.#retired.has(channel)) {
       // The peer moved the chat and this side has not caught up yet: wait for the move.
       using wait = Deadline.after(MOVE_WAIT_MS, () => new Error("the move did not come"));
@@ -222,10 +229,19 @@ export class Chat {
     this.#finish(outcome);
   }
 
+  /** Ends a connection the chat moved away from: cleanly once both said `moved`, else cut. */
+  #leave(channel: SecureChannel, how: "close" | "abort"): void {
+    clearTimeout(this.#leaving.get(channel));
+    this.#leaving.delete(channel);
+    if (how === "close") channel.close();
+    else channel.abort();
+  }
+
   #finish(outcome: Outcome): void {
     if (this.#over) return;
     this.#over = true;
     this.#channel.abort();
+    for (const channel of [...this.#leaving.keys()]) this.#leave(channel, "abort");
     const undelivered = this.#ledger.end();
     if (undelivered.length > 0) {
       this.#emit({
@@ -276,6 +292,8 @@ export class Chat {
       }
       case "moved":
         this.#retired.add(from);
+        // Both sides have said it: all either sent there has been read, so nothing is lost.
+        if (this.#leaving.has(from)) this.#leave(from, "close");
         return;
       case "eom":
         // The peer ended the chat: close our side (what we queued, acks included, goes first).

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import {
   acceptChannel,
+  connTransport,
   Identity,
   initiateChannel,
   memoryPair,
@@ -102,4 +103,72 @@ Deno.test("Chat: a cut connection is connection-lost with exactly the unacknowle
   const undelivered = of(alice.events, "undelivered")[0] as { ids: string[]; texts: string[] };
   assertEquals([undelivered.ids, undelivered.texts], [["m1"], ["lost one"]]);
   assertEquals((alice.events.at(-1) as { reason: string }).reason, "connection-lost");
+});
+
+/** A channel pair over a real loopback TCP connection (resets and unread bytes are real). */
+async function tcpPair(a: Identity, b: Identity): Promise<[SecureChannel, SecureChannel]> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const [dialed, accepted] = await Promise.all([
+      Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+      listener.accept(),
+    ]);
+    return await Promise.all([
+      initiateChannel(connTransport(dialed), a),
+      acceptChannel(connTransport(accepted), b),
+    ]);
+  } finally {
+    listener.close();
+  }
+}
+
+Deno.test("Chat.migrate: both sides moving one after the other under a flood both ways lose, repeat and end nothing", async () => {
+  const [ia, ib] = [Identity.generate(), Identity.generate()];
+  const [oldA, oldB] = await tcpPair(ia, ib);
+  const side = (channel: SecureChannel, peer: string): Side => {
+    const events: ClientEvent[] = [];
+    const name = parseName(peer);
+    const chat = new Chat(
+      { name, key: nameKey(name), fingerprint: channel.peer.fingerprint, sas: channel.sas },
+      channel,
+      { path: "relay", id: "c1", sink: { emit: (e) => events.push(e) }, onClose: () => {} },
+    );
+    return { chat, events, channel };
+  };
+  const [alice, bob] = [side(oldA, "bob"), side(oldB, "alice")];
+  const N = 900;
+  const [newA, newB] = await tcpPair(ia, ib);
+  for (let i = 0; i < N / 3; i++) {
+    alice.chat.send(`a ${i}`);
+    bob.chat.send(`b ${i}`);
+  }
+  // As in a move: the side that answers `resume` moves first, the dialer on `resumed`; the
+  // dialer's messages keep coming on the old connection until it moves.
+  alice.chat.migrate(newA, "direct");
+  for (let i = N / 3; i < N; i++) {
+    alice.chat.send(`a ${i}`);
+    bob.chat.send(`b ${i}`);
+    if (i % 100 === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+  bob.chat.migrate(newB, "direct");
+  const texts = (s: Side) => s.events.flatMap((e) => e.type === "message" ? [e.text] : []);
+  const delivered = (s: Side) =>
+    new Set(of(s.events, "delivered").map((e) => (e as { id: string }).id)).size;
+  for (let i = 0; i < 100 && (delivered(alice) < N || delivered(bob) < N); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assertEquals(of([...alice.events, ...bob.events], "chat-closed"), [], "no chat ended");
+  assertEquals(
+    texts(bob),
+    Array.from({ length: N }, (_, i) => `a ${i}`),
+    "alice's: once, in order",
+  );
+  assertEquals(
+    texts(alice),
+    Array.from({ length: N }, (_, i) => `b ${i}`),
+    "bob's: once, in order",
+  );
+  assertEquals([delivered(alice), delivered(bob)], [N, N], "every message reported delivered");
+  assertEquals([alice.chat.path, bob.chat.path], ["direct", "direct"]);
+  await Promise.all([alice.chat.end(), bob.chat.end()]);
 });

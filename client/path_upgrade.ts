@@ -89,8 +89,16 @@ export class PathUpgrader {
         const user = await abortable(this.#context.lookup(chat.peer.name), signal);
         if (!user || user.fingerprint !== chat.peer.fingerprint) continue;
         channel = await dialDirect(user, this.#context.identity, signal);
-        await say(channel, { type: "resume", name: this.#context.ownName, chat: chat.id! });
+        // Checked and flagged in one step, before `resume` leaves: once this side accepted the
+        // peer's move (which aborts this attempt) it never asks for its own, and while its own
+        // may be on the wire the peer's meets the tie-break. Otherwise each side could accept
+        // the other's move and abort its own: both would move to a connection the other closed.
+        if (signal.aborted || chat.path !== "relay" || chat.closing) {
+          channel.abort();
+          return;
+        }
         attempt.awaitingResume = true;
+        await say(channel, { type: "resume", name: this.#context.ownName, chat: chat.id! });
         const answer = await receiveWithin(channel, RESUME_TIMEOUT_MS, "answer to resume");
         attempt.awaitingResume = false;
         if (answer.type === "resumed" && !signal.aborted && chat.migrate(channel, "direct")) {

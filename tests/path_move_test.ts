@@ -111,9 +111,11 @@ Deno.test("moving a chat: only the chat's key naming the chat's id moves it; not
     await alice.waitFor(is("path-changed", { peer: "bob", path: "direct" }));
     // alice sends again what bob had not acknowledged, on the new connection.
     assertEquals((await hear(direct))?.text, "over the relay");
-    // ...and says goodbye to the relay: `moved`, then its end.
+    // ...and says `moved` on the relay, which it keeps open (and reads) until bob says it too.
     assertEquals(await hear(relayed), { type: "moved" });
+    await say(relayed, { type: "moved" });
     assertEquals(await hear(relayed), null);
+    assertEquals(relayed.state, { kind: "closed", by: "peer" }, "a clean close, not a cut");
     // bob sends m2 again (as a mover does with what was not acknowledged) and m3.
     await say(direct, { type: "msg", id: "m2", text: "two", time: Date.now() });
     await say(direct, { type: "msg", id: "m3", text: "three", time: Date.now() });
