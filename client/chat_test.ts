@@ -16,22 +16,29 @@ import { MAX_TEXT_LENGTH } from "./peer_messages.ts";
 
 type Side = { chat: Chat; events: ClientEvent[]; channel: SecureChannel };
 
+/** A chat with `peer` over `channel`, recording its events. */
+function side(channel: SecureChannel, peer: string, more: { id?: string } = {}): Side {
+  const events: ClientEvent[] = [];
+  const name = parseName(peer);
+  const chat = new Chat(
+    { name, key: nameKey(name), fingerprint: channel.peer.fingerprint, sas: channel.sas },
+    channel,
+    {
+      path: more.id ? "relay" : "direct",
+      sink: { emit: (e) => events.push(e) },
+      onClose: () => {},
+      ...more,
+    },
+  );
+  return { chat, events, channel };
+}
+
 async function pair(): Promise<[Side, Side]> {
   const [a, b] = memoryPair();
   const [ca, cb] = await Promise.all([
     initiateChannel(a, Identity.generate()),
     acceptChannel(b, Identity.generate()),
   ]);
-  const side = (channel: SecureChannel, peer: string): Side => {
-    const events: ClientEvent[] = [];
-    const name = parseName(peer);
-    const chat = new Chat(
-      { name, key: nameKey(name), fingerprint: channel.peer.fingerprint, sas: channel.sas },
-      channel,
-      { path: "direct", sink: { emit: (e) => events.push(e) }, onClose: () => {} },
-    );
-    return { chat, events, channel };
-  };
   return [side(ca, "bob"), side(cb, "alice")];
 }
 
@@ -125,17 +132,8 @@ async function tcpPair(a: Identity, b: Identity): Promise<[SecureChannel, Secure
 Deno.test("Chat.migrate: both sides moving one after the other under a flood both ways lose, repeat and end nothing", async () => {
   const [ia, ib] = [Identity.generate(), Identity.generate()];
   const [oldA, oldB] = await tcpPair(ia, ib);
-  const side = (channel: SecureChannel, peer: string): Side => {
-    const events: ClientEvent[] = [];
-    const name = parseName(peer);
-    const chat = new Chat(
-      { name, key: nameKey(name), fingerprint: channel.peer.fingerprint, sas: channel.sas },
-      channel,
-      { path: "relay", id: "c1", sink: { emit: (e) => events.push(e) }, onClose: () => {} },
-    );
-    return { chat, events, channel };
-  };
-  const [alice, bob] = [side(oldA, "bob"), side(oldB, "alice")];
+  // A relayed chat (it has an id, to be moved by).
+  const [alice, bob] = [side(oldA, "bob", { id: "c1" }), side(oldB, "alice", { id: "c1" })];
   const N = 900;
   const [newA, newB] = await tcpPair(ia, ib);
   for (let i = 0; i < N / 3; i++) {
