@@ -233,7 +233,7 @@ export class Chat {
   #leave(channel: SecureChannel, how: "close" | "abort"): void {
     clearTimeout(this.#leaving.get(channel));
     this.#leaving.delete(channel);
-    if (how === "close") channel.close();
+    if (how === "close") channel.close({ drain: true });
     else channel.abort();
   }
 
@@ -267,6 +267,9 @@ export class Chat {
   #handle(message: PeerMessage, from: SecureChannel): void {
     switch (message.type) {
       case "msg": {
+        // Arriving as our side closes: it could not be acknowledged, so it is not shown either,
+        // and the sender's "undelivered" stays true.
+        if (from.closed) return;
         const arrival = this.#ledger.receive(message);
         if ("duplicate" in arrival) this.#write({ type: "ack", id: message.id });
         if (!("show" in arrival)) return;
@@ -296,9 +299,11 @@ export class Chat {
         if (this.#leaving.has(from)) this.#leave(from, "close");
         return;
       case "eom":
-        // The peer ended the chat: close our side (what we queued, acks included, goes first).
+        // The peer ended the chat: close our side (what we queued, acks included, goes first),
+        // and read on until the peer's end: its acknowledgements of what it showed after its
+        // EOM are on their way, and a message it showed is never reported undelivered.
         this.#peerEnded = true;
-        this.#channel.close();
+        this.#channel.close({ drain: true });
         return;
       default:
         throw new PeerProtocolError(`an unexpected ${message.type} in an open chat`);

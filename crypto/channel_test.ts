@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { interceptedPair, passThrough } from "../tests/interceptor.ts";
 import { acceptChannel, initiateChannel } from "./channel.ts";
-import type { SecureChannel } from "./secure_channel.ts";
+import { CLOSE_LINGER_MS, type SecureChannel } from "./secure_channel.ts";
 import { concatBytes, utf8 } from "./bytes.ts";
 import {
   HandshakeError,
@@ -484,4 +484,35 @@ Deno.test("an ephemeral key a responder never answered is committed to again; a 
   assert([...fresh!.bytes].join(",") !== commits[0], "a revealed key is never reused");
   d.close();
   await assertRejects(() => again, HandshakeError);
+});
+
+Deno.test("close({ drain: true }) delivers what the peer still sends until its end, then ends cleanly", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  const pending = ca.receive();
+  const closing = ca.close({ drain: true });
+  await assertRejects(() => ca.send(utf8("late")), RecordError, "closed");
+  // The peer answers what came before our Close (acknowledgements, say), then reads the Close.
+  await cb.send(utf8("ack 1"));
+  await cb.send(utf8("ack 2"));
+  assertEquals(await cb.receive(), null);
+  assertEquals(cb.state, { kind: "closed", by: "peer" });
+  assertEquals(text(await pending), "ack 1");
+  assertEquals(text(await ca.receive()), "ack 2");
+  assertEquals(await ca.receive(), null);
+  await closing;
+  assertEquals(ca.state, { kind: "closed", by: "local" });
+});
+
+Deno.test("close({ drain: true }) waits at most CLOSE_LINGER_MS for a peer that never ends", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  const pending = ca.receive();
+  const started = performance.now();
+  await ca.close({ drain: true });
+  const waited = performance.now() - started;
+  assertEquals(await pending, null);
+  assertEquals(ca.state, { kind: "closed", by: "local" });
+  assert(waited >= CLOSE_LINGER_MS - 100 && waited < CLOSE_LINGER_MS + 1000, `${waited} ms`);
+  cb.abort();
 });

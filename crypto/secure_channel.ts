@@ -10,6 +10,12 @@
  *   peer's authenticated Close record, or our own `close()`/`abort()` (which
  *   end pending and later reads). A connection cut without a Close record is
  *   a `RecordError` with code `truncated`, never a clean end.
+ * - `close({ drain: true })` is the half-close a conversation needs: after our
+ *   Close record, a pending `receive()` goes on delivering what the peer still
+ *   sends (its acknowledgements, say) until the peer's own end, and only then
+ *   is the socket closed (at most CLOSE_LINGER_MS in all). Closing a socket
+ *   with bytes unread makes the kernel reset the connection, and a reset
+ *   throws away what was still on its way to the peer.
  * - `state` says which end closed, or why the channel failed.
  *
  * @example
@@ -44,7 +50,10 @@ export const CLOSE_LINGER_MS = 2_000;
 /** Where a channel is in its life. */
 export type ChannelState =
   | { readonly kind: "open" }
-  /** close() is sending what was queued and the Close record (at most CLOSE_LINGER_MS). */
+  /**
+   * close() is sending what was queued and the Close record, and with `drain`
+   * reading until the peer's end (at most CLOSE_LINGER_MS).
+   */
   | { readonly kind: "closing" }
   /** Ended cleanly: by our close() or abort(), or by the peer's Close record. */
   | { readonly kind: "closed"; readonly by: "local" | "peer" }
@@ -69,6 +78,10 @@ export class SecureChannel {
   #messages: Uint8Array[] = [];
   #receiving = false;
   #closing: Promise<void> | undefined;
+  /** close({ drain: true }): reads go on while closing, until the peer's end. */
+  #draining = false;
+  /** Resolved once the channel has ended, cleanly or not. */
+  readonly #over = Promise.withResolvers<void>();
 
   /** @internal Channels come from initiateChannel() and acceptChannel(). */
   constructor(transport: Transport, reader: FrameReader, session: Session, recordLimit?: number) {
@@ -116,7 +129,7 @@ export class SecureChannel {
   receive(signal?: AbortSignal): Promise<Uint8Array | null> {
     if (signal !== undefined) return this.#receiveUnder(signal);
     // The hot path (a message of a batch already opened) costs no async frame.
-    if (!this.#receiving && this.#state.kind === "open" && this.#messages.length > 0) {
+    if (!this.#receiving && this.#readable && this.#messages.length > 0) {
       return Promise.resolve(this.#messages.shift()!);
     }
     return this.#receive();
@@ -144,18 +157,18 @@ export class SecureChannel {
       while (true) {
         const state = this.#state;
         if (state.kind === "failed") throw state.error;
-        if (state.kind !== "open") return null;
+        if (!this.#readable) return null;
         const message = this.#messages.shift();
         if (message !== undefined) return message;
         let record;
         try {
           record = await this.#reader.next();
         } catch (error) {
-          if (this.#state.kind !== "open") continue;
+          if (!this.#readable) continue;
           this.#fail(asChannelError(error));
           continue;
         }
-        if (this.#state.kind !== "open") continue;
+        if (!this.#readable) continue;
         if (record === null) {
           this.#fail(
             new RecordError(
@@ -166,7 +179,8 @@ export class SecureChannel {
           continue;
         }
         if (record.type === FrameType.Close) {
-          this.#end(CLOSED_BY_PEER);
+          // While draining, ours went first: the peer's Close answers it.
+          this.#end(this.#state.kind === "closing" ? CLOSED_LOCALLY : CLOSED_BY_PEER);
           continue;
         }
         if (record.type === FrameType.Data) return record.plaintext;
@@ -188,17 +202,25 @@ export class SecureChannel {
     }
   }
 
+  /** Whether receive() still delivers: open, or closing with `drain`. */
+  get #readable(): boolean {
+    return this.#state.kind === "open" || (this.#state.kind === "closing" && this.#draining);
+  }
+
   /**
    * Sends an authenticated Close record after everything queued, then closes
    * the transport; waits at most CLOSE_LINGER_MS for a peer that does not
-   * read. Ends pending and later receives with null. Safe to call twice.
+   * read. Ends pending and later receives with null, or, with `drain`, lets a
+   * pending receive() go on delivering until the peer's end (within the same
+   * CLOSE_LINGER_MS) and closes the transport only then. Safe to call twice.
    */
-  close(): Promise<void> {
+  close(options: { drain?: boolean } = {}): Promise<void> {
     if (this.#closing) return this.#closing;
     if (this.#state.kind !== "open") {
       this.#conn.close();
       return Promise.resolve();
     }
+    this.#draining = options.drain === true;
     this.#state = CLOSING;
     this.#closing = this.#lingerClose();
     return this.#closing;
@@ -217,6 +239,9 @@ export class SecureChannel {
     );
     try {
       await abortable(this.#writer.finish(FrameType.Close), linger.signal);
+      // Draining: the socket closes once the peer has ended, so nothing is left unread (the
+      // caller reads on; one that does not is cut off when the linger ends).
+      if (this.#draining) await abortable(this.#over.promise, linger.signal);
     } catch {
       // The peer is gone or does not read: closing is all that is left to do.
     }
@@ -226,6 +251,7 @@ export class SecureChannel {
 
   #end(state: ChannelState): void {
     this.#state = state;
+    this.#over.resolve();
     this.#writer.fail(new RecordError("closed", "The channel is closed"));
     this.#reader.stop();
     this.#conn.close();

@@ -22,9 +22,10 @@ const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): b
 async function both(
   fn: (server: ServeProcess, alice: ClientProcess, bob: ClientProcess) => Promise<void>,
   bobArgs: string[] = ["--auto-accept"],
+  aliceArgs: string[] = [],
 ): Promise<void> {
   const server = await startServe();
-  const alice = await startClient("alice", server.port);
+  const alice = await startClient("alice", server.port, { args: aliceArgs });
   const bob = await startClient("bob", server.port, { args: bobArgs });
   try {
     await alice.waitFor(is("ready"));
@@ -298,3 +299,60 @@ Deno.test("connect with nothing listening says how to start a directory, exit 1"
     await Deno.remove(home, { recursive: true });
   }
 });
+
+for (const path of ["direct", "relay"] as const) {
+  Deno.test(`delivery: a ${path} chat ended under traffic both ways reports each message once, and undelivered only if the peer never showed it`, async () => {
+    const args = path === "relay" ? ["--relay", "always"] : [];
+    await both(
+      async (_server, alice, bob) => {
+        for (let round = 0; round < 6; round++) {
+          const [fromA, fromB] = [alice.events.length, bob.events.length];
+          await alice.send("/chat bob");
+          await alice.waitFor(is("chat-open", { peer: "bob", path }), 10_000, fromA);
+          await bob.waitFor(is("chat-open", { peer: "alice", path }), 10_000, fromB);
+          for (let i = 0; i < 300; i++) {
+            await alice.send(`a${round} ${i}`);
+            await bob.send(`b${round} ${i}`);
+          }
+          // Either side ends it, with both sides' messages and acknowledgements still in flight.
+          await (round % 2 ? alice : bob).send("EOM");
+          await alice.waitFor(is("chat-closed"), 20_000, fromA);
+          await bob.waitFor(is("chat-closed"), 20_000, fromB);
+          for (
+            const [sender, from, reader, readFrom] of [[alice, fromA, bob, fromB], [
+              bob,
+              fromB,
+              alice,
+              fromA,
+            ]] as const
+          ) {
+            const since = sender.events.slice(from);
+            const sent = since.filter(is("sent")).map((e) => String(e.id));
+            const delivered = since.filter(is("delivered")).map((e) => String(e.id));
+            const undelivered = since.filter(is("undelivered")).flatMap((e) => e.ids as string[]);
+            const shown = new Set(
+              reader.events.slice(readFrom).filter(is("message")).map((e) => String(e.id)),
+            );
+            assertEquals(
+              [...delivered, ...undelivered].sort(),
+              [...sent].sort(),
+              `${sender.name}: each reported once`,
+            );
+            assertEquals(
+              undelivered.filter((id) => shown.has(id)),
+              [],
+              `${sender.name}: shown, yet "undelivered"`,
+            );
+            assertEquals(
+              delivered.filter((id) => !shown.has(id)),
+              [],
+              `${sender.name}: "delivered", never shown`,
+            );
+          }
+        }
+      },
+      ["--auto-accept", ...args],
+      args,
+    );
+  });
+}
