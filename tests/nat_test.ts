@@ -56,6 +56,25 @@ async function missing(): Promise<string | null> {
   return null;
 }
 
+/**
+ * Removes the namespaces of earlier runs that were killed before they could clean up (their
+ * prefix names a process that is gone), so that none pile up across runs.
+ */
+async function removeStale(): Promise<void> {
+  const listed = await new Deno.Command("ip", { args: ["netns", "list"], stdout: "piped" })
+    .output().catch(() => null);
+  const prefixes = new Set(
+    new TextDecoder().decode(listed?.stdout ?? new Uint8Array()).matchAll(/^(p2pc(\d+))-\S+/gm)
+      .filter((m) => Number(m[2]) !== Deno.pid % 100000)
+      .map((m) => m[1]),
+  );
+  for (const prefix of prefixes) {
+    const pid = prefix.slice(4);
+    const alive = await run("sh", ["-c", `ps -eo pid= | awk '$1 % 100000 == ${pid}' | grep -q .`]);
+    if (!alive) await run("bash", [TOPOLOGY, "down", prefix]);
+  }
+}
+
 const reason = await missing();
 if (reason) console.warn(`nat_test skipped: ${reason}`);
 
@@ -112,6 +131,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    await removeStale();
     assert(await run("bash", [TOPOLOGY, "up", PREFIX]), "topology up");
     const pcap = await Deno.makeTempFile({ suffix: ".pcap" });
     const capture = new Deno.Command("ip", {
