@@ -240,7 +240,8 @@ export class Chat {
   #finish(outcome: Outcome): void {
     if (this.#over) return;
     this.#over = true;
-    this.#channel.abort();
+    // A channel still open is cut; one the peer closed is left to write what it owes (acks).
+    if (this.#channel.state.kind === "open") this.#channel.abort();
     for (const channel of [...this.#leaving.keys()]) this.#leave(channel, "abort");
     const undelivered = this.#ledger.end();
     if (undelivered.length > 0) {

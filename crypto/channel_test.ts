@@ -516,3 +516,26 @@ Deno.test("close({ drain: true }) waits at most CLOSE_LINGER_MS for a peer that 
   assert(waited >= CLOSE_LINGER_MS - 100 && waited < CLOSE_LINGER_MS + 1000, `${waited} ms`);
   cb.abort();
 });
+
+Deno.test("the peer's Close does not drop what was queued before it: a draining closer gets it all", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  const pending = ca.receive();
+  const closing = ca.close({ drain: true });
+  // b answers what it had (acknowledgements, say) just as a's Close arrives.
+  const sends = Array.from(
+    { length: 200 },
+    (_, i) => cb.send(utf8(`ack ${i} ${"x".repeat(2000)}`)),
+  );
+  assertEquals(await cb.receive(), null, "a's Close");
+  assertEquals(cb.state, { kind: "closed", by: "peer" });
+  await assertRejects(() => cb.send(utf8("after the Close")), RecordError, "closed");
+  await Promise.allSettled(sends);
+  const got: string[] = [];
+  for (let m: Uint8Array | null = await pending; m !== null; m = await ca.receive()) {
+    got.push(text(m).split(" ").slice(0, 2).join(" "));
+  }
+  assertEquals(got, Array.from({ length: 200 }, (_, i) => `ack ${i}`));
+  await closing;
+  assertEquals(ca.state, { kind: "closed", by: "local" });
+});

@@ -15,7 +15,9 @@
  *   sends (its acknowledgements, say) until the peer's own end, and only then
  *   is the socket closed (at most CLOSE_LINGER_MS in all). Closing a socket
  *   with bytes unread makes the kernel reset the connection, and a reset
- *   throws away what was still on its way to the peer.
+ *   throws away what was still on its way to the peer. For the same reason,
+ *   when the peer's Close arrives first, what we had queued is still written
+ *   (with a Close of our own) before the socket closes; only later sends fail.
  * - `state` says which end closed, or why the channel failed.
  *
  * @example
@@ -180,7 +182,8 @@ export class SecureChannel {
         }
         if (record.type === FrameType.Close) {
           // While draining, ours went first: the peer's Close answers it.
-          this.#end(this.#state.kind === "closing" ? CLOSED_LOCALLY : CLOSED_BY_PEER);
+          if (this.#state.kind === "closing") this.#end(CLOSED_LOCALLY);
+          else this.#peerClosed();
           continue;
         }
         if (record.type === FrameType.Data) return record.plaintext;
@@ -247,6 +250,26 @@ export class SecureChannel {
     }
     if (this.#state.kind === "closing") this.#end(CLOSED_LOCALLY);
     this.#conn.close();
+  }
+
+  /**
+   * The peer's Close arrived first: the channel is closed, and sends refused,
+   * but what was queued before (acknowledgements, say) is still written, with
+   * a Close record of our own, before the socket closes (at most
+   * CLOSE_LINGER_MS): a peer that closed with drain is still reading them.
+   */
+  #peerClosed(): void {
+    this.#state = CLOSED_BY_PEER;
+    this.#over.resolve();
+    this.#reader.stop();
+    const linger = Deadline.after(CLOSE_LINGER_MS, () => new Error("linger over"));
+    abortable(this.#writer.finish(FrameType.Close), linger.signal)
+      .catch(() => {})
+      .finally(() => {
+        linger[Symbol.dispose]();
+        this.#writer.fail(new RecordError("closed", "The channel is closed"));
+        this.#conn.close();
+      });
   }
 
   #end(state: ChannelState): void {
