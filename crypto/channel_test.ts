@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { interceptedPair, passThrough } from "../tests/interceptor.ts";
 import { acceptChannel, initiateChannel } from "./channel.ts";
-import { CLOSE_LINGER_MS, type SecureChannel } from "./secure_channel.ts";
+import { DRAIN_LINGER_MS, type SecureChannel } from "./secure_channel.ts";
 import { concatBytes, utf8 } from "./bytes.ts";
 import {
   HandshakeError,
@@ -504,7 +504,7 @@ Deno.test("close({ drain: true }) delivers what the peer still sends until its e
   assertEquals(ca.state, { kind: "closed", by: "local" });
 });
 
-Deno.test("close({ drain: true }) waits at most CLOSE_LINGER_MS for a peer that never ends", async () => {
+Deno.test("close({ drain: true }) waits at most DRAIN_LINGER_MS for a peer that never ends", async () => {
   const [a, b] = memoryPair();
   const [ca, cb] = await connected(a, b);
   const pending = ca.receive();
@@ -513,7 +513,7 @@ Deno.test("close({ drain: true }) waits at most CLOSE_LINGER_MS for a peer that 
   const waited = performance.now() - started;
   assertEquals(await pending, null);
   assertEquals(ca.state, { kind: "closed", by: "local" });
-  assert(waited >= CLOSE_LINGER_MS - 100 && waited < CLOSE_LINGER_MS + 1000, `${waited} ms`);
+  assert(waited >= DRAIN_LINGER_MS - 100 && waited < DRAIN_LINGER_MS + 1000, `${waited} ms`);
   cb.abort();
 });
 
@@ -538,4 +538,22 @@ Deno.test("the peer's Close does not drop what was queued before it: a draining 
   assertEquals(got, Array.from({ length: 200 }, (_, i) => `ack ${i}`));
   await closing;
   assertEquals(ca.state, { kind: "closed", by: "local" });
+});
+
+Deno.test("a close() right after the peer's Close waits for what is owed instead of cutting it", async () => {
+  const [a, b] = memoryPair();
+  const [ca, cb] = await connected(a, b);
+  const pending = ca.receive();
+  const closing = ca.close({ drain: true });
+  const sends = Array.from(
+    { length: 200 },
+    (_, i) => cb.send(utf8(`ack ${i} ${"x".repeat(2000)}`)),
+  );
+  assertEquals(await cb.receive(), null, "a's Close");
+  await cb.close(); // as a chat's own end does, once it has seen the peer's
+  await Promise.allSettled(sends);
+  let count = 0;
+  for (let m: Uint8Array | null = await pending; m !== null; m = await ca.receive()) count++;
+  assertEquals(count, 200);
+  await closing;
 });

@@ -29,7 +29,12 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   initiateChannel,
 } from "./channel.ts";
-export { type ChannelState, CLOSE_LINGER_MS, SecureChannel } from "./secure_channel.ts";
+export {
+  type ChannelState,
+  CLOSE_LINGER_MS,
+  DRAIN_LINGER_MS,
+  SecureChannel,
+} from "./secure_channel.ts";
 export { CodedError } from "../errors/mod.ts";
 export { EphemeralKey, UnrevealedEphemeral } from "./ecdh.ts";
 export {

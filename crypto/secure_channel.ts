@@ -13,7 +13,7 @@
  * - `close({ drain: true })` is the half-close a conversation needs: after our
  *   Close record, a pending `receive()` goes on delivering what the peer still
  *   sends (its acknowledgements, say) until the peer's own end, and only then
- *   is the socket closed (at most CLOSE_LINGER_MS in all). Closing a socket
+ *   is the socket closed (at most DRAIN_LINGER_MS in all). Closing a socket
  *   with bytes unread makes the kernel reset the connection, and a reset
  *   throws away what was still on its way to the peer. For the same reason,
  *   when the peer's Close arrives first, what we had queued is still written
@@ -48,13 +48,20 @@ import type { Transport } from "./transport.ts";
 
 /** How long close() waits for queued records to reach a peer that does not read. */
 export const CLOSE_LINGER_MS = 2_000;
+/**
+ * How long a conversation's end may take (close with drain, or writing what
+ * is owed once the peer closed): longer than CLOSE_LINGER_MS, because a busy
+ * peer is still working through what came before and its answers decide
+ * what is reported delivered; a dead peer is cut off after it.
+ */
+export const DRAIN_LINGER_MS = 5_000;
 
 /** Where a channel is in its life. */
 export type ChannelState =
   | { readonly kind: "open" }
   /**
    * close() is sending what was queued and the Close record, and with `drain`
-   * reading until the peer's end (at most CLOSE_LINGER_MS).
+   * reading until the peer's end (at most DRAIN_LINGER_MS).
    */
   | { readonly kind: "closing" }
   /** Ended cleanly: by our close() or abort(), or by the peer's Close record. */
@@ -214,8 +221,8 @@ export class SecureChannel {
    * Sends an authenticated Close record after everything queued, then closes
    * the transport; waits at most CLOSE_LINGER_MS for a peer that does not
    * read. Ends pending and later receives with null, or, with `drain`, lets a
-   * pending receive() go on delivering until the peer's end (within the same
-   * CLOSE_LINGER_MS) and closes the transport only then. Safe to call twice.
+   * pending receive() go on delivering until the peer's end (DRAIN_LINGER_MS
+   * in all) and closes the transport only then. Safe to call twice.
    */
   close(options: { drain?: boolean } = {}): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -237,7 +244,7 @@ export class SecureChannel {
 
   async #lingerClose(): Promise<void> {
     using linger = Deadline.after(
-      CLOSE_LINGER_MS,
+      this.#draining ? DRAIN_LINGER_MS : CLOSE_LINGER_MS,
       () => new RecordError("closed", "The peer did not take the close in time"),
     );
     try {
@@ -256,14 +263,15 @@ export class SecureChannel {
    * The peer's Close arrived first: the channel is closed, and sends refused,
    * but what was queued before (acknowledgements, say) is still written, with
    * a Close record of our own, before the socket closes (at most
-   * CLOSE_LINGER_MS): a peer that closed with drain is still reading them.
+   * DRAIN_LINGER_MS): a peer that closed with drain is still reading them.
    */
   #peerClosed(): void {
     this.#state = CLOSED_BY_PEER;
     this.#over.resolve();
     this.#reader.stop();
-    const linger = Deadline.after(CLOSE_LINGER_MS, () => new Error("linger over"));
-    abortable(this.#writer.finish(FrameType.Close), linger.signal)
+    const linger = Deadline.after(DRAIN_LINGER_MS, () => new Error("linger over"));
+    // A close() meanwhile waits for this instead of cutting it short.
+    this.#closing = abortable(this.#writer.finish(FrameType.Close), linger.signal)
       .catch(() => {})
       .finally(() => {
         linger[Symbol.dispose]();
