@@ -517,43 +517,42 @@ Deno.test("close({ drain: true }) waits at most DRAIN_LINGER_MS for a peer that 
   cb.abort();
 });
 
-Deno.test("the peer's Close does not drop what was queued before it: a draining closer gets it all", async () => {
+/**
+ * a closes with drain while b has 200 answers queued as a's Close reaches it;
+ * `then` runs on b once it has read that Close. Returns what a received.
+ */
+async function answersAfterClose(then: (b: SecureChannel) => Promise<void>): Promise<string[]> {
   const [a, b] = memoryPair();
   const [ca, cb] = await connected(a, b);
   const pending = ca.receive();
   const closing = ca.close({ drain: true });
-  // b answers what it had (acknowledgements, say) just as a's Close arrives.
   const sends = Array.from(
     { length: 200 },
     (_, i) => cb.send(utf8(`ack ${i} ${"x".repeat(2000)}`)),
   );
   assertEquals(await cb.receive(), null, "a's Close");
-  assertEquals(cb.state, { kind: "closed", by: "peer" });
-  await assertRejects(() => cb.send(utf8("after the Close")), RecordError, "closed");
+  await then(cb);
   await Promise.allSettled(sends);
   const got: string[] = [];
   for (let m: Uint8Array | null = await pending; m !== null; m = await ca.receive()) {
     got.push(text(m).split(" ").slice(0, 2).join(" "));
   }
-  assertEquals(got, Array.from({ length: 200 }, (_, i) => `ack ${i}`));
   await closing;
   assertEquals(ca.state, { kind: "closed", by: "local" });
+  return got;
+}
+
+const ALL_ANSWERS = Array.from({ length: 200 }, (_, i) => `ack ${i}`);
+
+Deno.test("the peer's Close does not drop what was queued before it: a draining closer gets it all", async () => {
+  const got = await answersAfterClose(async (cb) => {
+    assertEquals(cb.state, { kind: "closed", by: "peer" });
+    await assertRejects(() => cb.send(utf8("after the Close")), RecordError, "closed");
+  });
+  assertEquals(got, ALL_ANSWERS);
 });
 
 Deno.test("a close() right after the peer's Close waits for what is owed instead of cutting it", async () => {
-  const [a, b] = memoryPair();
-  const [ca, cb] = await connected(a, b);
-  const pending = ca.receive();
-  const closing = ca.close({ drain: true });
-  const sends = Array.from(
-    { length: 200 },
-    (_, i) => cb.send(utf8(`ack ${i} ${"x".repeat(2000)}`)),
-  );
-  assertEquals(await cb.receive(), null, "a's Close");
-  await cb.close(); // as a chat's own end does, once it has seen the peer's
-  await Promise.allSettled(sends);
-  let count = 0;
-  for (let m: Uint8Array | null = await pending; m !== null; m = await ca.receive()) count++;
-  assertEquals(count, 200);
-  await closing;
+  // As a chat's own end does, once it has seen the peer's.
+  assertEquals(await answersAfterClose((cb) => cb.close()), ALL_ANSWERS);
 });
