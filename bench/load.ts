@@ -81,6 +81,12 @@ async function cleanup(): Promise<void> {
   await Deno.remove(data, { recursive: true }).catch(() => {});
 }
 
+// Interrupted (Ctrl-C, or a supervisor's SIGTERM): the same cleanup as a finished run, so no
+// process, Redis or data directory is left behind.
+const onSignal = (): void => void cleanup().finally(() => Deno.exit(130));
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
+
 /** A worker's latest status line. */
 type Status = {
   online: number;
@@ -358,5 +364,6 @@ try {
   else console.table(report);
 } finally {
   clearTimeout(deadline);
+  for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
   await cleanup();
 }

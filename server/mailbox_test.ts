@@ -135,7 +135,7 @@ Deno.test({
       assertEquals(results.filter((r) => r.status === "fulfilled").length, MAX_FROM_ONE_SENDER);
     } finally {
       await mailbox.close();
-      await redis.stop();
+      await redis.close(); // stop() would keep its directory for a restart
     }
   },
 });
