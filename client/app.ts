@@ -35,10 +35,9 @@ import { type CheckedUser, checkUser, checkUsers, type Inconsistency } from "./d
 import type { DirectoryLink } from "./directory_link.ts";
 import { CommandError, PeerProtocolError } from "./errors.ts";
 import type { ClientEvent, EventSink, KeyStatus, ListedUser, Path } from "./events.ts";
-import { encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
+import { encodePeerMessage, type PeerMessage, randomId } from "./peer_messages.ts";
 import {
   HELLO_TIMEOUT_MS,
-  newChatId,
   reachPeer,
   receiveWithin,
   REQUEST_TIMEOUT_MS,
@@ -445,7 +444,7 @@ export class ChatApp {
       const { channel, path, relayToken } = opened;
       if (path === "relay") this.#directFailed.set(user.peer, this.#clock());
       else this.#directFailed.delete(user.peer);
-      const chatId = newChatId();
+      const chatId = randomId();
       Object.assign(request.detail, { channel, fingerprint: user.fingerprint, path });
       if (request.state !== "pending") return channel.abort(); // cancelled (quit) meanwhile
       // Said on the winning path only, so the peer sees one request.

@@ -17,7 +17,6 @@ import {
   PublicIdentity,
   sealMail,
   toBase64,
-  toHex,
   utf8,
   verifyPrekey,
 } from "../crypto/mod.ts";
@@ -37,6 +36,7 @@ import type { ClientEvent, EventSink, SecurityWarning, UndeliveredReason } from 
 import type { MailBook, Outgoing } from "./mail_book.ts";
 import { SEEN_KEEP_MS } from "./mail_book.ts";
 import type { PeerTrust } from "./peer_trust.ts";
+import { isDateTime, isRandomId, randomId } from "./peer_messages.ts";
 import type { PrekeyRing } from "./prekey_ring.ts";
 
 /** Most UTF-8 bytes of text one offline message carries (it must fit MAX_SEALED_BYTES sealed). */
@@ -58,22 +58,19 @@ type Body =
   | { type: "receipt"; from: string; to: string; ids: string[]; time: number };
 
 const MAX_RECEIPT_IDS = 100;
-const isId = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
-const isTime = (v: unknown): v is number =>
-  Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 8.64e15;
 
 function decodeBody(bytes: Uint8Array): Body {
   const o = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   if (typeof o !== "object" || o === null) throw new TypeError("not an object");
-  if (typeof o.from !== "string" || typeof o.to !== "string" || !isTime(o.time)) {
+  if (typeof o.from !== "string" || typeof o.to !== "string" || !isDateTime(o.time)) {
     throw new TypeError("no sender, recipient or time");
   }
-  if (o.type === "message" && isId(o.id) && typeof o.text === "string") {
+  if (o.type === "message" && isRandomId(o.id) && typeof o.text === "string") {
     return { type: "message", from: o.from, to: o.to, id: o.id, time: o.time, text: o.text };
   }
   if (
     o.type === "receipt" && Array.isArray(o.ids) && o.ids.length <= MAX_RECEIPT_IDS &&
-    o.ids.every(isId)
+    o.ids.every(isRandomId)
   ) {
     return { type: "receipt", from: o.from, to: o.to, ids: o.ids, time: o.time };
   }
@@ -86,6 +83,11 @@ const REFUSALS: Partial<Record<string, UndeliveredReason>> = {
   "mail-off": "refused",
   "no-prekey": "refused",
 };
+
+/** The warning for a held message refused unshown: who signed it (if known), the name, why. */
+function mailRejected(got: string, peer: string, detail: string): SecurityWarning {
+  return { type: "security-warning", peer, reason: "mail-rejected", expected: "", got, detail };
+}
 
 /** A recipient whose key and prekey were checked. */
 type Recipient = { name: Name; identity: PublicIdentity; prekey: Uint8Array };
@@ -145,7 +147,7 @@ export class MailRoom {
       );
     }
     const time = this.#clock();
-    const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
+    const id = randomId();
     let recipient: Recipient | undefined;
     let expires: number;
     try {
@@ -277,15 +279,7 @@ export class MailRoom {
       opened = await openMail(this.#o.identity.public, this.#o.prekeys.all(now), envelope);
     } catch (error) {
       if (!(error instanceof MailError)) throw error;
-      this.#emit({
-        type: "security-warning",
-        peer: "",
-        reason: "mail-rejected",
-        expected: "",
-        got: claimed?.fingerprint ?? "",
-        detail: error.code,
-      });
-      return;
+      return this.#emit(mailRejected(claimed?.fingerprint ?? "", "", error.code));
     }
     let body: Body;
     let from: Name;
@@ -293,32 +287,25 @@ export class MailRoom {
       body = decodeBody(opened.body);
       from = parseName(body.from);
     } catch {
-      this.#warnMail(opened.sender.fingerprint, "", "malformed");
-      return;
+      return this.#emit(mailRejected(opened.sender.fingerprint, "", "malformed"));
     }
     const fingerprint = opened.sender.fingerprint;
     if (nameKey(body.to as Name) !== nameKey(this.#o.name)) {
-      this.#warnMail(fingerprint, from, "not-for-me");
-      return;
+      return this.#emit(mailRejected(fingerprint, from, "not-for-me"));
     }
     if (now - body.time > SEEN_KEEP_MS) {
-      this.#warnMail(fingerprint, from, "too-old");
-      return;
+      return this.#emit(mailRejected(fingerprint, from, "too-old"));
     }
     if (body.time - now > MAX_CLOCK_AHEAD_MS) {
       // A sender's clock may run ahead; a date days away is a lie the screen would show.
-      this.#warnMail(fingerprint, from, "from-the-future");
-      return;
+      return this.#emit(mailRejected(fingerprint, from, "from-the-future"));
     }
     // The signer must be who we know under that name (or nobody yet: first contact pins it).
-    const vouched = this.#vouch(from, fingerprint, () => ({
-      type: "security-warning",
-      peer: from,
-      reason: "mail-rejected",
-      expected: "",
-      got: fingerprint,
-      detail: "key-of-another",
-    }));
+    const vouched = this.#vouch(
+      from,
+      fingerprint,
+      () => mailRejected(fingerprint, from, "key-of-another"),
+    );
     if (!vouched) return;
     await this.#pinIfNew(from, fingerprint);
     if (body.type === "receipt") {
@@ -367,17 +354,6 @@ export class MailRoom {
   /** Pins `fingerprint` for `name` on first contact. */
   async #pinIfNew(name: Name, fingerprint: Fingerprint): Promise<void> {
     if (!this.#o.trust.pin(name)) await this.#o.trust.pinFirstContact(name, fingerprint);
-  }
-
-  #warnMail(got: string, peer: string, detail: string): void {
-    this.#emit({
-      type: "security-warning",
-      peer,
-      reason: "mail-rejected",
-      expected: "",
-      got,
-      detail,
-    });
   }
 
   /**

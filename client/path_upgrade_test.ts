@@ -18,8 +18,7 @@ import { behindNat } from "./app.ts";
 import { Chat } from "./chat.ts";
 import type { CheckedUser } from "./directory_check.ts";
 import type { ClientEvent } from "./events.ts";
-import { newChatId } from "./peer_link.ts";
-import { decodePeerMessage } from "./peer_messages.ts";
+import { decodePeerMessage, randomId } from "./peer_messages.ts";
 
 Deno.test("upgradeSchedule() backs off from half a second, capped, within the window", () => {
   const waits = upgradeSchedule();
@@ -98,7 +97,7 @@ Deno.test("both sides moving at once agree on one connection: every chat moves a
     }
   });
   for (let i = 0; i < CHATS; i++) {
-    const id = newChatId();
+    const id = randomId();
     const [a, b] = memoryPair();
     const [ca, cb] = await Promise.all([
       initiateChannel(a, identities.alice),

@@ -208,13 +208,6 @@ export async function reachPeer(user: CheckedUser, options: ReachOptions): Promi
   return winner;
 }
 
-/** The chat ids both ends of one chat share (random, 128 bits), for moving it later. */
-export function newChatId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
-}
-
 /** A fingerprint-ordered tie-break: whether `mine`'s move wins over `theirs`' when both try at once. */
 export function myMoveWins(mine: Fingerprint, theirs: Fingerprint): boolean {
   return mine < theirs;

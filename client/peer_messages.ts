@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { toHex } from "../crypto/mod.ts";
 import { PeerProtocolError } from "./errors.ts";
 
 export { PeerProtocolError };
@@ -50,7 +51,18 @@ export function encodePeerMessage(message: PeerMessage): Uint8Array {
 }
 
 const isShort = (v: unknown, max: number): v is string => typeof v === "string" && v.length <= max;
-const isChatId = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
+/** A random 128-bit id in hex: a chat's (to move it later) or an offline message's. */
+export function randomId(): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/** Whether `v` has the form randomId() gives. */
+export const isRandomId = (v: unknown): v is string =>
+  typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
+
+/** Whether `v` is a time (ms since the epoch) a Date can hold. */
+export const isDateTime = (v: unknown): v is number =>
+  Number.isInteger(v) && Math.abs(v as number) <= MAX_TIME;
 
 /** Decodes and validates a peer message; throws PeerProtocolError naming what is wrong. */
 export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
@@ -70,10 +82,10 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
     case "hello":
       if (!isShort(o.name, MAX_HELLO_NAME)) throw new PeerProtocolError("a hello without a name");
       if (o.chat === undefined) return { type: "hello", name: o.name };
-      if (isChatId(o.chat)) return { type: "hello", name: o.name, chat: o.chat };
+      if (isRandomId(o.chat)) return { type: "hello", name: o.name, chat: o.chat };
       throw new PeerProtocolError("a hello with a bad chat id");
     case "resume":
-      if (isShort(o.name, MAX_HELLO_NAME) && isChatId(o.chat)) {
+      if (isShort(o.name, MAX_HELLO_NAME) && isRandomId(o.chat)) {
         return { type: "resume", name: o.name, chat: o.chat };
       }
       throw new PeerProtocolError("a resume without a name and a chat id");
@@ -94,7 +106,7 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
       if (o.text.length > MAX_TEXT_LENGTH) {
         throw new PeerProtocolError(`a message over ${MAX_TEXT_LENGTH} characters`);
       }
-      if (!Number.isInteger(o.time) || Math.abs(o.time as number) > MAX_TIME) {
+      if (!isDateTime(o.time)) {
         throw new PeerProtocolError("a message with a bad time");
       }
       return { type: "msg", id: o.id, text: o.text, time: o.time as number };

@@ -70,6 +70,7 @@ export {
 } from "./transport.ts";
 export { equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.ts";
 export {
+  mailParties,
   mailSender,
   type OpenedMail,
   openMail,

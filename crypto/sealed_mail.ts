@@ -147,10 +147,29 @@ export async function sealMail(
 /** An opened message: who signed it, which of our prekeys it was sealed to, and the body. */
 export type OpenedMail = { sender: PublicIdentity; prekey: Prekey; body: Uint8Array };
 
+/** The smallest envelope: header, signature and AEAD tag around an empty body. */
+const MIN_ENVELOPE_LENGTH = MAIL_HEADER_LENGTH + SIGNATURE_LENGTH + 16;
+
+/**
+ * The raw sender and recipient identity keys an envelope names, read without
+ * opening it (the directory checks them at deposit, a recipient looks up its
+ * pins); undefined when it is cut short or of an unknown version.
+ */
+export function mailParties(
+  envelope: Uint8Array,
+): { sender: Uint8Array; recipient: Uint8Array } | undefined {
+  if (envelope.length < MIN_ENVELOPE_LENGTH || envelope[0] !== MAIL_VERSION) return undefined;
+  return {
+    sender: envelope.subarray(1, 1 + PUBLIC_KEY_LENGTH),
+    recipient: envelope.subarray(1 + PUBLIC_KEY_LENGTH, 1 + 2 * PUBLIC_KEY_LENGTH),
+  };
+}
+
 /** The sender identity an envelope claims, before opening (to look up pins); undefined if malformed. */
 export function mailSender(envelope: Uint8Array): PublicIdentity | undefined {
+  const parties = mailParties(envelope);
   try {
-    return PublicIdentity.fromRaw(envelope.subarray(1, 1 + PUBLIC_KEY_LENGTH));
+    return parties && PublicIdentity.fromRaw(parties.sender);
   } catch {
     return undefined;
   }
@@ -167,9 +186,7 @@ export async function openMail(
   prekeys: readonly Prekey[],
   envelope: Uint8Array,
 ): Promise<OpenedMail> {
-  if (
-    envelope.length < MAIL_HEADER_LENGTH + SIGNATURE_LENGTH + 16 || envelope[0] !== MAIL_VERSION
-  ) {
+  if (!mailParties(envelope)) {
     throw new MailError("malformed", "A sealed message is cut short or of an unknown version");
   }
   const header = envelope.subarray(0, MAIL_HEADER_LENGTH);

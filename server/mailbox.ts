@@ -117,9 +117,12 @@ export class SqliteMailbox implements Mailbox {
     );
     this.#delete = this.#db.prepare("DELETE FROM mail WHERE recipient = ? AND id = ?");
     this.#purge = this.#db.prepare("DELETE FROM mail WHERE stored <= ?");
+    // Every registration carries the prekey, mostly unchanged (it rotates weekly): a reconnect
+    // storm then reads pages instead of writing them.
     this.#putPrekey = this.#db.prepare(
       "INSERT INTO prekeys (owner, key, prekey) VALUES (?, ?, ?) " +
-        "ON CONFLICT(owner) DO UPDATE SET key = excluded.key, prekey = excluded.prekey",
+        "ON CONFLICT(owner) DO UPDATE SET key = excluded.key, prekey = excluded.prekey " +
+        "WHERE key IS NOT excluded.key OR prekey IS NOT excluded.prekey",
     );
     this.#getPrekey = this.#db.prepare("SELECT key, prekey FROM prekeys WHERE owner = ?");
   }

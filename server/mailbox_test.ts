@@ -85,6 +85,9 @@ async function contract(mailbox: Mailbox): Promise<void> {
   await mailbox.putPrekey(bob, { key: "k1", prekey });
   await mailbox.putPrekey(bob, { key: "k1", prekey: { ...prekey, created: t1 } });
   assertEquals(await mailbox.prekey(bob), { key: "k1", prekey: { ...prekey, created: t1 } });
+  await mailbox.putPrekey(bob, { key: "k1", prekey: { ...prekey, created: t1 } }); // unchanged
+  await mailbox.putPrekey(bob, { key: "k2", prekey: { ...prekey, created: t1 } }); // a new key
+  assertEquals(await mailbox.prekey(bob), { key: "k2", prekey: { ...prekey, created: t1 } });
   assertEquals(await mailbox.prekey("nobody" as NameKey), undefined);
 }
 

@@ -28,6 +28,7 @@ import {
   ChannelError,
   equalBytes,
   fromBase64,
+  mailParties,
   PublicIdentity,
   type SecureChannel,
   toBase64,
@@ -297,9 +298,10 @@ export class Session {
     const bound = await this.#ctx.directory.binding(name);
     if (!bound) throw new DirectoryError("not-found", `Nobody is called ${request.to}`);
     const sealed = fromBase64(request.sealed);
+    const parties = mailParties(sealed);
     if (
-      sealed.length < 65 || !equalBytes(sealed.subarray(1, 33), this.#channel.peer.key) ||
-      toBase64(sealed.subarray(33, 65)) !== bound.key
+      !parties || !equalBytes(parties.sender, this.#channel.peer.key) ||
+      toBase64(parties.recipient) !== bound.key
     ) {
       throw new ProtocolError(`The message is not sealed by your key to ${bound.name}'s`);
     }
