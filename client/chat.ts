@@ -14,9 +14,14 @@
  * @module
  */
 import { abortable, Deadline } from "../async/mod.ts";
-import { type Fingerprint, RecordError, type SecureChannel } from "../crypto/mod.ts";
+import {
+  type Fingerprint,
+  RecordError,
+  type SecureChannel,
+  SEND_HIGH_WATER,
+} from "../crypto/mod.ts";
 import type { Name, NameKey } from "../directory/mod.ts";
-import { DeliveryLedger, LedgerViolation, MAX_IN_FLIGHT } from "./delivery_ledger.ts";
+import { DeliveryLedger, LedgerViolation, MAX_IN_FLIGHT, sequenceOf } from "./delivery_ledger.ts";
 import { ChatError, PeerProtocolError } from "./errors.ts";
 import type { ClientEvent, ClosedBy, CloseReason, EventSink, Path } from "./events.ts";
 import {
@@ -83,6 +88,13 @@ export class Chat {
   /** Connections this side moved away from, still open until both said `moved` there. */
   readonly #leaving = new Map<SecureChannel, ReturnType<typeof setTimeout>>();
   #moved = Promise.withResolvers<void>();
+  /**
+   * The last message sequence number read on each connection. A sender
+   * writes ids in rising order on any one connection (what it resends after a
+   * move goes on the new one), so a repeat there is a peer that floods us
+   * with work (each repeat would be acknowledged again), not a lost ack.
+   */
+  readonly #lastIn = new WeakMap<SecureChannel, number>();
 
   /** Runs the chat over `channel`. */
   constructor(peer: ChatPeer, channel: SecureChannel, options: ChatOptions) {
@@ -155,6 +167,12 @@ export class Chat {
       throw new ChatError(
         "too-long",
         `The message is ${text.length} characters; at most ${MAX_TEXT_LENGTH} fit in one`,
+      );
+    }
+    if (this.#channel.bufferedAmount >= SEND_HIGH_WATER) {
+      throw new ChatError(
+        "peer-slow",
+        `${this.peer.name} is not reading what you send; wait before sending more`,
       );
     }
     if (this.#ledger.unacknowledged >= MAX_IN_FLIGHT) {
@@ -271,6 +289,11 @@ export class Chat {
         // Arriving as our side closes: it could not be acknowledged, so it is not shown either,
         // and the sender's "undelivered" stays true.
         if (from.closed) return;
+        const n = sequenceOf(message.id);
+        if (n !== null && n <= (this.#lastIn.get(from) ?? 0)) {
+          throw new PeerProtocolError(`message ${message.id} again on the same connection`);
+        }
+        if (n !== null) this.#lastIn.set(from, n);
         const arrival = this.#ledger.receive(message);
         if ("duplicate" in arrival) this.#write({ type: "ack", id: message.id });
         if (!("show" in arrival)) return;
@@ -322,6 +345,10 @@ export class Chat {
         detail: error.message,
       });
       return { reason: "security", by: "peer", detail: "peer-protocol" };
+    }
+    if (error instanceof RecordError && error.code === "slow-reader") {
+      // The peer left what we owe it (acknowledgements) unread past the channel's bound.
+      return { reason: "connection-lost", by: "peer", detail: "slow-reader" };
     }
     if (error instanceof RecordError && TAMPERING.has(error.code)) {
       return { reason: "security", by: "network", detail: error.code };

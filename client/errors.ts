@@ -11,6 +11,7 @@ export type ClientErrorCode =
   | "bad-command"
   | "too-long"
   | "too-many-unacked"
+  | "peer-slow"
   | "chat-ended"
   | "peer-unreachable"
   | "peer-protocol"
@@ -31,7 +32,8 @@ export class CommandError extends ClientError<"bad-command"> {
 }
 
 /** A message the chat will not send; the message says why and what to do. */
-export class ChatError extends ClientError<"too-long" | "too-many-unacked" | "chat-ended"> {}
+export class ChatError
+  extends ClientError<"too-long" | "too-many-unacked" | "peer-slow" | "chat-ended"> {}
 
 /** A peer could not be reached or did not answer in time. */
 export class PeerUnreachableError extends ClientError<"peer-unreachable"> {

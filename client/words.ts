@@ -55,7 +55,9 @@ export function closedWords(e: Extract<ClientEvent, { type: "chat-closed" }>): s
     case "security":
       return `The connection to ${e.peer} was tampered with (${e.detail}); the chat was closed`;
     case "connection-lost":
-      return `Connection to ${e.peer} lost`;
+      return e.detail === "slow-reader"
+        ? `${e.peer} stopped reading what your client owed it; the chat was closed`
+        : `Connection to ${e.peer} lost`;
   }
 }
 

@@ -50,6 +50,11 @@ export type ChannelOptions = HandshakeOptions & {
   signal?: AbortSignal;
   /** Records per direction before the channel refuses to send (tests lower it). */
   recordLimit?: number;
+  /**
+   * Message bytes held for a peer that does not read before the channel
+   * fails as `slow-reader` (default DEFAULT_MAX_BUFFERED).
+   */
+  maxBuffered?: number;
   /** Initiator: where an ephemeral key that was never revealed is kept for the next attempt. */
   unrevealed?: UnrevealedEphemeral;
 };
@@ -139,7 +144,7 @@ async function runHandshake(
   try {
     const session = await steps(read);
     signal.throwIfAborted();
-    return new SecureChannel(transport, reader, session, options.recordLimit);
+    return new SecureChannel(transport, reader, session, options);
   } catch (error) {
     transport.close();
     if (signal.aborted) throw signal.reason;

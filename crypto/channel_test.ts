@@ -556,3 +556,35 @@ Deno.test("a close() right after the peer's Close waits for what is owed instead
   // As a chat's own end does, once it has seen the peer's.
   assertEquals(await answersAfterClose((cb) => cb.close()), ALL_ANSWERS);
 });
+
+Deno.test("a peer that never reads is dropped as a slow reader once maxBuffered bytes wait, however the sender ignores backpressure", async () => {
+  const [inner, b] = memoryPair();
+  let stalled = false;
+  const a: Transport = {
+    read: () => inner.read(),
+    // A peer that stops reading: writes never complete.
+    write: (bytes) => stalled ? new Promise<void>(() => {}) : inner.write(bytes),
+    close: () => inner.close(),
+  };
+  const maxBuffered = 256 * 1024;
+  const [ca, cb] = await Promise.all([
+    initiateChannel(a, alice, { maxBuffered }),
+    acceptChannel(b, bob),
+  ]);
+  stalled = true;
+  let failure: unknown;
+  let sent = 0;
+  // Fire and forget, as an acknowledgement is sent: nothing awaits the write.
+  for (let i = 0; i < 100_000 && failure === undefined; i++) {
+    ca.send(utf8(`{"type":"ack","id":"m${i}"}`)).catch((error) => failure ??= error);
+    sent++;
+    if (ca.state.kind !== "open") break;
+  }
+  await new Promise((r) => setTimeout(r, 0));
+  assert(failure instanceof RecordError, `no failure after ${sent} sends`);
+  assertEquals((failure as RecordError).code, "slow-reader");
+  assert(ca.bufferedAmount <= maxBuffered, `${ca.bufferedAmount} bytes held`);
+  assertEquals(ca.state.kind, "failed");
+  await assertRejects(() => ca.receive(), RecordError, "slow-reader");
+  cb.abort();
+});

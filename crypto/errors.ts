@@ -28,6 +28,8 @@ export type RecordErrorCode =
   | "unexpected-type"
   | "nonce-exhausted"
   | "malformed"
+  /** The peer left more than the channel's bound unread: it was dropped as a slow reader. */
+  | "slow-reader"
   | "closed";
 
 /** Every code of the crypto layer. */

@@ -60,6 +60,7 @@ export { Identity, type PrivateJwk, PublicIdentity } from "./identity.ts";
 export { type HandshakeOptions, MAX_HANDSHAKE_BODY, PROTOCOL_VERSION } from "./handshake.ts";
 export { encodeFrame, type Frame, FrameDecoder, FrameReader } from "./frame.ts";
 export { MAX_MESSAGE } from "./message_batch.ts";
+export { DEFAULT_MAX_BUFFERED, SEND_HIGH_WATER } from "./record_writer.ts";
 export {
   type ByteSource,
   connTransport,

@@ -10,6 +10,11 @@
  * unless more than SEND_HIGH_WATER bytes wait for the socket: then it
  * resolves once half of them have been written.
  *
+ * What a caller does not wait for is still bounded: past `maxBuffered` bytes
+ * waiting (a peer that never reads, while we answer what it sends), the
+ * writer fails with RecordError `slow-reader` and the channel is dropped, so
+ * a peer can never make us hold more than that for it.
+ *
  * @module
  */
 import { SMALL_PLAINTEXT } from "./aead.ts";
@@ -23,6 +28,12 @@ import type { RecordConnection } from "./record_connection.ts";
 export const SEND_HIGH_WATER = 512 * 1024;
 /** Most bytes one socket write gathers from queued records. */
 export const MAX_WRITE_BATCH = 16 * 1024;
+/**
+ * Bytes of messages a channel holds for a peer before dropping it as a slow
+ * reader (docs/protocol.md §8): four times SEND_HIGH_WATER, so a sender that
+ * waits on send() never comes near it.
+ */
+export const DEFAULT_MAX_BUFFERED = 4 * SEND_HIGH_WATER;
 
 /** A sealed record waiting for the socket; `size` counts the message bytes it carries. */
 type Outgoing = { bytes?: Uint8Array; ready?: Promise<Uint8Array>; size: number };
@@ -31,6 +42,7 @@ type Outgoing = { bytes?: Uint8Array; ready?: Promise<Uint8Array>; size: number 
 export class RecordWriter {
   readonly #conn: RecordConnection;
   readonly #onFailure: (error: ChannelError) => void;
+  readonly #maxBuffered: number;
   readonly #outbox: Outgoing[] = [];
   #batch = new BatchBuilder();
   #queuedBytes = 0;
@@ -39,10 +51,21 @@ export class RecordWriter {
   #drained: PromiseWithResolvers<void> | undefined;
   #failure: Error | undefined;
 
-  /** Writes through `conn`; a failed write is reported once to `onFailure`. */
-  constructor(conn: RecordConnection, onFailure: (error: ChannelError) => void) {
+  /**
+   * Writes through `conn`; a failed write, or a peer past `maxBuffered`
+   * bytes (at least MAX_MESSAGE), is reported once to `onFailure`.
+   */
+  constructor(
+    conn: RecordConnection,
+    onFailure: (error: ChannelError) => void,
+    maxBuffered = DEFAULT_MAX_BUFFERED,
+  ) {
+    if (!(maxBuffered >= MAX_MESSAGE)) {
+      throw new RangeError(`A channel must be able to hold one message: ${maxBuffered} bytes`);
+    }
     this.#conn = conn;
     this.#onFailure = onFailure;
+    this.#maxBuffered = maxBuffered;
   }
 
   /** Message bytes queued but not yet written: a peer that does not read makes this grow. */
@@ -61,6 +84,15 @@ export class RecordWriter {
       return Promise.reject(
         new RangeError(`A message carries at most ${MAX_MESSAGE} bytes, got ${message.length}`),
       );
+    }
+    if (this.#queuedBytes + message.length > this.#maxBuffered) {
+      const failure = new RecordError(
+        "slow-reader",
+        `The peer left ${this.#queuedBytes} bytes unread; it was dropped as a slow reader`,
+      );
+      this.fail(failure);
+      this.#onFailure(failure);
+      return Promise.reject(failure);
     }
     try {
       this.#conn.checkCapacity();

@@ -93,11 +93,16 @@ export class SecureChannel {
   readonly #over = Promise.withResolvers<void>();
 
   /** @internal Channels come from initiateChannel() and acceptChannel(). */
-  constructor(transport: Transport, reader: FrameReader, session: Session, recordLimit?: number) {
+  constructor(
+    transport: Transport,
+    reader: FrameReader,
+    session: Session,
+    limits: { recordLimit?: number; maxBuffered?: number } = {},
+  ) {
     this.peer = session.peer;
     this.sas = session.sas;
-    this.#conn = new RecordConnection(transport, reader, session, recordLimit);
-    this.#writer = new RecordWriter(this.#conn, (error) => this.#fail(error));
+    this.#conn = new RecordConnection(transport, reader, session, limits.recordLimit);
+    this.#writer = new RecordWriter(this.#conn, (error) => this.#fail(error), limits.maxBuffered);
     this.#reader = new RecordReader(this.#conn);
   }
 
@@ -111,7 +116,11 @@ export class SecureChannel {
     return this.#state.kind !== "open";
   }
 
-  /** Message bytes sent but not yet written to the socket: a peer that does not read makes this grow. */
+  /**
+   * Message bytes sent but not yet written to the socket: a peer that does
+   * not read makes this grow, up to the channel's bound (`maxBuffered`),
+   * where the channel fails with RecordError `slow-reader`.
+   */
   get bufferedAmount(): number {
     return this.#writer.bufferedAmount;
   }

@@ -41,6 +41,12 @@ export type ClientSetup = {
   listen?: string;
 };
 
+/** The events seen, for a failure message: the last 20 of them (a flood prints millions). */
+function recent(events: Event[]): string {
+  const shown = events.slice(-20).map((e) => JSON.stringify(e).slice(0, 300));
+  return `${events.length} events${events.length > 20 ? ", the last 20" : ""}: ${shown.join(", ")}`;
+}
+
 /** Starts a client against the server at `port`. */
 export async function startClient(
   name: string,
@@ -104,8 +110,13 @@ export async function startClient(
     },
     waitFor(match, ms = 10_000, from = 0): Promise<Event> {
       return new Promise((resolve, reject) => {
+        // Each event is looked at once: a waiter during a flood must not rescan millions.
+        let next = from;
         const check = (): void => {
-          const hit = events.slice(from).find(match);
+          let hit: Event | undefined;
+          for (; hit === undefined && next < events.length; next++) {
+            if (match(events[next])) hit = events[next];
+          }
           if (hit) {
             cleanup();
             resolve(hit);
@@ -113,8 +124,8 @@ export async function startClient(
             cleanup();
             reject(
               new Error(
-                `${name} exited before the event; events: ${JSON.stringify(events)}\n${
-                  stderr.join("\n")
+                `${name} exited before the event; ${recent(events)}\n${
+                  stderr.slice(-20).join("\n")
                 }`,
               ),
             );
@@ -124,8 +135,8 @@ export async function startClient(
           cleanup();
           reject(
             new Error(
-              `${name}: no matching event within ${ms} ms; events: ${JSON.stringify(events)}\n${
-                stderr.join("\n")
+              `${name}: no matching event within ${ms} ms; ${recent(events)}\n${
+                stderr.slice(-20).join("\n")
               }`,
             ),
           );

@@ -30,7 +30,7 @@ import type { Mailbox } from "./mailbox.ts";
 import type { NameStore } from "./name_store.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { type DirectoryState, LocalDirectory } from "./directory_state.ts";
-import { Session, type SessionContext } from "./session.ts";
+import { MAX_PENDING_REPLY_BYTES, Session, type SessionContext } from "./session.ts";
 
 /** Where the server listens, and its limits and timeouts (what `serve`'s flags set). */
 export type ServerSettings = {
@@ -331,7 +331,11 @@ export class DirectoryServer {
     const channel = await acceptChannel(
       prefixedTransport(first.rest, first.frame.bytes),
       this.#options.identity,
-      { signal: deadline.signal, handshakeTimeoutMs: timeoutMs },
+      {
+        signal: deadline.signal,
+        handshakeTimeoutMs: timeoutMs,
+        maxBuffered: MAX_PENDING_REPLY_BYTES,
+      },
     );
     return { channel };
   }

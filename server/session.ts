@@ -416,15 +416,19 @@ export class Session {
     this.#send(encodeMessage(reply));
   }
 
-  /** Queues a message; a client that lets too much pile up unread is dropped. */
+  /**
+   * Queues a message; a client that lets more than MAX_PENDING_REPLY_BYTES
+   * pile up unread fails its channel (`slow-reader`) and is dropped.
+   */
   #send(bytes: Uint8Array): void {
-    if (this.#channel.bufferedAmount + bytes.length > MAX_PENDING_REPLY_BYTES) {
-      this.#ctx.metrics.reject("slow-reader");
-      this.#ctx.log.event("reject", { session: this.id, reason: "slow-reader" });
+    this.#channel.send(bytes).catch((error) => {
+      if (this.#closing) return; // Dropped already: counted once.
+      if (error instanceof ChannelError && error.code === "slow-reader") {
+        this.#ctx.metrics.reject("slow-reader");
+        this.#ctx.log.event("reject", { session: this.id, reason: "slow-reader" });
+      }
       this.drop();
-      return;
-    }
-    this.#channel.send(bytes).catch(() => this.drop());
+    });
   }
 }
 
