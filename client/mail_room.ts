@@ -1,5 +1,5 @@
 /**
- * Offline mail in the client (docs/protocol.md §11): sealing a message to
+ * Offline mail in the client (docs/protocol.md §12): sealing a message to
  * someone who is away, opening what the directory held for us, receipts
  * both ways, and the checks that keep a lying directory from reading,
  * altering, replaying or forging any of it. Events only: the words are the
@@ -22,15 +22,18 @@ import {
 } from "../crypto/mod.ts";
 import {
   DirectoryError,
+  DirectoryUnavailableError,
   fromWirePrekey,
   MAX_ACK_IDS,
   MAX_SEALED_BYTES,
   type Name,
   nameKey,
   parseName,
+  type UserEntry,
   type WirePrekey,
 } from "../directory/mod.ts";
-import { admitListed } from "./admission.ts";
+import { admitListed, admitProven } from "./admission.ts";
+import { checkUser } from "./directory_check.ts";
 import { ChatError } from "./errors.ts";
 import type { ClientEvent, EventSink, SecurityWarning, UndeliveredReason } from "./events.ts";
 import type { MailBook, Outgoing } from "./mail_book.ts";
@@ -47,7 +50,10 @@ export const MAX_CLOCK_AHEAD_MS = 24 * 3600 * 1000;
 
 /** What the room needs of the directory. */
 export interface MailDirectory {
+  /** The bound name's key and signed prekey, online or not. */
   prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }>;
+  /** The online user called `name`. */
+  lookup(name: string): Promise<UserEntry>;
   mail(to: string, sealed: string): Promise<number>;
   mailAck(ids: number[]): Promise<void>;
 }
@@ -235,9 +241,9 @@ export class MailRoom {
     this.#waiting++;
     this.#queue = this.#queue.then(async () => {
       try {
-        await this.#open(fromBase64(mail.sealed));
-        // Acknowledged even when refused: it can never open, and would come back forever.
-        this.#acks.push(mail.id);
+        // Acknowledged even when refused: it can never open, and would come back forever. Not
+        // when its sender could not be checked (the directory is away): it comes back later.
+        if (await this.#open(fromBase64(mail.sealed)) === "handled") this.#acks.push(mail.id);
       } finally {
         this.#waiting--;
       }
@@ -271,7 +277,8 @@ export class MailRoom {
     }
   }
 
-  async #open(envelope: Uint8Array): Promise<void> {
+  /** Opens, checks and shows (or refuses) one held message; "later" to leave it unacknowledged. */
+  async #open(envelope: Uint8Array): Promise<"handled" | "later"> {
     const now = this.#clock();
     const claimed = mailSender(envelope);
     let opened;
@@ -279,7 +286,8 @@ export class MailRoom {
       opened = await openMail(this.#o.identity.public, this.#o.prekeys.all(now), envelope);
     } catch (error) {
       if (!(error instanceof MailError)) throw error;
-      return this.#emit(mailRejected(claimed?.fingerprint ?? "", "", error.code));
+      this.#emit(mailRejected(claimed?.fingerprint ?? "", "", error.code));
+      return "handled";
     }
     let body: Body;
     let from: Name;
@@ -287,34 +295,36 @@ export class MailRoom {
       body = decodeBody(opened.body);
       from = parseName(body.from);
     } catch {
-      return this.#emit(mailRejected(opened.sender.fingerprint, "", "malformed"));
+      this.#emit(mailRejected(opened.sender.fingerprint, "", "malformed"));
+      return "handled";
     }
     const fingerprint = opened.sender.fingerprint;
     if (nameKey(body.to as Name) !== nameKey(this.#o.name)) {
-      return this.#emit(mailRejected(fingerprint, from, "not-for-me"));
+      this.#emit(mailRejected(fingerprint, from, "not-for-me"));
+      return "handled";
     }
     if (now - body.time > SEEN_KEEP_MS) {
-      return this.#emit(mailRejected(fingerprint, from, "too-old"));
+      this.#emit(mailRejected(fingerprint, from, "too-old"));
+      return "handled";
     }
     if (body.time - now > MAX_CLOCK_AHEAD_MS) {
       // A sender's clock may run ahead; a date days away is a lie the screen would show.
-      return this.#emit(mailRejected(fingerprint, from, "from-the-future"));
+      this.#emit(mailRejected(fingerprint, from, "from-the-future"));
+      return "handled";
     }
-    // The signer must be who we know under that name (or nobody yet: first contact pins it).
-    const vouched = this.#vouch(
-      from,
-      fingerprint,
-      () => mailRejected(fingerprint, from, "key-of-another"),
-    );
-    if (!vouched) return;
+    // The signer must be who we know under that name, or on first contact the key the
+    // directory binds to it now: anyone can sign, so the name is what has to be proven.
+    const proof = await this.#proveSender(from, fingerprint);
+    if (proof === "later") return "later";
+    if (proof === "refused") return "handled";
     await this.#pinIfNew(from, fingerprint);
     if (body.type === "receipt") {
       for (const m of await this.#o.book.receipted(toBase64(opened.sender.key), body.ids)) {
         this.#emit({ type: "delivered", peer: m.peer, id: m.id, text: m.text, offline: true });
       }
-      return;
+      return "handled";
     }
-    if (!await this.#o.book.firstSight(fingerprint, body.id, now)) return;
+    if (!await this.#o.book.firstSight(fingerprint, body.id, now)) return "handled";
     this.#emit({
       type: "message",
       peer: from,
@@ -326,6 +336,63 @@ export class MailRoom {
     const owed = this.#receipts.get(fingerprint) ?? { name: from, signer: opened.sender, ids: [] };
     owed.ids.push(body.id);
     this.#receipts.set(fingerprint, owed);
+    return "handled";
+  }
+
+  /**
+   * Whether the key `signer` may speak for `name` (docs/protocol.md §12.4):
+   * it is the key pinned for `name`, or, with no pin, the key the directory
+   * binds to `name` now, by the rules an incoming chat follows (admitProven).
+   * Warns and answers "refused" otherwise (`mail-rejected` with `unlisted` or
+   * `directory-mismatch`); "later" when the directory cannot be asked now.
+   */
+  async #proveSender(name: Name, signer: Fingerprint): Promise<"proven" | "refused" | "later"> {
+    const keyOfAnother = () => mailRejected(signer, name, "key-of-another");
+    if (!this.#vouch(name, signer, keyOfAnother)) return "refused";
+    if (this.#o.trust.pin(name)) return "proven";
+    let listed: Fingerprint | undefined;
+    try {
+      listed = await this.#boundKey(name);
+    } catch (error) {
+      if (error instanceof DirectoryUnavailableError || error instanceof DirectoryError) {
+        return "later";
+      }
+      if (!(error instanceof TypeError)) throw error;
+      this.#emit(mailRejected(signer, name, "directory-inconsistent"));
+      return "refused";
+    }
+    const decision = admitProven("responder", undefined, listed, signer);
+    if (decision.admit) return "proven";
+    this.#emit(mailRejected(signer, name, decision.reason));
+    return "refused";
+  }
+
+  /**
+   * The key the directory binds to `name` now (offline users too, through
+   * their prekey entry; online ones through lookup), undefined when nobody
+   * holds it. Throws TypeError for an answer that does not add up.
+   */
+  async #boundKey(name: Name): Promise<Fingerprint | undefined> {
+    try {
+      const answer = await this.#o.directory.prekey(name);
+      if (nameKey(parseName(answer.name)) !== nameKey(name)) throw new TypeError("another name");
+      return PublicIdentity.fromRaw(fromBase64(answer.key)).fingerprint;
+    } catch (error) {
+      if (!(error instanceof DirectoryError)) throw error;
+      if (error.code === "not-found") return undefined;
+      if (error.code !== "no-prekey") throw error;
+    }
+    // Bound, but with no usable prekey (an old client): only its presence can say its key.
+    let entry: UserEntry;
+    try {
+      entry = await this.#o.directory.lookup(name);
+    } catch (error) {
+      if (error instanceof DirectoryError && error.code === "not-found") return undefined;
+      throw error;
+    }
+    const checked = checkUser(entry, { name });
+    if ("problem" in checked) throw new TypeError(checked.problem);
+    return checked.fingerprint;
   }
 
   /**

@@ -111,6 +111,12 @@ function mailWords(detail: string | undefined): string {
       return "it claims to be sent more than a day from now";
     case "key-of-another":
       return "it is signed by a key you know under another name";
+    case "unlisted":
+      return "the directory binds nobody to the name it claims, so nothing proves who sent it";
+    case "directory-mismatch":
+      return "the directory binds that name to another key: someone else signed it";
+    case "directory-inconsistent":
+      return "the directory's answer for the name it claims does not add up";
     default:
       return "it is malformed";
   }
