@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { Deadline } from "../async/mod.ts";
+import { sourceBlock } from "../admission/mod.ts";
 import {
   acceptChannel,
   connTransport,
@@ -35,14 +37,14 @@ import { type CheckedUser, checkUser, checkUsers, type Inconsistency } from "./d
 import type { DirectoryLink } from "./directory_link.ts";
 import { CommandError, PeerProtocolError } from "./errors.ts";
 import type { ClientEvent, EventSink, KeyStatus, ListedUser, Path } from "./events.ts";
-import { encodePeerMessage, type PeerMessage, randomId } from "./peer_messages.ts";
+import { type GateTicket, IncomingGate, PEER_ADMISSION_MS } from "./incoming_gate.ts";
 import {
-  HELLO_TIMEOUT_MS,
-  reachPeer,
-  receiveWithin,
-  REQUEST_TIMEOUT_MS,
-  say,
-} from "./peer_link.ts";
+  decodePeerMessage,
+  encodePeerMessage,
+  type PeerMessage,
+  randomId,
+} from "./peer_messages.ts";
+import { reachPeer, receiveWithin, REQUEST_TIMEOUT_MS, say } from "./peer_link.ts";
 import type { MailRoom } from "./mail_room.ts";
 import { PathUpgrader } from "./path_upgrade.ts";
 import type { PeerTrust } from "./peer_trust.ts";
@@ -50,8 +52,8 @@ import { type ChatRequest, RequestBook } from "./requests.ts";
 
 /** Incoming requests waiting for /accept or /decline at once; more are declined as busy. */
 export const MAX_PENDING_REQUESTS = 16;
-/** Peer connections being admitted at once (handshake, hello, directory check); more are closed. */
-export const MAX_PEER_HANDSHAKES = 16;
+/** Incoming requests waiting at once from one source (an address, or an IPv6 /64). */
+export const MAX_PENDING_PER_SOURCE = 4;
 /** How many users `/list` asks for. */
 const LIST_LIMIT = 200;
 /** How long a failed direct attempt to a peer behind a NAT sends the next chat to the relay at once. */
@@ -87,7 +89,6 @@ export type AppOptions = {
   relay: RelayMode;
   /** Offline mail; without it, messages to people who are away are refused. */
   mail?: MailRoom;
-  handshakeTimeoutMs?: number;
   clock?: () => number;
 };
 
@@ -98,6 +99,17 @@ type Admitted = {
   fingerprint: Fingerprint;
   known: KeyStatus;
   chatId?: string;
+  /** Where the request counts against the per-source bound: the address block it came from. */
+  source: string;
+};
+
+/** How an incoming connection came: its path, its place at the gate, the relay offer if any. */
+type Arrival = {
+  path: Path;
+  ticket: GateTicket;
+  /** The source network of a direct connection. */
+  source?: string;
+  offer?: { from: string; token: string };
 };
 
 /** What the shell keeps with a request while it waits. */
@@ -112,6 +124,8 @@ type RequestDetail = {
   chatId?: string;
   /** The relay token, when the request came through the relay. */
   relayToken?: string;
+  /** Incoming: the source it counts against (MAX_PENDING_PER_SOURCE). */
+  source?: string;
 };
 
 /** The client. */
@@ -121,8 +135,11 @@ export class ChatApp {
   readonly #chats = new Map<NameKey, Chat>();
   readonly #requests = new RequestBook<RequestDetail>({
     maxIncoming: MAX_PENDING_REQUESTS,
+    perSource: MAX_PENDING_PER_SOURCE,
     ttlMs: REQUEST_TIMEOUT_MS,
+    sourceOf: (detail) => detail.source ?? "",
   });
+  readonly #gate = new IncomingGate();
   readonly #seenNames = new Set<string>();
   readonly #done = Promise.withResolvers<void>();
   readonly #upgrader: PathUpgrader;
@@ -131,7 +148,6 @@ export class ChatApp {
   #current: NameKey | undefined;
   /** The peer of the current chat that ended by their leaving: lines typed now go to them as mail. */
   #gone: Name | undefined;
-  #admitting = 0;
   #expiry: ReturnType<typeof setTimeout> | undefined;
   #quitting: Promise<void> | undefined;
 
@@ -179,29 +195,43 @@ export class ChatApp {
     }
   }
 
-  /** Accepts peer connections from `listener` until quit. */
+  /**
+   * Accepts peer connections from `listener` until quit, each admitted at
+   * the gate first (per source, in total, with eviction of the busiest).
+   */
   async serve(listener: Deno.TcpListener): Promise<void> {
     for await (const conn of listener) {
-      if (this.#quitting || this.#admitting >= MAX_PEER_HANDSHAKES) {
-        conn.close();
+      const address = conn.remoteAddr.hostname;
+      const transport = connTransport(conn);
+      const ticket = this.#quitting
+        ? "quitting"
+        : this.#gate.direct(address, () => transport.close());
+      if (typeof ticket === "string") {
+        transport.close();
         continue;
       }
-      this.#answer(connTransport(conn), "direct").catch((error) => this.#reportError(error, true));
+      this.#answer(transport, { path: "direct", ticket, source: sourceBlock(address) })
+        .catch((error) => this.#reportError(error, true));
     }
   }
 
-  /** A peer asked, through the directory, to meet at the relay (at `relay`, another instance). */
+  /**
+   * A peer asked, through the directory, to meet at the relay (at `relay`,
+   * another instance). Offers come from registered users, so they are
+   * admitted apart from the listener's connections, per offering name.
+   */
   acceptRelayOffer(offer: { from: string; token: string; relay?: string }): void {
     const at = this.#o.link.relayAt(offer.relay);
-    if (
-      !at || this.#quitting || this.#o.relay === "never" || this.#admitting >= MAX_PEER_HANDSHAKES
-    ) {
-      return;
-    }
-    this.#admitting++;
-    joinRelay(at, offer.token)
-      .then((transport) => this.#answer(transport, "relay", offer), (error) => {
-        this.#admitting--;
+    if (!at || this.#quitting || this.#o.relay === "never") return;
+    const stop = new AbortController();
+    const ticket = this.#gate.relayed(offer.from.toLowerCase(), () => stop.abort());
+    if (typeof ticket === "string") return;
+    joinRelay(at, offer.token, stop.signal)
+      .then((transport) => {
+        stop.signal.addEventListener("abort", () => transport.close(), { once: true });
+        return this.#answer(transport, { path: "relay", ticket, offer });
+      }, (error) => {
+        ticket.release();
         throw error;
       })
       .catch((error) => this.#reportError(error, true));
@@ -483,36 +513,39 @@ export class ChatApp {
 
   /**
    * Admits a peer connection: handshake, hello, the directory's word for the
-   * name it claims and our pin. The connection counts against
-   * MAX_PEER_HANDSHAKES until it is shown as a request or refused. `offer` is
-   * the relay offer a relayed connection came with.
+   * name it claims and our pin. The connection holds its place at the gate
+   * until it is shown as a request or refused.
    */
-  async #answer(
-    transport: Transport,
-    path: Path,
-    offer?: { from: string; token: string },
-  ): Promise<void> {
-    if (path === "direct") this.#admitting++;
+  async #answer(transport: Transport, arrival: Arrival): Promise<void> {
+    const { path, offer } = arrival;
     let admitted: Admitted;
     try {
-      const found = await this.#admit(transport, offer?.from);
+      const found = await this.#admit(transport, arrival);
       if (!found) return;
       admitted = found;
     } finally {
-      this.#admitting--;
+      arrival.ticket.release();
     }
-    const { name, channel, fingerprint, known, chatId } = admitted;
+    const { name, channel, fingerprint, known, chatId, source } = admitted;
     if (this.#quitting) return void this.#send(channel, { type: "decline", reason: "busy" }, true);
     const firstRead = channel.receive();
     const booked = this.#requests.incoming(
       name,
-      { channel, fingerprint, known, path, firstRead, chatId, relayToken: offer?.token },
+      { channel, fingerprint, known, path, firstRead, chatId, relayToken: offer?.token, source },
       this.#clock(),
     );
     if ("busy" in booked) {
       return void this.#send(channel, { type: "decline", reason: "busy" }, true);
     }
     if (booked.superseded) booked.superseded.detail.channel?.abort();
+    if (booked.evicted) {
+      // Pushed out by a request from a quieter source: that peer hears busy, as if it had come late.
+      this.#send(booked.evicted.detail.channel!, { type: "decline", reason: "busy" }, true);
+      this.#emit({
+        type: "notice",
+        notice: { code: "request-evicted", peer: booked.evicted.name },
+      });
+    }
     const request = booked.request;
     this.#scheduleExpiry();
     // Anything the initiator sends before our answer, or its hanging up, cancels the request.
@@ -525,16 +558,27 @@ export class ChatApp {
     if (this.#o.autoAccept) this.#accept(name);
   }
 
-  async #admit(transport: Transport, offeredBy: string | undefined): Promise<Admitted | undefined> {
+  async #admit(transport: Transport, arrival: Arrival): Promise<Admitted | undefined> {
+    const offeredBy = arrival.offer?.from;
     let channel: SecureChannel;
-    try {
-      channel = await acceptChannel(transport, this.#o.identity, {
-        handshakeTimeoutMs: this.#o.handshakeTimeoutMs,
-      });
-    } catch {
-      return undefined; // Not a p2pchat peer, or an attack: nothing to tell the user.
+    let hello: PeerMessage | null;
+    {
+      // One bound from the first byte to the hello: a connection that never speaks gives its
+      // place at the gate back within PEER_ADMISSION_MS.
+      using deadline = Deadline.after(PEER_ADMISSION_MS, () => new Error("admission timed out"));
+      try {
+        channel = await acceptChannel(transport, this.#o.identity, {
+          signal: deadline.signal,
+          handshakeTimeoutMs: PEER_ADMISSION_MS,
+        });
+      } catch {
+        return undefined; // Not a p2pchat peer, or an attack: nothing to tell the user.
+      }
+      hello = await channel.receive(deadline.signal).then(
+        (bytes) => bytes === null ? null : decodePeerMessage(bytes),
+        () => null,
+      ).catch(() => null);
     }
-    const hello = await receiveWithin(channel, HELLO_TIMEOUT_MS, "hello").catch(() => null);
     if (hello?.type === "resume" && offeredBy === undefined) {
       // A direct connection that is to carry an open relayed chat: the chat's key decides.
       const chat = this.#chats.get(nameKey(hello.name as Name));
@@ -582,7 +626,17 @@ export class ChatApp {
       this.#refuse(name, decision);
       return refuse();
     }
-    return { name, channel, fingerprint: proven, known: decision.status, chatId: hello.chat };
+    // A relayed request counts against the address the directory sees its sender at.
+    const source = arrival.source ??
+      (user ? sourceBlock(user.address) : `relay:${nameKey(name)}`);
+    return {
+      name,
+      channel,
+      fingerprint: proven,
+      known: decision.status,
+      chatId: hello.chat,
+      source,
+    };
   }
 
   #requestCancelled(request: ChatRequest<RequestDetail>): void {

@@ -61,6 +61,8 @@ export type Notice =
   | { code: "request-sent"; peer: string; path: Path }
   | { code: "request-expired"; peer: string }
   | { code: "request-cancelled"; peer: string }
+  /** Dropped to make room for a request from a place with fewer pending. */
+  | { code: "request-evicted"; peer: string }
   | { code: "relay-fallback"; peer: string };
 
 /** One event. */

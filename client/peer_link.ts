@@ -40,8 +40,6 @@ export const DIAL_STAGGER_MS = 250;
 export const RELAY_HEAD_START_MS = 300;
 /** How long a chat request waits for the other user to accept or decline. */
 export const REQUEST_TIMEOUT_MS = 120_000;
-/** How long a responder waits for the initiator's hello after the handshake. */
-export const HELLO_TIMEOUT_MS = 10_000;
 
 export { PeerUnreachableError };
 

@@ -9,8 +9,17 @@
  */
 import { type Name, type NameKey, nameKey } from "../directory/mod.ts";
 
-/** How a request ended. */
-export type RequestEnd = "accepted" | "declined" | "expired" | "superseded" | "cancelled";
+/**
+ * How a request ended; `evicted`: dropped to make room for a request from a
+ * source with fewer pending (see RequestBook.incoming).
+ */
+export type RequestEnd =
+  | "accepted"
+  | "declined"
+  | "expired"
+  | "superseded"
+  | "evicted"
+  | "cancelled";
 
 /** Which way a request goes. */
 export type RequestDirection = "incoming" | "outgoing";
@@ -29,34 +38,65 @@ export type ChatRequest<T> = {
 
 type Mutable<T> = { -readonly [K in keyof ChatRequest<T>]: ChatRequest<T>[K] };
 
+/** The bounds of a book, and where each incoming request comes from. */
+export type RequestBookOptions<T> = {
+  /** Incoming requests waiting at once. */
+  maxIncoming: number;
+  /** Incoming requests waiting at once from one source (0: no cap). */
+  perSource: number;
+  /** How long a request waits. */
+  ttlMs: number;
+  /** The source an incoming request counts against (an address block, say). */
+  sourceOf: (detail: T) => string;
+};
+
+/** What booking an incoming request did: the request, and any it replaced or pushed out. */
+export type Booked<T> =
+  | { request: ChatRequest<T>; superseded?: ChatRequest<T>; evicted?: ChatRequest<T> }
+  | { busy: true };
+
 /** Pending requests, both ways, and how each ended. */
 export class RequestBook<T> {
-  readonly #maxIncoming: number;
-  readonly #ttlMs: number;
+  readonly #o: RequestBookOptions<T>;
   readonly #pending = new Map<number, Mutable<T>>();
   #nextId = 1;
 
-  /** At most `maxIncoming` incoming requests wait at once; each waits `ttlMs`. */
-  constructor(options: { maxIncoming: number; ttlMs: number }) {
-    this.#maxIncoming = options.maxIncoming;
-    this.#ttlMs = options.ttlMs;
+  /** A book with the bounds of `options`. */
+  constructor(options: RequestBookOptions<T>) {
+    this.#o = options;
   }
 
   /**
    * Someone asks to chat. A pending request from the same name is superseded
-   * (returned, for the shell to hang up); past the bound the new one is
-   * refused as busy and nothing is recorded.
+   * (returned, for the shell to hang up). Otherwise the request is refused
+   * as busy (nothing recorded) when its source has `perSource` pending, and
+   * when the book is full, unless the busiest source holds at least two more
+   * than this one's: then that source's oldest request is evicted (returned)
+   * to make room, so that many names from one place cannot lock out others.
    */
-  incoming(
-    name: Name,
-    detail: T,
-    now: number,
-  ): { request: ChatRequest<T>; superseded?: ChatRequest<T> } | { busy: true } {
+  incoming(name: Name, detail: T, now: number): Booked<T> {
     const previous = this.find("incoming", name);
-    if (!previous && this.#count("incoming") >= this.#maxIncoming) return { busy: true };
-    const superseded = previous ? this.end(previous.id, "superseded") : undefined;
+    if (previous) {
+      const superseded = this.end(previous.id, "superseded")!;
+      return { request: this.#add("incoming", name, detail, now), superseded };
+    }
+    const source = this.#o.sourceOf(detail);
+    const bySource = new Map<string, Mutable<T>[]>();
+    for (const request of this.#pending.values()) {
+      if (request.direction !== "incoming") continue;
+      const from = this.#o.sourceOf(request.detail);
+      bySource.set(from, [...bySource.get(from) ?? [], request]);
+    }
+    const held = bySource.get(source)?.length ?? 0;
+    if (this.#o.perSource > 0 && held >= this.#o.perSource) return { busy: true };
+    let evicted: ChatRequest<T> | undefined;
+    if (this.#count("incoming") >= this.#o.maxIncoming) {
+      const busiest = [...bySource.values()].reduce((a, b) => b.length > a.length ? b : a, []);
+      if (busiest.length < held + 2) return { busy: true };
+      evicted = this.end(busiest[0].id, "evicted");
+    }
     const request = this.#add("incoming", name, detail, now);
-    return superseded ? { request, superseded } : { request };
+    return evicted ? { request, evicted } : { request };
   }
 
   /** We ask someone to chat; refused while a request to them is pending. */
@@ -121,7 +161,7 @@ export class RequestBook<T> {
       direction,
       peer: nameKey(name),
       name,
-      expires: now + this.#ttlMs,
+      expires: now + this.#o.ttlMs,
       detail,
       state: "pending",
     };

@@ -26,6 +26,8 @@ export function noticeWords(notice: Notice): string {
       return `${notice.peer}'s chat request expired unanswered`;
     case "request-cancelled":
       return `${notice.peer} is no longer asking to chat`;
+    case "request-evicted":
+      return `${notice.peer}'s chat request was dropped: too many requests came from where it came from`;
     case "relay-fallback":
       // The relay joins a race the direct attempt may still win: say so, not that it failed.
       return `${notice.peer} has not answered directly yet; trying the directory's relay too`;

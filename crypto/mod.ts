@@ -65,7 +65,9 @@ export {
   type ByteSource,
   connTransport,
   memoryPair,
+  type NodeSocket,
   prefixedTransport,
+  socketTransport,
   streamTransport,
   type Transport,
 } from "./transport.ts";

@@ -133,6 +133,71 @@ export function streamTransport(
   };
 }
 
+/** Chunks a node:net socket transport holds unread before it pauses the socket. */
+export const SOCKET_READ_AHEAD = 16;
+
+/**
+ * The part of a `node:net` Socket a transport uses (a socket whose local
+ * port was chosen, which Deno.connect cannot do: docs/protocol.md §11.2).
+ */
+export interface NodeSocket {
+  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  on(event: "end" | "close", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  write(bytes: Uint8Array, done: (error?: Error | null) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  destroy(): unknown;
+}
+
+/**
+ * A transport over a connected `node:net` socket. Arrivals are queued and
+ * the socket paused past SOCKET_READ_AHEAD chunks, so a peer cannot make
+ * the queue grow faster than it is read.
+ */
+export function socketTransport(socket: NodeSocket): Transport {
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
+  socket.on("data", (chunk) => {
+    chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (chunks.length >= SOCKET_READ_AHEAD) socket.pause();
+    notify();
+  });
+  const end = (): void => {
+    ended = true;
+    notify();
+  };
+  socket.on("end", end);
+  socket.on("close", end);
+  socket.on("error", end);
+  const close = (): void => {
+    ended = true;
+    socket.destroy();
+    notify();
+  };
+  const readOnce = async (): Promise<Uint8Array | null> => {
+    while (chunks.length === 0 && !ended) await new Promise<void>((resolve) => wake = resolve);
+    const chunk = chunks.shift();
+    if (chunks.length < SOCKET_READ_AHEAD) socket.resume();
+    return chunk ?? null;
+  };
+  return {
+    read: (signal) => signal === undefined ? readOnce() : readUnder(signal, close, readOnce),
+    write: (bytes) =>
+      new Promise<void>((resolve, reject) => {
+        if (ended) return reject(new Error("The connection is closed"));
+        socket.write(bytes, (error) => error ? reject(error) : resolve());
+      }),
+    close,
+  };
+}
+
 /** Chunks an in-memory pipe buffers before a write waits for the reader. */
 export const MEMORY_PIPE_CHUNKS = 256;
 

@@ -16,7 +16,7 @@ import {
 } from "../cli/values.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../crypto/mod.ts";
 import type { ServerSettings } from "./server.ts";
-import { DEFAULT_STARTUP_LIMITS, type StartupLimits } from "./handshake_admission.ts";
+import { DEFAULT_STARTUP_LIMITS, type StartupLimits } from "../admission/mod.ts";
 import type { LogFormat } from "./log.ts";
 import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
 import { DEFAULT_MAIL_TTL_MS } from "./mailbox.ts";

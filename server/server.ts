@@ -19,11 +19,7 @@ import {
   type Transport,
 } from "../crypto/mod.ts";
 import { RelayBroker, type RelayLimits } from "./relay.ts";
-import {
-  HandshakeAdmission,
-  type StartupLimits,
-  type StartupRefusal,
-} from "./handshake_admission.ts";
+import { HandshakeAdmission, type StartupLimits, type StartupRefusal } from "../admission/mod.ts";
 import type { Logger } from "./log.ts";
 import { LAG_TICK_MS, Metrics } from "./metrics.ts";
 import type { Mailbox } from "./mailbox.ts";

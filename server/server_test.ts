@@ -3,7 +3,7 @@ import { Identity } from "../crypto/mod.ts";
 import { DirectoryClient } from "../directory/mod.ts";
 import { Logger } from "./log.ts";
 import { MemoryNameStore } from "./name_store.ts";
-import type { StartupLimits } from "./handshake_admission.ts";
+import type { StartupLimits } from "../admission/mod.ts";
 import { acceptFailureReason, DirectoryServer } from "./server.ts";
 
 async function closedQuickly(conn: Deno.Conn, ms: number): Promise<boolean> {

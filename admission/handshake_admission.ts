@@ -1,5 +1,6 @@
 /**
- * Who may start a handshake (docs/protocol.md §9.5), decided without I/O:
+ * Who may start a handshake, decided without I/O, for the directory's
+ * listener (docs/protocol.md §9.5) and a client's (§10.2) alike:
  * unauthenticated connections are bounded per source network and in total,
  * and past a threshold new ones are dropped at random with a probability
  * that rises to certainty at the total, as OpenSSH's `MaxStartups
@@ -94,7 +95,14 @@ export class HandshakeAdmission {
    * `evict` is called if the handshake is later pushed out to make room.
    */
   admit(address: string, evict: () => void): StartupTicket | StartupRefusal {
-    const source = sourceBlock(address);
+    return this.admitFrom(sourceBlock(address), evict);
+  }
+
+  /**
+   * Admits a handshake counted against `source`, any key the caller chooses
+   * (a client counts relayed chats by the name that offered them).
+   */
+  admitFrom(source: string, evict: () => void): StartupTicket | StartupRefusal {
     const held = this.#bySource.get(source)?.size ?? 0;
     if (this.#limits.perSource > 0 && held >= this.#limits.perSource) {
       return "per-source-startups";
