@@ -52,11 +52,18 @@ export const COMMAND_WORDS: readonly string[] = COMMAND_HELP.map(([usage]) => us
 
 export { CommandError };
 
-/** Parses one line of input. */
+/** Spaces and tabs: what separates a command's words. Other whitespace is text. */
+const BLANK = /^[ \t]*$/;
+
+/**
+ * Parses one line of input. A message is the user's text, sent as typed:
+ * only spaces and tabs separate a command's words, and every other
+ * character (U+FEFF, U+2028, spacing of any kind) belongs to the text.
+ */
 export function parseCommand(line: string): ChatCommand {
   const trimmed = line.replace(/\r$/, "");
-  if (trimmed.trim() === "") return { kind: "empty" };
-  if (trimmed.trim() === "EOM") return { kind: "eom" };
+  if (BLANK.test(trimmed)) return { kind: "empty" };
+  if (trimmed.replace(/^[ \t]+|[ \t]+$/g, "") === "EOM") return { kind: "eom" };
   if (trimmed.startsWith("//")) return { kind: "say", text: trimmed.slice(1) };
   if (!trimmed.startsWith("/")) return { kind: "say", text: trimmed };
   const [word, ...rest] = trimmed.trim().split(/\s+/);
@@ -76,7 +83,8 @@ export function parseCommand(line: string): ChatCommand {
     case "/decline":
       return { kind: "decline", name: needName("/decline NAME") };
     case "/msg": {
-      const match = trimmed.trim().match(/^\/msg\s+(\S+)\s+(.+)$/);
+      // The text is everything after the name and the spaces that follow it, as typed.
+      const match = /^[ \t]*\/msg[ \t]+([^ \t]+)[ \t]+([^]+)$/.exec(trimmed);
       if (!match) throw new CommandError("Usage: /msg NAME TEXT");
       return { kind: "msg", name: match[1], text: match[2] };
     }

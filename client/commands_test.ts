@@ -32,6 +32,25 @@ Deno.test("parseCommand() treats EOM alone as the end, and other text as a messa
   assertEquals(parseCommand("   "), { kind: "empty" });
 });
 
+Deno.test("parseCommand() sends a message's text as typed: U+2028, U+2029, U+FEFF and spacing belong to it", () => {
+  for (
+    const text of ["one\u2028two", "para\u2029graph", "\ufeffbom first", "last\ufeff", "  padded  "]
+  ) {
+    assertEquals(parseCommand(`/msg bob ${text}`), {
+      kind: "msg",
+      name: "bob",
+      text: text.replace(/^[ \t]+/, ""),
+    });
+    assertEquals(parseCommand(text), { kind: "say", text });
+  }
+  assertEquals(parseCommand("/msg\tbob\tx"), { kind: "msg", name: "bob", text: "x" });
+  assertEquals(
+    parseCommand("\ufeff"),
+    { kind: "say", text: "\ufeff" },
+    "not blank: not ASCII space",
+  );
+});
+
 Deno.test("parseCommand() says the right form for a malformed command", async () => {
   for (
     const [line, words] of [["/chat", "Usage: /chat NAME"], ["/msg bob", "Usage: /msg NAME TEXT"], [

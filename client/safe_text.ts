@@ -8,10 +8,16 @@
  * - C0 controls (U+0000 to U+001F, newline and tab included), DEL (U+007F)
  *   and C1 controls (U+0080 to U+009F) become `\xNN`, so ESC sequences and
  *   CSI/OSC introducers cannot start;
- * - the bidirectional embeddings, overrides and isolates (U+202A to U+202E,
- *   U+2066 to U+2069), the directional marks (U+200E, U+200F, U+061C) and the
- *   line and paragraph separators (U+2028, U+2029) become `\u{NNNN}`.
+ * - format characters (Cf) but ZWJ and ZWNJ become `\u{NNNN}`: the
+ *   bidirectional embeddings, overrides, isolates and marks, which reorder
+ *   what is shown, and the ones terminals draw at widths they disagree on
+ *   (soft hyphen, zero-width space, U+FEFF, prepended concatenation marks
+ *   such as U+0600, tags), which would make a row wider than we count it;
+ * - so do unassigned code points (their width is anyone's guess), lone
+ *   surrogates and the line and paragraph separators (U+2028, U+2029).
  *
+ * ZWJ and ZWNJ stay: emoji sequences and several scripts need them, and
+ * every terminal gives them no cell. Combining marks stay too.
  * `--json` carries the exact text; only the terminal interface uses this.
  *
  * @example
@@ -24,19 +30,17 @@
  * @module
  */
 
-// One pass, one regular expression: every character a terminal could act on.
-const UNSAFE =
-  // deno-lint-ignore no-control-regex
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// One pass, one regular expression: every character a terminal could act on or mismeasure.
+const UNSAFE = /[[\p{Cc}\p{Cf}\p{Cs}\p{Cn}\p{Zl}\p{Zp}]--[\u200c\u200d]]/gv;
 
 function escape(char: string): string {
-  const code = char.charCodeAt(0);
+  const code = char.codePointAt(0)!;
   return code <= 0xff
     ? `\\x${code.toString(16).padStart(2, "0")}`
     : `\\u{${code.toString(16).padStart(4, "0")}}`;
 }
 
-/** `text` with every control and bidirectional formatting character shown as an escape. */
+/** `text` with every control, format, unassigned or separator character shown as an escape. */
 export function safeText(text: string): string {
   return text.replace(UNSAFE, escape);
 }

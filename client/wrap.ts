@@ -1,60 +1,26 @@
 /**
  * Fitting printed lines to the terminal's width: a terminal breaks a long
  * line wherever the column runs out, mid-word and mid-fingerprint-group;
- * these functions break it between words instead. Widths are the terminal's
- * cells: wide (East Asian, emoji) characters take two, combining marks none,
- * and the SGR colour sequences the interface adds take none. Text from the
- * network has been made safe before (`safe_text.ts`), so SGR is the only
- * escape sequence left to skip.
+ * these functions break it between words instead, and never inside a
+ * grapheme. Widths are the terminal's cells as `cell_width.ts` counts them
+ * (never fewer than the terminal draws); the SGR colour sequences the
+ * interface adds take none. Text from the network has been made safe before
+ * (`safe_text.ts`), so SGR is the only escape sequence left to skip.
  *
  * @module
  */
+import { cellWidth } from "./cell_width.ts";
 
 /** SGR sequences (colours, bold, dim) as styleText writes them. */
 // deno-lint-ignore no-control-regex -- ESC is what starts the sequences this skips.
 const SGR = /\x1b\[[0-9;]*m/g;
 /** The same, kept when splitting. */
 const SGR_PART = new RegExp(`(${SGR.source})`);
-/** A grapheme shown as an emoji: two cells. */
-const EMOJI = /\p{Emoji_Presentation}|\p{Emoji}\uFE0F/u;
-/** A grapheme of marks and format characters only: no cell of its own. */
-const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]+$/u;
-/** Code point ranges of East Asian Wide and Fullwidth characters (UAX #11), the common blocks. */
-const WIDE: readonly (readonly [number, number])[] = [
-  [0x1100, 0x115f], // Hangul Jamo initials
-  [0x2e80, 0x303e], // CJK radicals, Kangxi, CJK symbols and punctuation
-  [0x3041, 0x33ff], // Hiragana, Katakana, Bopomofo, Hangul compatibility, CJK compatibility
-  [0x3400, 0x4dbf], // CJK Extension A
-  [0x4e00, 0x9fff], // CJK Unified Ideographs
-  [0xa000, 0xa4cf], // Yi
-  [0xa960, 0xa97f], // Hangul Jamo Extended-A
-  [0xac00, 0xd7a3], // Hangul syllables
-  [0xf900, 0xfaff], // CJK compatibility ideographs
-  [0xfe10, 0xfe19], // vertical forms
-  [0xfe30, 0xfe6f], // CJK compatibility forms, small form variants
-  [0xff00, 0xff60], // fullwidth forms
-  [0xffe0, 0xffe6], // fullwidth signs
-  [0x17000, 0x18aff], // Tangut
-  [0x1b000, 0x1b2ff], // Kana supplement and extensions, Nushu
-  [0x20000, 0x3fffd], // CJK Extensions B and beyond
-];
-
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-function graphemeWidth(grapheme: string): number {
-  if (EMOJI.test(grapheme)) return 2;
-  if (ZERO_WIDTH.test(grapheme)) return 0;
-  const first = grapheme.codePointAt(0)!;
-  return WIDE.some(([from, to]) => first >= from && first <= to) ? 2 : 1;
-}
-
-/** How many terminal cells `text` (one line) takes. */
+/** How many terminal cells `text` (one line, perhaps with SGR colours) takes. */
 export function displayWidth(text: string): number {
-  let width = 0;
-  for (const { segment } of graphemes.segment(text.replace(SGR, ""))) {
-    width += graphemeWidth(segment);
-  }
-  return width;
+  return cellWidth(text.replace(SGR, ""));
 }
 
 /**
@@ -73,7 +39,7 @@ function splitWord(word: string, first: number, rest: number): string[] {
       continue;
     }
     for (const { segment } of graphemes.segment(part)) {
-      const w = graphemeWidth(segment);
+      const w = cellWidth(segment);
       if (width + w > columns && width > 0) {
         pieces.push(piece);
         piece = "";

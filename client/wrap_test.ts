@@ -9,7 +9,7 @@ Deno.test("displayWidth() counts cells: wide characters two, marks and colour co
   assertEquals(displayWidth("한국어"), 6);
   assertEquals(displayWidth("ＡＢ"), 4, "fullwidth forms");
   assertEquals(displayWidth("🙂"), 2);
-  assertEquals(displayWidth("👩‍👩‍👧"), 2, "one grapheme, however many code points");
+  assertEquals(displayWidth("👩‍👩‍👧"), 6, "a joined emoji: each person, as tmux draws it");
   assertEquals(displayWidth("e\u0301"), 1, "a combining accent adds nothing");
   assertEquals(displayWidth("✓ ✔ ⚠ ✉ →"), 9, "the interface's own symbols are narrow");
   assertEquals(displayWidth(styleText("red", "warn")), 4);

@@ -59,6 +59,10 @@ Deno.test("connect: list, request and accept, chat both ways, /msg, the same SAS
     await bob.send("/msg alice hi alice, via msg");
     await alice.waitFor(is("message", { peer: "bob", text: "hi alice, via msg" }));
     await bob.waitFor(is("delivered", { peer: "alice" }));
+    // A message is the user's text as typed: separators and U+FEFF are not command syntax.
+    const odd = "line\u2028paragraph\u2029\ufeffend\ufeff";
+    await bob.send(`/msg alice ${odd}`);
+    await alice.waitFor(is("message", { peer: "bob", text: odd }));
     await alice.send("EOM");
     await alice.waitFor(is("chat-closed", { peer: "bob", reason: "eom" }));
     await bob.waitFor(is("chat-closed", { peer: "alice", reason: "eom" }));
