@@ -141,12 +141,19 @@ export const SOCKET_READ_AHEAD = 16;
  * port was chosen, which Deno.connect cannot do: docs/protocol.md §11.2).
  */
 export interface NodeSocket {
+  /** Bytes arrived. */
   on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  /** The peer ended its side, or the socket closed. */
   on(event: "end" | "close", listener: () => void): unknown;
+  /** The socket failed (a reset, say). */
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** Writes `bytes`; `done` is called once they are handed to the kernel, or with the failure. */
   write(bytes: Uint8Array, done: (error?: Error | null) => void): unknown;
+  /** Stops `data` events until resume(). */
   pause(): unknown;
+  /** Starts `data` events again. */
   resume(): unknown;
+  /** Closes the socket both ways. */
   destroy(): unknown;
 }
 

@@ -6,7 +6,7 @@
  * alice within a few seconds, directly or through the relay.
  */
 import net from "node:net";
-import { assert, assertEquals } from "./assert.ts";
+import { assertEquals } from "./assert.ts";
 import { type ClientProcess, type Event, startClient, startServe } from "../harness/mod.ts";
 import {
   Identity,

@@ -20,10 +20,10 @@ import { DirectoryClient } from "../directory/mod.ts";
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);
 
-/** The resident memory of process `pid`, in MiB. */
+/** The resident memory of process `pid`, in MiB (from ps: /proc needs --allow-all). */
 async function rssMiB(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024;
+  const out = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim()) / 1024;
 }
 
 type Scene = {
