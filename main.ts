@@ -10,11 +10,11 @@ import {
   formatCommandLine,
   parseFlags,
   UsageError,
-} from "./cli/command.ts";
-import { idCommand } from "./client/id_command.ts";
-import { connectCommand } from "./client/connect_command.ts";
-import { serveCommand } from "./server/serve_command.ts";
-import { storeCopyCommand } from "./server/store_command.ts";
+} from "./cli/mod.ts";
+import { idCommand } from "./client/mod.ts";
+import { connectCommand } from "./client/mod.ts";
+import { serveCommand } from "./server/mod.ts";
+import { storeCopyCommand } from "./server/mod.ts";
 import { errorMessage } from "./errors/mod.ts";
 import config from "./deno.json" with { type: "json" };
 

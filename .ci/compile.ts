@@ -13,7 +13,7 @@
  */
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { v8FlagsArgument } from "../server/v8_flags.ts";
+import { v8FlagsArgument } from "../server/mod.ts";
 
 /** The permissions baked into the binary. */
 export const PERMISSIONS = [

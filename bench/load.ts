@@ -20,7 +20,7 @@
  */
 import { parseArgs } from "node:util";
 import { Identity } from "../crypto/mod.ts";
-import { DEFAULT_HEARTBEAT_MS, DirectoryClient } from "../directory/mod.ts";
+import { DEFAULT_HEARTBEAT_MS, DirectoryClient } from "../client/directory/mod.ts";
 import { cpuSeconds, rssKib } from "./proc.ts";
 import { percentile, round } from "./stats.ts";
 import { join } from "node:path";
@@ -33,7 +33,7 @@ import {
   startRedis,
   startServe,
 } from "../harness/mod.ts";
-import { v8FlagsArgument } from "../server/v8_flags.ts";
+import { v8FlagsArgument } from "../server/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

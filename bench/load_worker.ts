@@ -11,7 +11,8 @@
  */
 import { delay } from "../async/mod.ts";
 import { Identity, parseFingerprint, UnrevealedEphemeral } from "../crypto/mod.ts";
-import { backoffMs, DirectoryClient, DirectoryError } from "../directory/mod.ts";
+import { DirectoryError } from "../protocol/mod.ts";
+import { backoffMs, DirectoryClient } from "../client/directory/mod.ts";
 
 const [portList, fingerprint, start, count, spread, heartbeat] = Deno.args;
 const ports = portList.split(",").map(Number);

@@ -4,7 +4,7 @@
  * side by side in one `deno bench` run.
  */
 import { createCipheriv, generateKeyPairSync, sign, verify } from "node:crypto";
-import { EphemeralKey } from "../crypto/ecdh.ts";
+import { EphemeralKey } from "../crypto/mod.ts";
 
 const key = crypto.getRandomValues(new Uint8Array(32));
 const iv = new Uint8Array(12);

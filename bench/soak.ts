@@ -8,12 +8,12 @@
  */
 import { parseArgs } from "node:util";
 import { Identity } from "../crypto/mod.ts";
-import { DirectoryClient } from "../directory/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 import { rssKib } from "./proc.ts";
 import { startClient } from "../harness/client_process.ts";
 import { killAll, scrape } from "../harness/process_io.ts";
 import { startServe } from "../harness/serve_process.ts";
-import { v8FlagsArgument } from "../server/v8_flags.ts";
+import { v8FlagsArgument } from "../server/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

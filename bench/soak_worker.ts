@@ -7,7 +7,7 @@
  * Usage: soak_worker.ts PORT FINGERPRINT DEADLINE LIVE SEED
  */
 import { Identity, parseFingerprint } from "../crypto/mod.ts";
-import { DirectoryClient } from "../directory/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 
 const [port, fingerprint, deadline, live, seed] = Deno.args;
 const expectedServer = parseFingerprint(fingerprint)!;

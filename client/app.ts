@@ -21,34 +21,29 @@ import {
 import {
   DirectoryError,
   DirectoryUnavailableError,
-  joinRelay,
   type Name,
   type NameKey,
   nameKey,
   parseName,
   type UserEntry,
-} from "../directory/mod.ts";
+} from "../protocol/mod.ts";
+import { joinRelay } from "./directory/mod.ts";
 import { CodedError, errorCode, errorMessage } from "../errors/mod.ts";
-import { admitListed, admitProven, type Refusal } from "./admission.ts";
-import { Chat } from "./chat.ts";
-import { type ChatCommand, COMMAND_HELP, parseCommand } from "./commands.ts";
+import { admitListed, admitProven, type Refusal } from "./chat/mod.ts";
+import { Chat } from "./chat/mod.ts";
+import { type ChatCommand, COMMAND_HELP, parseCommand } from "./core/mod.ts";
 import type { RelayMode } from "./connect_options.ts";
-import { type CheckedUser, checkUser, checkUsers, type Inconsistency } from "./directory_check.ts";
-import type { DirectoryLink } from "./directory_link.ts";
-import { CommandError, PeerProtocolError } from "./errors.ts";
-import type { ClientEvent, EventSink, KeyStatus, ListedUser, Path } from "./events.ts";
-import { type GateTicket, IncomingGate, PEER_ADMISSION_MS } from "./incoming_gate.ts";
-import {
-  decodePeerMessage,
-  encodePeerMessage,
-  type PeerMessage,
-  randomId,
-} from "./peer_messages.ts";
-import { reachPeer, receiveWithin, REQUEST_TIMEOUT_MS, say } from "./peer_link.ts";
-import type { MailRoom } from "./mail_room.ts";
-import { PathUpgrader } from "./path_upgrade.ts";
-import type { PeerTrust } from "./peer_trust.ts";
-import { type ChatRequest, RequestBook } from "./requests.ts";
+import { type CheckedUser, checkUser, checkUsers, type Inconsistency } from "./trust/mod.ts";
+import type { DirectoryLink } from "./directory/mod.ts";
+import { CommandError, PeerProtocolError } from "./core/mod.ts";
+import type { ClientEvent, EventSink, KeyStatus, ListedUser, Path } from "./core/mod.ts";
+import { type GateTicket, IncomingGate, PEER_ADMISSION_MS } from "./chat/mod.ts";
+import { decodePeerMessage, encodePeerMessage, type PeerMessage, randomId } from "./chat/mod.ts";
+import { reachPeer, receiveWithin, REQUEST_TIMEOUT_MS, say } from "./chat/mod.ts";
+import type { MailRoom } from "./mail/mod.ts";
+import { PathUpgrader } from "./chat/mod.ts";
+import type { PeerTrust } from "./trust/mod.ts";
+import { type ChatRequest, RequestBook } from "./chat/mod.ts";
 
 /** Incoming requests waiting for /accept or /decline at once; more are declined as busy. */
 export const MAX_PENDING_REQUESTS = 16;

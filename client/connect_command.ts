@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { abortable } from "../async/mod.ts";
-import { type Command, UsageError } from "../cli/command.ts";
+import { type Command, UsageError } from "../cli/mod.ts";
 import {
   DirectoryError,
   DirectoryUnavailableError,
@@ -16,23 +16,23 @@ import {
   type Name,
   parseName,
   toWirePrekey,
-} from "../directory/mod.ts";
+} from "../protocol/mod.ts";
 import { errorCode, errorMessage } from "../errors/mod.ts";
-import { homeEnvFromProcess } from "../storage/data_dir.ts";
-import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/identity_file.ts";
-import { ensurePrivateDir } from "../storage/secure_file.ts";
+import { homeEnvFromProcess } from "../storage/mod.ts";
+import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/mod.ts";
+import { ensurePrivateDir } from "../storage/mod.ts";
 import { ChatApp } from "./app.ts";
 import { connectFlags, type ConnectOptions, parseConnectOptions } from "./connect_options.ts";
-import { DirectoryLink } from "./directory_link.ts";
-import type { EventSink } from "./events.ts";
-import { JsonSink } from "./json_ui.ts";
-import { MAIL_FILE, MailBook } from "./mail_book.ts";
-import { MailRoom } from "./mail_room.ts";
-import { PrekeyRing, PREKEYS_FILE } from "./prekey_ring.ts";
+import { DirectoryLink } from "./directory/mod.ts";
+import type { EventSink } from "./core/mod.ts";
+import { JsonSink } from "./terminal/mod.ts";
+import { MAIL_FILE, MailBook } from "./mail/mod.ts";
+import { MailRoom } from "./mail/mod.ts";
+import { PrekeyRing, PREKEYS_FILE } from "./mail/mod.ts";
 import { ownAddresses } from "./own_addresses.ts";
-import { PeerTrust } from "./peer_trust.ts";
-import { PinFile } from "./pin_file.ts";
-import { TerminalUi } from "./terminal_ui.ts";
+import { PeerTrust } from "./trust/mod.ts";
+import { PinFile } from "./trust/mod.ts";
+import { TerminalUi } from "./terminal/mod.ts";
 
 /** Pinned directory keys, by `host:port`. */
 export const KNOWN_SERVERS_FILE = "known_servers";

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { type FlagValues, UsageError } from "../cli/command.ts";
-import { parseChoice, parseHostPort, parseServerList } from "../cli/values.ts";
+import { type FlagValues, UsageError } from "../cli/mod.ts";
+import { parseChoice, parseHostPort, parseServerList } from "../cli/mod.ts";
 import { type Fingerprint, parseFingerprint } from "../crypto/mod.ts";
-import { InvalidNameError, type Name, parseName } from "../directory/mod.ts";
-import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
+import { InvalidNameError, type Name, parseName } from "../protocol/mod.ts";
+import { type HomeEnv, resolveDataDir } from "../storage/mod.ts";
 
 /** The directory's port when `--server` names none. */
 export const DEFAULT_SERVER_PORT = 7447;

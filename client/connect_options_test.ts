@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../tests/assert.ts";
-import { parseFlags, UsageError } from "../cli/command.ts";
+import { parseFlags, UsageError } from "../cli/mod.ts";
 import { connectCommand } from "./connect_command.ts";
 import { parseConnectOptions } from "./connect_options.ts";
 

@@ -4,10 +4,10 @@
  * @module
  */
 import { join } from "node:path";
-import type { Command } from "../cli/command.ts";
+import type { Command } from "../cli/mod.ts";
 import { formatFingerprint } from "../crypto/mod.ts";
-import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/identity_file.ts";
-import { homeEnvFromProcess, resolveDataDir } from "../storage/data_dir.ts";
+import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/mod.ts";
+import { homeEnvFromProcess, resolveDataDir } from "../storage/mod.ts";
 
 const flags = {
   home: {

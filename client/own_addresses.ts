@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { MAX_ANNOUNCED_ADDRESSES } from "../directory/mod.ts";
+import { MAX_ANNOUNCED_ADDRESSES } from "../protocol/mod.ts";
 
 /** Own addresses for `--listen HOST`: HOST itself if specific, else the non-loopback IPv4 interfaces. */
 export function ownAddresses(listenHost: string): string[] {

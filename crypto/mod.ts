@@ -57,8 +57,21 @@ export {
   parseFingerprint,
 } from "./fingerprint.ts";
 export { Identity, type PrivateJwk, PublicIdentity } from "./identity.ts";
-export { type HandshakeOptions, MAX_HANDSHAKE_BODY, PROTOCOL_VERSION } from "./handshake.ts";
-export { encodeFrame, type Frame, FrameDecoder, FrameReader } from "./frame.ts";
+export {
+  type HandshakeOptions,
+  MAX_HANDSHAKE_BODY,
+  PROTOCOL_VERSION,
+  startInitiator,
+  startResponder,
+} from "./handshake.ts";
+export {
+  encodeFrame,
+  type Frame,
+  FrameDecoder,
+  FrameReader,
+  FrameType,
+  HEADER_LENGTH,
+} from "./frame.ts";
 export { MAX_MESSAGE } from "./message_batch.ts";
 export { DEFAULT_MAX_BUFFERED, SEND_HIGH_WATER } from "./record_writer.ts";
 export {
@@ -71,7 +84,16 @@ export {
   streamTransport,
   type Transport,
 } from "./transport.ts";
-export { equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.ts";
+export {
+  concatBytes,
+  equalBytes,
+  fromBase64,
+  fromHex,
+  sha256,
+  toBase64,
+  toHex,
+  utf8,
+} from "./bytes.ts";
 export {
   mailParties,
   mailSender,
@@ -82,3 +104,6 @@ export {
   type SignedPrekey,
   verifyPrekey,
 } from "./sealed_mail.ts";
+export { hkdf } from "./hkdf.ts";
+export { Label } from "./key_schedule.ts";
+export { RecordSealer } from "./record_layer.ts";

@@ -4,17 +4,17 @@
  * @module
  */
 import { join } from "node:path";
-import type { Command } from "../cli/command.ts";
+import type { Command } from "../cli/mod.ts";
 import { formatFingerprint } from "../crypto/mod.ts";
-import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from "../storage/identity_file.ts";
-import { homeEnvFromProcess } from "../storage/data_dir.ts";
-import { ensurePrivateDir, FILE_MODE } from "../storage/secure_file.ts";
-import { Logger } from "./log.ts";
-import { serveMetrics } from "./metrics_http.ts";
-import { SqliteNameStore } from "./name_store.ts";
-import { type Mailbox, SqliteMailbox } from "./mailbox.ts";
-import { RedisMailbox } from "./redis_mailbox.ts";
-import { redactUrl, RedisDirectory } from "./redis_directory.ts";
+import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from "../storage/mod.ts";
+import { homeEnvFromProcess } from "../storage/mod.ts";
+import { ensurePrivateDir, FILE_MODE } from "../storage/mod.ts";
+import { Logger } from "./ops/mod.ts";
+import { serveMetrics } from "./ops/mod.ts";
+import { SqliteNameStore } from "./state/mod.ts";
+import { type Mailbox, SqliteMailbox } from "./mail/mod.ts";
+import { RedisMailbox } from "./mail/mod.ts";
+import { redactUrl, RedisDirectory } from "./state/mod.ts";
 import { parseServeOptions, serveFlags, type ServeOptions } from "./serve_options.ts";
 import { defaultMaxClients, DirectoryServer } from "./server.ts";
 import type { Session } from "./session.ts";

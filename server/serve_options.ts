@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type FlagValues, UsageError } from "../cli/command.ts";
+import { type FlagValues, UsageError } from "../cli/mod.ts";
 import {
   formatDuration,
   formatSize,
@@ -13,14 +13,14 @@ import {
   parseHostPort,
   parseInteger,
   parseSize,
-} from "../cli/values.ts";
+} from "../cli/mod.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../crypto/mod.ts";
 import type { ServerSettings } from "./server.ts";
 import { DEFAULT_STARTUP_LIMITS, type StartupLimits } from "../admission/mod.ts";
-import type { LogFormat } from "./log.ts";
-import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
-import { DEFAULT_MAIL_TTL_MS } from "./mailbox.ts";
-import { type HomeEnv, resolveDataDir } from "../storage/data_dir.ts";
+import type { LogFormat } from "./ops/mod.ts";
+import { DEFAULT_NAME_TTL_MS } from "./state/mod.ts";
+import { DEFAULT_MAIL_TTL_MS } from "./mail/mod.ts";
+import { type HomeEnv, resolveDataDir } from "../storage/mod.ts";
 
 /** The default directory port. */
 export const DEFAULT_PORT = 7447;

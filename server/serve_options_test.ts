@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../tests/assert.ts";
-import { parseFlags, UsageError } from "../cli/command.ts";
+import { parseFlags, UsageError } from "../cli/mod.ts";
 import { serveCommand } from "./serve_command.ts";
 import { parseServeOptions } from "./serve_options.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { encodeMessage, readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../directory/mod.ts";
+import { encodeMessage, readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../protocol/mod.ts";
 import { abortable, Deadline, delay } from "../async/mod.ts";
 import {
   acceptChannel,
@@ -18,14 +18,14 @@ import {
   type SecureChannel,
   type Transport,
 } from "../crypto/mod.ts";
-import { RelayBroker, type RelayLimits } from "./relay.ts";
+import { RelayBroker, type RelayLimits } from "./relay/mod.ts";
 import { HandshakeAdmission, type StartupLimits, type StartupRefusal } from "../admission/mod.ts";
-import type { Logger } from "./log.ts";
-import { LAG_TICK_MS, Metrics } from "./metrics.ts";
-import type { Mailbox } from "./mailbox.ts";
-import type { NameStore } from "./name_store.ts";
+import type { Logger } from "./ops/mod.ts";
+import { LAG_TICK_MS, Metrics } from "./ops/mod.ts";
+import type { Mailbox } from "./mail/mod.ts";
+import type { NameStore } from "./state/mod.ts";
 import { RateLimiter } from "./rate_limit.ts";
-import { type DirectoryState, LocalDirectory } from "./directory_state.ts";
+import { type DirectoryState, LocalDirectory } from "./state/mod.ts";
 import { MAX_PENDING_REPLY_BYTES, Session, type SessionContext } from "./session.ts";
 
 /** Where the server listens, and its limits and timeouts (what `serve`'s flags set). */

@@ -1,8 +1,8 @@
 import { assert, assertEquals } from "../tests/assert.ts";
 import { Identity } from "../crypto/mod.ts";
-import { DirectoryClient } from "../directory/mod.ts";
-import { Logger } from "./log.ts";
-import { MemoryNameStore } from "./name_store.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
+import { Logger } from "./ops/mod.ts";
+import { MemoryNameStore } from "./state/mod.ts";
 import type { StartupLimits } from "../admission/mod.ts";
 import { acceptFailureReason, DirectoryServer } from "./server.ts";
 

@@ -23,7 +23,7 @@ import {
   type Reply,
   type Request,
   type WirePrekey,
-} from "../directory/mod.ts";
+} from "../protocol/mod.ts";
 import {
   ChannelError,
   equalBytes,
@@ -34,12 +34,12 @@ import {
   toBase64,
   verifyPrekey,
 } from "../crypto/mod.ts";
-import type { Mailbox } from "./mailbox.ts";
-import type { Logger } from "./log.ts";
-import type { Metrics, RejectionReason } from "./metrics.ts";
+import type { Mailbox } from "./mail/mod.ts";
+import type { Logger } from "./ops/mod.ts";
+import type { Metrics, RejectionReason } from "./ops/mod.ts";
 import type { RateLimiter } from "./rate_limit.ts";
-import type { DirectoryState } from "./directory_state.ts";
-import type { RelayBroker } from "./relay.ts";
+import type { DirectoryState } from "./state/mod.ts";
+import type { RelayBroker } from "./relay/mod.ts";
 
 /** Bytes of replies a client may leave unread before it is dropped as a slow reader. */
 export const MAX_PENDING_REPLY_BYTES = 256 * 1024;

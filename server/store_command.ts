@@ -6,14 +6,14 @@
  *
  * @module
  */
-import { type Command, UsageError } from "../cli/command.ts";
-import { formatDuration, parseDuration } from "../cli/values.ts";
+import { type Command, UsageError } from "../cli/mod.ts";
+import { formatDuration, parseDuration } from "../cli/mod.ts";
 import { toBase64 } from "../crypto/mod.ts";
 import { errorMessage } from "../errors/mod.ts";
-import { StoreError } from "./errors.ts";
-import { readSqliteBindings } from "./name_store.ts";
-import { importBinding, openRedis } from "./redis_directory.ts";
-import { DEFAULT_NAME_TTL_MS } from "./registry.ts";
+import { StoreError } from "./state/mod.ts";
+import { readSqliteBindings } from "./state/mod.ts";
+import { importBinding, openRedis } from "./state/mod.ts";
+import { DEFAULT_NAME_TTL_MS } from "./state/mod.ts";
 import { parseStore } from "./serve_options.ts";
 
 const flags = {

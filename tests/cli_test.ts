@@ -140,7 +140,7 @@ Deno.test("id honours XDG_CONFIG_HOME when no --home or P2PCHAT_HOME is given", 
 });
 
 Deno.test("deno task serve runs the server with the V8 settings it is measured with", async () => {
-  const { SERVE_V8_FLAGS } = await import("../server/v8_flags.ts");
+  const { SERVE_V8_FLAGS } = await import("../server/mod.ts");
   for (const flag of SERVE_V8_FLAGS) {
     assert(config.tasks.serve.includes(flag), `serve task lacks ${flag}`);
   }

@@ -14,7 +14,7 @@ import {
   startServe,
 } from "../harness/mod.ts";
 import { acceptChannel, connTransport, Identity, initiateChannel } from "../crypto/mod.ts";
-import { DirectoryClient } from "../directory/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);

@@ -2,8 +2,8 @@
 import { dirname, join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { MAIN } from "../harness/run_cli.ts";
-import { parseFlags } from "../cli/command.ts";
-import { serveCommand } from "../server/serve_command.ts";
+import { parseFlags } from "../cli/mod.ts";
+import { serveCommand } from "../server/mod.ts";
 
 const UNIT = join(dirname(MAIN), "contrib", "p2pchat.service");
 

@@ -28,7 +28,7 @@ import {
   TOKEN_LENGTH,
   type UserEntry,
   type WirePrekey,
-} from "../directory/mod.ts";
+} from "../protocol/mod.ts";
 
 /** A running fake directory. */
 export type FakeDirectory = {

@@ -23,7 +23,8 @@ import {
   toHex,
   utf8,
 } from "../crypto/mod.ts";
-import { DirectoryClient, fromWirePrekey, toWirePrekey } from "../directory/mod.ts";
+import { fromWirePrekey, toWirePrekey } from "../protocol/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);

@@ -9,7 +9,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { type ClientProcess, type Event, startClient } from "../harness/mod.ts";
 import { type FakeDirectory, startFakeDirectory } from "./fake_directory.ts";
 import { Identity, initiateChannel, toBase64 } from "../crypto/mod.ts";
-import { joinRelay } from "../directory/mod.ts";
+import { joinRelay } from "../client/directory/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);

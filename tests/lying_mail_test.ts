@@ -16,7 +16,7 @@ import {
   toBase64,
   utf8,
 } from "../crypto/mod.ts";
-import { fromWirePrekey, toWirePrekey } from "../directory/mod.ts";
+import { fromWirePrekey, toWirePrekey } from "../protocol/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);

@@ -7,7 +7,8 @@ import { type ClientProcess, type Event, startClient } from "../harness/client_p
 import { scrape } from "../harness/process_io.ts";
 import { type ServeProcess, startServe } from "../harness/serve_process.ts";
 import { Identity, Prekey, sealMail, toBase64, utf8 } from "../crypto/mod.ts";
-import { DirectoryClient, DirectoryError, toWirePrekey } from "../directory/mod.ts";
+import { DirectoryError, toWirePrekey } from "../protocol/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);

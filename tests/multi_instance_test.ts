@@ -5,8 +5,9 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { Identity } from "../crypto/mod.ts";
-import { INSTANCE_TTL_MS } from "../server/redis_directory.ts";
-import { DirectoryClient, DirectoryError } from "../directory/mod.ts";
+import { INSTANCE_TTL_MS } from "../server/state/mod.ts";
+import { DirectoryError } from "../protocol/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 import {
   type ClientProcess,
   type Event,

@@ -15,7 +15,7 @@ import {
   initiateChannel,
   type SecureChannel,
 } from "../crypto/mod.ts";
-import { DirectoryClient, joinRelay } from "../directory/mod.ts";
+import { DirectoryClient, joinRelay } from "../client/directory/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);

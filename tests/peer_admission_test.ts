@@ -15,7 +15,7 @@ import {
   socketTransport,
   type Transport,
 } from "../crypto/mod.ts";
-import { DirectoryClient } from "../directory/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 import { startFlood } from "./flood.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>

@@ -2,9 +2,10 @@ import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { scrape } from "../harness/process_io.ts";
 import { eventually, type ServeProcess, startServe } from "../harness/serve_process.ts";
-import { encodeFrame, FrameType } from "../crypto/frame.ts";
+import { encodeFrame, FrameType } from "../crypto/mod.ts";
 import { connTransport, Identity, initiateChannel } from "../crypto/mod.ts";
-import { DirectoryClient, DirectoryError } from "../directory/mod.ts";
+import { DirectoryError } from "../protocol/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 
 type Client = DirectoryClient;
 

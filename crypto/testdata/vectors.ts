@@ -7,14 +7,14 @@
  *
  * @module
  */
-import { concatBytes, fromHex, sha256, toHex, utf8 } from "../bytes.ts";
-import { EphemeralKey } from "../ecdh.ts";
-import { type Frame, FrameType, HEADER_LENGTH } from "../frame.ts";
-import { startInitiator, startResponder } from "../handshake.ts";
-import { hkdf } from "../hkdf.ts";
-import { Identity } from "../identity.ts";
-import { Label } from "../key_schedule.ts";
-import { RecordSealer } from "../record_layer.ts";
+import { concatBytes, fromHex, sha256, toHex, utf8 } from "../mod.ts";
+import { EphemeralKey } from "../mod.ts";
+import { type Frame, FrameType, HEADER_LENGTH } from "../mod.ts";
+import { startInitiator, startResponder } from "../mod.ts";
+import { hkdf } from "../mod.ts";
+import { Identity } from "../mod.ts";
+import { Label } from "../mod.ts";
+import { RecordSealer } from "../mod.ts";
 
 /** Every input and output of one handshake and its first two records each way, as hex. */
 export type Vectors = Record<string, string>;

@@ -1,0 +1,68 @@
+import fc from "fast-check";
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { decodePeerMessage, encodePeerMessage, PeerProtocolError } from "./peer_messages.ts";
+
+const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+function refusal(value: unknown): string {
+  try {
+    decodePeerMessage(bytes(value));
+  } catch (error) {
+    assert(error instanceof PeerProtocolError, String(error));
+    return error.message;
+  }
+  return "";
+}
+
+Deno.test("decodePeerMessage() reads what encodePeerMessage() writes", () => {
+  const message = { type: "msg" as const, id: "m7", text: "hi", time: 1_795_626_541_995 };
+  assertEquals(decodePeerMessage(encodePeerMessage(message)), message);
+});
+
+Deno.test("decodePeerMessage() refuses a bad time, id or type, naming it", () => {
+  assertEquals(
+    refusal({ type: "msg", id: "m1", text: "x", time: 1e20 }),
+    "a message with a bad time",
+  );
+  assertEquals(
+    refusal({ type: "msg", id: "m1", text: "x", time: 1.5 }),
+    "a message with a bad time",
+  );
+  assertEquals(
+    refusal({ type: "msg", id: "m1", text: "x", time: "now" }),
+    "a message with a bad time",
+  );
+  assertEquals(refusal({ type: "msg", id: 7, text: "x", time: 1 }), "a message with a bad id");
+  assertEquals(refusal({ type: "msg", id: "m1", text: 5, time: 1 }), "a message without text");
+  assertEquals(
+    refusal({ type: "decline", reason: "whatever" }),
+    "a decline with an unknown reason",
+  );
+  assertEquals(refusal({ type: "teleport" }), "a message of an unknown type");
+  assertEquals(refusal([1, 2]), "a message that is not a JSON object");
+});
+
+Deno.test("property: arbitrary bytes and JSON never raise anything but PeerProtocolError", () => {
+  const check = (input: Uint8Array) => {
+    try {
+      decodePeerMessage(input);
+    } catch (error) {
+      assert(error instanceof PeerProtocolError, String(error));
+    }
+  };
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), check), { numRuns: 1000 });
+  fc.assert(
+    fc.property(
+      fc.record({
+        type: fc.constantFrom("hello", "accept", "decline", "msg", "ack", "eom", "x"),
+        id: fc.jsonValue(),
+        text: fc.jsonValue(),
+        time: fc.jsonValue(),
+        reason: fc.jsonValue(),
+        name: fc.jsonValue(),
+      }, { requiredKeys: ["type"] }),
+      (value) => check(bytes(value)),
+    ),
+    { numRuns: 2000 },
+  );
+});

@@ -1,0 +1,75 @@
+import { assertEquals, assertRejects } from "../../tests/assert.ts";
+import { CommandError, complete, parseCommand } from "./commands.ts";
+
+Deno.test("parseCommand() reads every command", () => {
+  assertEquals(parseCommand("/list"), { kind: "list" });
+  assertEquals(parseCommand("/list al"), { kind: "list", prefix: "al" });
+  assertEquals(parseCommand("/whois bob"), { kind: "whois", name: "bob" });
+  assertEquals(parseCommand("/chat bob"), { kind: "chat", name: "bob" });
+  assertEquals(parseCommand("/accept bob"), { kind: "accept", name: "bob" });
+  assertEquals(parseCommand("/decline bob"), { kind: "decline", name: "bob" });
+  assertEquals(parseCommand("/msg bob hi there  you"), {
+    kind: "msg",
+    name: "bob",
+    text: "hi there  you",
+  });
+  assertEquals(parseCommand("/chats"), { kind: "chats" });
+  assertEquals(parseCommand("/fp"), { kind: "fp" });
+  assertEquals(parseCommand("/fp bob"), { kind: "fp", name: "bob" });
+  assertEquals(parseCommand("/verify bob"), { kind: "verify", name: "bob" });
+  assertEquals(parseCommand("/trust bob"), { kind: "trust", name: "bob" });
+  assertEquals(parseCommand("/help"), { kind: "help" });
+  assertEquals(parseCommand("/quit"), { kind: "quit" });
+});
+
+Deno.test("parseCommand() treats EOM alone as the end, and other text as a message", () => {
+  assertEquals(parseCommand("EOM"), { kind: "eom" });
+  assertEquals(parseCommand("EOM\r"), { kind: "eom" });
+  assertEquals(parseCommand("EOM please"), { kind: "say", text: "EOM please" });
+  assertEquals(parseCommand("eom"), { kind: "say", text: "eom" });
+  assertEquals(parseCommand("hello /list"), { kind: "say", text: "hello /list" });
+  assertEquals(parseCommand("//list is a command"), { kind: "say", text: "/list is a command" });
+  assertEquals(parseCommand("   "), { kind: "empty" });
+});
+
+Deno.test("parseCommand() sends a message's text as typed: U+2028, U+2029, U+FEFF and spacing belong to it", () => {
+  for (
+    const text of ["one\u2028two", "para\u2029graph", "\ufeffbom first", "last\ufeff", "  padded  "]
+  ) {
+    assertEquals(parseCommand(`/msg bob ${text}`), {
+      kind: "msg",
+      name: "bob",
+      text: text.replace(/^[ \t]+/, ""),
+    });
+    assertEquals(parseCommand(text), { kind: "say", text });
+  }
+  assertEquals(parseCommand("/msg\tbob\tx"), { kind: "msg", name: "bob", text: "x" });
+  assertEquals(
+    parseCommand("\ufeff"),
+    { kind: "say", text: "\ufeff" },
+    "not blank: not ASCII space",
+  );
+});
+
+Deno.test("parseCommand() says the right form for a malformed command", async () => {
+  for (
+    const [line, words] of [["/chat", "Usage: /chat NAME"], ["/msg bob", "Usage: /msg NAME TEXT"], [
+      "/frob",
+      "Unknown command /frob",
+    ]]
+  ) {
+    const error = await assertRejects(
+      () => Promise.resolve().then(() => parseCommand(line)),
+      CommandError,
+    );
+    assertEquals(error.message.startsWith(words), true, error.message);
+  }
+});
+
+Deno.test("complete() finishes commands first and names after them, ignoring case", () => {
+  assertEquals(complete("/li", ["bob"]), [["/list "], "/li"], "one hit: with a space after it");
+  assertEquals(complete("/c", []), [["/chat", "/chats"], "/c"]);
+  assertEquals(complete("/chat B", ["alice", "bob", "Bobby"]), [["bob", "Bobby"], "B"]);
+  assertEquals(complete("hello al", ["alice"]), [["alice "], "al"]);
+  assertEquals(complete("/chat z", ["alice"]), [[], "z"], "no match changes nothing");
+});

@@ -1,0 +1,155 @@
+/**
+ * Everything the client reports, as typed events carrying codes and data
+ * (docs/cli.md). `--json` prints each as one line; the terminal interface
+ * words them for people (`words.ts`). Fields are stable: new ones may be
+ * added, none removed or renamed.
+ *
+ * @module
+ */
+import type { KeyStatus, RefusalReason } from "../chat/mod.ts";
+import type { EntryProblem } from "../trust/mod.ts";
+
+export type { KeyStatus };
+
+/** How a chat's bytes travel. */
+export type Path = "direct" | "relay";
+
+/** Why a chat ended. */
+export type CloseReason = "eom" | "declined" | "connection-lost" | "security";
+
+/** Who ended a chat: you, the peer, or neither (the network or a fault). */
+export type ClosedBy = "you" | "peer" | "network";
+
+/** Why a request was declined, or what broke a chat (a channel or peer-protocol code). */
+export type CloseDetail =
+  | "user"
+  | "busy"
+  | "security"
+  | "timeout"
+  | "superseded"
+  | "quit"
+  | string;
+
+/** Every `security-warning` reason. */
+export type WarningReason =
+  | RefusalReason
+  | "directory-inconsistent"
+  | "relay-mismatch"
+  | "peer-protocol"
+  /** An offline message that did not open or did not hold up (`detail` says why). */
+  | "mail-rejected"
+  /** The directory's prekey for a name is not signed by the name's key. */
+  | "prekey-invalid";
+
+/** Why a message left for someone offline will not arrive. */
+export type UndeliveredReason = "expired" | "mailbox-full" | "refused" | "outbox-full";
+
+/** A user as `/list` and `/whois` report it. */
+export type ListedUser = {
+  name: string;
+  address: string;
+  port: number;
+  fingerprint: string;
+  verified: boolean;
+  /** This is you. */
+  self: boolean;
+};
+
+/** A notice for people (stderr in `--json` mode); `code` says which, the rest is data. */
+export type Notice =
+  | { code: "server-pinned"; server: string; fingerprint: string }
+  | { code: "request-sent"; peer: string; path: Path }
+  | { code: "request-expired"; peer: string }
+  | { code: "request-cancelled"; peer: string }
+  /** Dropped to make room for a request from a place with fewer pending. */
+  | { code: "request-evicted"; peer: string }
+  | { code: "relay-fallback"; peer: string };
+
+/** One event. */
+export type ClientEvent =
+  | {
+    type: "ready";
+    name: string;
+    /** The first address peers can use, `host:port`. */
+    listen: string;
+    /** Every `host:port` peers can use. */
+    addresses: string[];
+    fingerprint: string;
+    server: string;
+  }
+  | { type: "users"; users: ListedUser[]; more: boolean }
+  | { type: "chat-request"; peer: string; fingerprint: string; known: KeyStatus; path: Path }
+  | {
+    type: "chat-open";
+    peer: string;
+    fingerprint: string;
+    sas: string;
+    firstContact: boolean;
+    verified: boolean;
+    path: Path;
+  }
+  /** `offline`: it waited at the directory; `time` is when it was sent. */
+  | { type: "message"; peer: string; id: string; text: string; time: string; offline?: true }
+  | { type: "sent"; peer: string; id: string; text: string; time: string }
+  /** Sealed and left at the directory for a peer who is offline. */
+  | { type: "queued"; peer: string; id: string; text: string; time: string }
+  /** `offline`: the peer's signed receipt for a queued message came back. */
+  | { type: "delivered"; peer: string; id: string; text: string; offline?: true }
+  /** In a chat: not acknowledged when it ended. Offline: `reason` says why, `message` in words. */
+  | {
+    type: "undelivered";
+    peer: string;
+    ids: string[];
+    texts: string[];
+    reason?: UndeliveredReason;
+    message?: string;
+  }
+  /** `/mail`: messages left for people offline, waiting for their receipt. */
+  | {
+    type: "mail";
+    messages: { peer: string; id: string; text: string; time: string; expires: string }[];
+  }
+  | { type: "chat-closed"; peer: string; reason: CloseReason; by: ClosedBy; detail?: CloseDetail }
+  /** An open chat moved to another connection (relay to direct), nothing lost on the way. */
+  | { type: "path-changed"; peer: string; path: Path }
+  | {
+    type: "security-warning";
+    peer: string;
+    reason: WarningReason;
+    expected: string;
+    got: string;
+    /** For `directory-inconsistent`: what was wrong with the entry. */
+    problem?: EntryProblem;
+    /** For `directory-inconsistent` and `relay-mismatch`: the name the directory or offer gave. */
+    named?: string;
+    /** For `peer-protocol`: which rule the peer broke. */
+    detail?: string;
+  }
+  | {
+    type: "chats";
+    chats: {
+      peer: string;
+      state: "open" | "requested" | "incoming";
+      current: boolean;
+      verified: boolean;
+      path?: Path;
+    }[];
+  }
+  | { type: "fingerprint"; name: string; fingerprint: string; sas?: string; verified?: boolean }
+  | { type: "verified"; peer: string; fingerprint: string }
+  | { type: "trusted"; peer: string; fingerprint: string }
+  | { type: "current"; peer: string }
+  | { type: "help"; commands: { usage: string; description: string }[] }
+  | { type: "notice"; notice: Notice }
+  | { type: "error"; code: string; message: string }
+  | { type: "server-lost"; detail: string }
+  | { type: "server-restored" };
+
+/** The one event that says something did not add up. */
+export type SecurityWarning = Extract<ClientEvent, { type: "security-warning" }>;
+
+/** Where events go: the JSON printer or the terminal interface. */
+export interface EventSink {
+  /** Reports one event. */
+  emit(event: ClientEvent): void;
+}

@@ -1,0 +1,34 @@
+/**
+ * The client's vocabulary, shared by its parts: the commands a user types
+ * (parsed without I/O), the events the client reports (codes and data; the
+ * words are the interface's), and its typed errors.
+ *
+ * @example
+ * ```ts
+ * import { parseCommand } from "./mod.ts";
+ *
+ * console.log(parseCommand("/msg bob see you at nine")); // { kind: "msg", name: "bob", text: "see you at nine" }
+ * ```
+ *
+ * @module
+ */
+export { type ChatCommand, COMMAND_HELP, complete, parseCommand } from "./commands.ts";
+export {
+  ChatError,
+  CommandError,
+  PeerProtocolError,
+  PeerUnreachableError,
+  ServerKeyError,
+} from "./errors.ts";
+export {
+  type ClientEvent,
+  type ClosedBy,
+  type CloseReason,
+  type EventSink,
+  type KeyStatus,
+  type ListedUser,
+  type Notice,
+  type Path,
+  type SecurityWarning,
+  type UndeliveredReason,
+} from "./events.ts";

@@ -1,0 +1,407 @@
+/**
+ * The client side of the directory protocol, shared by `connect`, the tests
+ * and the load generator: connect and pin the server, register, list,
+ * look up, heartbeat, say goodbye.
+ *
+ * @module
+ */
+import {
+  connTransport,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  type Fingerprint,
+  HandshakeError,
+  type Identity,
+  initiateChannel,
+  type PublicIdentity,
+  type SecureChannel,
+  type Transport,
+  UnexpectedPeerKey,
+  type UnrevealedEphemeral,
+  VersionMismatch,
+} from "../../crypto/mod.ts";
+import { errorMessage } from "../../errors/mod.ts";
+import { DirectoryError, DirectoryUnavailableError } from "../../protocol/mod.ts";
+import {
+  type CloseReason,
+  decodeServerMessage,
+  encodeMessage,
+  type Reply,
+  type Request,
+  type UserEntry,
+  type WirePrekey,
+} from "../../protocol/mod.ts";
+
+/** How often the client proves it is alive; the server's default idle timeout is 30 s. */
+export const DEFAULT_HEARTBEAT_MS = 10_000;
+/** How long a request may wait for its reply. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/** Options for connecting to a directory. */
+export type DirectoryClientOptions = {
+  identity: Identity;
+  /** Refuse the server unless it proves this key (pinned or given with --server-key). */
+  expectedServer?: Fingerprint;
+  handshakeTimeoutMs?: number;
+  /** 0 disables heartbeats. */
+  heartbeatMs?: number;
+  requestTimeoutMs?: number;
+  /** Called when another user asks this one to meet through the relay (at `relay`, if given). */
+  onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
+  /** Called for each sealed message the directory holds for this user (§10). */
+  onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
+  /** Keeps an ephemeral key a busy directory never answered, so retries generate none. */
+  unrevealed?: UnrevealedEphemeral;
+};
+
+/** Why the session with the directory ended. */
+export type DirectoryClosed = { reason: CloseReason | "lost" | "closed"; message: string };
+
+type Pending = {
+  resolve: (reply: Reply) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
+
+// Requests without their id: TypeScript's Omit does not distribute over a union.
+type RequestBody = Request extends infer R ? R extends Request ? Omit<R, "id"> : never : never;
+
+/** An authenticated session with a directory server. */
+export class DirectoryClient {
+  /** The identity the server proved. */
+  readonly server: PublicIdentity;
+  /** Resolves once the session has ended, with why. */
+  readonly closed: Promise<DirectoryClosed>;
+  readonly #channel: SecureChannel;
+  readonly #pending = new Map<number, Pending>();
+  readonly #requestTimeoutMs: number;
+  readonly #onRelayOffer: DirectoryClientOptions["onRelayOffer"];
+  readonly #onMail: DirectoryClientOptions["onMail"];
+  #nextId = 1;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #ended: DirectoryClosed | undefined;
+
+  private constructor(channel: SecureChannel, options: DirectoryClientOptions) {
+    this.#channel = channel;
+    this.server = channel.peer;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#onRelayOffer = options.onRelayOffer;
+    this.#onMail = options.onMail;
+    this.closed = this.#readLoop();
+    const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    if (heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.ping().catch(() => {}), heartbeatMs);
+    }
+  }
+
+  /**
+   * Connects over TCP and runs the handshake, demanding the expected server
+   * key if given. Fails with UnexpectedPeerKey when the server proves another
+   * key, and otherwise with a DirectoryUnavailableError that says what the
+   * other end did: `unreachable` (nothing listens), `not-a-directory` (its
+   * first bytes are not a p2pchat handshake: known as soon as they arrive),
+   * `timeout` (it accepted and stayed silent), `connection-lost` (it hung
+   * up during the handshake, as an overloaded directory does).
+   */
+  static async connect(
+    address: { hostname: string; port: number },
+    options: DirectoryClientOptions,
+  ): Promise<DirectoryClient> {
+    const label = hostPortLabel(address);
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname: address.hostname, port: address.port });
+    } catch (error) {
+      throw new DirectoryUnavailableError(
+        "unreachable",
+        `Cannot reach the directory at ${label}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    const transport = firstByteMustBe(
+      connTransport(conn),
+      HANDSHAKE_RESPONSE,
+      (byte) =>
+        new DirectoryUnavailableError(
+          "not-a-directory",
+          `${label} does not look like a p2pchat directory (it answered ${describeByte(byte)})`,
+        ),
+    );
+    try {
+      return await DirectoryClient.over(transport, options);
+    } catch (error) {
+      throw explainHandshakeFailure(error, label, options.handshakeTimeoutMs);
+    }
+  }
+
+  /** Runs the handshake over an existing transport. */
+  static async over(
+    transport: Transport,
+    options: DirectoryClientOptions,
+  ): Promise<DirectoryClient> {
+    const channel = await initiateChannel(transport, options.identity, {
+      expectedPeer: options.expectedServer,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      unrevealed: options.unrevealed,
+    });
+    return new DirectoryClient(channel, options);
+  }
+
+  /**
+   * Registers under `name`, announcing the port this client listens on for
+   * peers, and the signed prekey others seal offline messages to.
+   */
+  async register(
+    name: string,
+    port: number,
+    addresses?: string[],
+    prekey?: WirePrekey,
+  ): Promise<{ name: string; address: string; port: number }> {
+    const reply = await this.#request({
+      type: "register",
+      name,
+      port,
+      ...(addresses?.length ? { addresses } : {}),
+      ...(prekey ? { prekey } : {}),
+    });
+    if (reply.type !== "registered") throw unexpected(reply);
+    return { name: reply.name, address: reply.address, port: reply.port };
+  }
+
+  /** Online users whose names start with `prefix`, a page at a time. */
+  async list(
+    options: { prefix?: string; limit?: number; after?: string } = {},
+  ): Promise<{ users: UserEntry[]; more: boolean }> {
+    const reply = await this.#request({ type: "list", ...options });
+    if (reply.type !== "users") throw unexpected(reply);
+    return { users: reply.users, more: reply.more };
+  }
+
+  /** The online user called `name`; DirectoryError "not-found" when nobody is. */
+  async lookup(name: string): Promise<UserEntry> {
+    const reply = await this.#request({ type: "lookup", name });
+    if (reply.type !== "user") throw unexpected(reply);
+    return reply.user;
+  }
+
+  /** Asks the server to relay a chat with `peer`; returns the one-time token both sides join with. */
+  async relay(peer: string): Promise<string> {
+    const reply = await this.#request({ type: "relay", peer });
+    if (reply.type !== "relay-token") throw unexpected(reply);
+    return reply.token;
+  }
+
+  /** Tells the directory that the relayed chat with `token` moved to a direct connection. */
+  async relayUpgraded(token: string): Promise<void> {
+    const reply = await this.#request({ type: "relay-upgraded", token });
+    if (reply.type !== "ok") throw unexpected(reply);
+  }
+
+  /** The identity key and signed prekey of the bound name `name`, online or not (unchecked). */
+  async prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }> {
+    const reply = await this.#request({ type: "prekey", name });
+    if (reply.type !== "prekey") throw unexpected(reply);
+    return { name: reply.name, key: reply.key, prekey: reply.prekey };
+  }
+
+  /** Leaves a sealed message for `to`; returns when the directory will drop it unread (ms). */
+  async mail(to: string, sealed: string): Promise<number> {
+    const reply = await this.#request({ type: "mail", to, sealed });
+    if (reply.type !== "mail-queued") throw unexpected(reply);
+    return reply.expires;
+  }
+
+  /** Tells the directory these held messages arrived: it deletes them. */
+  async mailAck(ids: number[]): Promise<void> {
+    const reply = await this.#request({ type: "mail-ack", ids });
+    if (reply.type !== "ok") throw unexpected(reply);
+  }
+
+  /** A round trip to the server (also what heartbeats send). */
+  async ping(): Promise<void> {
+    const reply = await this.#request({ type: "ping" });
+    if (reply.type !== "pong") throw unexpected(reply);
+  }
+
+  /** Leaves cleanly: the server drops the registration at once. */
+  async bye(): Promise<void> {
+    try {
+      await this.#request({ type: "bye" });
+    } catch {
+      // Gone already: the goal is reached either way.
+    }
+    await this.close();
+  }
+
+  /** Closes the channel with a close record. */
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await this.#channel.close();
+  }
+
+  /** Drops the connection without a word, as a crash would. */
+  abort(): void {
+    clearInterval(this.#heartbeat);
+    this.#channel.abort();
+  }
+
+  #request(body: RequestBody): Promise<Reply> {
+    if (this.#ended) {
+      return Promise.reject(
+        new DirectoryUnavailableError(
+          "connection-lost",
+          `The directory connection ended: ${this.#ended.message}`,
+        ),
+      );
+    }
+    const id = this.#nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new DirectoryUnavailableError(
+            "timeout",
+            `The directory did not answer within ${this.#requestTimeoutMs} ms`,
+          ),
+        );
+      }, this.#requestTimeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.#channel.send(encodeMessage({ ...body, id } as Request)).catch((error) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(
+          new DirectoryUnavailableError(
+            "connection-lost",
+            `Cannot reach the directory: ${error.message}`,
+          ),
+        );
+      });
+    });
+  }
+
+  async #readLoop(): Promise<DirectoryClosed> {
+    let ended: DirectoryClosed = {
+      reason: "closed",
+      message: "The directory closed the connection",
+    };
+    try {
+      for await (const bytes of this.#channel.messages()) {
+        const message = decodeServerMessage(bytes);
+        if (message.type === "closing") {
+          ended = { reason: message.reason, message: message.message };
+          continue;
+        }
+        if (message.type === "relay-offer") {
+          this.#onRelayOffer?.(message);
+          continue;
+        }
+        if (message.type === "mail") {
+          this.#onMail?.(message);
+          continue;
+        }
+        const pending = message.id === null ? undefined : this.#pending.get(message.id);
+        if (!pending) continue;
+        this.#pending.delete(message.id!);
+        clearTimeout(pending.timer);
+        pending.resolve(message);
+      }
+    } catch (error) {
+      ended = { reason: "lost", message: (error as Error).message };
+    }
+    this.#ended = ended;
+    clearInterval(this.#heartbeat);
+    this.#channel.abort();
+    for (const [, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(
+        new DirectoryUnavailableError(
+          "connection-lost",
+          `The directory connection ended: ${ended.message}`,
+        ),
+      );
+    }
+    this.#pending.clear();
+    return ended;
+  }
+}
+
+/** What a p2pchat directory's first byte always is: the handshake's Response frame (§3). */
+const HANDSHAKE_RESPONSE = 0x02;
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function hostPortLabel(address: { hostname: string; port: number }): string {
+  const { hostname, port } = address;
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/** A byte as a person can recognise it: a printable character, or its hex. */
+function describeByte(byte: number): string {
+  if (byte === 0x53) return '"S", as an SSH server does';
+  if (byte === 0x48) return '"H", as a web server does';
+  return byte >= 0x20 && byte < 0x7f
+    ? `"${String.fromCharCode(byte)}"`
+    : `byte 0x${byte.toString(16)}`;
+}
+
+/** `transport`, failing with `error(byte)` as soon as the first byte read is not `expected`. */
+function firstByteMustBe(
+  transport: Transport,
+  expected: number,
+  error: (byte: number) => Error,
+): Transport {
+  let checked = false;
+  return {
+    async read(signal?: AbortSignal): Promise<Uint8Array | null> {
+      const chunk = await transport.read(signal);
+      if (!checked && chunk !== null && chunk.length > 0) {
+        checked = true;
+        if (chunk[0] !== expected) {
+          transport.close();
+          throw error(chunk[0]);
+        }
+      }
+      return chunk;
+    },
+    write: (bytes) => transport.write(bytes),
+    close: () => transport.close(),
+  };
+}
+
+/** Turns a failed handshake with a directory into what happened, for people. */
+function explainHandshakeFailure(error: unknown, label: string, timeoutMs?: number): unknown {
+  if (error instanceof UnexpectedPeerKey || error instanceof VersionMismatch) return error;
+  if (error instanceof HandshakeError) {
+    const cause = error.cause;
+    if (cause instanceof DirectoryUnavailableError) return cause;
+    switch (error.code) {
+      case "handshake-timeout":
+        return new DirectoryUnavailableError(
+          "timeout",
+          `${label} accepted the connection but did not finish the handshake within ${
+            Math.round((timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS) / 1000)
+          } s`,
+          { cause: error },
+        );
+      case "connection-closed":
+        return new DirectoryUnavailableError(
+          "connection-lost",
+          `${label} closed the connection during the handshake (it may be busy); try again`,
+          { cause: error },
+        );
+      default:
+        return new DirectoryUnavailableError(
+          "not-a-directory",
+          `${label} does not look like a p2pchat directory (${error.message})`,
+          { cause: error },
+        );
+    }
+  }
+  return error;
+}
+
+function unexpected(reply: Reply): Error {
+  if (reply.type === "error") return new DirectoryError(reply.code, reply.message);
+  return new DirectoryUnavailableError(
+    "connection-lost",
+    `The directory sent an unexpected ${reply.type} reply`,
+  );
+}

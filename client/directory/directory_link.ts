@@ -1,0 +1,290 @@
+/**
+ * The client's lasting link to the directory: it pins the server's key on
+ * first contact, registers, and when the connection drops, reconnects with
+ * backoff (to the next instance, when several are given) and registers
+ * again (the key reclaims the name). Open chats never depend on it.
+ *
+ * @module
+ */
+import { delay } from "../../async/mod.ts";
+import {
+  type Fingerprint,
+  formatFingerprint,
+  type Identity,
+  UnexpectedPeerKey,
+  UnrevealedEphemeral,
+} from "../../crypto/mod.ts";
+import { DirectoryUnavailableError, type UserEntry, type WirePrekey } from "../../protocol/mod.ts";
+import { backoffMs, DirectoryClient, type DirectoryClosed, hostPortLabel } from "./mod.ts";
+import { isIpLiteral } from "../trust/mod.ts";
+import { ServerKeyError } from "../core/mod.ts";
+import type { EventSink } from "../core/mod.ts";
+import type { PinFile } from "../trust/mod.ts";
+
+/** How long the first connection keeps retrying a directory that hangs up during the handshake. */
+export const STARTUP_RETRY_MS = 10_000;
+
+/** Options for the link. */
+export type DirectoryLinkOptions = {
+  /** Instances of one directory, tried in this order. */
+  servers: { hostname: string; port: number }[];
+  identity: Identity;
+  pins: PinFile;
+  /** `--server-key`: demand this fingerprint. */
+  serverKey?: Fingerprint;
+  sink: EventSink;
+  heartbeatMs?: number;
+  /** Called when a peer asks to meet through the relay. */
+  onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
+  /** Called for each sealed message the directory held for us. */
+  onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
+  /** The signed prekey to publish, asked at every registration (so it rotates on time). */
+  prekey?: () => Promise<WirePrekey>;
+};
+
+/** A registered, self-healing directory connection. */
+export class DirectoryLink {
+  readonly #options: DirectoryLinkOptions;
+  readonly #unrevealed = new UnrevealedEphemeral();
+  #client: DirectoryClient | undefined;
+  /** Which of the servers the link uses now. */
+  #at = 0;
+  #registration: { name: string; port: number; addresses?: string[] } | undefined;
+  #stopped = false;
+
+  /** A link to the directory the options name; connect() opens it. */
+  constructor(options: DirectoryLinkOptions) {
+    if (options.servers.length === 0) throw new RangeError("A directory link needs a server");
+    this.#options = options;
+  }
+
+  /** `host:port` of the instance in use. */
+  get serverLabel(): string {
+    return hostPortLabel(this.server);
+  }
+
+  /** The instance in use, where relayed chats meet too. */
+  get server(): { hostname: string; port: number } {
+    return this.#options.servers[this.#at];
+  }
+
+  /** The key the directory proved (the same on every instance). */
+  get serverFingerprint(): Fingerprint {
+    return this.#need().server.fingerprint;
+  }
+
+  /** The key to demand: --server-key, else the one pinned for any of the servers. */
+  #demanded(): Fingerprint | undefined {
+    if (this.#options.serverKey) return this.#options.serverKey;
+    for (const server of this.#options.servers) {
+      const pinned = this.#options.pins.get(hostPortLabel(server))?.fingerprint;
+      if (pinned) return pinned;
+    }
+    return undefined;
+  }
+
+  /**
+   * Connects to the first instance that answers (checking or pinning the
+   * server key). At start, a directory that hangs up during the handshake
+   * (busy) is retried with backoff for up to STARTUP_RETRY_MS. Throws
+   * ServerKeyError when an instance proves another key and none serves
+   * (one that does is used, and the mismatch reported), else the last
+   * instance's failure.
+   */
+  async connect(retryForMs = STARTUP_RETRY_MS): Promise<void> {
+    const deadline = Date.now() + retryForMs;
+    for (let attempt = 0;; attempt++) {
+      let last: unknown;
+      let wrongKey: ServerKeyError | undefined;
+      for (let i = 0; i < this.#options.servers.length; i++) {
+        const at = (this.#at + i) % this.#options.servers.length;
+        try {
+          this.#client = await this.#connectTo(at);
+          this.#at = at;
+          if (wrongKey) {
+            this.#options.sink.emit({
+              type: "error",
+              code: wrongKey.code,
+              message: wrongKey.message,
+            });
+          }
+          return;
+        } catch (error) {
+          // An entry with the wrong key is never used; the others may still serve.
+          if (error instanceof ServerKeyError) wrongKey ??= error;
+          else last = error;
+        }
+      }
+      if (wrongKey) throw wrongKey;
+      const busy = last instanceof DirectoryUnavailableError && last.code === "connection-lost";
+      const wait = backoffMs(attempt);
+      if (!busy || Date.now() + wait > deadline) throw last;
+      await delay(wait);
+    }
+  }
+
+  async #connectTo(at: number): Promise<DirectoryClient> {
+    const { pins, serverKey, sink } = this.#options;
+    const server = this.#options.servers[at];
+    const label = hostPortLabel(server);
+    const demanded = this.#demanded();
+    let client: DirectoryClient;
+    try {
+      client = await DirectoryClient.connect(server, {
+        identity: this.#options.identity,
+        expectedServer: demanded,
+        heartbeatMs: this.#options.heartbeatMs,
+        onRelayOffer: this.#options.onRelayOffer,
+        onMail: this.#options.onMail,
+        unrevealed: this.#unrevealed,
+      });
+    } catch (error) {
+      if (!(error instanceof UnexpectedPeerKey)) throw error;
+      throw new ServerKeyError(
+        serverKey
+          ? `The directory at ${label} proved key ${error.got}, not the --server-key you gave (${
+            formatFingerprint(serverKey)
+          }); check the fingerprint with its operator`
+          : `The directory at ${label} proved key ${error.got}, but ${
+            formatFingerprint(demanded!)
+          } was pinned on first contact (${pins.path}). If its operator changed the key, delete the "${label}" entry from that file; otherwise someone may be intercepting your connection`,
+      );
+    }
+    if (pins.get(label) === undefined) {
+      await pins.set(label, {
+        fingerprint: client.server.fingerprint,
+        verified: serverKey !== undefined,
+      });
+      if (!serverKey && demanded === undefined) {
+        sink.emit({
+          type: "notice",
+          notice: { code: "server-pinned", server: label, fingerprint: client.server.fingerprint },
+        });
+      }
+    }
+    return client;
+  }
+
+  /**
+   * Registers (throws DirectoryError on name-invalid, name-taken), announcing
+   * the peer port and the client's own addresses; then keeps it alive.
+   */
+  async register(
+    name: string,
+    port: number,
+    addresses?: string[],
+  ): Promise<{ name: string; address: string; port: number }> {
+    const client = this.#need();
+    const prekey = await this.#options.prekey?.();
+    const reply = await client.register(name, port, addresses, prekey);
+    this.#registration = { name: reply.name, port, addresses };
+    this.#watch(client);
+    return reply;
+  }
+
+  /** Online users by prefix. */
+  list(
+    options: { prefix?: string; after?: string; limit?: number },
+  ): Promise<{ users: UserEntry[]; more: boolean }> {
+    return this.#need().list(options);
+  }
+
+  /** One online user. */
+  lookup(name: string): Promise<UserEntry> {
+    return this.#need().lookup(name);
+  }
+
+  /** Asks the directory to relay a chat with `peer`; returns the token. */
+  relay(peer: string): Promise<string> {
+    return this.#need().relay(peer);
+  }
+
+  /**
+   * Where to join a relay the directory offered: the instance in use, or the
+   * one the offer names (another instance of this directory) when that is an
+   * IP address or one of the configured servers' hosts; undefined otherwise.
+   */
+  relayAt(relay: string | undefined): { hostname: string; port: number } | undefined {
+    if (relay === undefined) return this.server;
+    const match = relay.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/);
+    if (!match) return undefined;
+    const hostname = match[1] ?? match[2];
+    const port = Number(match[3]);
+    const known = this.#options.servers.some((s) => s.hostname === hostname);
+    if (port < 1 || port > 65535 || (!known && !isIpLiteral(hostname))) return undefined;
+    return { hostname, port };
+  }
+
+  /** The bound name's identity key and signed prekey, online or not (unchecked). */
+  prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }> {
+    return this.#need().prekey(name);
+  }
+
+  /** Leaves a sealed message for `to`; returns when the directory drops it unread. */
+  mail(to: string, sealed: string): Promise<number> {
+    return this.#need().mail(to, sealed);
+  }
+
+  /** Deletes held messages that were handled. */
+  mailAck(ids: number[]): Promise<void> {
+    return this.#need().mailAck(ids);
+  }
+
+  /** Tells the directory a relayed chat moved to a direct connection (it counts them). */
+  relayUpgraded(token: string): Promise<void> {
+    return this.#need().relayUpgraded(token);
+  }
+
+  /** Says goodbye and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#client?.bye();
+  }
+
+  #need(): DirectoryClient {
+    if (!this.#client) {
+      throw new DirectoryUnavailableError(
+        "connection-lost",
+        "The directory is unreachable right now; p2pchat is reconnecting",
+      );
+    }
+    return this.#client;
+  }
+
+  async #watch(client: DirectoryClient): Promise<void> {
+    const ended: DirectoryClosed = await client.closed;
+    if (this.#stopped || this.#client !== client) return;
+    this.#client = undefined;
+    if (ended.reason === "replaced") {
+      this.#options.sink.emit({
+        type: "error",
+        code: "name-replaced",
+        message:
+          "Another p2pchat with your identity registered your name; this one stopped using the directory",
+      });
+      return;
+    }
+    this.#options.sink.emit({ type: "server-lost", detail: ended.message });
+    // Try the next instance first: the one we had may be the one that died.
+    this.#at = (this.#at + 1) % this.#options.servers.length;
+    const reported = new Set<string>();
+    for (let attempt = 0; !this.#stopped; attempt++) {
+      await delay(backoffMs(attempt));
+      if (this.#stopped) return;
+      try {
+        await this.connect(0);
+        const { name, port, addresses } = this.#registration!;
+        await this.register(name, port, addresses);
+        this.#options.sink.emit({ type: "server-restored" });
+        return;
+      } catch (error) {
+        (this.#client as DirectoryClient | undefined)?.abort();
+        this.#client = undefined;
+        if (error instanceof ServerKeyError && !reported.has(error.message)) {
+          reported.add(error.message);
+          this.#options.sink.emit({ type: "error", code: error.code, message: error.message });
+        }
+      }
+    }
+  }
+}

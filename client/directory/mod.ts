@@ -1,0 +1,31 @@
+/**
+ * The client's side of the directory protocol: one session
+ * ({@linkcode DirectoryClient}), the lasting, self-healing link the chat
+ * client keeps ({@linkcode DirectoryLink}), joining the relay, and the
+ * reconnection backoff.
+ *
+ * @example
+ * ```ts
+ * import { DirectoryClient } from "./mod.ts";
+ * import { Identity } from "../../crypto/mod.ts";
+ *
+ * const client = await DirectoryClient.connect({ hostname: "127.0.0.1", port: 7447 }, {
+ *   identity: Identity.generate(),
+ * });
+ * await client.register("alice", 40123);
+ * console.log((await client.list({ prefix: "b" })).users.map((u) => u.name));
+ * await client.bye();
+ * ```
+ *
+ * @module
+ */
+export { backoffMs, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from "./backoff.ts";
+export {
+  DEFAULT_HEARTBEAT_MS,
+  DirectoryClient,
+  type DirectoryClientOptions,
+  type DirectoryClosed,
+  hostPortLabel,
+} from "./directory_client.ts";
+export { joinRelay, RELAY_JOIN_TIMEOUT_MS } from "./relay_client.ts";
+export { DirectoryLink } from "./directory_link.ts";

@@ -1,0 +1,53 @@
+/**
+ * The client's side of a relayed connection: connect to the directory, join
+ * with the token, wait for the partner, and hand back a plain transport that
+ * the end-to-end handshake then runs over.
+ *
+ * @module
+ */
+import { Deadline } from "../../async/mod.ts";
+import { connTransport, fromHex, type Transport } from "../../crypto/mod.ts";
+import { joinFrame, readFirstFrame, RelayFrame } from "../../protocol/mod.ts";
+import { DirectoryUnavailableError } from "../../protocol/mod.ts";
+
+/** How long a relay join waits for the other side. */
+export const RELAY_JOIN_TIMEOUT_MS = 15_000;
+
+/**
+ * Joins the relay at `server` with `token`; resolves once both sides are
+ * connected, within RELAY_JOIN_TIMEOUT_MS (or earlier, when `signal` aborts:
+ * the connection is then closed and the call rejects with its reason).
+ */
+export async function joinRelay(
+  server: { hostname: string; port: number },
+  token: string,
+  signal?: AbortSignal,
+): Promise<Transport> {
+  using deadline = Deadline.after(
+    RELAY_JOIN_TIMEOUT_MS,
+    () =>
+      new DirectoryUnavailableError("timeout", "The relay did not connect the other side in time"),
+    signal,
+  );
+  let transport: Transport | undefined;
+  try {
+    transport = connTransport(await Deno.connect({ ...server, signal: deadline.signal }));
+    await transport.write(joinFrame(fromHex(token)));
+    const ready = await readFirstFrame(transport, 0, deadline.signal);
+    if (ready === null || ready.frame.type !== RelayFrame.Ready) {
+      throw new DirectoryUnavailableError(
+        "connection-lost",
+        "The relay closed the connection before the other side joined",
+      );
+    }
+    return ready.rest;
+  } catch (error) {
+    transport?.close();
+    if (deadline.signal.aborted) throw deadline.signal.reason;
+    if (error instanceof DirectoryUnavailableError) throw error;
+    throw new DirectoryUnavailableError(
+      "connection-lost",
+      `The relay failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The chat client: the `connect` and `id` subcommands, and what `main.ts`
+ * and the tests need of it.
+ *
+ * @example
+ * ```ts
+ * import { idCommand } from "./mod.ts";
+ *
+ * console.log(idCommand.name, "-", idCommand.summary);
+ * ```
+ *
+ * @module
+ */
+export { behindNat } from "./app.ts";
+export { type RelayMode } from "./connect_options.ts";
+export { idCommand } from "./id_command.ts";
+export { connectCommand } from "./connect_command.ts";

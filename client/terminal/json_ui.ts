@@ -1,0 +1,42 @@
+/**
+ * `--json`: one event per line on stdout, exactly as typed in events.ts.
+ * The documented `message` fields (chat-closed, security-warning,
+ * server-lost) are added from the interface's words; notices for people go
+ * to stderr as text.
+ *
+ * @module
+ */
+import type { ClientEvent, EventSink } from "../core/mod.ts";
+import { closedWords, noticeWords, serverLostWords, warningWords } from "./words.ts";
+
+const encoder = new TextEncoder();
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
+}
+
+/** The event as printed: the documented human `message` added where the format has one. */
+export function jsonLine(event: ClientEvent): object {
+  switch (event.type) {
+    case "chat-closed":
+      return { ...event, message: closedWords(event) };
+    case "security-warning":
+      return { ...event, message: warningWords(event) };
+    case "server-lost":
+      return { ...event, message: serverLostWords(event.detail) };
+    default:
+      return event;
+  }
+}
+
+/** Prints events as JSON lines. */
+export class JsonSink implements EventSink {
+  /** Prints `event`: a JSON line on stdout, or a notice's words on stderr. */
+  emit(event: ClientEvent): void {
+    if (event.type === "notice") {
+      writeAll(Deno.stderr, encoder.encode(`${noticeWords(event.notice)}\n`));
+      return;
+    }
+    writeAll(Deno.stdout, encoder.encode(JSON.stringify(jsonLine(event)) + "\n"));
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Every sentence a person reads from the chat client, made from an event's
+ * codes and data. The terminal interface renders these (after making network
+ * text safe); `--json` adds them only as the documented `message` fields and
+ * as the notices it writes to stderr.
+ *
+ * @module
+ */
+import { type Fingerprint, formatFingerprint } from "../../crypto/mod.ts";
+import type { ClientEvent, Notice, UndeliveredReason } from "../core/mod.ts";
+
+const fp = (f: string): string => formatFingerprint(f as Fingerprint);
+
+/** The sentence for a notice. */
+export function noticeWords(notice: Notice): string {
+  switch (notice.code) {
+    case "server-pinned":
+      return `Pinned the directory's key ${
+        fp(notice.fingerprint)
+      } for ${notice.server} (first contact); a different key will be refused from now on`;
+    case "request-sent":
+      return `Asked ${notice.peer} to chat${
+        notice.path === "relay" ? " (through the relay)" : ""
+      }; waiting for them to accept`;
+    case "request-expired":
+      return `${notice.peer}'s chat request expired unanswered`;
+    case "request-cancelled":
+      return `${notice.peer} is no longer asking to chat`;
+    case "request-evicted":
+      return `${notice.peer}'s chat request was dropped: too many requests came from where it came from`;
+    case "relay-fallback":
+      // The relay joins a race the direct attempt may still win: say so, not that it failed.
+      return `${notice.peer} has not answered directly yet; trying the directory's relay too`;
+  }
+}
+
+/** Why a chat closed, as a sentence. */
+export function closedWords(e: Extract<ClientEvent, { type: "chat-closed" }>): string {
+  switch (e.reason) {
+    case "eom":
+      return e.by === "you" ? `You ended the chat with ${e.peer}` : `${e.peer} ended the chat`;
+    case "declined":
+      switch (e.detail) {
+        case "security":
+          return `${e.peer}'s client refused the chat: it does not trust your key for your name`;
+        case "busy":
+          return `${e.peer} has too many pending requests; try again later`;
+        case "timeout":
+          return e.by === "you"
+            ? `You did not answer ${e.peer}'s request in time`
+            : `${e.peer} did not answer your request in time`;
+        case "superseded":
+          return `${e.peer} asked again; the older request was dropped`;
+        default:
+          return e.by === "you" ? `You declined ${e.peer}'s chat` : `${e.peer} declined the chat`;
+      }
+    case "security":
+      return `The connection to ${e.peer} was tampered with (${e.detail}); the chat was closed`;
+    case "connection-lost":
+      return e.detail === "slow-reader"
+        ? `${e.peer} stopped reading what your client owed it; the chat was closed`
+        : `Connection to ${e.peer} lost`;
+  }
+}
+
+/** A security warning, as a sentence that says what happened and what to do. */
+export function warningWords(e: Extract<ClientEvent, { type: "security-warning" }>): string {
+  switch (e.reason) {
+    case "key-changed":
+      return `${e.peer}'s key changed: pinned ${fp(e.expected)}, now ${fp(e.got)}. ` +
+        `Someone may be impersonating ${e.peer}. Chats with ${e.peer} are refused until you ` +
+        `confirm with them out of band and type /trust ${e.peer}`;
+    case "unexpected-key":
+      return `The peer the directory pointed to is not ${e.peer}: it proved key ${fp(e.got)}, ` +
+        `the directory lists ${fp(e.expected)}. Not connecting`;
+    case "directory-mismatch":
+      return `Someone claiming to be ${e.peer} asked to chat with key ${fp(e.got)}, but the ` +
+        `directory lists ${fp(e.expected)}; refused`;
+    case "unlisted":
+      return `Someone claiming to be ${e.peer} asked to chat, but the directory does not list ${e.peer}; refused`;
+    case "relay-mismatch":
+      return `A relay offer named ${
+        e.named ?? "someone"
+      }, but the peer that came claims to be ${e.peer}; refused`;
+    case "peer-protocol":
+      return `${e.peer} sent a malformed message (${e.detail}); it was refused`;
+    case "mail-rejected":
+      return `A message left for you while you were offline${
+        e.peer ? ` (signed as ${e.peer})` : ""
+      } was refused: ${mailWords(e.detail)}`;
+    case "prekey-invalid":
+      return `The directory's prekey for ${e.peer} is not signed by ${e.peer}'s key; nothing was sent. The directory may be lying`;
+    case "directory-inconsistent":
+      return `The directory's answer for ${e.peer} is inconsistent (${
+        problemWords(e.problem, e.named)
+      }); not connecting and not trusting it. The directory may be lying`;
+  }
+}
+
+function mailWords(detail: string | undefined): string {
+  switch (detail) {
+    case "unknown-prekey":
+      return "it was sealed to a prekey older than 30 days, which this client has deleted";
+    case "tampered":
+      return "it was altered after it was sealed";
+    case "bad-signature":
+      return "its signature does not hold";
+    case "not-for-me":
+      return "it is addressed to someone else";
+    case "too-old":
+      return "it claims to be older than 30 days";
+    case "from-the-future":
+      return "it claims to be sent more than a day from now";
+    case "key-of-another":
+      return "it is signed by a key you know under another name";
+    case "unlisted":
+      return "the directory binds nobody to the name it claims, so nothing proves who sent it";
+    case "directory-mismatch":
+      return "the directory binds that name to another key: someone else signed it";
+    case "directory-inconsistent":
+      return "the directory's answer for the name it claims does not add up";
+    default:
+      return "it is malformed";
+  }
+}
+
+function problemWords(problem: string | undefined, named: string | undefined): string {
+  switch (problem) {
+    case "wrong-name":
+      return `it answered with the entry of ${named}`;
+    case "bad-name":
+      return `it listed a name that breaks the name rules`;
+    case "off-prefix":
+      return `it listed ${named}, which does not match what you asked for`;
+    case "duplicate":
+      return `it listed ${named} twice`;
+    case "bad-key":
+      return "the key is not an Ed25519 key";
+    case "fingerprint-mismatch":
+      return "the fingerprint is not the key's";
+    case "bad-address":
+      return "an address is not an IP address";
+    case "bad-port":
+      return "the port is not usable";
+    case "key-of-another":
+      return `it lists the key you pinned for ${named}; if they truly use both names, /trust the new one after checking with them`;
+    default:
+      return "it does not follow the protocol";
+  }
+}
+
+/** What to show when the directory connection dropped. */
+export function serverLostWords(detail: string): string {
+  return `Lost the directory (${detail}); open chats go on, reconnecting`;
+}
+
+/** Why a message left for someone offline will not arrive, in words. */
+export function undeliveredWords(reason: UndeliveredReason): string {
+  switch (reason) {
+    case "expired":
+      return "the directory dropped it unread after holding it as long as it holds messages";
+    case "mailbox-full":
+      return "their mailbox at the directory is full";
+    case "refused":
+      return "the directory does not hold messages for them";
+    case "outbox-full":
+      return "1,000 newer messages wait for receipts, so this client stopped waiting for this one";
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * What the client trusts (docs/protocol.md §7, §10): keys pinned per
+ * directory on first contact, verification marks, changed keys held back
+ * until `/trust`, and the checks every directory answer must pass.
+ *
+ * @example
+ * ```ts
+ * import { checkUser } from "./mod.ts";
+ *
+ * const answer = { name: "bob", address: "example.org", port: 7447, key: "", fingerprint: "", addresses: [] };
+ * console.log("problem" in checkUser(answer, {})); // true: not a usable entry
+ * ```
+ *
+ * @module
+ */
+export {
+  type CheckedUser,
+  checkUser,
+  checkUsers,
+  type EntryProblem,
+  type Inconsistency,
+  isIpLiteral,
+} from "./directory_check.ts";
+export { PeerTrust } from "./peer_trust.ts";
+export { type Pin, PinFile } from "./pin_file.ts";

@@ -1,0 +1,158 @@
+/**
+ * The directory's state as the sessions see it: bindings (name -> key) and
+ * presence (who is online, where), behind one asynchronous interface, so
+ * that one process (LocalDirectory: the Registry, with SQLite bindings) and
+ * several processes sharing a store (RedisDirectory) serve the same
+ * sessions the same way.
+ *
+ * @module
+ */
+import { toBase64 } from "../../crypto/mod.ts";
+import { type Name, type NameKey, nameKey, type UserEntry } from "../../protocol/mod.ts";
+import type { NameStore } from "./name_store.ts";
+import { type ProvenKey, Registry } from "./registry.ts";
+
+/** Where to reach a user for a relay offer: a session here, or one on another instance. */
+export type Located<S> =
+  | { readonly local: S }
+  | {
+    readonly remote: { readonly instance: string; readonly session: number; readonly key: NameKey };
+  };
+
+/** Where a user registers from. */
+export type Where = { address: string; port: number; addresses?: string[] };
+
+/** What a session needs of the directory's state. */
+export interface DirectoryState<S> {
+  /** Whether `session` registered on this instance. */
+  isRegistered(session: S): boolean;
+  /** Users online on this instance. */
+  readonly localCount: number;
+  /** Users online on every instance (as last counted). */
+  readonly totalCount: number;
+  /** Whether the shared store answers (always, for one process). */
+  readonly storeUp: boolean;
+  /** Store requests that failed. */
+  readonly storeErrors: number;
+  /**
+   * Puts `session` online under `name` (binding it to `key` if it is free).
+   * Returns the session it replaced on this instance, if the same key held
+   * the name here; a replaced session elsewhere is told through the store.
+   * Throws DirectoryError (name-taken, name-confusable, store-unavailable).
+   */
+  register(
+    session: S,
+    name: Name,
+    key: ProvenKey,
+    where: Where,
+  ): Promise<{ entry: UserEntry; replaced?: S }>;
+  /** Takes `session` offline, if it was online; returns the name it had. */
+  leave(session: S): Promise<string | undefined>;
+  /** The online user called `name`, if any (case-insensitive). */
+  lookup(name: Name): Promise<UserEntry | undefined>;
+  /** Online users by prefix, in name order, after `after`, at most `limit`. */
+  list(
+    options: { prefix?: string; limit: number; after?: string },
+  ): Promise<{ users: UserEntry[]; more: boolean }>;
+  /** Where the online user `name` can be offered a relay. */
+  locate(name: Name): Promise<Located<S> | undefined>;
+  /** Hands a relay offer to a user online on another instance (through the store). */
+  offerRemote(
+    to: Extract<Located<S>, { remote: unknown }>["remote"],
+    offer: { from: string; token: string; relay: string },
+  ): Promise<void>;
+  /** Tells a user online on another instance that mail is waiting (through the store). */
+  pokeMail(to: Extract<Located<S>, { remote: unknown }>["remote"]): Promise<void>;
+  /** The binding of `name`, online or not: its spelling and key (base64). */
+  binding(name: Name): Promise<{ name: string; key: string } | undefined>;
+  /** The binding `text` names, if it is a name bound before the current rules to `key`. */
+  legacyName(text: string, key: ProvenKey): Promise<Name | undefined>;
+  /** Periodic housekeeping (expired bindings, dead instances). */
+  maintain(): Promise<void>;
+  /** Releases the state (closes the store). */
+  close(): Promise<void>;
+}
+
+/** One process: the Registry's presence in memory, bindings in a NameStore (SQLite). */
+export class LocalDirectory<S> implements DirectoryState<S> {
+  readonly #registry: Registry<S>;
+  readonly #store: NameStore;
+
+  /** State over `store`, with the clock and name TTL given. */
+  constructor(store: NameStore, options: { clock: () => number; nameTtlMs?: number }) {
+    this.#store = store;
+    this.#registry = new Registry<S>(store, options);
+    this.#registry.purgeExpired();
+  }
+
+  isRegistered(session: S): boolean {
+    return this.#registry.isRegistered(session);
+  }
+
+  get localCount(): number {
+    return this.#registry.onlineCount;
+  }
+
+  get totalCount(): number {
+    return this.#registry.onlineCount;
+  }
+
+  readonly storeUp = true;
+  readonly storeErrors = 0;
+
+  register(
+    session: S,
+    name: Name,
+    key: ProvenKey,
+    where: Where,
+  ): Promise<{ entry: UserEntry; replaced?: S }> {
+    return Promise.resolve().then(() => this.#registry.register(session, name, key, where));
+  }
+
+  leave(session: S): Promise<string | undefined> {
+    return Promise.resolve(this.#registry.leave(session));
+  }
+
+  lookup(name: Name): Promise<UserEntry | undefined> {
+    return Promise.resolve(this.#registry.lookup(name));
+  }
+
+  list(
+    options: { prefix?: string; limit: number; after?: string },
+  ): Promise<{ users: UserEntry[]; more: boolean }> {
+    return Promise.resolve(this.#registry.list(options));
+  }
+
+  locate(name: Name): Promise<Located<S> | undefined> {
+    const session = this.#registry.sessionFor(name);
+    return Promise.resolve(session === undefined ? undefined : { local: session });
+  }
+
+  offerRemote(): Promise<void> {
+    // One process has no other instances: locate() never answers remote.
+    return Promise.reject(new TypeError("A local directory has no remote users"));
+  }
+
+  pokeMail(): Promise<void> {
+    return Promise.reject(new TypeError("A local directory has no remote users"));
+  }
+
+  binding(name: Name): Promise<{ name: string; key: string } | undefined> {
+    const bound = this.#store.get(nameKey(name));
+    return Promise.resolve(bound && { name: bound.name, key: toBase64(bound.publicKey) });
+  }
+
+  legacyName(text: string, key: ProvenKey): Promise<Name | undefined> {
+    return Promise.resolve(this.#registry.legacyName(text, key));
+  }
+
+  maintain(): Promise<void> {
+    this.#registry.purgeExpired();
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.#store.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Failures of the server's own setup: the server layer's codes. Requests
+ * refused while running answer with directory codes (protocol/errors.ts).
+ *
+ * @module
+ */
+import { CodedError } from "../../errors/mod.ts";
+
+/** Why `serve` (or `store copy`) cannot use its store. */
+export type StoreErrorCode = "store-unreachable" | "store-bad-url" | "store-conflict";
+
+/** The store cannot be used; the message names it (password hidden) and says what to do. */
+export class StoreError extends CodedError<StoreErrorCode> {}
