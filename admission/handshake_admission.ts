@@ -1,6 +1,6 @@
 /**
  * Who may start a handshake, decided without I/O, for the directory's
- * listener (docs/protocol.md §9.5) and a client's (§10.2) alike:
+ * listener (docs/protocol.md §9.5) and a client's (§10.1) alike:
  * unauthenticated connections are bounded per source network and in total,
  * and past a threshold new ones are dropped at random with a probability
  * that rises to certainty at the total, as OpenSSH's `MaxStartups

@@ -96,7 +96,7 @@ export class UnexpectedPeerKey extends HandshakeError {
 /** An established channel saw a bad record and closed. */
 export class RecordError extends ChannelError<RecordErrorCode> {}
 
-/** Why a sealed message (docs/protocol.md §10) was not opened. */
+/** Why a sealed message (docs/protocol.md §12) was not opened. */
 export type MailErrorCode =
   | "malformed"
   | "not-for-me"

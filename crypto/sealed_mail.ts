@@ -1,5 +1,5 @@
 /**
- * Sealed messages for people who are offline (docs/protocol.md §10): a
+ * Sealed messages for people who are offline (docs/protocol.md §12): a
  * sender seals to the recipient's signed prekey with a fresh ephemeral ECDH
  * P-256 key, HKDF-SHA-256 and AES-256-GCM, and signs what is inside with its
  * Ed25519 identity, bound to the recipient's identity and prekey. The

@@ -138,7 +138,7 @@ export const SOCKET_READ_AHEAD = 16;
 
 /**
  * The part of a `node:net` Socket a transport uses (a socket whose local
- * port was chosen, which Deno.connect cannot do: docs/protocol.md §11.2).
+ * port was chosen, which Deno.connect cannot do).
  */
 export interface NodeSocket {
   /** Bytes arrived. */

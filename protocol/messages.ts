@@ -1,15 +1,16 @@
 /**
  * The directory protocol: JSON messages, one per record of the secure channel
- * (docs/protocol.md §9). Decoding is strict: every field is checked, every
- * enum (`type`, `code`, `reason`) against its list, and anything off is a
- * ProtocolError, never an untyped throw.
+ * (docs/protocol.md §9). Decoding is strict (`json_object.ts`): every field is
+ * checked, every enum (`type`, `code`, `reason`) against its list, and
+ * anything off is a ProtocolError, never an untyped throw.
  *
  * @module
  */
-import { fromBase64, type SignedPrekey, toBase64 } from "../crypto/mod.ts";
+import { fromBase64, MAX_MESSAGE, type SignedPrekey, toBase64 } from "../crypto/mod.ts";
 import { DIRECTORY_ERROR_CODES, type DirectoryErrorCode, ProtocolError } from "./errors.ts";
+import { checks, JsonObject } from "./json_object.ts";
 
-/** Largest sealed message (base64-decoded) the directory holds for an offline user (§10). */
+/** Largest sealed message (base64-decoded) the directory holds for an offline user (§12.3). */
 export const MAX_SEALED_BYTES = 6 * 1024;
 /** Largest request a client may send: a `mail` request with the largest sealed message. */
 export const MAX_REQUEST_BYTES = 9 * 1024;
@@ -20,7 +21,7 @@ export const DEFAULT_LIST_LIMIT = 50;
 
 export type { DirectoryErrorCode };
 
-/** A signed prekey on the wire (§10.1): key and signature in base64, `created` in ms. */
+/** A signed prekey on the wire (§12.1): key and signature in base64, `created` in ms. */
 export type WirePrekey = { key: string; created: number; sig: string };
 
 /** A signed prekey as the wire carries it. */
@@ -107,7 +108,6 @@ export type Notice =
   /** A sealed message held for this user; `stored` is when the directory took it (ms). */
   | { type: "mail"; id: number; sealed: string; stored: number };
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
 /** Encodes any protocol message. */
@@ -115,70 +115,29 @@ export function encodeMessage(message: Request | Reply | Notice): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
-function parseObject(bytes: Uint8Array, limit: number): Record<string, unknown> {
-  if (bytes.length > limit) {
-    throw new ProtocolError(`Message of ${bytes.length} bytes exceeds ${limit}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(bytes));
-  } catch {
-    throw new ProtocolError("Message is not UTF-8 JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProtocolError("Message is not a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
+const fail = (message: string): ProtocolError => new ProtocolError(message);
+const parse = (bytes: Uint8Array, limit: number): JsonObject =>
+  JsonObject.parse(bytes, { limit, fail });
 
-function field<T>(
-  object: Record<string, unknown>,
-  name: string,
-  check: (v: unknown) => v is T,
-  what: string,
-): T {
-  const value = object[name];
-  if (!check(value)) throw new ProtocolError(`Field "${name}" must be ${what}`);
-  return value;
-}
-
-function optional<T>(
-  object: Record<string, unknown>,
-  name: string,
-  check: (v: unknown) => v is T,
-  what: string,
-): T | undefined {
-  return object[name] === undefined ? undefined : field(object, name, check, what);
-}
-
-const isString = (v: unknown): v is string => typeof v === "string";
-const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
-const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isPort = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
 const isLimit = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
-const isShortString = (v: unknown): v is string => typeof v === "string" && v.length <= 64;
-const oneOf = <T extends string>(values: readonly T[]) => (v: unknown): v is T =>
-  typeof v === "string" && (values as readonly string[]).includes(v);
-const isToken = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
-const isBase64 = (max: number) => (v: unknown): v is string =>
-  typeof v === "string" && v.length <= max && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
+/** A field that names something (a user, a prefix, a key): never longer than this. */
+const isShortString = checks.shortString(64);
+const isToken = checks.hex(32);
 const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 /** Most ids one `mail-ack` carries. */
 export const MAX_ACK_IDS = 100;
 const isIdList = (v: unknown): v is number[] =>
-  Array.isArray(v) && v.length >= 1 && v.length <= MAX_ACK_IDS && v.every(isId);
+  Array.isArray(v) && v.length >= 1 && v.length <= MAX_ACK_IDS && v.every(checks.id);
 const SEALED_BASE64 = Math.ceil(MAX_SEALED_BYTES / 3) * 4;
+const isSealed = checks.base64(SEALED_BASE64);
 
-function decodePrekey(value: unknown): WirePrekey {
-  if (typeof value !== "object" || value === null) {
-    throw new ProtocolError('Field "prekey" must be an object');
-  }
-  const o = value as Record<string, unknown>;
+function decodePrekey(o: JsonObject): WirePrekey {
   return {
-    key: field(o, "key", isBase64(88), "a base64 P-256 key"),
-    created: field(o, "created", isTime, "a time in ms"),
-    sig: field(o, "sig", isBase64(88), "a base64 signature"),
+    key: o.field("key", checks.base64(88), "a base64 P-256 key"),
+    created: o.field("created", isTime, "a time in ms"),
+    sig: o.field("sig", checks.base64(88), "a base64 signature"),
   };
 }
 
@@ -188,162 +147,145 @@ const isAddressList = (v: unknown): v is string[] =>
 
 /** Decodes a client's request (server side). */
 export function decodeRequest(bytes: Uint8Array): Request {
-  const object = parseObject(bytes, MAX_REQUEST_BYTES);
-  const id = field(object, "id", isId, "a non-negative integer");
-  const type = field(object, "type", isString, "a string");
+  const o = parse(bytes, MAX_REQUEST_BYTES);
+  const id = o.field("id", checks.id, "a non-negative integer");
+  const type = o.field("type", checks.string, "a string");
   switch (type) {
     case "register":
       return {
         id,
         type,
-        name: field(object, "name", isShortString, "a string"),
-        port: field(object, "port", isPort, "a port number (0-65535)"),
-        addresses: optional(
-          object,
+        name: o.field("name", isShortString, "a string"),
+        port: o.field("port", isPort, "a port number (0-65535)"),
+        addresses: o.optional(
           "addresses",
           isAddressList,
           `at most ${MAX_ANNOUNCED_ADDRESSES} IP addresses`,
         ),
-        ...(object.prekey === undefined ? {} : { prekey: decodePrekey(object.prekey) }),
+        ...(o.fields.prekey === undefined ? {} : { prekey: decodePrekey(o.object("prekey")) }),
       };
     case "list":
       return {
         id,
         type,
-        prefix: optional(object, "prefix", isShortString, "a string"),
-        limit: optional(object, "limit", isLimit, "a positive integer"),
-        after: optional(object, "after", isShortString, "a string"),
+        prefix: o.optional("prefix", isShortString, "a string"),
+        limit: o.optional("limit", isLimit, "a positive integer"),
+        after: o.optional("after", isShortString, "a string"),
       };
     case "lookup":
-      return { id, type, name: field(object, "name", isShortString, "a string") };
+      return { id, type, name: o.field("name", isShortString, "a string") };
     case "ping":
     case "bye":
       return { id, type };
     case "relay":
-      return { id, type, peer: field(object, "peer", isShortString, "a string") };
+      return { id, type, peer: o.field("peer", isShortString, "a string") };
     case "relay-upgraded":
-      return { id, type, token: field(object, "token", isToken, "a 32-digit hex token") };
+      return { id, type, token: o.field("token", isToken, "a 32-digit hex token") };
     case "prekey":
-      return { id, type, name: field(object, "name", isShortString, "a string") };
+      return { id, type, name: o.field("name", isShortString, "a string") };
     case "mail":
       return {
         id,
         type,
-        to: field(object, "to", isShortString, "a string"),
-        sealed: field(
-          object,
-          "sealed",
-          isBase64(SEALED_BASE64),
-          `base64 of at most ${MAX_SEALED_BYTES} bytes`,
-        ),
+        to: o.field("to", isShortString, "a string"),
+        sealed: o.field("sealed", isSealed, `base64 of at most ${MAX_SEALED_BYTES} bytes`),
       };
     case "mail-ack":
       return {
         id,
         type,
-        ids: field(object, "ids", isIdList, `a list of 1 to ${MAX_ACK_IDS} message ids`),
+        ids: o.field("ids", isIdList, `a list of 1 to ${MAX_ACK_IDS} message ids`),
       };
     default:
-      throw new ProtocolError("Unknown request type");
+      throw o.fail("an unknown request type");
   }
 }
 
 function decodeUser(value: unknown): UserEntry {
-  if (typeof value !== "object" || value === null) {
-    throw new ProtocolError("User entry is not an object");
-  }
-  const o = value as Record<string, unknown>;
+  const o = JsonObject.from(value, "a user entry", fail);
   return {
-    name: field(o, "name", isShortString, "a string"),
-    address: field(o, "address", isShortString, "a string"),
-    port: field(o, "port", isPort, "a port number"),
-    key: field(o, "key", isShortString, "a string"),
-    fingerprint: field(o, "fingerprint", isShortString, "a string"),
-    addresses: optional(o, "addresses", isAddressList, "a list of addresses") ?? [],
+    name: o.field("name", isShortString, "a string"),
+    address: o.field("address", isShortString, "a string"),
+    port: o.field("port", isPort, "a port number"),
+    key: o.field("key", isShortString, "a string"),
+    fingerprint: o.field("fingerprint", isShortString, "a string"),
+    addresses: o.optional("addresses", isAddressList, "a list of addresses") ?? [],
   };
 }
 
-/** Largest message a client accepts from the server: one record. */
-const MAX_SERVER_MESSAGE = 64 * 1024;
-
-/** Decodes a server's reply or notice (client side). */
+/** Decodes a server's reply or notice (client side); one record's message at most. */
 export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
-  const object = parseObject(bytes, MAX_SERVER_MESSAGE);
-  const type = field(object, "type", isString, "a string");
+  const o = parse(bytes, MAX_MESSAGE);
+  const type = o.field("type", checks.string, "a string");
   if (type === "relay-offer") {
-    const relay = optional(object, "relay", isShortString, "HOST:PORT");
+    const relay = o.optional("relay", isShortString, "HOST:PORT");
     return {
       type,
-      from: field(object, "from", isShortString, "a string"),
-      token: field(object, "token", isToken, "a 32-digit hex token"),
+      from: o.field("from", isShortString, "a string"),
+      token: o.field("token", isToken, "a 32-digit hex token"),
       ...(relay === undefined ? {} : { relay }),
     };
   }
   if (type === "mail") {
     return {
       type,
-      id: field(object, "id", isId, "an integer"),
-      sealed: field(object, "sealed", isBase64(SEALED_BASE64), "base64"),
-      stored: field(object, "stored", isTime, "a time in ms"),
+      id: o.field("id", checks.id, "an integer"),
+      sealed: o.field("sealed", isSealed, "base64"),
+      stored: o.field("stored", isTime, "a time in ms"),
     };
   }
   if (type === "closing") {
     return {
       type,
-      reason: field(object, "reason", oneOf(CLOSE_REASONS), "a known closing reason"),
-      message: field(object, "message", isString, "a string"),
+      reason: o.field("reason", checks.oneOf(CLOSE_REASONS), "a known closing reason"),
+      message: o.field("message", checks.string, "a string"),
     };
   }
-  const id = type === "error" && object.id === null
+  const id = type === "error" && o.fields.id === null
     ? null
-    : field(object, "id", isId, "an integer");
+    : o.field("id", checks.id, "an integer");
   switch (type) {
     case "registered":
       return {
         id: id!,
         type,
-        name: field(object, "name", isShortString, "a string"),
-        address: field(object, "address", isShortString, "a string"),
-        port: field(object, "port", isPort, "a port number"),
+        name: o.field("name", isShortString, "a string"),
+        address: o.field("address", isShortString, "a string"),
+        port: o.field("port", isPort, "a port number"),
       };
-    case "users": {
-      const users = object.users;
-      if (!Array.isArray(users) || users.length > MAX_LIST_LIMIT) {
-        throw new ProtocolError("Bad user list");
-      }
+    case "users":
       return {
         id: id!,
         type,
-        users: users.map(decodeUser),
-        more: field(object, "more", isBoolean, "a boolean"),
+        users: o.list("users", MAX_LIST_LIMIT, decodeUser),
+        more: o.field("more", checks.boolean, "a boolean"),
       };
-    }
     case "user":
-      return { id: id!, type, user: decodeUser(object.user) };
+      return { id: id!, type, user: decodeUser(o.fields.user) };
     case "pong":
     case "bye":
     case "ok":
       return { id: id!, type };
     case "relay-token":
-      return { id: id!, type, token: field(object, "token", isToken, "a 32-digit hex token") };
+      return { id: id!, type, token: o.field("token", isToken, "a 32-digit hex token") };
     case "prekey":
       return {
         id: id!,
         type,
-        name: field(object, "name", isShortString, "a string"),
-        key: field(object, "key", isBase64(44), "a base64 key"),
-        prekey: decodePrekey(object.prekey),
+        name: o.field("name", isShortString, "a string"),
+        key: o.field("key", checks.base64(44), "a base64 key"),
+        prekey: decodePrekey(o.object("prekey")),
       };
     case "mail-queued":
-      return { id: id!, type, expires: field(object, "expires", isTime, "a time in ms") };
+      return { id: id!, type, expires: o.field("expires", isTime, "a time in ms") };
     case "error":
       return {
         id,
         type,
-        code: field(object, "code", oneOf(DIRECTORY_ERROR_CODES), "a known error code"),
-        message: field(object, "message", isString, "a string"),
+        code: o.field("code", checks.oneOf(DIRECTORY_ERROR_CODES), "a known error code"),
+        message: o.field("message", checks.string, "a string"),
       };
     default:
-      throw new ProtocolError("Unknown message type");
+      throw o.fail("an unknown message type");
   }
 }

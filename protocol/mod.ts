@@ -68,3 +68,4 @@ export {
   RelayFrame,
   TOKEN_LENGTH,
 } from "./relay_frames.ts";
+export { type Check, checks, JsonObject } from "./json_object.ts";

@@ -104,7 +104,10 @@ Deno.test("a peer's message with a bad time is refused with a warning; the clien
     await alice.waitFor(is("chat-open", { peer: "mallory" }));
     await send({ type: "msg", id: "m1", text: "from the future", time: 1e20 });
     const warning = await alice.waitFor(is("security-warning", { peer: "mallory" }));
-    assertEquals([warning.reason, warning.detail], ["peer-protocol", "a message with a bad time"]);
+    assertEquals([warning.reason, warning.detail], [
+      "peer-protocol",
+      '"time" must be a time a date can hold',
+    ]);
     const closed = await alice.waitFor(is("chat-closed", { peer: "mallory" }));
     assertEquals(closed.reason, "security");
     assert(!alice.events.some(is("message")), "nothing shown");

@@ -1,5 +1,5 @@
 /**
- * A client's listening port under attack (docs/protocol.md §10.2): silent
+ * A client's listening port under attack (docs/protocol.md §10.1): silent
  * connections from one address and from many, and registered identities
  * that each leave a chat request open. alice and bob are real `connect`
  * processes; the attackers are written here. Whatever they do, bob reaches

@@ -89,7 +89,7 @@ Deno.test("Chat: a peer's message with a bad time is refused with a warning; not
   await alice.chat.ended;
   const warning = of(alice.events, "security-warning")[0] as { reason: string; detail: string };
   assertEquals(warning.reason, "peer-protocol");
-  assertEquals(warning.detail, "a message with a bad time");
+  assertEquals(warning.detail, '"time" must be a time a date can hold');
   assertEquals(of(alice.events, "message"), []);
   assertEquals(alice.events.at(-1), {
     type: "chat-closed",

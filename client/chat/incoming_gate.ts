@@ -1,5 +1,5 @@
 /**
- * Who may start talking to this client (docs/protocol.md §10.2), decided
+ * Who may start talking to this client (docs/protocol.md §10.1), decided
  * before any work is done for them, as the directory decides for its own
  * listener: connections to the listening port are admitted per source
  * network (IPv4 address, IPv6 /64) and in total, with random early drop and

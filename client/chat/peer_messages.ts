@@ -5,21 +5,18 @@
  *
  * @module
  */
-import { toHex } from "../../crypto/mod.ts";
+import { MAX_MESSAGE, toHex } from "../../crypto/mod.ts";
+import { type Check, checks, JsonObject } from "../../protocol/mod.ts";
 import { PeerProtocolError } from "../core/mod.ts";
 
 export { PeerProtocolError };
 
 /** Longest message text, in UTF-16 code units. */
 export const MAX_TEXT_LENGTH = 16_000;
-/** Longest encoded peer message accepted. */
-const MAX_PEER_MESSAGE_BYTES = 64 * 1024;
 /** Longest message id (`m` and up to 16 digits). */
 const MAX_ID_LENGTH = 17;
 /** Longest name a hello may carry (longer than any valid name, which the receiver checks). */
 const MAX_HELLO_NAME = 64;
-/** Latest time a Date can hold (ECMA-262 §21.4.1.1), in ms either side of the epoch. */
-const MAX_TIME = 8.64e15;
 
 /** Every reason a peer may give for declining. */
 export const DECLINE_REASONS = ["user", "security", "busy", "timeout"] as const;
@@ -43,77 +40,64 @@ export type PeerMessage =
   | { type: "eom" };
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Encodes a peer message. */
 export function encodePeerMessage(message: PeerMessage): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
-const isShort = (v: unknown, max: number): v is string => typeof v === "string" && v.length <= max;
 /** A random 128-bit id in hex: a chat's (to move it later) or an offline message's. */
 export function randomId(): string {
   return toHex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 /** Whether `v` has the form randomId() gives. */
-export const isRandomId = (v: unknown): v is string =>
-  typeof v === "string" && /^[0-9a-f]{32}$/.test(v);
+export const isRandomId: Check<string> = checks.hex(32);
 
 /** Whether `v` is a time (ms since the epoch) a Date can hold. */
-export const isDateTime = (v: unknown): v is number =>
-  Number.isInteger(v) && Math.abs(v as number) <= MAX_TIME;
+export const isDateTime: Check<number> = checks.dateTime;
+
+const isName = checks.shortString(MAX_HELLO_NAME);
+const isMessageId = checks.shortString(MAX_ID_LENGTH);
+const fail = (message: string): PeerProtocolError => new PeerProtocolError(message);
 
 /** Decodes and validates a peer message; throws PeerProtocolError naming what is wrong. */
 export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
-  if (bytes.length > MAX_PEER_MESSAGE_BYTES) {
-    throw new PeerProtocolError("a message over 64 KiB");
-  }
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(decoder.decode(bytes));
-  } catch {
-    throw new PeerProtocolError("a message that is not UTF-8 JSON");
-  }
-  if (typeof o !== "object" || o === null || Array.isArray(o)) {
-    throw new PeerProtocolError("a message that is not a JSON object");
-  }
-  switch (o.type) {
-    case "hello":
-      if (!isShort(o.name, MAX_HELLO_NAME)) throw new PeerProtocolError("a hello without a name");
-      if (o.chat === undefined) return { type: "hello", name: o.name };
-      if (isRandomId(o.chat)) return { type: "hello", name: o.name, chat: o.chat };
-      throw new PeerProtocolError("a hello with a bad chat id");
+  const o = JsonObject.parse(bytes, { limit: MAX_MESSAGE, fail });
+  const type = o.field("type", checks.string, "a message type");
+  switch (type) {
+    case "hello": {
+      const name = o.field("name", isName, "a name");
+      const chat = o.optional("chat", isRandomId, "a 32-digit hex chat id");
+      return chat === undefined ? { type, name } : { type, name, chat };
+    }
     case "resume":
-      if (isShort(o.name, MAX_HELLO_NAME) && isRandomId(o.chat)) {
-        return { type: "resume", name: o.name, chat: o.chat };
-      }
-      throw new PeerProtocolError("a resume without a name and a chat id");
+      return {
+        type,
+        name: o.field("name", isName, "a name"),
+        chat: o.field("chat", isRandomId, "a 32-digit hex chat id"),
+      };
     case "resumed":
     case "moved":
-      return { type: o.type };
     case "accept":
     case "eom":
-      return { type: o.type };
-    case "decline": {
-      const reason = DECLINE_REASONS.find((r) => r === o.reason);
-      if (reason) return { type: "decline", reason };
-      throw new PeerProtocolError("a decline with an unknown reason");
-    }
+      return { type };
+    case "decline":
+      return { type, reason: o.field("reason", checks.oneOf(DECLINE_REASONS), "a known reason") };
     case "msg":
-      if (!isShort(o.id, MAX_ID_LENGTH)) throw new PeerProtocolError("a message with a bad id");
-      if (typeof o.text !== "string") throw new PeerProtocolError("a message without text");
-      if (o.text.length > MAX_TEXT_LENGTH) {
-        throw new PeerProtocolError(`a message over ${MAX_TEXT_LENGTH} characters`);
-      }
-      if (!isDateTime(o.time)) {
-        throw new PeerProtocolError("a message with a bad time");
-      }
-      return { type: "msg", id: o.id, text: o.text, time: o.time as number };
+      return {
+        type,
+        id: o.field("id", isMessageId, "a message id"),
+        text: o.field(
+          "text",
+          checks.shortString(MAX_TEXT_LENGTH),
+          `text of at most ${MAX_TEXT_LENGTH} characters`,
+        ),
+        time: o.field("time", checks.dateTime, "a time a date can hold"),
+      };
     case "ack":
-      if (isShort(o.id, MAX_ID_LENGTH)) return { type: "ack", id: o.id };
-      throw new PeerProtocolError("an acknowledgement with a bad id");
+      return { type, id: o.field("id", isMessageId, "a message id") };
     default:
-      throw new PeerProtocolError("a message of an unknown type");
+      throw o.fail("a message of an unknown type");
   }
 }

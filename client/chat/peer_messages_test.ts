@@ -22,24 +22,27 @@ Deno.test("decodePeerMessage() reads what encodePeerMessage() writes", () => {
 Deno.test("decodePeerMessage() refuses a bad time, id or type, naming it", () => {
   assertEquals(
     refusal({ type: "msg", id: "m1", text: "x", time: 1e20 }),
-    "a message with a bad time",
+    '"time" must be a time a date can hold',
   );
   assertEquals(
     refusal({ type: "msg", id: "m1", text: "x", time: 1.5 }),
-    "a message with a bad time",
+    '"time" must be a time a date can hold',
   );
   assertEquals(
     refusal({ type: "msg", id: "m1", text: "x", time: "now" }),
-    "a message with a bad time",
+    '"time" must be a time a date can hold',
   );
-  assertEquals(refusal({ type: "msg", id: 7, text: "x", time: 1 }), "a message with a bad id");
-  assertEquals(refusal({ type: "msg", id: "m1", text: 5, time: 1 }), "a message without text");
+  assertEquals(refusal({ type: "msg", id: 7, text: "x", time: 1 }), '"id" must be a message id');
+  assertEquals(
+    refusal({ type: "msg", id: "m1", text: 5, time: 1 }),
+    '"text" must be text of at most 16000 characters',
+  );
   assertEquals(
     refusal({ type: "decline", reason: "whatever" }),
-    "a decline with an unknown reason",
+    '"reason" must be a known reason',
   );
   assertEquals(refusal({ type: "teleport" }), "a message of an unknown type");
-  assertEquals(refusal([1, 2]), "a message that is not a JSON object");
+  assertEquals(refusal([1, 2]), "the message is not a JSON object");
 });
 
 Deno.test("property: arbitrary bytes and JSON never raise anything but PeerProtocolError", () => {

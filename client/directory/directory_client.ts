@@ -9,6 +9,7 @@ import {
   connTransport,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   type Fingerprint,
+  FrameType,
   HandshakeError,
   type Identity,
   initiateChannel,
@@ -47,7 +48,7 @@ export type DirectoryClientOptions = {
   requestTimeoutMs?: number;
   /** Called when another user asks this one to meet through the relay (at `relay`, if given). */
   onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
-  /** Called for each sealed message the directory holds for this user (§10). */
+  /** Called for each sealed message the directory holds for this user (§12). */
   onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
   /** Keeps an ephemeral key a busy directory never answered, so retries generate none. */
   unrevealed?: UnrevealedEphemeral;
@@ -119,7 +120,8 @@ export class DirectoryClient {
     }
     const transport = firstByteMustBe(
       connTransport(conn),
-      HANDSHAKE_RESPONSE,
+      // A p2pchat directory's first byte is always the handshake's Response frame (§3).
+      FrameType.Response,
       (byte) =>
         new DirectoryUnavailableError(
           "not-a-directory",
@@ -323,9 +325,6 @@ export class DirectoryClient {
     return ended;
   }
 }
-
-/** What a p2pchat directory's first byte always is: the handshake's Response frame (§3). */
-const HANDSHAKE_RESPONSE = 0x02;
 
 /** `host:port`, with IPv6 hosts in brackets. */
 export function hostPortLabel(address: { hostname: string; port: number }): string {

@@ -1,5 +1,5 @@
 /**
- * What the client remembers of offline mail (docs/protocol.md §10), in the
+ * What the client remembers of offline mail (docs/protocol.md §12), in the
  * private file `mail` of the data directory: the messages it sealed that
  * wait for a receipt (what `/mail` lists), and the ids of messages it has
  * shown, so a message the directory delivers twice (at least once) or

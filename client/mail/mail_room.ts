@@ -21,9 +21,12 @@ import {
   verifyPrekey,
 } from "../../crypto/mod.ts";
 import {
+  checks,
   DirectoryError,
   DirectoryUnavailableError,
   fromWirePrekey,
+  InvalidNameError,
+  JsonObject,
   MAX_ACK_IDS,
   MAX_SEALED_BYTES,
   type Name,
@@ -39,7 +42,7 @@ import type { ClientEvent, EventSink, SecurityWarning, UndeliveredReason } from 
 import type { MailBook, Outgoing } from "./mail_book.ts";
 import { SEEN_KEEP_MS } from "./mail_book.ts";
 import type { PeerTrust } from "../trust/mod.ts";
-import { isDateTime, isRandomId, randomId } from "../chat/mod.ts";
+import { isRandomId, randomId } from "../chat/mod.ts";
 import type { PrekeyRing } from "./prekey_ring.ts";
 
 /** Most UTF-8 bytes of text one offline message carries (it must fit MAX_SEALED_BYTES sealed). */
@@ -65,22 +68,39 @@ type Body =
 
 const MAX_RECEIPT_IDS = 100;
 
+/** A sealed body that does not decode (it opened, so its signer wrote it so). */
+class MalformedBody extends TypeError {}
+
+/** Decodes a body that opened (docs/protocol.md §12.2); throws MalformedBody. */
 function decodeBody(bytes: Uint8Array): Body {
-  const o = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  if (typeof o !== "object" || o === null) throw new TypeError("not an object");
-  if (typeof o.from !== "string" || typeof o.to !== "string" || !isDateTime(o.time)) {
-    throw new TypeError("no sender, recipient or time");
+  const o = JsonObject.parse(bytes, {
+    limit: MAX_SEALED_BYTES,
+    fail: (message) => new MalformedBody(message),
+  });
+  const from = o.field("from", checks.string, "a name");
+  const to = o.field("to", checks.string, "a name");
+  const time = o.field("time", checks.dateTime, "a time a date can hold");
+  const type = o.field("type", checks.oneOf(["message", "receipt"] as const), "message or receipt");
+  if (type === "message") {
+    return {
+      type: "message",
+      from,
+      to,
+      time,
+      id: o.field("id", isRandomId, "a 32-digit hex id"),
+      text: o.field("text", checks.string, "text"),
+    };
   }
-  if (o.type === "message" && isRandomId(o.id) && typeof o.text === "string") {
-    return { type: "message", from: o.from, to: o.to, id: o.id, time: o.time, text: o.text };
-  }
-  if (
-    o.type === "receipt" && Array.isArray(o.ids) && o.ids.length <= MAX_RECEIPT_IDS &&
-    o.ids.every(isRandomId)
-  ) {
-    return { type: "receipt", from: o.from, to: o.to, ids: o.ids, time: o.time };
-  }
-  throw new TypeError("neither a message nor a receipt");
+  return {
+    type: "receipt",
+    from,
+    to,
+    time,
+    ids: o.list("ids", MAX_RECEIPT_IDS, (id) => {
+      if (!isRandomId(id)) throw new MalformedBody(`"ids" must be 32-digit hex ids`);
+      return id;
+    }),
+  };
 }
 
 /** The directory's refusals that mean "this message will not be held", by the reason reported. */
@@ -294,7 +314,8 @@ export class MailRoom {
     try {
       body = decodeBody(opened.body);
       from = parseName(body.from);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof MalformedBody) && !(error instanceof InvalidNameError)) throw error;
       this.#emit(mailRejected(opened.sender.fingerprint, "", "malformed"));
       return "handled";
     }

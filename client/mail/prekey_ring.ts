@@ -1,5 +1,5 @@
 /**
- * The client's prekeys (docs/protocol.md §10.1), in the private file
+ * The client's prekeys (docs/protocol.md §12.1), in the private file
  * `prekeys` of the data directory: the current one, handed to the
  * directory at each registration, is replaced after PREKEY_ROTATE_MS; the
  * ones before it are kept PREKEY_KEEP_MS so that messages sealed to them

@@ -1,5 +1,5 @@
 /**
- * Sealed messages held for users who are offline (docs/protocol.md §10),
+ * Sealed messages held for users who are offline (docs/protocol.md §12),
  * and the signed prekeys they are sealed to. The directory cannot open
  * them: it holds bytes, bounded per recipient and per sender, for at most
  * the mail TTL. One interface, two stores: SQLite for one process
