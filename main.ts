@@ -43,24 +43,41 @@ export function helpText(): string {
   ].join("\n");
 }
 
-/** The command `words` start with (a name may be two words, as `store copy`), and how many it took. */
-function commandNamed(words: string[]): { command: Command; taken: number } {
+/** The commands of a group such as `store` (whose commands are `store copy`, …). */
+function groupOf(name: string): Command[] {
+  return COMMANDS.filter((c) => c.name.startsWith(`${name} `));
+}
+
+/** Help for a group of commands: each of its commands, one line each. */
+function groupHelp(name: string): string {
+  return [
+    `Usage: p2pchat ${name} <command> [flags]`,
+    "",
+    "Commands:",
+    ...groupOf(name).map((command) => formatCommandLine(command)),
+    "",
+    `Run p2pchat ${name} <command> --help for a command's flags and an example.`,
+  ].join("\n");
+}
+
+const isHelpFlag = (word: string | undefined): boolean => word === "--help" || word === "-h";
+
+/**
+ * The command `words` start with (a name may be two words, as `store copy`),
+ * and how many words it took; a group's name alone is a group.
+ */
+function commandNamed(
+  words: string[],
+): { command: Command; taken: number } | { group: string } {
   const two = COMMANDS.find((c) => c.name === `${words[0]} ${words[1]}`);
   if (two) return { command: two, taken: 2 };
   const name = words[0];
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    const group = COMMANDS.filter((c) => c.name.startsWith(`${name} `));
-    if (group.length > 0) {
-      throw new UsageError(
-        `"${name}" needs a subcommand: ${group.map((c) => c.name).join(", ")}`,
-      );
-    }
-    throw new UsageError(
-      `unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(", ")}`,
-    );
-  }
-  return { command, taken: 1 };
+  if (command) return { command, taken: 1 };
+  if (groupOf(name).length > 0) return { group: name };
+  throw new UsageError(
+    `unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(", ")}`,
+  );
 }
 
 /**
@@ -88,14 +105,29 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (name === "help") {
-      console.log(rest.length === 0 ? helpText() : formatCommandHelp(commandNamed(rest).command));
+      // `help`, `help --help`: the program's help; `help connect`, `help store`: that one's.
+      if (rest.length === 0 || isHelpFlag(rest[0])) {
+        console.log(helpText());
+        return 0;
+      }
+      const named = commandNamed(rest);
+      console.log("group" in named ? groupHelp(named.group) : formatCommandHelp(named.command));
       return 0;
     }
     if (name === "--version" || name === "-V") {
       console.log(`p2pchat ${VERSION}`);
       return 0;
     }
-    const { command, taken } = commandNamed(args);
+    const named = commandNamed(args);
+    if ("group" in named) {
+      if (isHelpFlag(args[1])) {
+        console.log(groupHelp(named.group));
+        return 0;
+      }
+      const commands = groupOf(named.group).map((c) => c.name).join(", ");
+      throw new UsageError(`"${named.group}" needs a subcommand: ${commands}`, named.group);
+    }
+    const { command, taken } = named;
     running = command.name;
     const flags = args.slice(taken);
     if (flags.includes("--help") || flags.includes("-h")) {

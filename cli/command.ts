@@ -62,7 +62,7 @@ export function parseFlags<S extends FlagSpecs>(
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new UsageError(cleanParseError((error as Error).message), command.name);
+    throw new UsageError(parseFailure(error, command.flags, args), command.name);
   }
   const values: Record<string, string | boolean | undefined> = {};
   for (const [name, spec] of Object.entries(command.flags)) {
@@ -78,13 +78,38 @@ export function parseFlags<S extends FlagSpecs>(
   return values as FlagValues<S>;
 }
 
-function cleanParseError(message: string): string {
-  // node:util's messages mention "positionals" and end with advice for programmers; keep the first sentence.
-  const first = message.split(". ")[0].replace(/'/g, "");
-  return first.replace("Unexpected argument", "unexpected argument").replace(
-    "Unknown option",
-    "unknown flag",
-  );
+/**
+ * What was wrong, said for people: node:util's messages speak of
+ * "positionals" and "option arguments" and end with advice for programmers,
+ * so each of its failures (told apart by `code`) is worded here, naming the
+ * flag and the value it wants.
+ */
+function parseFailure(error: unknown, flags: FlagSpecs, args: string[]): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const flag = /--([a-z][a-z0-9-]*)/.exec(message)?.[1];
+  const spec = flag === undefined ? undefined : flags[flag];
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && spec) {
+    if (spec.type === "boolean") return `--${flag} takes no value: it is on when given`;
+    const given = args[args.indexOf(`--${flag}`) + 1];
+    if (given !== undefined && given.startsWith("-")) {
+      // `--port -1`: the parser takes "-1" for a flag. Say how to give such a value.
+      return `--${flag} needs a value (${
+        spec.value ?? "VALUE"
+      }); for one that starts with a dash, write --${flag}=${given}`;
+    }
+    return `--${flag} needs a value (${spec.value ?? "VALUE"})`;
+  }
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const unknown = /'([^']+)'/.exec(message)?.[1] ?? "";
+    return `unknown flag ${unknown.split("=")[0]}`;
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const stray = /'([^']+)'/.exec(message)?.[1] ?? "";
+    return `unexpected argument "${stray}": every value follows its flag (--flag VALUE)`;
+  }
+  // Any other failure: its first sentence, without the programmer's advice.
+  return message.split(". ")[0].replace(/'/g, "");
 }
 
 /** Width help text is wrapped at. */

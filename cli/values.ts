@@ -44,7 +44,15 @@ export function parseHostPort(
     throw new UsageError(`--${flag} must be HOST:PORT (e.g. 127.0.0.1:7447), got "${text}"`);
   }
   const hostname = match[1] ?? (match[2] || defaultHost);
-  return { hostname, port: parseInteger(flag, match[3], 0, 65535) };
+  const port = Number(match[3]);
+  if (port > 65535) {
+    throw new UsageError(
+      `the port in --${flag} must be a whole number from 0 to 65535, got "${
+        match[3]
+      }" in "${text}"`,
+    );
+  }
+  return { hostname, port };
 }
 
 /**

@@ -44,6 +44,43 @@ Deno.test("a usage error names the command whose help to read, exit 2", async ()
   assert(unknown.stderr.includes('unknown command "frob"'));
 });
 
+Deno.test("what a new user tripped over: help --help, store --help, a flag without its value, a dashed value, a port out of range, each in words that say what to type", async () => {
+  for (const args of [["help", "--help"], ["help", "-h"]]) {
+    const { code, stdout } = await runCli(args);
+    assertEquals(code, 0, args.join(" "));
+    assert(stdout.includes("Usage: p2pchat <command>"), stdout);
+  }
+  for (const args of [["store", "--help"], ["help", "store"]]) {
+    const { code, stdout } = await runCli(args);
+    assertEquals(code, 0, args.join(" "));
+    assert(stdout.includes("Usage: p2pchat store <command>") && stdout.includes("store copy"));
+  }
+  const bare = await runCli(["store"]);
+  assertEquals(bare.code, 2);
+  assert(bare.stderr.includes("see p2pchat store --help"), bare.stderr);
+  const cases: [string[], string][] = [
+    [["connect", "--name"], "p2pchat: --name needs a value (NAME)"],
+    [
+      ["serve", "--port", "-1"],
+      "p2pchat: --port needs a value (PORT); for one that starts with a dash, write --port=-1",
+    ],
+    [["serve", "--port=-1"], 'p2pchat: --port must be a whole number from 0 to 65535, got "-1"'],
+    [
+      ["connect", "--listen", "127.0.0.1:99999", "--name", "a"],
+      'p2pchat: the port in --listen must be a whole number from 0 to 65535, got "99999"',
+    ],
+    [["connect", "--json=yes"], "p2pchat: --json takes no value"],
+    [["serve", "stray"], 'p2pchat: unexpected argument "stray"'],
+  ];
+  for (const [args, words] of cases) {
+    const { code, stderr } = await runCli(args);
+    assertEquals(code, 2, args.join(" "));
+    assert(stderr.startsWith(words), `${args.join(" ")}: ${stderr}`);
+    assert(!/option argument|positional|Did you forget/i.test(stderr), stderr);
+    assert(stderr.includes(`see p2pchat ${args[0]} --help`), stderr);
+  }
+});
+
 Deno.test("connect checks the name before any network use, and needs one without a terminal", async () => {
   const bad = await runCli(["connect", "--name", "bad!name", "--server", "127.0.0.1:1"]);
   assertEquals(bad.code, 2);
