@@ -182,3 +182,14 @@ Deno.test("deno task serve runs the server with the V8 settings it is measured w
     assert(config.tasks.serve.includes(flag), `serve task lacks ${flag}`);
   }
 });
+
+Deno.test("the README's first block is the two commands a fresh machine with only npm needs, at the Deno version CI installs", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const ci = await Deno.readTextFile(new URL("../.ci/run", import.meta.url));
+  const version = /^DENO_VERSION=(\S+)$/m.exec(ci)?.[1];
+  assert(version, ".ci/run names the Deno version it installs");
+  const block = /```sh\n([^`]*)```/.exec(readme)![1].trim().split("\n").map((l) =>
+    l.split("#")[0].trim()
+  );
+  assertEquals(block, [`npx -y deno@${version} task serve`, `npx -y deno@${version} task test`]);
+});
