@@ -63,14 +63,13 @@ export type ChannelState =
    * close() is sending what was queued and the Close record, and with `drain`
    * reading until the peer's end (at most DRAIN_LINGER_MS).
    */
-  | { readonly kind: "closing" }
+  | { readonly kind: "closing"; readonly drain: boolean }
   /** Ended cleanly: by our close() or abort(), or by the peer's Close record. */
   | { readonly kind: "closed"; readonly by: "local" | "peer" }
   /** Ended by a fault: a bad record, a cut connection, a failed write. */
   | { readonly kind: "failed"; readonly error: ChannelError };
 
 const OPEN: ChannelState = { kind: "open" };
-const CLOSING: ChannelState = { kind: "closing" };
 const CLOSED_LOCALLY: ChannelState = { kind: "closed", by: "local" };
 const CLOSED_BY_PEER: ChannelState = { kind: "closed", by: "peer" };
 
@@ -86,9 +85,8 @@ export class SecureChannel {
   #state: ChannelState = OPEN;
   #messages: Uint8Array[] = [];
   #receiving = false;
+  /** The close under way (ours, or writing out what we owed once the peer closed). */
   #closing: Promise<void> | undefined;
-  /** close({ drain: true }): reads go on while closing, until the peer's end. */
-  #draining = false;
   /** Resolved once the channel has ended, cleanly or not. */
   readonly #over = Promise.withResolvers<void>();
 
@@ -223,7 +221,7 @@ export class SecureChannel {
 
   /** Whether receive() still delivers: open, or closing with `drain`. */
   get #readable(): boolean {
-    return this.#state.kind === "open" || (this.#state.kind === "closing" && this.#draining);
+    return this.#state.kind === "open" || (this.#state.kind === "closing" && this.#state.drain);
   }
 
   /**
@@ -239,9 +237,9 @@ export class SecureChannel {
       this.#conn.close();
       return Promise.resolve();
     }
-    this.#draining = options.drain === true;
-    this.#state = CLOSING;
-    this.#closing = this.#lingerClose();
+    const drain = options.drain === true;
+    this.#state = { kind: "closing", drain };
+    this.#closing = this.#lingerClose(drain);
     return this.#closing;
   }
 
@@ -251,16 +249,16 @@ export class SecureChannel {
     this.#conn.close();
   }
 
-  async #lingerClose(): Promise<void> {
+  async #lingerClose(drain: boolean): Promise<void> {
     using linger = Deadline.after(
-      this.#draining ? DRAIN_LINGER_MS : CLOSE_LINGER_MS,
+      drain ? DRAIN_LINGER_MS : CLOSE_LINGER_MS,
       () => new RecordError("closed", "The peer did not take the close in time"),
     );
     try {
       await abortable(this.#writer.finish(FrameType.Close), linger.signal);
       // Draining: the socket closes once the peer has ended, so nothing is left unread (the
       // caller reads on; one that does not is cut off when the linger ends).
-      if (this.#draining) await abortable(this.#over.promise, linger.signal);
+      if (drain) await abortable(this.#over.promise, linger.signal);
     } catch {
       // The peer is gone or does not read: closing is all that is left to do.
     }
