@@ -110,8 +110,9 @@ type Keyed = Context & {
 };
 
 /** A state object may be stepped once: replaying a step would reuse its ephemeral key. */
-abstract class State {
+export abstract class State {
   #spent = false;
+  /** Marks the state used; throws TypeError if it was already. */
   protected spend(): void {
     if (this.#spent) throw new TypeError("Each handshake state can be used once");
     this.#spent = true;

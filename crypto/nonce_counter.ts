@@ -20,6 +20,7 @@ export class NonceCounter {
   readonly #limit: number;
   #next = 0;
 
+  /** A counter over the 12-byte `iv` that refuses past `limit` nonces. */
   constructor(iv: Uint8Array, limit: number = MAX_RECORDS_PER_KEY) {
     if (iv.length !== NONCE_LENGTH) throw new RangeError(`IVs are ${NONCE_LENGTH} bytes`);
     this.#iv = iv.slice();

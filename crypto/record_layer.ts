@@ -20,7 +20,7 @@ export const MAX_RECORD_PLAINTEXT = 64 * 1024;
 /** Length of the sequence number in a record. */
 export const SEQ_LENGTH = 8;
 /** Largest record frame body: sequence number, plaintext, tag. */
-export const MAX_RECORD_BODY = SEQ_LENGTH + MAX_RECORD_PLAINTEXT + TAG_LENGTH;
+export const MAX_RECORD_BODY: number = SEQ_LENGTH + MAX_RECORD_PLAINTEXT + TAG_LENGTH;
 const AAD_LENGTH = HEADER_LENGTH + SEQ_LENGTH;
 
 type Direction = DirectionalKeys["initiatorToResponder"];
@@ -50,6 +50,7 @@ export class RecordSealer {
   readonly #direction: Direction;
   readonly #counter: NonceCounter;
 
+  /** Seals with `direction`'s key, at most `limit` records (MAX_RECORDS_PER_KEY by default). */
   constructor(direction: Direction, limit?: number) {
     this.#direction = direction;
     this.#counter = new NonceCounter(direction.iv, limit);
@@ -101,6 +102,7 @@ export class RecordOpener {
   readonly #direction: Direction;
   readonly #counter: NonceCounter;
 
+  /** Opens records sealed with `direction`'s key, in order. */
   constructor(direction: Direction) {
     this.#direction = direction;
     this.#counter = new NonceCounter(direction.iv);

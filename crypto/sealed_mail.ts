@@ -23,7 +23,7 @@ import { type Identity, PUBLIC_KEY_LENGTH, PublicIdentity, SIGNATURE_LENGTH } fr
 /** The envelope format's version byte. */
 export const MAIL_VERSION = 1;
 /** Bytes before the ciphertext. */
-export const MAIL_HEADER_LENGTH = 1 + 2 * PUBLIC_KEY_LENGTH + 2 * EPHEMERAL_KEY_LENGTH;
+export const MAIL_HEADER_LENGTH: number = 1 + 2 * PUBLIC_KEY_LENGTH + 2 * EPHEMERAL_KEY_LENGTH;
 /** Domain separation: what a prekey signature covers starts with this. */
 export const PREKEY_CONTEXT: Uint8Array = utf8("p2pchat/1 prekey\0");
 /** Domain separation of the message signature. */
