@@ -109,3 +109,19 @@ Deno.test("property: any set of bindings: each name proves its key against the r
     { numRuns: 200 },
   );
 });
+
+Deno.test("binding map: a lying tree that puts a name's leaf on the wrong side cannot use it to prove another name absent", () => {
+  // Two names whose paths differ in the first bit.
+  let x = "x0";
+  for (let i = 0; (mapPath(x)[0] & 0x80) === 0; i++) x = `x${i}`;
+  let p = "p0";
+  for (let i = 0; (mapPath(p)[0] & 0x80) !== 0; i++) p = `p${i}`;
+  // The liar's root: x's leaf as the left child, though x's first bit says right.
+  const leaf = sha256(new Uint8Array([0x02]), mapPath(x), sha256(key(1)));
+  const root = sha256(new Uint8Array([0x03]), leaf, EMPTY_SUBTREE);
+  const proof: MapProof = {
+    siblings: [EMPTY_SUBTREE],
+    terminal: { kind: "other", path: mapPath(x), valueHash: sha256(key(1)) },
+  };
+  assert(!verifyMapProof(root, mapPath(p), null, proof), "a misplaced leaf vouched for absence");
+});
