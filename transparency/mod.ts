@@ -1,0 +1,57 @@
+/**
+ * Key transparency (docs/protocol.md §13): the append-only log of name
+ * bindings (an RFC 9162 Merkle tree, with inclusion and consistency
+ * proofs), the verifiable map from each name to its current key (proofs of
+ * presence and absence), and the checkpoints the directory signs over both.
+ * Pure code on `node:crypto`'s SHA-256 and the identity keys; the stores
+ * keep the hashes, the clients check the proofs.
+ *
+ * @example
+ * ```ts
+ * import { leafHash, MemoryLog, verifyConsistency } from "./mod.ts";
+ *
+ * const log = new MemoryLog();
+ * for (const entry of ["a", "b", "c", "d"]) log.append(leafHash(new TextEncoder().encode(entry)));
+ * const proof = log.consistencyProof(2, 4);
+ * console.log(verifyConsistency(2, 4, log.root(2), log.root(4), proof)); // true: append-only
+ * ```
+ *
+ * @module
+ */
+export {
+  completedBy,
+  consistencyPath,
+  EMPTY_ROOT,
+  type Hash,
+  HASH_LENGTH,
+  inclusionPath,
+  leafHash,
+  MemoryLog,
+  nodeHash,
+  nodesFor,
+  type PerfectHash,
+  sha256,
+  treeRoot,
+  verifyConsistency,
+  verifyInclusion,
+} from "./merkle_log.ts";
+export {
+  BindingMap,
+  EMPTY_SUBTREE,
+  mapLeafHash,
+  mapPath,
+  type MapProof,
+  type MapTerminal,
+  PATH_BITS,
+  verifyMapProof,
+} from "./binding_map.ts";
+export {
+  CHECKPOINT_BODY_LENGTH,
+  CHECKPOINT_CONTEXT,
+  checkpointBody,
+  type CheckpointFields,
+  signCheckpoint,
+  type SignedCheckpoint,
+  verifyCheckpoint,
+} from "./checkpoint.ts";
+export type { Identity, PublicIdentity } from "../crypto/mod.ts";
