@@ -27,8 +27,23 @@
  *
  * @module
  */
-import type { Identity, PublicIdentity } from "../crypto/mod.ts";
 import { HASH_LENGTH } from "./merkle_log.ts";
+
+/** What verifies a checkpoint: the directory's public key (a PublicIdentity). */
+export interface CheckpointVerifier {
+  /** The raw Ed25519 key, the checkpoint's origin. */
+  readonly key: Uint8Array;
+  /** Whether `signature` over `message` is this key's. */
+  verify(signature: Uint8Array, message: Uint8Array): boolean;
+}
+
+/** What signs a checkpoint: the directory's identity (an Identity). */
+export interface CheckpointSigner {
+  /** The public half, whose key is the origin. */
+  readonly public: { readonly key: Uint8Array };
+  /** An Ed25519 signature over `message`. */
+  sign(message: Uint8Array): Uint8Array;
+}
 
 /** Domain separation: what a checkpoint signature covers starts with this. */
 export const CHECKPOINT_CONTEXT: Uint8Array = new TextEncoder().encode("p2pchat/1 checkpoint\0");
@@ -79,7 +94,10 @@ export function checkpointBody(origin: Uint8Array, fields: CheckpointFields): Ui
 }
 
 /** Signs `fields` as the directory `identity`. */
-export function signCheckpoint(identity: Identity, fields: CheckpointFields): SignedCheckpoint {
+export function signCheckpoint(
+  identity: CheckpointSigner,
+  fields: CheckpointFields,
+): SignedCheckpoint {
   const signature = identity.sign(checkpointBody(identity.public.key, fields));
   return { ...fields, logRoot: fields.logRoot.slice(), mapRoot: fields.mapRoot.slice(), signature };
 }
@@ -89,7 +107,7 @@ export function signCheckpoint(identity: Identity, fields: CheckpointFields): Si
  * signature by any other key are refused, never thrown.
  */
 export function verifyCheckpoint(
-  directory: PublicIdentity,
+  directory: CheckpointVerifier,
   signed: SignedCheckpoint,
 ): SignedCheckpoint | null {
   try {

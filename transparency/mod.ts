@@ -50,8 +50,9 @@ export {
   CHECKPOINT_CONTEXT,
   checkpointBody,
   type CheckpointFields,
+  type CheckpointSigner,
+  type CheckpointVerifier,
   signCheckpoint,
   type SignedCheckpoint,
   verifyCheckpoint,
 } from "./checkpoint.ts";
-export type { Identity, PublicIdentity } from "../crypto/mod.ts";
