@@ -73,15 +73,15 @@ export function initiateChannel(
       ephemeral ? { ...options, ephemeral: () => ephemeral } : options,
     );
     await transport.write(commit.message);
-    let response: Frame;
+    let reveal;
     try {
-      response = await read("message 2");
+      reveal = commit.next.readResponse(await read("message 2"));
     } catch (error) {
-      // The responder never answered: our key was committed to, never revealed.
+      // No Reveal has left (a silent or Busy responder, or a Response we refused): our key
+      // was committed to, never revealed, so the next attempt may commit to it again.
       if (ephemeral) pool!.keep(ephemeral);
       throw error;
     }
-    const reveal = commit.next.readResponse(response);
     await transport.write(reveal.message);
     const done = reveal.next.readResponderAuth(await read("message 4"));
     await transport.write(done.message);

@@ -6,6 +6,7 @@ import { concatBytes, utf8 } from "./bytes.ts";
 import {
   HandshakeError,
   HandshakeTimeout,
+  PeerBusy,
   RecordError,
   UnexpectedPeerKey,
   VersionMismatch,
@@ -16,6 +17,7 @@ import { UnrevealedEphemeral } from "./ecdh.ts";
 import { memoryPair, type Transport } from "./transport.ts";
 import { MAX_MESSAGE } from "./message_batch.ts";
 import { SEND_HIGH_WATER } from "./record_writer.ts";
+import { busyReply, MAX_BUSY_RETRY_MS } from "./handshake.ts";
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -587,4 +589,24 @@ Deno.test("a peer that never reads is dropped as a slow reader once maxBuffered 
   assertEquals(ca.state.kind, "failed");
   await assertRejects(() => ca.receive(), RecordError, "slow-reader");
   cb.abort();
+});
+
+Deno.test("a responder over capacity answers Busy before any key agreement: the initiator gets PeerBusy with the wait (bounded), and keeps its unrevealed key for the retry", async () => {
+  for (const [asked, told] of [[250, 250], [3_600_000, MAX_BUSY_RETRY_MS]]) {
+    const [a, b] = memoryPair();
+    const pool = new UnrevealedEphemeral();
+    const initiating = initiateChannel(a, alice, { unrevealed: pool });
+    const commit = await new FrameReader(b).read(256);
+    assertEquals(commit?.type, FrameType.Commit);
+    await b.write(busyReply(asked));
+    const error = await assertRejects(() => initiating, PeerBusy, "peer-busy");
+    assertEquals(error.retryAfterMs, told);
+    assert(pool.take() !== undefined, "the committed, unrevealed key is kept for the next try");
+  }
+  // A Busy frame of the wrong size is a bad message, not a wait.
+  const [a, b] = memoryPair();
+  const initiating = initiateChannel(a, alice);
+  await new FrameReader(b).read(256);
+  await b.write(encodeFrame(FrameType.Busy, new Uint8Array(7)));
+  await assertRejects(() => initiating, HandshakeError, "bad-message");
 });

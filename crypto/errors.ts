@@ -13,6 +13,8 @@ export type HandshakeErrorCode =
   | "handshake-timeout"
   | "unexpected-peer-key"
   | "peer-rejected"
+  /** The responder answered Busy before any key agreement: retry after `retryAfterMs`. */
+  | "peer-busy"
   | "bad-signature"
   | "bad-message"
   | "decrypt-failed"
@@ -72,6 +74,22 @@ export class HandshakeTimeout extends HandshakeError {
   /** Makes the error naming the bound. */
   constructor(ms: number) {
     super("handshake-timeout", `Handshake did not finish within ${ms} ms; the peer stalled`);
+  }
+}
+
+/**
+ * The responder said it is over capacity (a Busy frame, docs/protocol.md
+ * §3.1) instead of answering with its key: nothing was agreed, and the
+ * initiator should retry after `retryAfterMs` (with jitter of its own).
+ */
+export class PeerBusy extends HandshakeError {
+  /** How long the responder asked the initiator to wait, in ms (at most MAX_BUSY_RETRY_MS). */
+  readonly retryAfterMs: number;
+
+  /** Makes the error for a Busy answer asking to wait `retryAfterMs`. */
+  constructor(retryAfterMs: number) {
+    super("peer-busy", `The peer is busy; retry after ${retryAfterMs} ms`);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

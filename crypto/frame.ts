@@ -20,6 +20,8 @@ export const FrameType = {
   Reveal: 0x03,
   ResponderAuth: 0x04,
   InitiatorAuth: 0x05,
+  /** The responder is over capacity: retry after the milliseconds in the body (§3.1). */
+  Busy: 0x06,
   Close: 0x15,
   Data: 0x17,
   Batch: 0x18,

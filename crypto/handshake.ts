@@ -35,7 +35,7 @@
  * @module
  */
 import { concatBytes, equalBytes, sha256, utf8 } from "./bytes.ts";
-import { HandshakeError, UnexpectedPeerKey, VersionMismatch } from "./errors.ts";
+import { HandshakeError, PeerBusy, UnexpectedPeerKey, VersionMismatch } from "./errors.ts";
 import { encodeFrame, type Frame, FrameType, HEADER_LENGTH, writeHeader } from "./frame.ts";
 import { type Identity, PUBLIC_KEY_LENGTH, PublicIdentity, SIGNATURE_LENGTH } from "./identity.ts";
 import { deriveKeys, deriveSas, type DirectionalKeys, Label } from "./key_schedule.ts";
@@ -150,10 +150,15 @@ export class InitiatorAwaitingResponse extends State {
     this.#ephemeral = ephemeral;
   }
 
-  /** <- Response: version, eR.  -> Reveal: eI. */
+  /**
+   * <- Response: version, eR.  -> Reveal: eI. A Busy frame in its place
+   * throws PeerBusy: the commitment was never answered, so its ephemeral key
+   * may be committed to again.
+   */
   readResponse(frame: Frame): Step<InitiatorAwaitingResponderAuth> {
     this.spend();
     const stage = "reading the responder's key (message 2)";
+    if (frame.type === FrameType.Busy) throw readBusy(frame, stage);
     const version = readVersion(frame, FrameType.Response, stage);
     if (version !== PROTOCOL_VERSION) throw new VersionMismatch(PROTOCOL_VERSION, version);
     expectFrame(frame, FrameType.Response, VERSION_LENGTH + EPHEMERAL_KEY_LENGTH, stage);
@@ -317,6 +322,36 @@ export class ResponderAwaitingInitiatorAuth extends State {
  */
 export function versionReply(): Uint8Array {
   return encodeFrame(FrameType.Response, versionBytes());
+}
+
+/** Length of a Busy frame's body: the wait in ms, 4 bytes big-endian. */
+export const BUSY_LENGTH = 4;
+/** The longest wait a Busy frame may ask for; longer ones are read as this (it is unauthenticated). */
+export const MAX_BUSY_RETRY_MS = 60_000;
+
+/**
+ * What a responder over capacity sends instead of its Response (§3.1): a
+ * Busy frame asking the initiator to retry after `retryAfterMs`. It costs
+ * no key agreement, which is its point.
+ */
+export function busyReply(retryAfterMs: number): Uint8Array {
+  const body = new Uint8Array(BUSY_LENGTH);
+  new DataView(body.buffer).setUint32(
+    0,
+    Math.max(0, Math.min(MAX_BUSY_RETRY_MS, Math.round(retryAfterMs))),
+  );
+  return encodeFrame(FrameType.Busy, body);
+}
+
+/** The PeerBusy a Busy frame says, its wait bounded by MAX_BUSY_RETRY_MS. */
+function readBusy(frame: Frame, stage: string): HandshakeError {
+  if (frame.body.length !== BUSY_LENGTH) {
+    return new HandshakeError("bad-message", `a Busy frame of ${frame.body.length} bytes`, {
+      stage,
+    });
+  }
+  const wait = new DataView(frame.body.buffer, frame.body.byteOffset, BUSY_LENGTH).getUint32(0);
+  return new PeerBusy(Math.min(wait, MAX_BUSY_RETRY_MS));
 }
 
 /** Both roles once the reveal is known: handshake keys and the SAS from th3 (§4, §5). */

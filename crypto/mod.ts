@@ -45,6 +45,7 @@ export {
   HandshakeTimeout,
   MailError,
   type MailErrorCode,
+  PeerBusy,
   RecordError,
   type RecordErrorCode,
   UnexpectedPeerKey,
@@ -58,7 +59,9 @@ export {
 } from "./fingerprint.ts";
 export { Identity, type PrivateJwk, PublicIdentity } from "./identity.ts";
 export {
+  busyReply,
   type HandshakeOptions,
+  MAX_BUSY_RETRY_MS,
   MAX_HANDSHAKE_BODY,
   PROTOCOL_VERSION,
   startInitiator,
