@@ -79,7 +79,7 @@ export class HandshakeTimeout extends HandshakeError {
 
 /**
  * The responder said it is over capacity (a Busy frame, docs/protocol.md
- * §3.1) instead of answering with its key: nothing was agreed, and the
+ * §3) instead of answering with its key: nothing was agreed, and the
  * initiator should retry after `retryAfterMs` (with jitter of its own).
  */
 export class PeerBusy extends HandshakeError {

@@ -20,7 +20,7 @@ export const FrameType = {
   Reveal: 0x03,
   ResponderAuth: 0x04,
   InitiatorAuth: 0x05,
-  /** The responder is over capacity: retry after the milliseconds in the body (§3.1). */
+  /** The responder is over capacity: retry after the milliseconds in the body (§3). */
   Busy: 0x06,
   Close: 0x15,
   Data: 0x17,

@@ -330,7 +330,7 @@ export const BUSY_LENGTH = 4;
 export const MAX_BUSY_RETRY_MS = 60_000;
 
 /**
- * What a responder over capacity sends instead of its Response (§3.1): a
+ * What a responder over capacity sends instead of its Response (§3): a
  * Busy frame asking the initiator to retry after `retryAfterMs`. It costs
  * no key agreement, which is its point.
  */
