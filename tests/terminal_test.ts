@@ -515,7 +515,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "terminal: the name is asked with the same editor",
+  name:
+    "terminal: the name is asked with the same editor, and an error it prints starts with p2pchat:",
   ignore: missing !== null,
   async fn() {
     const server = await startServe();
@@ -532,7 +533,11 @@ Deno.test({
       await bob.type("b!");
       await bob.press("Enter");
       const rows = await bob.waitFor((rows) => rows.some((row) => row.includes("position 2")));
-      assert(rows.some((row) => row.includes('The name has "!" at position 2')), rows.join("\n"));
+      assert(
+        rows.some((row) => row.startsWith('p2pchat: The name has "!" at position 2')),
+        rows.join("\n"),
+      );
+      assert(!rows.some((row) => row.startsWith("error:")), rows.join("\n"));
       await assertInput(bob, "", "Your name: ");
       await bob.type(`bo${FAMILY}`);
       await bob.press("BSpace");

@@ -346,7 +346,7 @@ export class TerminalUi implements EventSink {
       case "notice":
         return [this.#style("dim", noticeWords(e.notice)), true];
       case "error":
-        return [this.#style("red", `error: ${e.message}`), true];
+        return [this.#style("red", `p2pchat: ${e.message}`), true];
       case "server-lost":
         return [this.#style("yellow", serverLostWords(e.detail)), true];
       case "server-restored":
