@@ -279,7 +279,7 @@ async function shownInput(bob: Terminal, prompt: string): Promise<Shown> {
 async function assertInput(bob: Terminal, text: string, prompt = PROMPT): Promise<void> {
   const want = { text: squeeze(prompt + text), staleAbove: false, after: [] as string[] };
   let shown = await shownInput(bob, prompt);
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < 50; i++) {
     shown = await shownInput(bob, prompt);
     if (squeeze(shown.text) === want.text && !shown.staleAbove && shown.after.length === 0) return;
     await pause(100);
