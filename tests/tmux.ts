@@ -35,6 +35,17 @@ export type Terminal = {
   title(): Promise<string>;
   /** Waits until `check(screen rows)` holds; throws with the screen after `ms`. */
   waitFor(check: (rows: string[]) => boolean, ms?: number): Promise<string[]>;
+  /** Where the cursor is: column and row, from 0 at the top left of the screen. */
+  cursor(): Promise<{ column: number; row: number }>;
+  /** Resizes the terminal (the program gets SIGWINCH). */
+  resize(columns: number, rows: number): Promise<void>;
+  /**
+   * The terminal's line discipline now, as `stty` names its modes: `icanon`,
+   * `echo` and `isig` when cooked, `-icanon`, `-echo`, `-isig` when raw.
+   */
+  modes(): Promise<string[]>;
+  /** The process id of the program (the shell's child). */
+  pid(): Promise<number>;
   /** Ends the session. */
   close(): Promise<void>;
 };
@@ -100,6 +111,30 @@ export async function openTerminal(
         rows = await terminal.screen();
       }
       return rows;
+    },
+    async cursor() {
+      const [column, row] =
+        (await tmux(socket, ["display-message", "-p", "#{cursor_x} #{cursor_y}"]))
+          .trim().split(" ").map(Number);
+      return { column, row };
+    },
+    async resize(columns, rows) {
+      await tmux(socket, ["resize-window", "-x", String(columns), "-y", String(rows)]);
+    },
+    async modes() {
+      const tty = (await tmux(socket, ["display-message", "-p", "#{pane_tty}"])).trim();
+      const out = await new Deno.Command("stty", { args: ["-a", "-F", tty], stdout: "piped" })
+        .output();
+      return new TextDecoder().decode(out.stdout).split(/[\s;]+/)
+        .filter((mode) => /^-?(icanon|echo|isig)$/.test(mode));
+    },
+    async pid() {
+      const shell = (await tmux(socket, ["display-message", "-p", "#{pane_pid}"])).trim();
+      const out = await new Deno.Command("ps", {
+        args: ["-o", "pid=", "--ppid", shell],
+        stdout: "piped",
+      }).output();
+      return Number(new TextDecoder().decode(out.stdout).trim().split("\n")[0]);
     },
     async close() {
       await tmux(socket, ["kill-server"]).catch(() => "");

@@ -1,7 +1,9 @@
 /**
  * The client's interfaces: the terminal for people (events worded, network
- * text made safe, lines fitted to the terminal's width, a line editor) and
- * `--json` for scripts (one event per line).
+ * text made safe, lines fitted to the terminal's width, our own line editor
+ * that counts the input's cells as the output does) and `--json` for
+ * scripts (one event per line). `cellWidth` is that count, for whoever
+ * must fit text to a terminal (the terminal tests measure the screen by it).
  *
  * @example
  * ```ts
@@ -12,5 +14,6 @@
  *
  * @module
  */
+export { cellWidth } from "./cell_width.ts";
 export { JsonSink } from "./json_ui.ts";
 export { TerminalUi } from "./terminal_ui.ts";

@@ -1,12 +1,13 @@
 /**
  * The interface for people: events worded (`words.ts`) and rendered as
- * lines, commands read with node:readline. Text that came from the network
- * is made safe first (`safe_text.ts`). In a terminal, an incoming line is
- * printed whole above the input, and the half-typed input is redrawn intact
- * whatever its length, width or wrapping, and printed lines break between
- * words at the terminal's width (`wrap.ts`); Tab completes commands and names;
- * Ctrl-C and Ctrl-D end the session as /quit does. Piped, it works line by
- * line.
+ * lines, commands read as lines. Text that came from the network is made
+ * safe first (`safe_text.ts`). In a terminal, our own line editor reads the
+ * keys (`terminal_input.ts`): an incoming line is printed whole above the
+ * input, the half-typed input is redrawn intact whatever its length, width
+ * or wrapping, by our own count of its cells, and printed lines break
+ * between words at the terminal's width (`wrap.ts`); Tab completes commands
+ * and names; Ctrl-C and Ctrl-D end the session as /quit does. Piped, it
+ * works line by line (node:readline).
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { type Fingerprint, formatFingerprint } from "../../crypto/mod.ts";
 import { complete } from "../core/mod.ts";
 import type { ClientEvent, EventSink } from "../core/mod.ts";
 import { safeText } from "./safe_text.ts";
+import { TerminalInput } from "./terminal_input.ts";
 import { displayWidth, wrapText } from "./wrap.ts";
 import {
   closedWords,
@@ -54,10 +56,12 @@ function unbroken(text: string): string {
   return text.replaceAll(" ", "\u00a0");
 }
 
-/** Renders events for people and owns the readline interface. */
+/** Renders events for people and reads their lines: our line editor in a terminal, readline piped. */
 export class TerminalUi implements EventSink {
-  readonly #rl: readline.Interface;
-  readonly #tty: boolean;
+  /** The line editor, in a terminal. */
+  readonly #input: TerminalInput | undefined;
+  /** Lines read from a pipe or a file, when not in a terminal. */
+  readonly #rl: readline.Interface | undefined;
   readonly #color: boolean;
   #prompt: () => string = () => "> ";
   #names: () => string[] = () => [];
@@ -66,43 +70,55 @@ export class TerminalUi implements EventSink {
   // while we are still connecting must not be lost.
   readonly #queue: string[] = [];
   #waiting: ((line: string | null) => void) | undefined;
+  /** The question ask() is waiting for an answer to, shown as the prompt. */
+  #question: string | undefined;
   #ended = false;
   #closed = false;
 
-  /** Reads stdin; in a terminal, raw mode with line editing. */
+  /** Reads stdin; in a terminal, in raw mode with our line editor. */
   constructor() {
-    this.#tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
     this.#color = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
-    this.#rl = readline.createInterface({
-      input: process.stdin,
-      output: process.stdout,
-      terminal: this.#tty,
-      completer: (line: string) => complete(line, this.#names()),
-    });
-    this.#rl.on("line", (line) => {
-      if (this.#waiting) {
-        const resolve = this.#waiting;
-        this.#waiting = undefined;
-        resolve(line);
-      } else {
-        this.#queue.push(line);
-      }
-    });
-    // Ctrl-C in raw mode reaches readline as a key, not as a signal.
-    this.#rl.on("SIGINT", () => this.#onInterrupt());
-    this.#rl.on("close", () => {
-      // Ctrl-D: what follows (the chats' last words, then the shell) starts on a clean line.
-      if (this.#tty && !this.#closed) this.#clearInput();
-      this.#ended = true;
-      this.#closed = true;
-      this.#waiting?.(null);
-      this.#waiting = undefined;
-    });
+    if (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()) {
+      this.#input = new TerminalInput({
+        line: (line) => this.#received(line),
+        interrupt: () => this.#onInterrupt(),
+        end: () => this.#end(),
+        complete: (before) => complete(before, this.#names()),
+      });
+      this.#input.setPrompt(this.#prompt());
+      return;
+    }
+    this.#rl = readline.createInterface({ input: process.stdin, terminal: false });
+    this.#rl.on("line", (line) => this.#received(line));
+    this.#rl.on("close", () => this.#end());
   }
 
   /** Whether both ends are a terminal. */
   get interactive(): boolean {
-    return this.#tty;
+    return this.#input !== undefined;
+  }
+
+  #received(line: string): void {
+    if (this.#question !== undefined) {
+      // Answered: what is typed next is a line of the session.
+      this.#question = undefined;
+      if (this.#input) this.#promptNow(this.#input);
+    }
+    if (this.#waiting) {
+      const resolve = this.#waiting;
+      this.#waiting = undefined;
+      resolve(line);
+    } else {
+      this.#queue.push(line);
+    }
+  }
+
+  /** End of input (Ctrl-D, a closed pipe); in a terminal, the input is off the screen already. */
+  #end(): void {
+    this.#ended = true;
+    this.#closed = true;
+    this.#waiting?.(null);
+    this.#waiting = undefined;
   }
 
   /** The next line typed, or null at end of input. */
@@ -130,18 +146,23 @@ export class TerminalUi implements EventSink {
 
   /** Redraws the prompt with the input typed so far (terminals only). */
   prompt(): void {
-    if (!this.#tty || this.#closed) return;
-    this.#rl.setPrompt(this.#prompt());
-    // readline moves up `prevRows` rows before redrawing; the input block starts on this row.
-    (this.#rl as unknown as { prevRows: number }).prevRows = 0;
-    this.#rl.prompt(true);
+    if (!this.#input || this.#closed) return;
+    this.#promptNow(this.#input);
+    this.#input.redraw();
+  }
+
+  /** The prompt as it is now: the question asked, or the session's (which follows its state). */
+  #promptNow(input: TerminalInput): void {
+    if (this.#question !== undefined) input.setPrompt(this.#question, false);
+    else input.setPrompt(this.#prompt());
   }
 
   /** Asks a question and returns the answer, or null at end of input. */
   ask(question: string): Promise<string | null> {
-    if (this.#tty && !this.#closed) {
-      this.#rl.setPrompt(question);
-      this.#rl.prompt();
+    if (this.#input && !this.#closed) {
+      // The answer (a name) is not a line to recall with Up.
+      this.#question = question;
+      this.prompt();
     } else {
       process.stderr.write(question + "\n");
     }
@@ -150,9 +171,9 @@ export class TerminalUi implements EventSink {
 
   /** Ends the interface; in a terminal, leaves the cursor on a clean line for the shell. */
   close(): void {
-    if (this.#tty && !this.#closed) this.#clearInput();
     this.#closed = true;
-    this.#rl.close();
+    this.#input?.close();
+    this.#rl?.close();
   }
 
   /** Prints the event above the input line. */
@@ -160,16 +181,13 @@ export class TerminalUi implements EventSink {
     const rendered = this.#render(safeFields(event));
     if (!rendered) return;
     const [text, toStderr, hang] = rendered;
-    if (!this.#tty || this.#closed) {
+    if (!this.#input || this.#closed) {
       (toStderr ? process.stderr : process.stdout).write(text + "\n");
       return;
     }
-    this.#clearInput();
+    this.#promptNow(this.#input);
     // Broken between words at the terminal's width, not wherever the row runs out.
-    (toStderr ? process.stderr : process.stdout).write(
-      wrapText(text, this.#columns(), hang) + "\n",
-    );
-    this.prompt();
+    this.#input.print(wrapText(text, this.#columns(), hang), toStderr);
   }
 
   /** The terminal's width now (it may have been resized), or 0 when unknown. */
@@ -179,14 +197,6 @@ export class TerminalUi implements EventSink {
     } catch {
       return 0;
     }
-  }
-
-  /** Moves to the first row of the input block and clears it and everything below. */
-  #clearInput(): void {
-    const { rows } = this.#rl.getCursorPos();
-    readline.moveCursor(process.stdout, 0, -rows);
-    readline.cursorTo(process.stdout, 0);
-    readline.clearScreenDown(process.stdout);
   }
 
   #style(style: Style, text: string): string {
@@ -273,7 +283,7 @@ export class TerminalUi implements EventSink {
         ];
       case "sent":
         // In a terminal the typed line stays on screen; delivery reports quote it.
-        return this.#tty ? null : [`${clock(e.time)} you→${e.peer} (${e.id}): ${e.text}`, false];
+        return this.#input ? null : [`${clock(e.time)} you→${e.peer} (${e.id}): ${e.text}`, false];
       case "delivered":
         return [
           this.#style(
@@ -336,7 +346,7 @@ export class TerminalUi implements EventSink {
       case "notice":
         return [this.#style("dim", noticeWords(e.notice)), true];
       case "error":
-        return [this.#style("red", `error: ${e.message}`), true];
+        return [this.#style("red", `p2pchat: ${e.message}`), true];
       case "server-lost":
         return [this.#style("yellow", serverLostWords(e.detail)), true];
       case "server-restored":
