@@ -308,7 +308,7 @@ test("store copy moves a single-process directory's bindings into Redis, idempot
   }
   const redis = await startRedis();
   try {
-    const from = `sqlite:${join(data, "names.sqlite")}`;
+    const from = `sqlite:${join(data, "directory.sqlite")}`;
     const first = await runCli(["store", "copy", "--from", from, "--to", redis.url]);
     assertEquals(first.code, 0, first.stderr);
     assert(first.stdout.includes("copied 2, already there 0"), first.stdout);

@@ -121,7 +121,11 @@ Deno.test("serve keeps names unique without regard to case and bound to their ke
       DirectoryError,
       "name-taken",
     );
-    assert(error.message.includes("another key"));
+    assertEquals(
+      error.message,
+      "The name ALICE belongs to another key (bound as alice: case does not matter). Choose another name.",
+      "the refusal names what was asked, as a sentence",
+    );
     await alice.bye();
     await assertRejects(() => mallory.register("Alice", 1), DirectoryError, "name-taken");
     await mallory.bye();
@@ -135,7 +139,7 @@ Deno.test("serve refuses a bound name to another key across a restart, and keeps
     await withServer({ data }, async (server) => {
       await (await registered(server, "alice", aliceId)).bye();
     });
-    assertEquals((await Deno.stat(join(data, "names.sqlite"))).mode! & 0o777, 0o600);
+    assertEquals((await Deno.stat(join(data, "directory.sqlite"))).mode! & 0o777, 0o600);
     await withServer({ data }, async (server) => {
       const mallory = await client(server);
       await assertRejects(() => mallory.register("alice", 1), DirectoryError, "name-taken");

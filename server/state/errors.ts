@@ -7,7 +7,10 @@
 import { CodedError } from "../../errors/mod.ts";
 
 /** Why `serve` (or `store copy`) cannot use its store. */
-export type StoreErrorCode = "store-unreachable" | "store-bad-url" | "store-conflict";
+export type StoreErrorCode =
+  | "store-unreachable"
+  | "store-bad-url"
+  | "store-conflict";
 
 /** The store cannot be used; the message names it (password hidden) and says what to do. */
 export class StoreError extends CodedError<StoreErrorCode> {}
