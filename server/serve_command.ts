@@ -8,7 +8,7 @@ import type { Command } from "../cli/mod.ts";
 import { formatFingerprint } from "../crypto/mod.ts";
 import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from "../storage/mod.ts";
 import { homeEnvFromProcess } from "../storage/mod.ts";
-import { ensurePrivateDir } from "../storage/mod.ts";
+import { ensurePrivateDir, writableByOthers } from "../storage/mod.ts";
 import { Logger } from "./ops/mod.ts";
 import { serveMetrics } from "./ops/mod.ts";
 import {
@@ -23,6 +23,7 @@ import { RedisMailbox } from "./mail/mod.ts";
 import { redactUrl, RedisDirectory } from "./state/mod.ts";
 import { parseServeOptions, serveFlags, type ServeOptions } from "./serve_options.ts";
 import { defaultMaxClients, DirectoryServer } from "./server.ts";
+import { listenFailure } from "./listen_failure.ts";
 import type { Session } from "./session.ts";
 
 /** The `serve` subcommand. */
@@ -38,17 +39,27 @@ export const serveCommand: Command<typeof serveFlags> = {
       defaultMaxClients(),
     );
     await ensurePrivateDir(options.dataDir);
+    const log = new Logger(options.log);
+    const exposed = await writableByOthers(options.dataDir);
+    if (exposed) log.event("warning", { problem: "data-dir-writable", action: exposed });
     const identity = options.identityFile
       ? await loadIdentity(options.identityFile)
       : (await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))).identity;
-    const log = new Logger(options.log);
+    const stores = await openStores(options, log);
     const { store: _store, log: _format, mail: _mail, ...settings } = options;
-    const server = DirectoryServer.start({
-      ...settings,
-      identity,
-      log,
-      ...await openStores(options, log),
-    });
+    // Both listeners open before anything runs, so that either failing leaves nothing behind.
+    let server: DirectoryServer | undefined;
+    let metrics: ReturnType<typeof serveMetrics> | undefined;
+    try {
+      metrics = options.metrics && openMetrics(options.metrics, () => server);
+      server = DirectoryServer.start({ ...settings, identity, log, ...stores });
+    } catch (error) {
+      await metrics?.shutdown();
+      await stores.state?.close();
+      stores.store?.close();
+      await stores.mailbox?.close();
+      throw error;
+    }
     if (options.store.kind === "redis" && !options.advertise && isWildcard(options.hostname)) {
       log.event("warning", {
         problem: "advertise-wildcard",
@@ -56,19 +67,6 @@ export const serveCommand: Command<typeof serveFlags> = {
           `listening on ${options.hostname} without --advertise: users of other instances cannot join relayed chats here; pass --advertise HOST:PORT`,
       });
     }
-    const metrics = options.metrics
-      ? serveMetrics(
-        options.metrics,
-        () =>
-          server.metrics.render({
-            usersOnline: server.state.localCount,
-            directoryUsersOnline: server.state.totalCount,
-            storeUp: server.state.storeUp,
-            storeErrors: server.state.storeErrors,
-          }, server.relay),
-        () => server.state.storeUp,
-      )
-      : undefined;
     const { hostname, port } = server.addr;
     console.log(
       `p2pchat directory listening on ${
@@ -145,6 +143,31 @@ async function openStores(options: ServeOptions, log: Logger): Promise<Stores> {
   return options.mail ? { store, mailbox: new SqliteMailbox(database, options.mail.ttlMs) } : {
     store,
   };
+}
+
+/** The metrics endpoint for the server `current()` gives once it runs; ListenError when it cannot listen. */
+function openMetrics(
+  address: { hostname: string; port: number },
+  current: () => DirectoryServer | undefined,
+): ReturnType<typeof serveMetrics> {
+  try {
+    return serveMetrics(
+      address,
+      () => {
+        const server = current();
+        if (!server) return "";
+        return server.metrics.render({
+          usersOnline: server.state.localCount,
+          directoryUsersOnline: server.state.totalCount,
+          storeUp: server.state.storeUp,
+          storeErrors: server.state.storeErrors,
+        }, server.relay);
+      },
+      () => current()?.state.storeUp ?? false,
+    );
+  } catch (error) {
+    throw listenFailure("metrics", address, error);
+  }
 }
 
 function isWildcard(hostname: string): boolean {

@@ -25,6 +25,7 @@ import { LAG_TICK_MS, Metrics } from "./ops/mod.ts";
 import type { Mailbox } from "./mail/mod.ts";
 import type { NameStore } from "./state/mod.ts";
 import { RateLimiter } from "./rate_limit.ts";
+import { listenFailure } from "./listen_failure.ts";
 import { type DirectoryState, LocalDirectory } from "./state/mod.ts";
 import { MAX_PENDING_REPLY_BYTES, Session, type SessionContext } from "./session.ts";
 
@@ -164,13 +165,17 @@ export class DirectoryServer {
     this.#accepting = this.#acceptLoop();
   }
 
-  /** Starts listening; throws if the address is taken. */
+  /**
+   * Starts listening; throws ListenError naming the flag at fault (the
+   * address is in use, not this machine's, or needs privileges).
+   */
   static start(options: ServerOptions): DirectoryServer {
-    const listener = Deno.listen({
-      hostname: options.hostname,
-      port: options.port,
-      transport: "tcp",
-    });
+    let listener: Deno.TcpListener;
+    try {
+      listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
+    } catch (error) {
+      throw listenFailure("directory", options, error);
+    }
     return new DirectoryServer(options, listener);
   }
 

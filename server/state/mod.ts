@@ -28,6 +28,6 @@ export {
 export { DEFAULT_NAME_TTL_MS } from "./binding_rules.ts";
 export { type BoundName, type DirectoryState, LocalDirectory } from "./directory_state.ts";
 export { DATABASE_FILE, DirectoryDatabase } from "./sqlite_database.ts";
-export { StoreError } from "./errors.ts";
+export { ListenError, type ServerErrorCode, StoreError } from "./errors.ts";
 export { openDirectoryDatabase } from "./open_database.ts";
 export { LEGACY_MAIL_FILE, LEGACY_NAMES_FILE, type MigrationReport } from "./legacy_files.ts";
