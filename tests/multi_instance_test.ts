@@ -3,6 +3,7 @@
  * server and client processes, a private redis-server per test.
  */
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { Identity } from "../crypto/mod.ts";
 import { INSTANCE_TTL_MS } from "../server/state/mod.ts";
@@ -291,6 +292,48 @@ test("serve exits 1 naming the URL (password hidden) when Redis cannot be reache
   assertEquals(result.code, 1, result.stderr);
   assert(result.stderr.includes("redis://me:***@127.0.0.1:1"), result.stderr);
   assert(!result.stderr.includes("secret"), result.stderr);
+});
+
+test("serve exits 1 saying Redis refused the login, not that it is unreachable", async () => {
+  const redis = await startRedis([], { password: "s3cret-pass" });
+  try {
+    const data = await Deno.makeTempDir();
+    const serve = (url: string) => runCli(["serve", "--port", "0", "--data", data, "--store", url]);
+    const none = await serve(redis.url);
+    assertEquals(none.code, 1, none.stderr);
+    assertEquals(
+      none.stderr.trim(),
+      `p2pchat: The store at ${redis.url} refused the login: it requires a password and --store gives none; put the right user and password in --store (redis://USER:PASSWORD@HOST:PORT)`,
+    );
+    const wrong = await serve(`redis://:nope-nope@127.0.0.1:${redis.port}`);
+    assertEquals(wrong.code, 1, wrong.stderr);
+    assert(
+      wrong.stderr.includes(
+        `The store at redis://:***@127.0.0.1:${redis.port} refused the login: the user or password in --store is wrong`,
+      ),
+      wrong.stderr,
+    );
+    assert(!wrong.stderr.includes("nope-nope") && !wrong.stderr.includes("Connection is closed"));
+    const file = join(data, "names.sqlite");
+    const empty = new DatabaseSync(file);
+    empty.exec("CREATE TABLE bindings (key TEXT, name TEXT, public_key BLOB, last_used INTEGER)");
+    empty.close();
+    const copy = await runCli([
+      "store",
+      "copy",
+      "--from",
+      `sqlite:${file}`,
+      "--to",
+      redis.url,
+    ]);
+    assertEquals(copy.code, 1, copy.stderr);
+    assert(
+      copy.stderr.includes("refused the login: it requires a password and --to gives none"),
+      copy.stderr,
+    );
+  } finally {
+    await redis.close();
+  }
 });
 
 test("store copy moves a single-process directory's bindings into Redis, idempotently", async () => {

@@ -9,6 +9,7 @@ import { CodedError } from "../../errors/mod.ts";
 /** Why `serve` (or `store copy`) cannot use its store. */
 export type StoreErrorCode =
   | "store-unreachable"
+  | "store-auth-failed"
   | "store-bad-url"
   | "store-conflict";
 

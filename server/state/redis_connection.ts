@@ -2,7 +2,7 @@
  * Connecting to the shared store (Redis) through ioredis: no offline queue
  * (a request while the store is away fails at once), reconnection with
  * backoff, and failures to connect reported as StoreErrors that name the
- * URL (password hidden).
+ * URL (password hidden) and tell a refused login from an unreachable store.
  *
  * @module
  */
@@ -40,6 +40,17 @@ export function storeUnavailable(cause: unknown): DirectoryError {
   );
 }
 
+/** Why Redis refused the login, from the reply it gave, or undefined when it did not. */
+export function loginRefusal(error: unknown, flag = "--store"): string | undefined {
+  const message = errorMessage(error);
+  if (/^NOAUTH\b/.test(message)) return `it requires a password and ${flag} gives none`;
+  if (/^WRONGPASS\b/.test(message) || /invalid password/i.test(message)) {
+    return `the user or password in ${flag} is wrong`;
+  }
+  if (/^NOPERM\b/.test(message)) return `the user in ${flag} may not run p2pchat's commands`;
+  return undefined;
+}
+
 /** How to connect: the flag that gave the URL, for messages. */
 export type OpenRedisOptions = {
   /** `--store` (the default) or `--to`. */
@@ -47,8 +58,9 @@ export type OpenRedisOptions = {
 };
 
 /**
- * A connected Redis client for `url`. Throws StoreError `store-unreachable`
- * naming the URL with its password hidden.
+ * A connected Redis client for `url`. Throws StoreError `store-auth-failed`
+ * when Redis refuses the login, else `store-unreachable`, naming the URL
+ * with its password hidden.
  */
 export async function openRedis(url: string, options: OpenRedisOptions = {}): Promise<Redis> {
   const flag = options.flag ?? "--store";
@@ -59,13 +71,26 @@ export async function openRedis(url: string, options: OpenRedisOptions = {}): Pr
     commandTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(MAX_RECONNECT_DELAY_MS, 100 * times),
   });
-  // ioredis also reports connection errors as events; the requests that fail report their own.
-  redis.on("error", () => {});
+  // ioredis reports connection errors as events (the requests that fail report their own), and
+  // a refused login only so: connect() then just says "Connection is closed.".
+  let refused: string | undefined;
+  redis.on("error", (error: Error) => {
+    refused ??= loginRefusal(error, flag);
+  });
   try {
     await redis.connect();
     return redis;
   } catch (error) {
     redis.disconnect();
+    refused ??= loginRefusal(error, flag);
+    if (refused !== undefined) {
+      throw new StoreError(
+        "store-auth-failed",
+        `The store at ${redactUrl(url)} refused the login: ${refused}; ` +
+          `put the right user and password in ${flag} (redis://USER:PASSWORD@HOST:PORT)`,
+        { cause: error },
+      );
+    }
     throw new StoreError(
       "store-unreachable",
       `Cannot reach the store at ${redactUrl(url)}: ${errorMessage(error)}; ` +
