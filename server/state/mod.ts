@@ -1,7 +1,9 @@
 /**
  * The directory's state (docs/protocol.md §9.3, §9.4): which key owns which
- * name, and who is online, behind one asynchronous interface, in this
- * process (with SQLite) or shared by several instances over Redis.
+ * name (with the prekey kept with it), and who is online, behind one
+ * asynchronous interface, in this process (with the one SQLite database,
+ * directory.sqlite) or shared by several instances over Redis. Every
+ * decision about a binding is binding_rules.ts's, whichever store holds it.
  *
  * @example
  * ```ts
