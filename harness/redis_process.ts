@@ -42,14 +42,22 @@ function freePort(): number {
   return port;
 }
 
-/** Starts a private Redis; `extra` are more `redis-server` arguments. */
-export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
+/**
+ * Starts a private Redis; `extra` are more `redis-server` arguments.
+ * With `password`, it requires that password (`--requirepass`) and `cli`
+ * logs in with it.
+ */
+export async function startRedis(
+  extra: string[] = [],
+  options: { password?: string } = {},
+): Promise<RedisProcess> {
   const dir = await Deno.makeTempDir({ prefix: "p2pchat-redis-" });
   const port = freePort();
   let child: Deno.ChildProcess | undefined;
+  const login = options.password === undefined ? [] : ["-a", options.password, "--no-auth-warning"];
   const cli = async (...args: string[]): Promise<string> => {
     const out = await new Deno.Command("redis-cli", {
-      args: ["-p", String(port), ...args],
+      args: ["-p", String(port), ...login, ...args],
       stdout: "piped",
       stderr: "null",
     }).output();
@@ -72,6 +80,7 @@ export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
         "no",
         "--maxmemory-policy",
         "noeviction",
+        ...(options.password === undefined ? [] : ["--requirepass", options.password]),
         ...extra,
       ],
       stdout: "null",
@@ -82,6 +91,7 @@ export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
       if (await cli("PING").catch(() => "") === "PONG") return;
       await new Promise((r) => setTimeout(r, 50));
     }
+    await stop();
     throw new Error(`redis-server did not answer on port ${port} within 10 s`);
   };
   const stop = async (): Promise<void> => {

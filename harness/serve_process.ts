@@ -109,15 +109,19 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
   };
 }
 
-/** Polls `check` until it is true or `ms` pass; returns whether it became true. */
+/**
+ * Polls `check` every `everyMs` until it is true or `ms` pass; returns
+ * whether it became true. Poll a check that opens a session slowly.
+ */
 export async function eventually(
   check: () => boolean | Promise<boolean>,
   ms = 5000,
+  everyMs = 25,
 ): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   return await check();
 }

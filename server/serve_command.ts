@@ -8,22 +8,23 @@ import type { Command } from "../cli/mod.ts";
 import { formatFingerprint } from "../crypto/mod.ts";
 import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from "../storage/mod.ts";
 import { homeEnvFromProcess } from "../storage/mod.ts";
-import { ensurePrivateDir, FILE_MODE } from "../storage/mod.ts";
+import { ensurePrivateDir, writableByOthers } from "../storage/mod.ts";
 import { Logger } from "./ops/mod.ts";
 import { serveMetrics } from "./ops/mod.ts";
-import { SqliteNameStore } from "./state/mod.ts";
+import {
+  DATABASE_FILE,
+  type DirectoryState,
+  type NameStore,
+  openDirectoryDatabase,
+  SqliteNameStore,
+} from "./state/mod.ts";
 import { type Mailbox, SqliteMailbox } from "./mail/mod.ts";
 import { RedisMailbox } from "./mail/mod.ts";
 import { redactUrl, RedisDirectory } from "./state/mod.ts";
 import { parseServeOptions, serveFlags, type ServeOptions } from "./serve_options.ts";
 import { defaultMaxClients, DirectoryServer } from "./server.ts";
+import { listenFailure } from "./listen_failure.ts";
 import type { Session } from "./session.ts";
-
-/** File name of the name store inside the server's data directory. */
-export const NAME_STORE_FILE = "names.sqlite";
-
-/** File name of the held mail inside the server's data directory. */
-export const MAIL_STORE_FILE = "mail.sqlite";
 
 /** The `serve` subcommand. */
 export const serveCommand: Command<typeof serveFlags> = {
@@ -38,18 +39,27 @@ export const serveCommand: Command<typeof serveFlags> = {
       defaultMaxClients(),
     );
     await ensurePrivateDir(options.dataDir);
+    const log = new Logger(options.log);
+    const exposed = await writableByOthers(options.dataDir);
+    if (exposed) log.event("warning", { problem: "data-dir-writable", action: exposed });
     const identity = options.identityFile
       ? await loadIdentity(options.identityFile)
       : (await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))).identity;
-    const log = new Logger(options.log);
+    const stores = await openStores(options, log);
     const { store: _store, log: _format, mail: _mail, ...settings } = options;
-    const server = DirectoryServer.start({
-      ...settings,
-      identity,
-      log,
-      ...await openState(options, log),
-      mailbox: await openMailbox(options),
-    });
+    // Both listeners open before anything runs, so that either failing leaves nothing behind.
+    let server: DirectoryServer | undefined;
+    let metrics: ReturnType<typeof serveMetrics> | undefined;
+    try {
+      metrics = options.metrics && openMetrics(options.metrics, () => server);
+      server = DirectoryServer.start({ ...settings, identity, log, ...stores });
+    } catch (error) {
+      await metrics?.shutdown();
+      await stores.state?.close();
+      stores.store?.close();
+      await stores.mailbox?.close();
+      throw error;
+    }
     if (options.store.kind === "redis" && !options.advertise && isWildcard(options.hostname)) {
       log.event("warning", {
         problem: "advertise-wildcard",
@@ -57,19 +67,6 @@ export const serveCommand: Command<typeof serveFlags> = {
           `listening on ${options.hostname} without --advertise: users of other instances cannot join relayed chats here; pass --advertise HOST:PORT`,
       });
     }
-    const metrics = options.metrics
-      ? serveMetrics(
-        options.metrics,
-        () =>
-          server.metrics.render({
-            usersOnline: server.state.localCount,
-            directoryUsersOnline: server.state.totalCount,
-            storeUp: server.state.storeUp,
-            storeErrors: server.state.storeErrors,
-          }, server.relay),
-        () => server.state.storeUp,
-      )
-      : undefined;
     const { hostname, port } = server.addr;
     console.log(
       `p2pchat directory listening on ${
@@ -102,40 +99,75 @@ export const serveCommand: Command<typeof serveFlags> = {
   },
 };
 
-/** The store `serve` was told to use: its SQLite file, or a Redis shared with other instances. */
-async function openState(
-  options: ServeOptions,
-  log: Logger,
-): Promise<{ store: SqliteNameStore } | { state: RedisDirectory<Session> }> {
-  if (options.store.kind === "redis") {
-    return {
-      state: await RedisDirectory.connect<Session>({
-        url: options.store.url,
-        nameTtlMs: options.nameTtlMs,
-        log,
-      }),
-    };
-  }
-  const storePath = join(options.dataDir, NAME_STORE_FILE);
-  // SQLite creates its -wal and -shm files with the database's mode, so set it first.
-  await Deno.writeFile(storePath, new Uint8Array(0), { append: true, mode: FILE_MODE });
-  await Deno.chmod(storePath, FILE_MODE);
-  return { store: new SqliteNameStore(storePath) };
-}
+/** What `serve` keeps its state in: one SQLite database, or a Redis shared with other instances. */
+type Stores = { store?: NameStore; state?: DirectoryState<Session>; mailbox?: Mailbox };
 
-/** Where mail for offline users is held: beside the bindings, in SQLite or Redis. */
-async function openMailbox(options: ServeOptions): Promise<Mailbox | undefined> {
-  if (!options.mail) return undefined;
+/**
+ * Opens the stores `serve` was told to use: the bindings (with their
+ * prekeys) and the mailbox in one SQLite database, or both in Redis.
+ */
+async function openStores(options: ServeOptions, log: Logger): Promise<Stores> {
   if (options.store.kind === "redis") {
-    return await RedisMailbox.connect(options.store.url, {
-      ttlMs: options.mail.ttlMs,
-      prekeyTtlMs: options.nameTtlMs,
+    const state = await RedisDirectory.connect<Session>({
+      url: options.store.url,
+      nameTtlMs: options.nameTtlMs,
+      log,
+      clock: Date.now,
+    });
+    if (!options.mail) return { state };
+    try {
+      return { state, mailbox: await RedisMailbox.connect(options.store.url, options.mail) };
+    } catch (error) {
+      await state.close();
+      throw error;
+    }
+  }
+  const { database, migration } = await openDirectoryDatabase(options.dataDir);
+  if (migration.imported.length > 0) {
+    log.event("migrated", {
+      files: migration.imported.join(","),
+      into: DATABASE_FILE,
+      bindings: migration.bindings,
+      prekeys: migration.prekeys,
+      mail: migration.mail,
     });
   }
-  const path = join(options.dataDir, MAIL_STORE_FILE);
-  await Deno.writeFile(path, new Uint8Array(0), { append: true, mode: FILE_MODE });
-  await Deno.chmod(path, FILE_MODE);
-  return new SqliteMailbox(path, options.mail.ttlMs);
+  for (const path of migration.ignored) {
+    log.event("warning", {
+      problem: "legacy-file",
+      action:
+        `${path} was imported into ${DATABASE_FILE} before and is not read; move it away to silence this`,
+    });
+  }
+  const store = new SqliteNameStore(database);
+  return options.mail ? { store, mailbox: new SqliteMailbox(database, options.mail.ttlMs) } : {
+    store,
+  };
+}
+
+/** The metrics endpoint for the server `current()` gives once it runs; ListenError when it cannot listen. */
+function openMetrics(
+  address: { hostname: string; port: number },
+  current: () => DirectoryServer | undefined,
+): ReturnType<typeof serveMetrics> {
+  try {
+    return serveMetrics(
+      address,
+      () => {
+        const server = current();
+        if (!server) return "";
+        return server.metrics.render({
+          usersOnline: server.state.localCount,
+          directoryUsersOnline: server.state.totalCount,
+          storeUp: server.state.storeUp,
+          storeErrors: server.state.storeErrors,
+        }, server.relay);
+      },
+      () => current()?.state.storeUp ?? false,
+    );
+  } catch (error) {
+    throw listenFailure("metrics", address, error);
+  }
 }
 
 function isWildcard(hostname: string): boolean {

@@ -25,6 +25,8 @@ import { LAG_TICK_MS, Metrics } from "./ops/mod.ts";
 import type { Mailbox } from "./mail/mod.ts";
 import type { NameStore } from "./state/mod.ts";
 import { RateLimiter } from "./rate_limit.ts";
+import { listenFailure } from "./listen_failure.ts";
+import { errorMessage } from "../errors/mod.ts";
 import { type DirectoryState, LocalDirectory } from "./state/mod.ts";
 import { MAX_PENDING_REPLY_BYTES, Session, type SessionContext } from "./session.ts";
 
@@ -110,9 +112,11 @@ type Opened = { channel: SecureChannel } | { relay: { rest: Transport; token: Ui
 
 /** A running directory server. */
 export class DirectoryServer {
+  /** The counters `/metrics` shows. */
   readonly metrics = new Metrics();
   /** Who is online and which key owns which name. */
   readonly state: DirectoryState<Session>;
+  /** The relay for peers that cannot reach each other. */
   readonly relay: RelayBroker;
   readonly #options: ServerOptions;
   readonly #listener: Deno.TcpListener;
@@ -158,19 +162,28 @@ export class DirectoryServer {
     }, LAG_TICK_MS));
     this.#timers.push(setInterval(() => {
       this.#ctx.registrations.sweep();
-      this.state.maintain().catch(() => {});
-      options.mailbox?.purge(clock()).catch(() => {});
+      // Both run again in a minute; an operator still hears of each failure.
+      this.state.maintain().catch((error) =>
+        options.log.event("maintenance-failed", { of: "bindings", error: errorMessage(error) })
+      );
+      options.mailbox?.purge(clock()).catch((error) =>
+        options.log.event("maintenance-failed", { of: "mail", error: errorMessage(error) })
+      );
     }, MAINTAIN_INTERVAL_MS));
     this.#accepting = this.#acceptLoop();
   }
 
-  /** Starts listening; throws if the address is taken. */
+  /**
+   * Starts listening; throws ListenError naming the flag at fault (the
+   * address is in use, not this machine's, or needs privileges).
+   */
   static start(options: ServerOptions): DirectoryServer {
-    const listener = Deno.listen({
-      hostname: options.hostname,
-      port: options.port,
-      transport: "tcp",
-    });
+    let listener: Deno.TcpListener;
+    try {
+      listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
+    } catch (error) {
+      throw listenFailure("directory", options, error);
+    }
     return new DirectoryServer(options, listener);
   }
 
@@ -191,6 +204,7 @@ export class DirectoryServer {
     );
     {
       using grace = Deadline.after(SHUTDOWN_GRACE_MS, () => new Error("shutdown grace over"));
+      // Safe to drop: the only rejection is the grace running out; what still runs ends with us.
       await abortable(Promise.all(this.#running), grace.signal).catch(() => {});
     }
     await this.state.close();
@@ -281,7 +295,7 @@ export class DirectoryServer {
             code: "server-full",
             message: "The directory is full; try again later",
           }),
-        ).catch(() => {});
+        ).catch(() => {}); // Safe to drop: refused either way; a failed send means it left already.
         await session.end("server-full", "The directory is full; try again later");
         return;
       }

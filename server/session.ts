@@ -1,7 +1,8 @@
 /**
  * One client connection after the handshake: per-connection flags only, and
  * dispatch of each request to one handler behind its gate. State lives in
- * the registry; policy (limits, logging) comes from the server context.
+ * the directory's state (server/state); policy (limits, logging) comes from
+ * the server context; the offline-mail requests are in session_mail.ts.
  *
  * @module
  */
@@ -26,15 +27,13 @@ import {
 } from "../protocol/mod.ts";
 import {
   ChannelError,
-  equalBytes,
-  fromBase64,
-  mailParties,
   PublicIdentity,
   type SecureChannel,
   toBase64,
   verifyPrekey,
 } from "../crypto/mod.ts";
 import type { Mailbox } from "./mail/mod.ts";
+import { depositMail, MailWindow, needMailbox, prekeyReply } from "./session_mail.ts";
 import type { Logger } from "./ops/mod.ts";
 import type { Metrics, RejectionReason } from "./ops/mod.ts";
 import type { RateLimiter } from "./rate_limit.ts";
@@ -58,31 +57,30 @@ export type SessionContext = {
   readonly mailbox?: Mailbox;
 };
 
-/** Held messages sent to a client and not yet acknowledged, at most. */
-export const MAIL_WINDOW = 32;
-
 /** A connected, authenticated client. */
 export class Session {
+  /** The connection's number, in logs and in the shared store. */
   readonly id: number;
+  /** The address the connection comes from. */
   readonly address: string;
   readonly #channel: SecureChannel;
   readonly #ctx: SessionContext;
   #closing = false;
   #name: string | undefined;
-  /** Mail sent and not acknowledged yet, and the last id sent. */
-  readonly #mailSent = new Set<number>();
-  #mailAfter = 0;
-  #mailChecking: Promise<void> | undefined;
-  #mailAgain = false;
+  /** Held mail sent and not acknowledged yet; none with `serve --mail off`. */
+  readonly #mail: MailWindow | undefined;
   /** When the client last sent anything (heartbeats included). */
   lastSeen: number;
 
+  /** The session of connection `id` from `address` over `channel`. */
   constructor(id: number, address: string, channel: SecureChannel, ctx: SessionContext) {
     this.id = id;
     this.address = address;
     this.#channel = channel;
     this.#ctx = ctx;
     this.lastSeen = ctx.clock();
+    this.#mail = ctx.mailbox &&
+      new MailWindow(ctx.mailbox, { session: id, log: ctx.log, clock: ctx.clock });
   }
 
   /** Short, loggable form of the client's proven identity. */
@@ -128,6 +126,8 @@ export class Session {
       });
     } finally {
       this.#ctx.relay.forget(this);
+      // Safe to drop: a store that is away counted the failure, and removes the presence when it
+      // is back (RedisDirectory's pending leaves); there is nobody left to tell.
       const name = await this.#ctx.directory.leave(this).catch(() => undefined);
       if (name !== undefined) this.#ctx.log.event("leave", { session: this.id, name });
       this.#channel.abort();
@@ -139,6 +139,7 @@ export class Session {
     if (this.#closing) return;
     this.#closing = true;
     const notice: Notice = { type: "closing", reason, message };
+    // Safe to drop: the close record follows; a client that is gone cannot be told anyway.
     this.#channel.send(encodeMessage(notice)).catch(() => {});
     await this.#channel.close();
   }
@@ -179,13 +180,26 @@ export class Session {
           this.#ctx.log.event("relay-upgraded", { session: this.id });
           return this.#reply({ id: request.id, type: "ok" });
         case "prekey":
-          return await this.#prekey(request.id, request.name);
-        case "mail":
-          return await this.#mail(request);
+          this.#mustBeRegistered();
+          return this.#reply(await prekeyReply(this.#ctx, request.id, lookupName(request.name)));
+        case "mail": {
+          this.#mustBeRegistered();
+          const expires = await depositMail(
+            this.#ctx,
+            {
+              session: this.id,
+              name: nameKeyOf(this.#name!),
+              key: this.#channel.peer.key,
+            },
+            lookupName(request.to),
+            request.sealed,
+          );
+          return this.#reply({ id: request.id, type: "mail-queued", expires });
+        }
         case "mail-ack":
           this.#mustBeRegistered();
-          await this.#needMailbox().ack(nameKeyOf(this.#name!), request.ids);
-          for (const id of request.ids) this.#mailSent.delete(id);
+          await needMailbox(this.#ctx).ack(nameKeyOf(this.#name!), request.ids);
+          this.#mail?.acknowledged(request.ids);
           this.#reply({ id: request.id, type: "ok" });
           return this.checkMail();
         case "lookup": {
@@ -225,19 +239,14 @@ export class Session {
       if (legacy === undefined) throw error;
       name = legacy;
     }
+    // The prekey is kept with the binding, in the same write; only a directory holding mail needs it.
     const { entry, replaced } = await this.#ctx.directory.register(this, name, key, {
       address: this.address,
       port: request.port,
       addresses: request.addresses,
-    });
+    }, this.#ctx.mailbox ? request.prekey : undefined);
     this.#name = entry.name;
     this.#ctx.metrics.registrationsTotal++;
-    if (request.prekey && this.#ctx.mailbox) {
-      await this.#ctx.mailbox.putPrekey(nameKeyOf(entry.name), {
-        key: key.base64,
-        prekey: request.prekey,
-      });
-    }
     if (replaced) {
       this.#ctx.log.event("replaced", { session: replaced.id, by: this.id, name });
       await replaced.end("replaced", "Your name was claimed by a newer session with your key");
@@ -258,103 +267,10 @@ export class Session {
     this.checkMail();
   }
 
-  #needMailbox(): Mailbox {
-    if (!this.#ctx.mailbox) {
-      throw new DirectoryError(
-        "mail-off",
-        "This directory holds no messages for people who are offline (serve --mail off)",
-      );
-    }
-    return this.#ctx.mailbox;
-  }
-
-  /** The signed prekey of a bound name, if it is the binding's key's (a rebound name's old one is not). */
-  async #prekey(id: number, text: string): Promise<void> {
-    this.#mustBeRegistered();
-    const mailbox = this.#needMailbox();
-    const name = lookupName(text);
-    const bound = await this.#ctx.directory.binding(name);
-    if (!bound) throw new DirectoryError("not-found", `Nobody is called ${text}`);
-    const stored = await mailbox.prekey(nameKeyOf(name));
-    if (!stored || stored.key !== bound.key) {
-      throw new DirectoryError(
-        "no-prekey",
-        `${bound.name} uses a p2pchat that cannot receive messages while offline`,
-      );
-    }
-    this.#reply({ id, type: "prekey", name: bound.name, key: bound.key, prekey: stored.prekey });
-  }
-
-  /**
-   * Holds a sealed message for a bound name. The envelope must name this
-   * session's key as its sender and the binding's key as its recipient, so
-   * nobody can re-deposit another's message (the recipient would drop it as
-   * a replay anyway).
-   */
-  async #mail(request: Extract<Request, { type: "mail" }>): Promise<void> {
-    this.#mustBeRegistered();
-    const mailbox = this.#needMailbox();
-    const name = lookupName(request.to);
-    const bound = await this.#ctx.directory.binding(name);
-    if (!bound) throw new DirectoryError("not-found", `Nobody is called ${request.to}`);
-    const sealed = fromBase64(request.sealed);
-    const parties = mailParties(sealed);
-    if (
-      !parties || !equalBytes(parties.sender, this.#channel.peer.key) ||
-      toBase64(parties.recipient) !== bound.key
-    ) {
-      throw new ProtocolError(`The message is not sealed by your key to ${bound.name}'s`);
-    }
-    const to = nameKeyOf(name);
-    const { expires } = await mailbox.deposit(
-      to,
-      nameKeyOf(this.#name!),
-      sealed,
-      this.#ctx.clock(),
-    );
-    this.#ctx.metrics.mailHeld++;
-    this.#ctx.log.event("mail", { session: this.id, to: bound.name, bytes: sealed.length });
-    this.#reply({ id: request.id, type: "mail-queued", expires });
-    const target = await this.#ctx.directory.locate(name).catch(() => undefined);
-    if (target && "local" in target) target.local.checkMail();
-    else if (target) await this.#ctx.directory.pokeMail(target.remote).catch(() => {});
-  }
-
-  /**
-   * Sends this user the mail held for it, oldest first, at most MAIL_WINDOW
-   * unacknowledged at a time; each acknowledgement makes room for more.
-   */
+  /** Sends this user the mail held for it that fits its window (session_mail.ts). */
   checkMail(): void {
-    const mailbox = this.#ctx.mailbox;
-    if (!mailbox || this.#name === undefined || this.#closing) return;
-    if (this.#mailChecking) {
-      this.#mailAgain = true;
-      return;
-    }
-    this.#mailChecking = (async () => {
-      do {
-        this.#mailAgain = false;
-        const room = MAIL_WINDOW - this.#mailSent.size;
-        if (room <= 0) break;
-        const held = await mailbox.held(
-          nameKeyOf(this.#name!),
-          this.#ctx.clock(),
-          this.#mailAfter,
-          room,
-        );
-        for (const mail of held) {
-          this.#mailSent.add(mail.id);
-          this.#mailAfter = mail.id;
-          this.notify({
-            type: "mail",
-            id: mail.id,
-            sealed: toBase64(mail.sealed),
-            stored: mail.stored,
-          });
-        }
-        if (held.length === room) this.#mailAgain = true;
-      } while (this.#mailAgain && !this.#closing);
-    })().catch(() => {}).finally(() => this.#mailChecking = undefined);
+    if (this.#name === undefined || this.#closing) return;
+    this.#mail?.check(nameKeyOf(this.#name), (notice) => this.notify(notice), () => this.#closing);
   }
 
   /**

@@ -1,8 +1,10 @@
 /**
  * `p2pchat store copy`: moves a single-process directory's name bindings
- * (its SQLite file) into the Redis store that several instances share.
+ * (its `directory.sqlite`, or the `names.sqlite` of before), with the
+ * prekey kept with each, into the Redis store that several instances share.
  * Idempotent: a binding already there with the same key is counted, not
- * rewritten; one there with another key is a conflict and is left alone.
+ * rewritten; one there with another key is a conflict and is left alone
+ * (binding_rules.ts decides, as for a registration).
  *
  * @module
  */
@@ -12,15 +14,16 @@ import { toBase64 } from "../crypto/mod.ts";
 import { errorMessage } from "../errors/mod.ts";
 import { StoreError } from "./state/mod.ts";
 import { readSqliteBindings } from "./state/mod.ts";
-import { importBinding, openRedis } from "./state/mod.ts";
+import { DEFAULT_PREFIX, openRedis, RedisBindings } from "./state/mod.ts";
 import { DEFAULT_NAME_TTL_MS } from "./state/mod.ts";
 import { parseStore } from "./serve_options.ts";
 
-const flags = {
+/** `store copy`'s flags, declared once: parsing and help come from this. */
+export const storeCopyFlags = {
   from: {
     type: "string",
     value: "sqlite:PATH",
-    description: "the single-process store to copy from (its names.sqlite)",
+    description: "the single-process store to copy from (its directory.sqlite)",
   },
   to: {
     type: "string",
@@ -39,16 +42,16 @@ const flags = {
 export type CopyCounts = { copied: number; present: number; expired: number; conflict: string[] };
 
 /** The `store copy` subcommand. */
-export const storeCopyCommand: Command<typeof flags> = {
+export const storeCopyCommand: Command<typeof storeCopyFlags> = {
   name: "store copy",
   summary: "copy the name bindings of a single-process directory into Redis",
-  flags,
+  flags: storeCopyFlags,
   example:
-    "p2pchat store copy --from sqlite:/var/lib/p2pchat/names.sqlite --to redis://10.0.0.5:6379",
+    "p2pchat store copy --from sqlite:/var/lib/p2pchat/directory.sqlite --to redis://10.0.0.5:6379",
   async run(values): Promise<number> {
     if (!values.from?.startsWith("sqlite:") || values.from.length === "sqlite:".length) {
       throw new UsageError(
-        `--from must be sqlite:PATH (the directory's names.sqlite), got "${values.from ?? ""}"`,
+        `--from must be sqlite:PATH (the directory's directory.sqlite), got "${values.from ?? ""}"`,
       );
     }
     const path = values.from.slice("sqlite:".length);
@@ -63,23 +66,24 @@ export const storeCopyCommand: Command<typeof flags> = {
         "store-unreachable",
         `Cannot read the bindings in ${path}: ${
           errorMessage(error)
-        }; give the directory's names.sqlite`,
+        }; give the directory's directory.sqlite`,
       );
     }
-    const redis = await openRedis(to.url);
+    const redis = await openRedis(to.url, { flag: "--to" });
     const counts: CopyCounts = { copied: 0, present: 0, expired: 0, conflict: [] };
     try {
-      const now = Date.now();
+      const target = new RedisBindings(redis, {
+        prefix: DEFAULT_PREFIX,
+        nameTtlMs,
+        clock: Date.now,
+      });
       for (const binding of bindings) {
-        const outcome = await importBinding(
-          redis,
-          {
-            name: binding.name,
-            publicKey: toBase64(binding.publicKey),
-            lastUsed: binding.lastUsed,
-          },
-          { nameTtlMs, now },
-        );
+        const outcome = await target.import({
+          name: binding.name,
+          publicKey: toBase64(binding.publicKey),
+          lastUsed: binding.lastUsed,
+          prekey: binding.prekey,
+        });
         if (outcome === "conflict") counts.conflict.push(binding.name);
         else counts[outcome]++;
       }

@@ -10,6 +10,7 @@ import { CodedError } from "../errors/mod.ts";
 export type StorageErrorCode =
   | "insecure-permissions"
   | "unreadable"
+  | "unwritable"
   | "malformed"
   | "not-a-directory";
 

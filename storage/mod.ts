@@ -15,5 +15,13 @@
  */
 export { type HomeEnv, homeEnvFromProcess, resolveDataDir } from "./data_dir.ts";
 export { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from "./identity_file.ts";
-export { ensurePrivateDir, FILE_MODE, readPrivateFile, writePrivateFile } from "./secure_file.ts";
+export {
+  ensurePrivateDir,
+  ensurePrivateFile,
+  FILE_MODE,
+  readPrivateFile,
+  writableByOthers,
+  writeFailure,
+  writePrivateFile,
+} from "./secure_file.ts";
 export { StorageError } from "./errors.ts";

@@ -29,10 +29,89 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
         { cause: error },
       );
     }
-    throw new StorageError("unreadable", dir, `Cannot create ${dir}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw writeFailure(dir, error, "create");
   }
+}
+
+/** What was found about a directory a write failed in, for the message. */
+function describeDir(dir: string): { mode?: string; owner?: number } {
+  try {
+    const info = Deno.statSync(dir);
+    return {
+      mode: info.mode === null ? undefined : (info.mode & 0o777).toString(8),
+      owner: info.uid ?? undefined,
+    };
+  } catch {
+    return {}; // Not there or not readable: the message says what it can.
+  }
+}
+
+/**
+ * The StorageError `unwritable` for a failed write of `path`: which file,
+ * why (permission, a read-only file system, a full disk) and what fixes it.
+ */
+export function writeFailure(path: string, error: unknown, verb = "write"): StorageError {
+  const dir = dirname(path);
+  const message = error instanceof Error ? error.message : String(error);
+  let why: string;
+  let fix: string;
+  if (error instanceof Deno.errors.PermissionDenied) {
+    const { mode, owner } = describeDir(dir);
+    const me = Deno.build.os === "windows" ? null : Deno.uid();
+    const has = [mode && `mode ${mode}`, owner !== undefined && `owner uid ${owner}`].filter(
+      Boolean,
+    );
+    why = `permission denied: ${dir} is not writable by you` +
+      (me === null ? "" : ` (uid ${me}${has.length ? `; it has ${has.join(", ")}` : ""})`);
+    fix = owner !== undefined && owner === me
+      ? `run: chmod u+w ${dir}, or choose another data directory`
+      : `run p2pchat as the user who owns ${dir}, give your user write access to it, ` +
+        "or choose another data directory";
+  } else if (/os error 30\b/.test(message)) {
+    why = "the file system is read-only";
+    fix = "choose a data directory on a writable file system";
+  } else if (/os error 28\b/.test(message)) {
+    why = "the disk is full";
+    fix = "free some space, or choose a data directory on another disk";
+  } else {
+    why = message;
+    fix = "check the data directory, or choose another one";
+  }
+  return new StorageError("unwritable", path, `Cannot ${verb} ${path}: ${why}; ${fix}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Creates the private file `path` empty (mode 0600) if it is missing, and
+ * makes sure it has mode 0600: for files that others open themselves
+ * (SQLite gives its -wal and -shm files the database's mode). Throws
+ * StorageError `unwritable` saying why and how to fix it.
+ */
+export async function ensurePrivateFile(path: string): Promise<void> {
+  try {
+    await Deno.writeFile(path, new Uint8Array(0), { append: true, mode: FILE_MODE });
+    await Deno.chmod(path, FILE_MODE);
+  } catch (error) {
+    throw writeFailure(path, error);
+  }
+}
+
+/**
+ * A one-line warning when `dir` is writable by its group or others (who
+ * could then replace the files in it), or undefined when it is not.
+ */
+export async function writableByOthers(dir: string): Promise<string | undefined> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch {
+    return undefined; // Missing or unreadable: whoever uses it reports that.
+  }
+  if (info.mode === null || (info.mode & 0o022) === 0) return undefined;
+  return `the data directory ${dir} is writable by others (mode ${
+    (info.mode & 0o777).toString(8)
+  }): they could replace its files, the identity included; run: chmod 700 ${dir}`;
 }
 
 /** Writes `data` to `path` so that readers see the old file or the new one, never half. */
@@ -40,20 +119,31 @@ export async function writePrivateFile(path: string, data: Uint8Array | string):
   await ensurePrivateDir(dirname(path));
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const temp = join(dirname(path), `.${crypto.randomUUID()}.tmp`);
-  const file = await Deno.open(temp, { write: true, createNew: true, mode: FILE_MODE });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(temp, { write: true, createNew: true, mode: FILE_MODE });
+  } catch (error) {
+    // Name the file the caller asked for, not the temporary one.
+    throw writeFailure(path, error);
+  }
   try {
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
     await file.sync();
-  } catch (error) {
     file.close();
+    // A umask can only clear bits, but an existing temp name cannot exist (createNew); be explicit anyway.
+    await Deno.chmod(temp, FILE_MODE);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    try {
+      file.close();
+    } catch {
+      // Closed already (the failure came after): nothing more to release.
+    }
+    // Safe to drop: a leftover temporary file is harmless; the write's own failure is what matters.
     await Deno.remove(temp).catch(() => {});
-    throw error;
+    throw writeFailure(path, error);
   }
-  file.close();
-  // A umask can only clear bits, but an existing temp name cannot exist (createNew); be explicit anyway.
-  await Deno.chmod(temp, FILE_MODE);
-  await Deno.rename(temp, path);
 }
 
 /**

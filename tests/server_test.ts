@@ -6,6 +6,7 @@ import { encodeFrame, FrameType } from "../crypto/mod.ts";
 import { connTransport, Identity, initiateChannel } from "../crypto/mod.ts";
 import { DirectoryError } from "../protocol/mod.ts";
 import { DirectoryClient } from "../client/directory/mod.ts";
+import { MAIN, runCli } from "../harness/run_cli.ts";
 
 type Client = DirectoryClient;
 
@@ -121,7 +122,11 @@ Deno.test("serve keeps names unique without regard to case and bound to their ke
       DirectoryError,
       "name-taken",
     );
-    assert(error.message.includes("another key"));
+    assertEquals(
+      error.message,
+      "The name ALICE belongs to another key (bound as alice: case does not matter). Choose another name.",
+      "the refusal names what was asked, as a sentence",
+    );
     await alice.bye();
     await assertRejects(() => mallory.register("Alice", 1), DirectoryError, "name-taken");
     await mallory.bye();
@@ -135,7 +140,7 @@ Deno.test("serve refuses a bound name to another key across a restart, and keeps
     await withServer({ data }, async (server) => {
       await (await registered(server, "alice", aliceId)).bye();
     });
-    assertEquals((await Deno.stat(join(data, "names.sqlite"))).mode! & 0o777, 0o600);
+    assertEquals((await Deno.stat(join(data, "directory.sqlite"))).mode! & 0o777, 0o600);
     await withServer({ data }, async (server) => {
       const mallory = await client(server);
       await assertRejects(() => mallory.register("alice", 1), DirectoryError, "name-taken");
@@ -511,4 +516,114 @@ Deno.test("serve drops a client that sends requests but never reads the replies"
     );
     await Promise.all(crowd.map((c) => c.bye()));
   });
+});
+
+/** `serve` with `args` in a fresh data directory, run to its exit. */
+async function serveFails(args: string[]): Promise<{ code: number; stderr: string }> {
+  const data = await Deno.makeTempDir();
+  try {
+    return await runCli(["serve", "--data", data, ...args]);
+  } finally {
+    await Deno.remove(data, { recursive: true });
+  }
+}
+
+Deno.test("serve that cannot listen names the address and the flag to change, exit 1", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    const cases: [string[], string][] = [
+      [
+        ["--host", "127.0.0.1", "--port", String(port)],
+        `p2pchat: --port ${port} is in use on 127.0.0.1 (another program listens there): stop it or choose another --port`,
+      ],
+      [
+        ["--host", "127.0.0.1", "--port", "0", "--metrics", `127.0.0.1:${port}`],
+        `p2pchat: --metrics 127.0.0.1:${port} is in use (another program listens there): stop it or choose another --metrics`,
+      ],
+      [
+        ["--host", "10.9.9.9", "--port", "0"],
+        "p2pchat: --host 10.9.9.9: not an address of this machine; give one of its addresses, or 0.0.0.0 for all of them",
+      ],
+    ];
+    for (const [args, line] of cases) {
+      const { code, stderr } = await serveFails(args);
+      assertEquals([code, stderr.trim()], [1, line]);
+    }
+  } finally {
+    taken.close();
+  }
+});
+
+/** Runs `p2pchat ARGS` unable to write where its file modes forbid it (as root: without CAP_DAC_OVERRIDE). */
+async function runWithoutOverride(args: string[]): Promise<{ code: number; stderr: string }> {
+  const deno = [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args];
+  const caps = "-dac_override,-dac_read_search";
+  const [program, ...rest] = Deno.uid() === 0
+    ? ["setpriv", `--inh-caps=${caps}`, `--bounding-set=${caps}`, ...deno]
+    : deno;
+  const out = await new Deno.Command(program, {
+    args: rest,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test("serve with a data directory it cannot write says which file, why, and how to fix it", async () => {
+  const data = await Deno.makeTempDir();
+  try {
+    await Deno.chmod(data, 0o500);
+    const fresh = await runWithoutOverride(["serve", "--data", data, "--port", "0"]);
+    assertEquals(fresh.code, 1, fresh.stderr);
+    const line = fresh.stderr.trim();
+    assert(
+      line.startsWith(
+        `p2pchat: Cannot write ${data}/identity.key: permission denied: ${data} is not writable by you`,
+      ),
+      line,
+    );
+    assert(line.includes("mode 500") && line.includes(`chmod u+w ${data}`), line);
+    assert(!line.includes(".tmp"), "the temporary file is not the user's business");
+    assert(!line.includes("\n"), "one line");
+    // With its identity made already, the database is the file it cannot create.
+    await Deno.chmod(data, 0o700);
+    await runCli(["id", "--home", data]);
+    await Deno.rename(join(data, "identity.key"), join(data, "key"));
+    await Deno.writeTextFile(
+      join(data, "identity.key"),
+      await Deno.readTextFile(join(data, "key")),
+      {
+        mode: 0o600,
+      },
+    );
+    await Deno.remove(join(data, "key"));
+    await Deno.chmod(data, 0o500);
+    const later = await runWithoutOverride(["serve", "--data", data, "--port", "0"]);
+    assertEquals(later.code, 1, later.stderr);
+    assert(
+      later.stderr.startsWith(`p2pchat: Cannot write ${data}/directory.sqlite: permission denied`),
+      later.stderr,
+    );
+  } finally {
+    await Deno.chmod(data, 0o700);
+    await Deno.remove(data, { recursive: true });
+  }
+});
+
+Deno.test("serve warns in one line when its data directory is writable by others", async () => {
+  const data = await Deno.makeTempDir();
+  try {
+    await Deno.chmod(data, 0o777);
+    await withServer({ data }, (server) => {
+      const warnings = server.log.filter((l) => l.includes("writable by others"));
+      assertEquals(warnings.length, 1, server.log.join("\n"));
+      assert(warnings[0].includes(`chmod 700 ${data}`), warnings[0]);
+      return Promise.resolve();
+    });
+  } finally {
+    await Deno.remove(data, { recursive: true });
+  }
 });

@@ -6,8 +6,8 @@ import {
   MAX_FROM_ONE_SENDER,
   MAX_MAILBOX_BYTES,
   MAX_MAILBOX_MESSAGES,
-  SqliteMailbox,
 } from "./mailbox.ts";
+import { SqliteMailbox } from "./sqlite_mailbox.ts";
 import { RedisMailbox } from "./redis_mailbox.ts";
 
 const DAY = 24 * 3600 * 1000;
@@ -37,7 +37,19 @@ async function contract(mailbox: Mailbox): Promise<void> {
   await mailbox.deposit(bob, "alice" as NameKey, sealed(3), t0);
   assertEquals((await mailbox.held(bob, t0 + TTL - 1, 0, 10)).length, 1);
   assertEquals(await mailbox.held(bob, t0 + TTL, 0, 10), []);
-  await mailbox.purge(t0 + TTL);
+  assertEquals(await mailbox.purge(t0 + TTL), 1, "the purge deletes the expired message");
+
+  // Purge: the expired mail of every recipient goes, and is counted; live mail stays.
+  const ivy = "ivy" as NameKey;
+  const jack = "jack" as NameKey;
+  await mailbox.deposit(ivy, "alice" as NameKey, sealed(4), t0 + 10);
+  await mailbox.deposit(jack, "alice" as NameKey, sealed(5), t0 + 20);
+  const kept = await mailbox.deposit(ivy, "carol" as NameKey, sealed(6), t0 + TTL);
+  assertEquals(await mailbox.purge(t0 + TTL + 20), 2);
+  assertEquals(await mailbox.purge(t0 + TTL + 20), 0, "nothing twice");
+  assertEquals((await mailbox.held(ivy, t0 + TTL + 20, 0, 10)).map((m) => m.id), [kept.id]);
+  assertEquals(await mailbox.held(jack, t0 + TTL + 20, 0, 10), []);
+  await mailbox.ack(ivy, [kept.id]);
 
   // One sender: at most MAX_FROM_ONE_SENDER for one recipient; others still get through.
   const t1 = t0 + 2 * TTL;
@@ -54,19 +66,30 @@ async function contract(mailbox: Mailbox): Promise<void> {
   // Expired ones free the bound again.
   await mailbox.deposit(bob, "alice" as NameKey, sealed(0, 10), t1 + TTL);
 
-  // Bytes: at most MAX_MAILBOX_BYTES for one recipient.
+  // Bytes: at most MAX_MAILBOX_BYTES for one recipient, counted exactly (sizes that base64 pads).
   const dave = "dave" as NameKey;
-  const big = 6 * 1024;
-  const fit = Math.floor(MAX_MAILBOX_BYTES / big);
+  const size = 5000;
+  const fit = Math.floor(MAX_MAILBOX_BYTES / size);
+  const ids: number[] = [];
   for (let i = 0; i < fit; i++) {
-    await mailbox.deposit(dave, `s${i % 60}` as NameKey, sealed(i, big), t1);
+    ids.push((await mailbox.deposit(dave, `s${i % 60}` as NameKey, sealed(i, size), t1)).id);
   }
+  const rest = MAX_MAILBOX_BYTES - fit * size;
+  await mailbox.deposit(dave, "last" as NameKey, sealed(0, rest), t1); // exactly full
   const bytes = await assertRejects(
-    () => mailbox.deposit(dave, "zed" as NameKey, sealed(0, big), t1),
+    () => mailbox.deposit(dave, "zed" as NameKey, sealed(0, 1), t1),
     DirectoryError,
     "mailbox-full",
   );
   assert(bytes.message.includes("MiB"), bytes.message);
+  // A delivered message frees exactly its own bytes.
+  await mailbox.ack(dave, [ids[0]]);
+  await assertRejects(
+    () => mailbox.deposit(dave, "zed" as NameKey, sealed(0, size + 1), t1),
+    DirectoryError,
+    "mailbox-full",
+  );
+  await mailbox.deposit(dave, "zed" as NameKey, sealed(0, size), t1);
 
   // Messages: at most MAX_MAILBOX_MESSAGES for one recipient.
   const erin = "erin" as NameKey;
@@ -79,19 +102,9 @@ async function contract(mailbox: Mailbox): Promise<void> {
     "mailbox-full",
   );
   assert(count.message.includes(`${MAX_MAILBOX_MESSAGES} messages`), count.message);
-
-  // Prekeys: the latest one registered, with the key that registered it.
-  const prekey = { key: "BA==", created: t0, sig: "AA==" };
-  await mailbox.putPrekey(bob, { key: "k1", prekey });
-  await mailbox.putPrekey(bob, { key: "k1", prekey: { ...prekey, created: t1 } });
-  assertEquals(await mailbox.prekey(bob), { key: "k1", prekey: { ...prekey, created: t1 } });
-  await mailbox.putPrekey(bob, { key: "k1", prekey: { ...prekey, created: t1 } }); // unchanged
-  await mailbox.putPrekey(bob, { key: "k2", prekey: { ...prekey, created: t1 } }); // a new key
-  assertEquals(await mailbox.prekey(bob), { key: "k2", prekey: { ...prekey, created: t1 } });
-  assertEquals(await mailbox.prekey("nobody" as NameKey), undefined);
 }
 
-Deno.test("SqliteMailbox holds mail oldest first, within its bounds and TTL, and keeps prekeys", async () => {
+Deno.test("SqliteMailbox holds mail oldest first, within its bounds and TTL, and purges what expired", async () => {
   const mailbox = new SqliteMailbox(":memory:", TTL);
   try {
     await contract(mailbox);
@@ -103,10 +116,10 @@ Deno.test("SqliteMailbox holds mail oldest first, within its bounds and TTL, and
 Deno.test("SqliteMailbox keeps held mail across a restart", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const first = new SqliteMailbox(`${dir}/mail.sqlite`, TTL);
+    const first = new SqliteMailbox(`${dir}/directory.sqlite`, TTL);
     await first.deposit(bob, "alice" as NameKey, sealed(7), 1000);
     await first.close();
-    const second = new SqliteMailbox(`${dir}/mail.sqlite`, TTL);
+    const second = new SqliteMailbox(`${dir}/directory.sqlite`, TTL);
     assertEquals((await second.held(bob, 2000, 0, 10)).map((m) => m.sealed), [sealed(7)]);
     await second.close();
   } finally {
@@ -115,17 +128,18 @@ Deno.test("SqliteMailbox keeps held mail across a restart", async () => {
 });
 
 Deno.test({
-  name: `RedisMailbox holds mail as SqliteMailbox does, bounds checked atomically${
-    redisMissing() ? ` (skipped: ${redisMissing()})` : ""
-  }`,
+  name:
+    `RedisMailbox holds, counts and purges mail as SqliteMailbox does, bounds checked atomically${
+      redisMissing() ? ` (skipped: ${redisMissing()})` : ""
+    }`,
   ignore: redisMissing() !== undefined,
   async fn() {
     const redis = await startRedis();
-    const mailbox = await RedisMailbox.connect(redis.url, { ttlMs: TTL, prekeyTtlMs: 30 * DAY });
+    const mailbox = await RedisMailbox.connect(redis.url, { ttlMs: TTL });
     try {
       await contract(mailbox);
       // Two instances racing past the per-sender bound: exactly the bound gets in.
-      const other = await RedisMailbox.connect(redis.url, { ttlMs: TTL, prekeyTtlMs: DAY });
+      const other = await RedisMailbox.connect(redis.url, { ttlMs: TTL });
       const fred = "fred" as NameKey;
       const results = await Promise.allSettled(
         Array.from(

@@ -1,8 +1,8 @@
 /**
  * The directory's mailboxes for offline mail (docs/protocol.md §12): sealed
- * envelopes held per recipient, bounded and expiring, and the signed
- * prekeys they are sealed to; in SQLite for one process or in Redis for
- * several, behind one interface.
+ * envelopes held per recipient, bounded and expiring; in SQLite for one
+ * process or in Redis for several, behind one interface. (The prekeys they
+ * are sealed to are kept with the names' bindings, in server/state.)
  *
  * @example
  * ```ts
@@ -15,5 +15,6 @@
  *
  * @module
  */
-export { DEFAULT_MAIL_TTL_MS, type Mailbox, SqliteMailbox } from "./mailbox.ts";
+export { DEFAULT_MAIL_TTL_MS, type Mailbox } from "./mailbox.ts";
+export { SqliteMailbox } from "./sqlite_mailbox.ts";
 export { RedisMailbox } from "./redis_mailbox.ts";

@@ -1,11 +1,9 @@
 /**
- * The mailbox (mailbox.ts) in Redis, shared by every instance: per
- * recipient a hash `m:<name key>` from message id to `<stored> <sender>
- * <sealed base64>`, a sorted set `mt:` of ids by time (for expiry) and a hash
- * `mc:` of counters (messages, bytes, per sender); ids come from one counter
- * (`mid`), so oldest first is id order. A deposit checks the bounds and adds
- * in one script, atomically across instances. Prekeys are `pk:<name key>`,
- * kept as long as a name's binding.
+ * The mailbox (mailbox.ts) in Redis, shared by every instance; its layout
+ * and scripts are in redis_mail_scripts.ts. A deposit checks the bounds and
+ * adds in one script, atomically across instances; ids come from one
+ * counter, so oldest first is id order; `purge` deletes expired mail of
+ * every recipient, as SQLite's does.
  *
  * @module
  */
@@ -20,76 +18,41 @@ import {
   MAX_FROM_ONE_SENDER,
   MAX_MAILBOX_BYTES,
   MAX_MAILBOX_MESSAGES,
-  type StoredPrekey,
 } from "./mailbox.ts";
-import { DEFAULT_PREFIX, openRedis } from "../state/mod.ts";
+import { ACK, DEPOSIT, PURGE } from "./redis_mail_scripts.ts";
+import { DEFAULT_PREFIX, openRedis, storeUnavailable } from "../state/mod.ts";
 
-// Keys: 1 m:<to> (id -> "<stored> <sender> <sealed>"), 2 mt:<to> (zset id by stored time),
-// 3 mc:<to> (counters: n, b, s:<sender>), 4 the id counter. Counters cover live messages only:
-// expired ones are dropped (and uncounted) first, so a deposit costs the same however full.
-const DROP = `
-local function drop(id)
-  local v = redis.call('HGET', KEYS[1], id)
-  if v then
-    local sender, sealed = string.match(v, '^%d+ (%S+) (%S*)$')
-    redis.call('HINCRBY', KEYS[3], 'n', -1)
-    redis.call('HINCRBY', KEYS[3], 'b', -math.floor(#sealed * 3 / 4))
-    redis.call('HINCRBY', KEYS[3], 's:' .. sender, -1)
-    redis.call('HDEL', KEYS[1], id)
-  end
-  redis.call('ZREM', KEYS[2], id)
-end
-`;
+/** Mailboxes one purge script visits, so that one call never holds Redis for long. */
+const PURGE_BATCH = 100;
+/** How long past its TTL Redis keeps a mailbox nothing touched, before collecting it. */
+const COLLECT_MARGIN_MS = 3600 * 1000;
 
-const DEPOSIT = DROP + `
--- ARGV: 1 sender, 2 sealed (base64), 3 now, 4 ttl, 5 max messages, 6 max bytes, 7 max from sender
-local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl)) do drop(id) end
-local c = redis.call('HMGET', KEYS[3], 'n', 'b', 's:' .. ARGV[1])
-local n, bytes, mine = tonumber(c[1] or 0), tonumber(c[2] or 0), tonumber(c[3] or 0)
-if n >= tonumber(ARGV[5]) then return {'full', 'messages'} end
-if bytes + math.floor(#ARGV[2] * 3 / 4) > tonumber(ARGV[6]) then return {'full', 'bytes'} end
-if mine >= tonumber(ARGV[7]) then return {'full', 'sender'} end
-local id = redis.call('INCR', KEYS[4])
-redis.call('HSET', KEYS[1], id, ARGV[3] .. ' ' .. ARGV[1] .. ' ' .. ARGV[2])
-redis.call('ZADD', KEYS[2], now, id)
-redis.call('HINCRBY', KEYS[3], 'n', 1)
-redis.call('HINCRBY', KEYS[3], 'b', math.floor(#ARGV[2] * 3 / 4))
-redis.call('HINCRBY', KEYS[3], 's:' .. ARGV[1], 1)
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
-return {'ok', tostring(id)}
-`;
-
-const ACK = DROP + `
-for _, id in ipairs(ARGV) do drop(id) end
-return 0
-`;
+type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 /** Mail in Redis, for instances sharing one store. */
 export class RedisMailbox implements Mailbox {
+  /** How long a message is held. */
   readonly ttlMs: number;
   readonly #redis: Redis;
   readonly #prefix: string;
-  readonly #prekeyTtlMs: number;
 
-  private constructor(redis: Redis, ttlMs: number, prekeyTtlMs: number, prefix: string) {
+  private constructor(redis: Redis, ttlMs: number, prefix: string) {
     this.#redis = redis;
     this.ttlMs = ttlMs;
-    this.#prekeyTtlMs = prekeyTtlMs;
     this.#prefix = prefix;
-    redis.defineCommand("deposit", { numberOfKeys: 4, lua: DEPOSIT });
-    redis.defineCommand("ack", { numberOfKeys: 3, lua: ACK });
+    redis.defineCommand("p2pDeposit", { numberOfKeys: 5, lua: DEPOSIT });
+    redis.defineCommand("p2pAck", { numberOfKeys: 4, lua: ACK });
+    redis.defineCommand("p2pPurge", { numberOfKeys: 1, lua: PURGE });
   }
 
-  /** Connects (StoreError when it cannot); prekeys are kept `prekeyTtlMs` after their last registration. */
+  /** Connects (StoreError when it cannot). */
   static async connect(
     url: string,
-    options: { ttlMs?: number; prekeyTtlMs: number; prefix?: string },
+    options: { ttlMs?: number; prefix?: string } = {},
   ): Promise<RedisMailbox> {
     return new RedisMailbox(
       await openRedis(url),
       options.ttlMs ?? DEFAULT_MAIL_TTL_MS,
-      options.prekeyTtlMs,
       options.prefix ?? DEFAULT_PREFIX,
     );
   }
@@ -99,34 +62,23 @@ export class RedisMailbox implements Mailbox {
       return await request();
     } catch (error) {
       if (error instanceof DirectoryError) throw error;
-      throw new DirectoryError(
-        "store-unavailable",
-        "The directory's store is unavailable right now; try again in a moment",
-        { cause: error },
-      );
+      throw storeUnavailable(error);
     }
   }
 
-  #key(kind: string, name: string): string {
-    return `${this.#prefix}${kind}:${name}`;
+  #script(name: "p2pDeposit" | "p2pAck" | "p2pPurge"): Script {
+    return (this.#redis as unknown as Record<string, Script>)[name].bind(this.#redis);
   }
 
-  async putPrekey(owner: NameKey, entry: StoredPrekey): Promise<void> {
-    await this.#store(() =>
-      this.#redis.set(
-        this.#key("pk", owner),
-        JSON.stringify(entry),
-        "PX",
-        this.#prekeyTtlMs,
-      )
-    );
+  #key(kind: string, name?: string): string {
+    return name === undefined ? `${this.#prefix}${kind}` : `${this.#prefix}${kind}:${name}`;
   }
 
-  async prekey(owner: NameKey): Promise<StoredPrekey | undefined> {
-    const text = await this.#store(() => this.#redis.get(this.#key("pk", owner)));
-    return text ? JSON.parse(text) : undefined;
+  #mailboxKeys(to: NameKey): [string, string, string] {
+    return [this.#key("m", to), this.#key("mt", to), this.#key("mc", to)];
   }
 
+  /** Holds `sealed` for `to` within the bounds, atomically (Mailbox.deposit). */
   async deposit(
     to: NameKey,
     from: NameKey,
@@ -134,11 +86,10 @@ export class RedisMailbox implements Mailbox {
     now: number,
   ): Promise<{ id: number; expires: number }> {
     const [outcome, detail] = await this.#store(() =>
-      (this.#redis as unknown as {
-        deposit(...args: (string | number)[]): Promise<[string, string]>;
-      }).deposit(
+      this.#script("p2pDeposit")(
         ...this.#mailboxKeys(to),
-        `${this.#prefix}mid`,
+        this.#key("mid"),
+        this.#key("mq"),
         from,
         toBase64(sealed),
         now,
@@ -146,12 +97,15 @@ export class RedisMailbox implements Mailbox {
         MAX_MAILBOX_MESSAGES,
         MAX_MAILBOX_BYTES,
         MAX_FROM_ONE_SENDER,
-      )
+        to,
+        this.ttlMs + COLLECT_MARGIN_MS,
+      ) as Promise<[string, string]>
     );
     if (outcome === "full") throw mailboxFull(detail as "messages" | "bytes" | "sender", to);
     return { id: Number(detail), expires: now + this.ttlMs };
   }
 
+  /** Unexpired messages for `to`, oldest first (Mailbox.held). */
   async held(to: NameKey, now: number, after: number, limit: number): Promise<HeldMail[]> {
     // The time index names the live ids; only the ones to send are fetched (a mailbox may hold MiBs).
     const [, mt] = this.#mailboxKeys(to);
@@ -172,25 +126,27 @@ export class RedisMailbox implements Mailbox {
     return out;
   }
 
+  /** Deletes delivered messages (Mailbox.ack). */
   async ack(to: NameKey, ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
     await this.#store(() =>
-      (this.#redis as unknown as { ack(...args: string[]): Promise<number> }).ack(
-        ...this.#mailboxKeys(to),
-        ...ids.map(String),
-      )
+      this.#script("p2pAck")(...this.#mailboxKeys(to), this.#key("mq"), to, ...ids.map(String))
     );
   }
 
-  #mailboxKeys(to: NameKey): [string, string, string] {
-    return [this.#key("m", to), this.#key("mt", to), this.#key("mc", to)];
+  /** Deletes the expired mail of every recipient, a batch of mailboxes at a time (Mailbox.purge). */
+  async purge(now: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const [n, visited] = await this.#store(() =>
+        this.#script("p2pPurge")(this.#key("mq"), this.#prefix, now - this.ttlMs, PURGE_BATCH)
+      ) as [number, number];
+      deleted += n;
+      if (visited < PURGE_BATCH) return deleted;
+    }
   }
 
-  /** Each mailbox expires as a whole; expired messages in a live one go at its next deposit. */
-  purge(): Promise<number> {
-    return Promise.resolve(0);
-  }
-
+  /** Disconnects. */
   close(): Promise<void> {
     this.#redis.disconnect();
     return Promise.resolve();

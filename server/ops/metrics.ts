@@ -29,11 +29,15 @@ const LAG_WINDOW_MS = 10_000;
 
 /** The server's counters. */
 export class Metrics {
+  /** Client connections open now, registered or not. */
   connectionsOpen = 0;
+  /** Successful registrations. */
   registrationsTotal = 0;
   /** Sealed messages taken for offline users. */
   mailHeld = 0;
+  /** Connections whose secure handshake failed. */
   handshakeFailuresTotal = 0;
+  /** Refused connections and requests, by reason. */
   readonly rejections = new Map<RejectionReason, number>();
   /** The longest the event loop was late over the last LAG_WINDOW_MS (how starved the process is). */
   loopLagMs = 0;

@@ -4,7 +4,11 @@
  * @module
  */
 
-/** Serves metrics until `shutdown()`; `render` is called per scrape; /healthz is 503 while `healthy()` is false. */
+/**
+ * Serves metrics until `shutdown()`; `render` is called per scrape; /healthz
+ * is 503 while `healthy()` is false. Throws what Deno.serve throws when it
+ * cannot listen (the caller names the flag).
+ */
 export function serveMetrics(
   address: { hostname: string; port: number },
   render: () => string,

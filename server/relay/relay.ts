@@ -55,6 +55,7 @@ export class RelayBroker {
   readonly #perClient = new Map<object, number>();
   readonly #remoteEnds = new Map<string, object>();
 
+  /** A broker within `limits`, logging to `log`, timing offers by `clock`. */
   constructor(limits: RelayLimits, log: Logger, clock: () => number) {
     this.#limits = limits;
     this.#log = log;
@@ -111,6 +112,7 @@ export class RelayBroker {
       let relaying: { ended: Promise<void> } | false;
       {
         using expiry = Deadline.after(offer.expires - this.#clock(), () => new Error("expired"));
+        // The only rejection is the offer expiring: handled below as a partner who never came.
         relaying = await abortable(paired.promise, expiry.signal).catch(() => false as const);
       }
       if (relaying === false) {

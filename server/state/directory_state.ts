@@ -7,10 +7,11 @@
  *
  * @module
  */
-import { toBase64 } from "../../crypto/mod.ts";
-import { type Name, type NameKey, nameKey, type UserEntry } from "../../protocol/mod.ts";
+import type { Name, NameKey, UserEntry, WirePrekey } from "../../protocol/mod.ts";
 import type { NameStore } from "./name_store.ts";
-import { type ProvenKey, Registry } from "./registry.ts";
+import { type BoundName, type ProvenKey, Registry, type Where } from "./registry.ts";
+
+export type { BoundName, Where };
 
 /** Where to reach a user for a relay offer: a session here, or one on another instance. */
 export type Located<S> =
@@ -18,9 +19,6 @@ export type Located<S> =
   | {
     readonly remote: { readonly instance: string; readonly session: number; readonly key: NameKey };
   };
-
-/** Where a user registers from. */
-export type Where = { address: string; port: number; addresses?: string[] };
 
 /** What a session needs of the directory's state. */
 export interface DirectoryState<S> {
@@ -35,16 +33,18 @@ export interface DirectoryState<S> {
   /** Store requests that failed. */
   readonly storeErrors: number;
   /**
-   * Puts `session` online under `name` (binding it to `key` if it is free).
-   * Returns the session it replaced on this instance, if the same key held
-   * the name here; a replaced session elsewhere is told through the store.
-   * Throws DirectoryError (name-taken, name-confusable, store-unavailable).
+   * Puts `session` online under `name` (binding it to `key` if it is free),
+   * keeping `prekey` with the binding in the same write. Returns the session
+   * it replaced on this instance, if the same key held the name here; a
+   * replaced session elsewhere is told through the store. Throws
+   * DirectoryError (name-taken, name-confusable, store-unavailable).
    */
   register(
     session: S,
     name: Name,
     key: ProvenKey,
     where: Where,
+    prekey?: WirePrekey,
   ): Promise<{ entry: UserEntry; replaced?: S }>;
   /** Takes `session` offline, if it was online; returns the name it had. */
   leave(session: S): Promise<string | undefined>;
@@ -63,11 +63,14 @@ export interface DirectoryState<S> {
   ): Promise<void>;
   /** Tells a user online on another instance that mail is waiting (through the store). */
   pokeMail(to: Extract<Located<S>, { remote: unknown }>["remote"]): Promise<void>;
-  /** The binding of `name`, online or not: its spelling and key (base64). */
-  binding(name: Name): Promise<{ name: string; key: string } | undefined>;
+  /**
+   * The live binding of `name`, online or not: its spelling, key (base64),
+   * and the prekey kept with it when that key registered one.
+   */
+  binding(name: Name): Promise<BoundName | undefined>;
   /** The binding `text` names, if it is a name bound before the current rules to `key`. */
   legacyName(text: string, key: ProvenKey): Promise<Name | undefined>;
-  /** Periodic housekeeping (expired bindings, dead instances). */
+  /** Periodic housekeeping: bindings online refreshed, expired ones collected. */
   maintain(): Promise<void>;
   /** Releases the state (closes the store). */
   close(): Promise<void>;
@@ -105,8 +108,9 @@ export class LocalDirectory<S> implements DirectoryState<S> {
     name: Name,
     key: ProvenKey,
     where: Where,
+    prekey?: WirePrekey,
   ): Promise<{ entry: UserEntry; replaced?: S }> {
-    return Promise.resolve().then(() => this.#registry.register(session, name, key, where));
+    return Promise.resolve().then(() => this.#registry.register(session, name, key, where, prekey));
   }
 
   leave(session: S): Promise<string | undefined> {
@@ -137,9 +141,8 @@ export class LocalDirectory<S> implements DirectoryState<S> {
     return Promise.reject(new TypeError("A local directory has no remote users"));
   }
 
-  binding(name: Name): Promise<{ name: string; key: string } | undefined> {
-    const bound = this.#store.get(nameKey(name));
-    return Promise.resolve(bound && { name: bound.name, key: toBase64(bound.publicKey) });
+  binding(name: Name): Promise<BoundName | undefined> {
+    return Promise.resolve(this.#registry.binding(name));
   }
 
   legacyName(text: string, key: ProvenKey): Promise<Name | undefined> {
@@ -147,6 +150,7 @@ export class LocalDirectory<S> implements DirectoryState<S> {
   }
 
   maintain(): Promise<void> {
+    this.#registry.refresh();
     this.#registry.purgeExpired();
     return Promise.resolve();
   }

@@ -1,7 +1,9 @@
 /**
  * The directory's state (docs/protocol.md §9.3, §9.4): which key owns which
- * name, and who is online, behind one asynchronous interface, in this
- * process (with SQLite) or shared by several instances over Redis.
+ * name (with the prekey kept with it), and who is online, behind one
+ * asynchronous interface, in this process (with the one SQLite database,
+ * directory.sqlite) or shared by several instances over Redis. Every
+ * decision about a binding is binding_rules.ts's, whichever store holds it.
  *
  * @example
  * ```ts
@@ -13,20 +15,21 @@
  *
  * @module
  */
+export { type LocalSession, RedisDirectory } from "./redis_directory.ts";
+export { DEFAULT_PREFIX, openRedis, redactUrl, storeUnavailable } from "./redis_connection.ts";
+export { RedisBindings } from "./redis_bindings.ts";
+export { INSTANCE_TTL_MS } from "./redis_heartbeat.ts";
 export {
-  DEFAULT_PREFIX,
-  importBinding,
-  INSTANCE_TTL_MS,
-  openRedis,
-  redactUrl,
-  RedisDirectory,
-} from "./redis_directory.ts";
-export {
+  type CopiedBinding,
   MemoryNameStore,
   type NameStore,
   readSqliteBindings,
   SqliteNameStore,
+  type StoredPrekey,
 } from "./name_store.ts";
-export { DEFAULT_NAME_TTL_MS } from "./registry.ts";
-export { type DirectoryState, LocalDirectory } from "./directory_state.ts";
-export { StoreError } from "./errors.ts";
+export { DEFAULT_NAME_TTL_MS } from "./binding_rules.ts";
+export { type BoundName, type DirectoryState, LocalDirectory } from "./directory_state.ts";
+export { DATABASE_FILE, DirectoryDatabase } from "./sqlite_database.ts";
+export { ListenError, type ServerErrorCode, StoreError } from "./errors.ts";
+export { openDirectoryDatabase } from "./open_database.ts";
+export { LEGACY_MAIL_FILE, LEGACY_NAMES_FILE, type MigrationReport } from "./legacy_files.ts";

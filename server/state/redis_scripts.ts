@@ -1,13 +1,17 @@
 /**
  * The Lua scripts that keep the shared directory consistent in Redis
- * (docs/operations.md, "Redis settings"). Each runs atomically in Redis, so
- * two instances racing to bind one name cannot both win, and a presence
- * changes owner in one step.
+ * (docs/operations.md, "Redis settings"). They decide nothing about names:
+ * binding_rules.ts does, in TypeScript, on facts SNAPSHOT read; REGISTER and
+ * IMPORT then write what was decided only if those facts are unchanged (a
+ * compare-and-set: "retry" when another instance won the race), so two
+ * instances racing to bind one name cannot both win, and a presence changes
+ * owner in one step.
  *
  * Keys, all under the store's prefix (`p2pchat:`), laid out for memory
  * (about 0.7 KiB per online user, measured by `deno task load`):
- * - `b:<name key>`: a binding, hash {n: name as spelled, k: key (base64)},
- *   expiring --name-ttl after its last use (renewed while its owner is online);
+ * - `b:<name key>`: a binding, hash {n: name as spelled, k: key (base64),
+ *   u: last use (ms)}; Redis expiry only collects it, a margin after it lapsed;
+ * - `pk:<name key>`: the prekey kept with the binding, JSON {key, prekey};
  * - `sk`: hash of confusable skeleton -> the name keys bound with it, space-separated;
  * - `o:<name key>`: a presence, the string `<instance> <session> <entry>`,
  *   where entry is the JSON array [name, address, port, key, addresses];
@@ -19,68 +23,147 @@
  * @module
  */
 
-/** Binds (if free) and puts online; answers {"ok", old instance, old session} or {"taken"|"confusable", name}. */
-export const REGISTER = `
--- KEYS: 1 binding, 2 presence, 3 online, 4 instance users, 5 skeletons
--- ARGV: 1 name key, 2 name, 3 key, 4 skeleton, 5 ttl, 6 entry, 7 instance, 8 session, 9 prefix
-local bound = redis.call('HGET', KEYS[1], 'k')
-if bound and bound ~= ARGV[3] then return {'taken', redis.call('HGET', KEYS[1], 'n')} end
-if not bound then
-  local keep = {}
-  for other in string.gmatch(redis.call('HGET', KEYS[5], ARGV[4]) or '', '%S+') do
-    if other ~= ARGV[1] then
-      local binding = ARGV[9] .. 'b:' .. other
-      local key = redis.call('HGET', binding, 'k')
-      if key and key ~= ARGV[3] then return {'confusable', redis.call('HGET', binding, 'n')} end
-      if key then table.insert(keep, other) end
+/**
+ * The facts a registration is decided on: the binding of the name key and
+ * of every name key indexed under its skeleton, each as name key, spelling,
+ * key, last use, online (1/0) and, for a binding written before `u`
+ * existed, its time to live (so its last use can be told). Also a version
+ * string of the stored fields, which the writing scripts compare.
+ */
+const FACTS = `
+local function facts(prefix, nk, skeleton)
+  local out, version = {}, {}
+  local function add(other)
+    local binding = prefix .. 'b:' .. other
+    local v = redis.call('HMGET', binding, 'n', 'k', 'u')
+    local n, k, u = v[1] or '', v[2] or '', v[3] or ''
+    local online = redis.call('EXISTS', prefix .. 'o:' .. other)
+    local ttl = 0
+    if n ~= '' and u == '' then ttl = redis.call('PTTL', binding) end
+    table.insert(version, other .. '=' .. n .. '/' .. k .. '/' .. u .. '/' .. online)
+    for _, field in ipairs({other, n, k, u, tostring(online), tostring(ttl)}) do
+      table.insert(out, field)
     end
   end
-  table.insert(keep, ARGV[1])
-  redis.call('HSET', KEYS[5], ARGV[4], table.concat(keep, ' '))
+  add(nk)
+  for other in string.gmatch(redis.call('HGET', prefix .. 'sk', skeleton) or '', '%S+') do
+    if other ~= nk then add(other) end
+  end
+  return table.concat(version, ' '), out
 end
-redis.call('HSET', KEYS[1], 'n', ARGV[2], 'k', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+
+-- Adds a name key to its skeleton's entry, dropping entries whose bindings are gone.
+local function index(prefix, nk, skeleton)
+  local keep, listed = {}, false
+  for other in string.gmatch(redis.call('HGET', prefix .. 'sk', skeleton) or '', '%S+') do
+    if other == nk then listed = true end
+    if other == nk or redis.call('EXISTS', prefix .. 'b:' .. other) == 1 then
+      table.insert(keep, other)
+    end
+  end
+  if not listed then
+    table.insert(keep, nk)
+    redis.call('HSET', prefix .. 'sk', skeleton, table.concat(keep, ' '))
+  end
+end
+`;
+
+/** Reads the facts of a registration: {version, then six fields per binding}. */
+export const SNAPSHOT: string = FACTS + `
+-- ARGV: 1 prefix, 2 name key, 3 skeleton
+local version, out = facts(ARGV[1], ARGV[2], ARGV[3])
+table.insert(out, 1, version)
+return out
+`;
+
+/**
+ * Writes a decided registration if the facts are unchanged, and puts the
+ * session online: {'ok', old instance, old session}, {'retry'}, or
+ * {'replaced'} when re-asserting a name another session holds now.
+ */
+export const REGISTER: string = FACTS + `
+-- KEYS: 1 binding, 2 presence, 3 online, 4 instance users, 5 prekey
+-- ARGV: 1 prefix, 2 name key, 3 skeleton, 4 version, 5 write binding (1/0), 6 name, 7 key,
+--       8 last use, 9 collect after (ms), 10 prekey change (put/drop/keep), 11 prekey,
+--       12 entry, 13 instance, 14 session, 15 mode (register/reassert)
+if facts(ARGV[1], ARGV[2], ARGV[3]) ~= ARGV[4] then return {'retry'} end
 local old = redis.call('GET', KEYS[2])
-redis.call('SET', KEYS[2], ARGV[7] .. ' ' .. ARGV[8] .. ' ' .. ARGV[6])
-redis.call('ZADD', KEYS[3], 0, ARGV[1])
-redis.call('SADD', KEYS[4], ARGV[1])
+local instance, session = '', ''
+if old then instance, session = string.match(old, '^(%S+) (%S+) ') end
+if ARGV[15] == 'reassert' and old and (instance ~= ARGV[13] or session ~= ARGV[14]) then
+  return {'replaced'}
+end
+if ARGV[5] == '1' then
+  redis.call('HSET', KEYS[1], 'n', ARGV[6], 'k', ARGV[7], 'u', ARGV[8])
+  index(ARGV[1], ARGV[2], ARGV[3])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+if ARGV[10] == 'put' then
+  redis.call('SET', KEYS[5], ARGV[11], 'PX', ARGV[9])
+elseif ARGV[10] == 'drop' then
+  redis.call('DEL', KEYS[5])
+else
+  redis.call('PEXPIRE', KEYS[5], ARGV[9])
+end
+redis.call('SET', KEYS[2], ARGV[13] .. ' ' .. ARGV[14] .. ' ' .. ARGV[12])
+redis.call('ZADD', KEYS[3], 0, ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[2])
 if not old then return {'ok', '', ''} end
-local instance, session = string.match(old, '^(%S+) (%S+) ')
-if instance ~= ARGV[7] then redis.call('SREM', ARGV[9] .. 'iu:' .. instance, ARGV[1]) end
+if instance ~= ARGV[13] then redis.call('SREM', ARGV[1] .. 'iu:' .. instance, ARGV[2]) end
 return {'ok', instance, session}
 `;
 
-/** Takes a presence offline if it is still this session's; the binding starts its TTL. */
+/**
+ * Imports a binding decided free (store copy) if the facts are unchanged:
+ * 'copied' or 'retry'.
+ */
+export const IMPORT: string = FACTS + `
+-- KEYS: 1 binding, 2 prekey
+-- ARGV: 1 prefix, 2 name key, 3 skeleton, 4 version, 5 name, 6 key, 7 last use,
+--       8 collect after (ms), 9 prekey ('' for none)
+if facts(ARGV[1], ARGV[2], ARGV[3]) ~= ARGV[4] then return 'retry' end
+redis.call('HSET', KEYS[1], 'n', ARGV[5], 'k', ARGV[6], 'u', ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ARGV[8])
+index(ARGV[1], ARGV[2], ARGV[3])
+if ARGV[9] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[9], 'PX', ARGV[8])
+else
+  redis.call('DEL', KEYS[2])
+end
+return 'copied'
+`;
+
+/** Takes a presence offline if it is still this session's; its binding's last use is now. */
 export const LEAVE = `
--- KEYS: 1 presence, 2 online, 3 instance users, 4 binding
--- ARGV: 1 name key, 2 instance, 3 session, 4 ttl
+-- KEYS: 1 presence, 2 online, 3 instance users, 4 binding, 5 prekey
+-- ARGV: 1 name key, 2 instance, 3 session, 4 key, 5 now, 6 collect after (ms)
 local instance, session = string.match(redis.call('GET', KEYS[1]) or '', '^(%S+) (%S+) ')
 if instance ~= ARGV[2] or session ~= ARGV[3] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[3], ARGV[1])
-redis.call('PEXPIRE', KEYS[4], ARGV[4])
+if redis.call('HGET', KEYS[4], 'k') == ARGV[4] then
+  redis.call('HSET', KEYS[4], 'u', ARGV[5])
+  redis.call('PEXPIRE', KEYS[4], ARGV[6])
+  redis.call('PEXPIRE', KEYS[5], ARGV[6])
+end
 return 1
 `;
 
-/** Re-asserts a session's presence after the store was lost: 'ok', 'replaced' or 'taken'. */
-export const REASSERT = `
--- KEYS: 1 binding, 2 presence, 3 online, 4 instance users, 5 skeletons
--- ARGV: 1 name key, 2 name, 3 key, 4 skeleton, 5 ttl, 6 entry, 7 instance, 8 session
-local instance, session = string.match(redis.call('GET', KEYS[2]) or '', '^(%S+) (%S+) ')
-if instance and (instance ~= ARGV[7] or session ~= ARGV[8]) then return 'replaced' end
-local bound = redis.call('HGET', KEYS[1], 'k')
-if bound and bound ~= ARGV[3] then return 'taken' end
-if not bound then
-  local others = redis.call('HGET', KEYS[5], ARGV[4])
-  redis.call('HSET', KEYS[5], ARGV[4], others and (others .. ' ' .. ARGV[1]) or ARGV[1])
+/** Rewrites the last use of bindings still held by the given keys; returns how many. */
+export const TOUCH = `
+-- ARGV: 1 prefix, 2 now, 3 collect after (ms), then pairs of name key and key
+local n = 0
+for i = 4, #ARGV, 2 do
+  local binding = ARGV[1] .. 'b:' .. ARGV[i]
+  if redis.call('HGET', binding, 'k') == ARGV[i + 1] then
+    redis.call('HSET', binding, 'u', ARGV[2])
+    redis.call('PEXPIRE', binding, ARGV[3])
+    redis.call('PEXPIRE', ARGV[1] .. 'pk:' .. ARGV[i], ARGV[3])
+    n = n + 1
+  end
 end
-redis.call('HSET', KEYS[1], 'n', ARGV[2], 'k', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('SET', KEYS[2], ARGV[7] .. ' ' .. ARGV[8] .. ' ' .. ARGV[6])
-redis.call('ZADD', KEYS[3], 0, ARGV[1])
-redis.call('SADD', KEYS[4], ARGV[1])
-return 'ok'
+return n
 `;
 
 /** A page of `list`: the presences of the online names in a lex range. */
@@ -94,9 +177,13 @@ end
 return out
 `;
 
-/** Removes the users of instances whose heartbeat expired; returns how many. */
+/**
+ * Removes the users of instances whose heartbeat expired; returns how many.
+ * Their bindings keep the last use their instance last wrote, as after a
+ * crash of a single process.
+ */
 export const SWEEP = `
--- KEYS: 1 instances, 2 online; ARGV: 1 prefix, 2 ttl, 3 this instance
+-- KEYS: 1 instances, 2 online; ARGV: 1 prefix, 2 collect after (ms), 3 this instance
 local removed = 0
 for _, instance in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if instance ~= ARGV[3] and redis.call('EXISTS', ARGV[1] .. 'i:' .. instance) == 0 then
@@ -115,22 +202,4 @@ for _, instance in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return removed
-`;
-
-/**
- * Imports one binding (store copy): 'copied', 'present' (same key) or
- * 'conflict' (another key holds the name).
- */
-export const IMPORT = `
--- KEYS: 1 binding, 2 skeletons; ARGV: 1 name key, 2 name, 3 key, 4 skeleton, 5 ttl left
-local bound = redis.call('HGET', KEYS[1], 'k')
-if bound then
-  if bound == ARGV[3] then return 'present' end
-  return 'conflict'
-end
-redis.call('HSET', KEYS[1], 'n', ARGV[2], 'k', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-local others = redis.call('HGET', KEYS[2], ARGV[4])
-redis.call('HSET', KEYS[2], ARGV[4], others and (others .. ' ' .. ARGV[1]) or ARGV[1])
-return 'copied'
 `;

@@ -1,22 +1,34 @@
 /**
- * The directory's state and nothing else: who is online (presence) and which
- * key owns which name (bindings). No sockets, no timers; the clock is passed
- * in, so tests are deterministic and a shared store can later replace this.
+ * The directory's state for one process and nothing else: who is online
+ * (presence, in memory) and which key owns which name (bindings, in a
+ * NameStore). No sockets, no timers; the clock is passed in, and every
+ * decision about a binding is binding_rules.ts's, as in the Redis store.
  *
  * @module
  */
 import {
-  DirectoryError,
-  InvalidNameError,
-  isLegacyName,
   type Name,
   type NameKey,
   nameKey,
   nameSkeleton,
   type UserEntry,
+  type WirePrekey,
 } from "../../protocol/mod.ts";
-import { equalBytes } from "../../crypto/mod.ts";
-import type { NameStore } from "./name_store.ts";
+import { toBase64 } from "../../crypto/mod.ts";
+import type { Binding, NameStore, StoredPrekey } from "./name_store.ts";
+import {
+  alreadyRegistered,
+  type BindingFacts,
+  decideRegistration,
+  DEFAULT_NAME_TTL_MS,
+  isLive,
+  legacyName,
+  listPage,
+  listWindow,
+  prekeyChange,
+  refreshDue,
+  refusalFor,
+} from "./binding_rules.ts";
 
 /** An identity proven in the handshake. */
 export type ProvenKey = {
@@ -25,12 +37,11 @@ export type ProvenKey = {
   readonly fingerprint: string;
 };
 
+/** Where a user registers from. */
+export type Where = { address: string; port: number; addresses?: string[] };
+
 /** The entry a registration lists: the name as registered, where from, and the proven key. */
-export function userEntry(
-  name: Name,
-  key: ProvenKey,
-  where: { address: string; port: number; addresses?: string[] },
-): UserEntry {
+export function userEntry(name: Name, key: ProvenKey, where: Where): UserEntry {
   return {
     name,
     address: where.address,
@@ -41,32 +52,24 @@ export function userEntry(
   };
 }
 
-/** The refusals of a registration, worded once for every store. */
-export const refusal = {
-  alreadyRegistered: (): DirectoryError =>
-    new DirectoryError(
-      "already-registered",
-      "This session is registered already; reconnect to change names",
-    ),
-  taken: (bound: string): DirectoryError =>
-    new DirectoryError(
-      "name-taken",
-      `The name ${bound} belongs to another key; choose another name`,
-    ),
-  confusable: (name: string, other: string): InvalidNameError =>
-    new InvalidNameError(
-      "name-confusable",
-      `The name ${name} looks like ${other}, which belongs to someone else; choose a name that does not`,
-    ),
+/** Whether two prekeys kept with a binding are the same. */
+export function samePrekey(a: StoredPrekey | undefined, b: StoredPrekey | undefined): boolean {
+  return a !== undefined && b !== undefined && a.key === b.key &&
+    a.prekey.key === b.prekey.key && a.prekey.created === b.prekey.created &&
+    a.prekey.sig === b.prekey.sig;
+}
+
+/** What the registry keeps per online user: `owner` its key (base64), `lastUsed` what its binding says. */
+type Presence<S> = {
+  readonly entry: UserEntry;
+  readonly key: NameKey;
+  readonly session: S;
+  readonly owner: string;
+  lastUsed: number;
 };
 
-/** What the registry keeps per online user. */
-type Presence<S> = { readonly entry: UserEntry; readonly key: NameKey; readonly session: S };
-
-/** Default time a name stays bound while unused: 30 days. */
-export const DEFAULT_NAME_TTL_MS = 30 * 24 * 3600 * 1000;
-/** Bindings are rewritten at most this often for the same name, to spare the store. */
-const TOUCH_INTERVAL_MS = 3600 * 1000;
+/** The binding of a name as a session may use it: its spelling, key, and the prekey kept with it. */
+export type BoundName = { name: string; key: string; prekey?: WirePrekey };
 
 /** Presence and name bindings. `S` is whatever identifies a session to the caller. */
 export class Registry<S> {
@@ -78,6 +81,7 @@ export class Registry<S> {
   readonly #sorted: NameKey[] = [];
   readonly #bySession = new Map<S, NameKey>();
 
+  /** Presence over the bindings in `store`, with the clock and name TTL given. */
   constructor(store: NameStore, options: { clock: () => number; nameTtlMs?: number }) {
     this.#store = store;
     this.#clock = options.clock;
@@ -89,30 +93,59 @@ export class Registry<S> {
     return this.#online.size;
   }
 
+  /** A stored binding as the rules see it. */
+  #facts(binding: Binding): BindingFacts {
+    return {
+      name: binding.name,
+      key: toBase64(binding.publicKey),
+      lastUsed: binding.lastUsed,
+      online: this.#online.has(binding.key),
+    };
+  }
+
   /**
-   * Puts `session` online under `name`. Returns the session it replaced when
-   * the same key reclaims its name from a stale session (the caller closes it).
+   * Puts `session` online under `name`, with the prekey it published kept
+   * with the binding (one transaction). Returns the session it replaced when
+   * the same key reclaims its name from a stale session (the caller closes
+   * it). Throws DirectoryError (name-taken, name-confusable, already-registered).
    */
   register(
     session: S,
     name: Name,
     key: ProvenKey,
-    where: { address: string; port: number; addresses?: string[] },
+    where: Where,
+    prekey?: WirePrekey,
   ): { entry: UserEntry; replaced?: S } {
-    if (this.#bySession.has(session)) throw refusal.alreadyRegistered();
+    if (this.#bySession.has(session)) throw alreadyRegistered();
     const folded = nameKey(name);
     const now = this.#clock();
-    const binding = this.#store.get(folded);
+    // The key as the rules compare it: what the stored bytes read as.
+    const owner = toBase64(key.raw);
+    const stored = this.#store.get(folded);
+    const decision = decideRegistration({
+      name,
+      key: owner,
+      now,
+      ttlMs: this.#ttl,
+      current: stored && this.#facts(stored),
+      lookalikes: () =>
+        this.#store.withSkeleton(nameSkeleton(name))
+          .filter((other) => other.key !== folded)
+          .map((other) => ({ ...this.#facts(other), nameKey: other.key })),
+    });
+    if (decision.kind !== "bind") throw refusalFor(decision, name);
+    const entry = prekey && { key: owner, prekey };
+    const change = prekeyChange(decision, {
+      given: entry !== undefined,
+      sameAsKept: samePrekey(entry, this.#store.prekey(folded)),
+    });
+    if (decision.write || change !== "keep") {
+      this.#store.put(
+        { key: folded, name, publicKey: key.raw, lastUsed: decision.lastUsed },
+        { change, entry },
+      );
+    }
     const current = this.#online.get(folded);
-    const bound = binding !== undefined &&
-      (current !== undefined || now - binding.lastUsed < this.#ttl);
-    if (bound && binding.publicKey.length > 0 && !equalBytes(binding.publicKey, key.raw)) {
-      throw refusal.taken(binding.name);
-    }
-    if (!bound) this.#refuseConfusable(name, key, now);
-    if (!bound || now - binding.lastUsed >= TOUCH_INTERVAL_MS || binding.name !== name) {
-      this.#store.put({ key: folded, name, publicKey: key.raw, lastUsed: now });
-    }
     let replaced: S | undefined;
     if (current !== undefined) {
       replaced = current.session;
@@ -120,37 +153,45 @@ export class Registry<S> {
     } else {
       this.#sorted.splice(lowerBound(this.#sorted, folded), 0, folded);
     }
-    const entry = userEntry(name, key, where);
-    this.#online.set(folded, { entry, key: folded, session });
+    const listed = userEntry(name, key, where);
+    this.#online.set(folded, {
+      entry: listed,
+      key: folded,
+      session,
+      owner,
+      lastUsed: decision.lastUsed,
+    });
     this.#bySession.set(session, folded);
-    return replaced === undefined ? { entry } : { entry, replaced };
-  }
-
-  /**
-   * A new binding may not look like another key's live binding: same
-   * confusable skeleton (`carol` and `caro1`, `lI` and `ll`). Existing
-   * bindings are not touched by this rule.
-   */
-  #refuseConfusable(name: Name, key: ProvenKey, now: number): void {
-    for (const other of this.#store.withSkeleton(nameSkeleton(name))) {
-      const live = this.#online.has(other.key) || now - other.lastUsed < this.#ttl;
-      if (live && other.key !== nameKey(name) && !equalBytes(other.publicKey, key.raw)) {
-        throw refusal.confusable(name, other.name);
-      }
-    }
+    return replaced === undefined ? { entry: listed } : { entry: listed, replaced };
   }
 
   /**
    * The binding `text` names, if `text` is a name bound before the current
-   * rules to the key `key` (its owner may go on using it).
+   * rules to the key `key`, and live (its owner may go on using it).
    */
   legacyName(text: string, key: ProvenKey): Name | undefined {
-    if (!isLegacyName(text)) return undefined;
-    const binding = this.#store.get(nameKey(text));
-    return binding && equalBytes(binding.publicKey, key.raw) ? binding.name : undefined;
+    const stored = this.#store.get(text.toLowerCase() as NameKey);
+    return legacyName(text, stored && this.#facts(stored), {
+      key: toBase64(key.raw),
+      now: this.#clock(),
+      ttlMs: this.#ttl,
+    });
   }
 
-  /** Takes `session` offline, if it was online; returns the name it had. */
+  /** The live binding of `name`, online or not, with the prekey kept with it if it is the key's. */
+  binding(name: Name): BoundName | undefined {
+    const folded = nameKey(name);
+    const stored = this.#store.get(folded);
+    if (!stored) return undefined;
+    const facts = this.#facts(stored);
+    if (!isLive(facts, this.#clock(), this.#ttl)) return undefined;
+    const prekey = this.#store.prekey(folded);
+    return prekey && prekey.key === facts.key
+      ? { name: facts.name, key: facts.key, prekey: prekey.prekey }
+      : { name: facts.name, key: facts.key };
+  }
+
+  /** Takes `session` offline, if it was online; returns the name it had. Its last use is now. */
   leave(session: S): string | undefined {
     const folded = this.#bySession.get(session);
     if (folded === undefined) return undefined;
@@ -159,7 +200,9 @@ export class Registry<S> {
     this.#online.delete(folded);
     this.#sorted.splice(lowerBound(this.#sorted, folded), 1);
     const binding = this.#store.get(folded);
-    if (binding) this.#store.put({ ...binding, lastUsed: this.#clock() });
+    if (binding && toBase64(binding.publicKey) === presence.owner) {
+      this.#store.put({ ...binding, lastUsed: this.#clock() });
+    }
     return presence.entry.name;
   }
 
@@ -180,27 +223,41 @@ export class Registry<S> {
 
   /**
    * Online users whose names start with `prefix` (case-insensitive), in name
-   * order, after the name `after` when given; at most `limit`.
+   * order, after the name `after` when given; at most `limit` (binding_rules.ts).
    */
   list(
     options: { prefix?: string; limit: number; after?: string },
   ): { users: UserEntry[]; more: boolean } {
-    const prefix = (options.prefix ?? "").toLowerCase();
-    const after = options.after?.toLowerCase();
-    let i = lowerBound(this.#sorted, prefix);
-    if (after !== undefined && after >= prefix) {
-      i = lowerBound(this.#sorted, after);
-      if (this.#sorted[i] === after) i++;
+    const window = listWindow(options);
+    let i = lowerBound(this.#sorted, window.start);
+    if (window.exclusive && this.#sorted[i] === window.start) i++;
+    const found: UserEntry[] = [];
+    for (; i < this.#sorted.length && found.length < window.read; i++) {
+      if (!this.#sorted[i].startsWith(window.prefix)) break;
+      found.push(this.#online.get(this.#sorted[i])!.entry);
     }
-    const users: UserEntry[] = [];
-    for (; i < this.#sorted.length && users.length < options.limit; i++) {
-      if (!this.#sorted[i].startsWith(prefix)) return { users, more: false };
-      users.push(this.#online.get(this.#sorted[i])!.entry);
-    }
-    return { users, more: i < this.#sorted.length && this.#sorted[i].startsWith(prefix) };
+    return listPage(window, found);
   }
 
-  /** Forgets bindings unused for longer than the TTL, except for names online now. */
+  /**
+   * Rewrites the last use of bindings online whose refresh is due, so that a
+   * restart after a crash finds them used recently; returns how many.
+   */
+  refresh(): number {
+    const now = this.#clock();
+    let n = 0;
+    for (const presence of this.#online.values()) {
+      if (!refreshDue(presence.lastUsed, now, this.#ttl)) continue;
+      const binding = this.#store.get(presence.key);
+      if (!binding || toBase64(binding.publicKey) !== presence.owner) continue;
+      this.#store.put({ ...binding, lastUsed: now });
+      presence.lastUsed = now;
+      n++;
+    }
+    return n;
+  }
+
+  /** Forgets bindings unused for the TTL and more, except for names online now. */
   purgeExpired(): number {
     return this.#store.purge(this.#clock() - this.#ttl, (key) => this.#online.has(key));
   }
