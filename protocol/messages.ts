@@ -81,6 +81,8 @@ export const CLOSE_REASONS = [
   "slow-reader",
   "server-full",
   "protocol-error",
+  /** The shared store lost its data and another key took the name meanwhile (or a look-alike). */
+  "name-lost",
 ] as const;
 
 /** Why the server ends a session on its own. */

@@ -393,12 +393,12 @@ Deno.test({
             await online(b, "alice", key(4)); // free now: the store forgot alice
             await (a as RedisDirectory<FakeSession>).recover();
             assertEquals(carol.ended, undefined, "the first re-asserted keeps its name");
-            assertEquals(caro1.ended?.reason, "replaced");
+            assertEquals(caro1.ended?.reason, "name-lost");
             assert(
               caro1.ended?.message.includes("carol, which looks like your name caro1"),
               caro1.ended?.message,
             );
-            assertEquals(alice.ended?.reason, "replaced");
+            assertEquals(alice.ended?.reason, "name-lost");
             assert(
               alice.ended?.message.includes("registered the name alice"),
               alice.ended?.message,

@@ -178,7 +178,6 @@ export async function reassertSession<S extends LocalSession>(
     name: mine.entry.name,
     reason: outcome.kind === "replaced" ? "replaced" : outcome.decision.kind,
   });
-  // No closing reason says "name lost" (protocol/messages.ts): "replaced" is the nearest.
-  await session.end("replaced", message);
+  await session.end(outcome.kind === "replaced" ? "replaced" : "name-lost", message);
   return false;
 }
