@@ -22,7 +22,7 @@ export const PERMISSIONS = [
   "--allow-write",
   "--allow-env=HOME,USERPROFILE,XDG_CONFIG_HOME,P2PCHAT_HOME,P2PCHAT_SERVER,P2PCHAT_STORE,NO_COLOR,TERM",
   // Own interface addresses, announced so that peers on the same network connect directly.
-  "--allow-sys=networkInterfaces",
+  "--allow-sys=networkInterfaces,uid,gid",
 ];
 
 /** Where deno compile downloads its runtime from. */

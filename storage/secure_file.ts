@@ -46,6 +46,15 @@ function describeDir(dir: string): { mode?: string; owner?: number } {
   }
 }
 
+/** Our user id, or null where it cannot be told (Windows, or no --allow-sys=uid). */
+function ownUid(): number | null {
+  try {
+    return Deno.build.os === "windows" ? null : Deno.uid();
+  } catch {
+    return null; // Not permitted: the message just goes without it.
+  }
+}
+
 /**
  * The StorageError `unwritable` for a failed write of `path`: which file,
  * why (permission, a read-only file system, a full disk) and what fixes it.
@@ -57,7 +66,7 @@ export function writeFailure(path: string, error: unknown, verb = "write"): Stor
   let fix: string;
   if (error instanceof Deno.errors.PermissionDenied) {
     const { mode, owner } = describeDir(dir);
-    const me = Deno.build.os === "windows" ? null : Deno.uid();
+    const me = ownUid();
     const has = [mode && `mode ${mode}`, owner !== undefined && `owner uid ${owner}`].filter(
       Boolean,
     );

@@ -34,35 +34,13 @@ export type MigrationReport = {
   ignored: string[];
 };
 
-/** How to copy each legacy file's tables into the database attached as `main`. */
-const IMPORTS: Record<string, { table: string; sql: string[] }[]> = {
-  [LEGACY_NAMES_FILE]: [{
-    table: "bindings",
-    sql: [
-      "INSERT INTO main.bindings (key, name, public_key, last_used) " +
-      "SELECT key, name, public_key, last_used FROM legacy.bindings WHERE true " +
-      "ON CONFLICT(key) DO NOTHING",
-    ],
-  }],
-  [LEGACY_MAIL_FILE]: [{
-    table: "prekeys",
-    sql: [
-      "INSERT INTO main.prekeys (owner, key, prekey) SELECT owner, key, prekey " +
-      "FROM legacy.prekeys WHERE true ON CONFLICT(owner) DO NOTHING",
-    ],
-  }, {
-    table: "mail",
-    sql: [
-      "INSERT OR IGNORE INTO main.mail (id, recipient, sender, sealed, stored) " +
-      "SELECT id, recipient, sender, sealed, stored FROM legacy.mail",
-      // An id already taken by another message (mail.sqlite put back after it was imported):
-      // kept under a new id rather than lost.
-      "INSERT INTO main.mail (recipient, sender, sealed, stored) " +
-      "SELECT o.recipient, o.sender, o.sealed, o.stored FROM legacy.mail o " +
-      "JOIN main.mail m ON m.id = o.id WHERE NOT (m.recipient = o.recipient AND " +
-      "m.sender = o.sender AND m.sealed = o.sealed AND m.stored = o.stored)",
-    ],
-  }],
+/** The columns each legacy table's rows are copied with, by file. */
+const IMPORTS: Record<string, { table: string; columns: string[] }[]> = {
+  [LEGACY_NAMES_FILE]: [{ table: "bindings", columns: ["key", "name", "public_key", "last_used"] }],
+  [LEGACY_MAIL_FILE]: [
+    { table: "prekeys", columns: ["owner", "key", "prekey"] },
+    { table: "mail", columns: ["id", "recipient", "sender", "sealed", "stored"] },
+  ],
 };
 
 function exists(path: string): boolean {
@@ -96,13 +74,49 @@ function setAside(path: string): void {
   removeIfThere(`${path}-shm`);
 }
 
-function hasTable(db: DatabaseSync, schema: string, table: string): boolean {
-  return db.prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE type = 'table' AND name = ?`)
+function hasTable(db: DatabaseSync, table: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
     .get(table) !== undefined;
 }
 
 function count(db: DatabaseSync, table: string): number {
-  return Number((db.prepare(`SELECT COUNT(*) AS n FROM main.${table}`).get() as { n: number }).n);
+  return Number((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n);
+}
+
+type Row = Record<string, string | number | bigint | Uint8Array | null>;
+
+/**
+ * Copies one legacy table's rows into the database. The legacy file is
+ * opened on its own connection and read row by row, not ATTACHed: Deno's
+ * node:sqlite forbids ATTACH unless it runs with every permission, and
+ * `deno task serve` grants only what serve needs.
+ */
+function copyRows(db: DatabaseSync, legacy: DatabaseSync, table: string, columns: string[]): void {
+  const list = columns.join(", ");
+  const marks = columns.map(() => "?").join(", ");
+  const rows = legacy.prepare(`SELECT ${list} FROM ${table}`).all() as Row[];
+  if (table === "mail") {
+    // Ids are kept (clients acknowledge by id); an id already taken by another message
+    // (mail.sqlite put back after it was imported) gets a new one rather than being lost.
+    const keep = db.prepare(`INSERT OR IGNORE INTO mail (${list}) VALUES (${marks})`);
+    const same = db.prepare(
+      "SELECT 1 FROM mail WHERE id = ? AND recipient = ? AND sender = ? AND sealed = ? AND stored = ?",
+    );
+    const renumber = db.prepare(
+      "INSERT INTO mail (recipient, sender, sealed, stored) VALUES (?, ?, ?, ?)",
+    );
+    for (const row of rows) {
+      const values = columns.map((c) => row[c]);
+      if (keep.run(...values).changes > 0 || same.get(...values) !== undefined) continue;
+      renumber.run(row.recipient, row.sender, row.sealed, row.stored);
+    }
+    return;
+  }
+  const conflict = table === "bindings"
+    ? "ON CONFLICT(key) DO NOTHING"
+    : "ON CONFLICT(owner) DO NOTHING";
+  const insert = db.prepare(`INSERT INTO ${table} (${list}) VALUES (${marks}) ${conflict}`);
+  for (const row of rows) insert.run(...columns.map((c) => row[c]));
 }
 
 /** Imports one set-aside legacy file and records it as done, in one transaction. */
@@ -113,28 +127,27 @@ function importFile(
   report: MigrationReport,
 ): void {
   const db = database.db;
-  db.prepare("ATTACH DATABASE ? AS legacy").run(source);
+  const legacy = new DatabaseSync(source, { readOnly: true });
   try {
     const before = { bindings: count(db, "bindings"), prekeys: count(db, "prekeys") };
     const mailBefore = count(db, "mail");
     database.transaction(() => {
-      for (const { table, sql } of IMPORTS[file]) {
-        if (!hasTable(db, "legacy", table)) continue;
-        for (const statement of sql) db.exec(statement);
+      for (const { table, columns } of IMPORTS[file]) {
+        if (hasTable(legacy, table)) copyRows(db, legacy, table, columns);
       }
       // Bindings of before may lack their skeleton (docs/protocol.md §9.3): compute it.
-      const missing = db.prepare("SELECT key, name FROM main.bindings WHERE skeleton IS NULL")
+      const missing = db.prepare("SELECT key, name FROM bindings WHERE skeleton IS NULL")
         .all() as { key: string; name: string }[];
-      const set = db.prepare("UPDATE main.bindings SET skeleton = ? WHERE key = ?");
+      const set = db.prepare("UPDATE bindings SET skeleton = ? WHERE key = ?");
       for (const row of missing) set.run(nameSkeleton(row.name as Name), row.key);
-      db.prepare("INSERT INTO main.migrations (name, done) VALUES (?, ?)").run(file, Date.now());
+      db.prepare("INSERT INTO migrations (name, done) VALUES (?, ?)").run(file, Date.now());
     });
     report.bindings += count(db, "bindings") - before.bindings;
     report.prekeys += count(db, "prekeys") - before.prekeys;
     report.mail += count(db, "mail") - mailBefore;
     report.imported.push(file);
   } finally {
-    db.exec("DETACH DATABASE legacy");
+    legacy.close();
   }
 }
 
