@@ -23,6 +23,12 @@ import type { PinFile } from "../trust/mod.ts";
 
 /** How long the first connection keeps retrying a directory that hangs up during the handshake. */
 export const STARTUP_RETRY_MS = 10_000;
+/**
+ * How long a server has to show it is a p2pchat directory (its first byte):
+ * a directory answers the handshake at once; a web server that waits for a
+ * whole request never does.
+ */
+export const IDENTIFY_TIMEOUT_MS = 2_000;
 
 /** Options for the link. */
 export type DirectoryLinkOptions = {
@@ -133,6 +139,7 @@ export class DirectoryLink {
       client = await DirectoryClient.connect(server, {
         identity: this.#options.identity,
         expectedServer: demanded,
+        identifyWithinMs: IDENTIFY_TIMEOUT_MS,
         heartbeatMs: this.#options.heartbeatMs,
         onRelayOffer: this.#options.onRelayOffer,
         onMail: this.#options.onMail,
