@@ -398,3 +398,34 @@ Deno.test("connect without --json works line by line when piped", async () => {
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("connect: a directory that proves another key on reconnection is named as such for every request, and not tried again", async () => {
+  const first = await startServe();
+  const port = first.port;
+  const alice = await ready(await startClient("alice", port));
+  let impostor: ReturnType<typeof startFakeDirectory> | undefined;
+  try {
+    await first.stop();
+    await alice.waitFor(is("server-lost"));
+    impostor = startFakeDirectory({ port });
+    const error = await alice.waitFor(is("error"), 15_000);
+    assertEquals(error.code, "server-key-mismatch", JSON.stringify(error));
+    assert(String(error.message).includes("pinned on first contact"), String(error.message));
+    const tried = impostor.sessions;
+    // Without the fix the link kept trying every few seconds (backoff: 1, 2, 4 s…).
+    await new Promise((r) => setTimeout(r, 4000));
+    assertEquals(impostor.sessions, tried, "the wrong key is not tried again");
+    const from = alice.events.length;
+    await alice.send("/list");
+    const listed = await alice.waitFor(is("error"), 10_000, from);
+    assertEquals(listed.code, "server-key-mismatch", JSON.stringify(listed));
+    assertEquals(
+      alice.events.slice(from).filter(is("error")).length,
+      1,
+      "one error, the wrong key's",
+    );
+  } finally {
+    await alice.kill();
+    impostor?.close();
+  }
+});
