@@ -9,7 +9,8 @@ import { formatFingerprint } from "../crypto/mod.ts";
 import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/mod.ts";
 import { homeEnvFromProcess, resolveDataDir } from "../storage/mod.ts";
 
-const flags = {
+/** `id`'s flags. */
+export const idFlags = {
   home: {
     type: "string",
     value: "DIR",
@@ -18,10 +19,10 @@ const flags = {
 } as const;
 
 /** The `id` subcommand. */
-export const idCommand: Command<typeof flags> = {
+export const idCommand: Command<typeof idFlags> = {
   name: "id",
   summary: "print your identity fingerprint (creates the identity on first use)",
-  flags,
+  flags: idFlags,
   example: "p2pchat id --home ~/.config/p2pchat",
   async run(values): Promise<number> {
     const home = resolveDataDir(values.home, homeEnvFromProcess());

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { type ClientProcess, type Event, startClient } from "../harness/client_process.ts";
 import { startFakeDirectory, startRecordingProxy } from "./fake_directory.ts";
@@ -397,6 +398,23 @@ Deno.test("connect without --json works line by line when piped", async () => {
     await server.stop();
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("connect: /chat and /msg to yourself are refused as self, in any case, and your own key is never pinned", async () => {
+  await session(async (_server, [alice]) => {
+    const own = String((await alice.waitFor(is("ready"))).fingerprint);
+    for (const line of ["/chat alice", "/chat ALICE", "/msg Alice a note to self"]) {
+      const from = alice.events.length;
+      await alice.send(line);
+      const error = await alice.waitFor(is("error"), 10_000, from);
+      assertEquals(error.code, "self", line);
+    }
+    await alice.send("/chats");
+    assertEquals((await alice.waitFor(is("chats"))).chats, [], "no chat, no request");
+    assert(!alice.events.some((e) => e.type === "chat-request" || e.type === "chat-open"));
+    const pins = await Deno.readTextFile(join(alice.home, "known_peers")).catch(() => "{}");
+    assert(!pins.includes(own), pins);
+  }, ["alice"]);
 });
 
 Deno.test("connect: a directory that proves another key on reconnection is named as such for every request, and not tried again", async () => {

@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
 import { CommandError, complete, parseCommand } from "./commands.ts";
+import { clientProblemWords } from "../terminal/mod.ts";
 
 Deno.test("parseCommand() reads every command", () => {
   assertEquals(parseCommand("/list"), { kind: "list" });
@@ -62,7 +63,8 @@ Deno.test("parseCommand() says the right form for a malformed command", async ()
       () => Promise.resolve().then(() => parseCommand(line)),
       CommandError,
     );
-    assertEquals(error.message.startsWith(words), true, error.message);
+    const said = clientProblemWords(error.problem);
+    assertEquals(said.startsWith(words), true, said);
   }
 });
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { KeyStatus, RefusalReason } from "../chat/mod.ts";
-import type { EntryProblem } from "../trust/mod.ts";
+import type { EntryProblem, KeyStatus, RefusalReason } from "../trust/mod.ts";
+import type { ClientProblem } from "./errors.ts";
 
 export type { KeyStatus };
 
@@ -141,7 +141,12 @@ export type ClientEvent =
   | { type: "current"; peer: string }
   | { type: "help"; commands: { usage: string; description: string }[] }
   | { type: "notice"; notice: Notice }
-  | { type: "error"; code: string; message: string }
+  /**
+   * A failure: `code` says which. A client error carries its facts in
+   * `about` (the interface words them into `message`); another layer's
+   * error (the directory's, storage's) carries its own `message`.
+   */
+  | { type: "error"; code: string; message?: string; about?: ClientProblem }
   | { type: "server-lost"; detail: string }
   | { type: "server-restored" };
 

@@ -14,10 +14,16 @@
  */
 export { type ChatCommand, COMMAND_HELP, complete, parseCommand } from "./commands.ts";
 export {
+  type AwaitedWord,
   ChatError,
+  ClientError,
+  type ClientErrorCode,
+  type ClientProblem,
   CommandError,
+  errorEvent,
   PeerProtocolError,
   PeerUnreachableError,
+  type ProblemOf,
   ServerKeyError,
 } from "./errors.ts";
 export {

@@ -14,7 +14,6 @@
 import { delay } from "../../async/mod.ts";
 import {
   type Fingerprint,
-  formatFingerprint,
   type Identity,
   UnexpectedPeerKey,
   UnrevealedEphemeral,
@@ -22,7 +21,7 @@ import {
 import { DirectoryUnavailableError, type UserEntry, type WirePrekey } from "../../protocol/mod.ts";
 import { backoffMs, DirectoryClient, type DirectoryClosed, hostPortLabel } from "./mod.ts";
 import { isIpLiteral } from "../trust/mod.ts";
-import { ServerKeyError } from "../core/mod.ts";
+import { ClientError, errorEvent, ServerKeyError } from "../core/mod.ts";
 import type { EventSink } from "../core/mod.ts";
 import type { PinFile } from "../trust/mod.ts";
 
@@ -128,9 +127,7 @@ export class DirectoryLink {
           }
           this.#state = { kind: "up", client };
           this.#at = at;
-          if (fresh) {
-            this.#options.sink.emit({ type: "error", code: fresh.code, message: fresh.message });
-          }
+          if (fresh) this.#options.sink.emit(errorEvent(fresh));
           return;
         } catch (error) {
           // An entry with the wrong key is never used again; the others may still serve.
@@ -146,9 +143,7 @@ export class DirectoryLink {
         if (this.#state.kind !== "stopped") this.#state = { kind: "refused", error: refused };
         throw refused;
       }
-      if (fresh) {
-        this.#options.sink.emit({ type: "error", code: fresh.code, message: fresh.message });
-      }
+      if (fresh) this.#options.sink.emit(errorEvent(fresh));
       const busy = last instanceof DirectoryUnavailableError && last.code === "connection-lost";
       const wait = backoffMs(attempt);
       if (!busy || Date.now() + wait > deadline) throw last;
@@ -174,14 +169,24 @@ export class DirectoryLink {
       });
     } catch (error) {
       if (!(error instanceof UnexpectedPeerKey)) throw error;
+      const got = error.got.replaceAll(" ", "");
       throw new ServerKeyError(
         serverKey
-          ? `The directory at ${label} proved key ${error.got}, not the --server-key you gave (${
-            formatFingerprint(serverKey)
-          }); check the fingerprint with its operator`
-          : `The directory at ${label} proved key ${error.got}, but ${
-            formatFingerprint(demanded!)
-          } was pinned on first contact (${pins.path}). If its operator changed the key, delete the "${label}" entry from that file; otherwise someone may be intercepting your connection`,
+          ? {
+            code: "server-key-mismatch",
+            problem: "server-key-not-given",
+            server: label,
+            got,
+            given: serverKey,
+          }
+          : {
+            code: "server-key-mismatch",
+            problem: "server-key-changed",
+            server: label,
+            got,
+            pinned: demanded!,
+            file: pins.path,
+          },
       );
     }
     if (pins.get(label) === undefined) {
@@ -298,12 +303,9 @@ export class DirectoryLink {
     this.#state = { kind: "down" };
     if (ended.reason === "replaced") {
       this.#state = { kind: "stopped" };
-      this.#options.sink.emit({
-        type: "error",
-        code: "name-replaced",
-        message:
-          "Another p2pchat with your identity registered your name; this one stopped using the directory",
-      });
+      this.#options.sink.emit(
+        errorEvent(new ClientError({ code: "name-replaced", problem: "name-replaced" })),
+      );
       return;
     }
     this.#options.sink.emit({ type: "server-lost", detail: ended.message });
@@ -326,9 +328,7 @@ export class DirectoryLink {
         }
         // Every instance proved a wrong key: said once (here), and never tried again.
         if (error instanceof ServerKeyError) {
-          if (state.kind === "refused") {
-            this.#options.sink.emit({ type: "error", code: error.code, message: error.message });
-          }
+          if (state.kind === "refused") this.#options.sink.emit(errorEvent(error));
           return;
         }
         // Anything else: unreachable for now; the next attempt may find it back.

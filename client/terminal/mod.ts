@@ -12,5 +12,15 @@
  *
  * @module
  */
-export { JsonSink } from "./json_ui.ts";
+export { jsonLine, JsonSink } from "./json_ui.ts";
+export {
+  clientProblemWords,
+  closedWords,
+  errorText,
+  noticeWords,
+  type PromptView,
+  promptWords,
+  warningWords,
+} from "./words.ts";
+export { worded, wordedSink } from "./worded_sink.ts";
 export { TerminalUi } from "./terminal_ui.ts";
