@@ -121,7 +121,7 @@ export type BookAction<L> =
     readonly info: RequestInfo<L>;
   }
   | { readonly type: "send"; readonly chat: number; readonly text: string }
-  /** Seal `text` for `to`; with `unlessOnline`, refuse when `to` is online. */
+  /** Seal `text` for `to`; with `unlessOnline`, refuse when `to` is online (/msg). */
   | {
     readonly type: "mail";
     readonly to: Name;

@@ -1,7 +1,7 @@
 /**
  * The chat book, without I/O: the open chats, the requests both ways, the
  * conversation a plain line goes to, and the peer who left it, to whom lines
- * go as offline mail while they are away. Commands and what the shell learnt
+ * go as offline mail until a chat opens. Commands and what the shell learnt
  * (a peer admitted, reached or answering, a chat's state, a timer) come in
  * as events; what to do comes out as actions (say this to that peer, open
  * this chat, show this event, send or mail this line, re-arm the one expiry
@@ -146,8 +146,8 @@ export class ChatBook<L> {
   #say(text: string): BookAction<L>[] {
     const open = this.#current === undefined ? undefined : this.#chats.get(this.#current);
     if (open) return [{ type: "send", chat: open.id, text }];
-    // The peer who left: the line goes as mail while they are away.
-    if (this.#mailTo) return [{ type: "mail", to: this.#mailTo, text, unlessOnline: true }];
+    // The peer who left: the line goes as mail, online or not, until a chat opens.
+    if (this.#mailTo) return [{ type: "mail", to: this.#mailTo, text, unlessOnline: false }];
     return [fail({ code: "bad-command", problem: "no-chat" })];
   }
 

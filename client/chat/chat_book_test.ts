@@ -82,18 +82,24 @@ Deno.test("ChatBook: /chat dials, says hello on the winning path only, and opens
   ]);
 });
 
-Deno.test("ChatBook: after the peer leaves, lines go to them as offline mail", () => {
+Deno.test("ChatBook: after the peer leaves, lines go to them as mail, online or not, until a chat opens", () => {
   const b = book();
   const chat = opened(b, bob, "L");
   b.handle({ type: "chat-closing", chat });
   assertEquals(b.view, { self: alice, chat: bob }, "still current while it closes");
   b.handle({ type: "chat-over", chat, by: "peer" });
   assertEquals(b.view, { self: alice, mail: bob });
-  assertEquals(b.handle({ type: "say", text: "are you there?" }), [
-    { type: "mail", to: bob, text: "are you there?", unlessOnline: true },
+  assertEquals(b.handle({ type: "say", text: "are you back?" }), [
+    { type: "mail", to: bob, text: "are you back?", unlessOnline: false },
   ]);
+  // /msg still asks first: someone online is to be chatted with.
+  assertEquals(b.handle({ type: "msg", name: bob, text: "x" }), [
+    { type: "mail", to: bob, text: "x", unlessOnline: true },
+  ]);
+  // bob comes back and asks to chat: once accepted, lines go to the chat again.
   const request = b.handle({ type: "incoming", name: bob, info: info("M"), now: 5 });
   assertEquals(types(request), ["timer", "watch", "show"]);
+  assertEquals(b.view, { self: alice, mail: bob }, "a request changes nothing yet");
   const accepted = b.handle({ type: "accept", name: bob });
   assertEquals(types(accepted), ["say", "open", "show", "timer"]);
   assertEquals(b.view, { self: alice, chat: bob });

@@ -260,8 +260,8 @@ export type PromptView = {
   readonly mail?: string;
 };
 
-/** The prompt: who you are and where a plain line goes (`alice→bob (offline)> ` when by mail). */
+/** The prompt: who you are and where a plain line goes (`alice→bob (mail)> ` when by mail). */
 export function promptWords(view: PromptView): string {
   if (view.chat !== undefined) return `${view.self}→${view.chat}> `;
-  return view.mail !== undefined ? `${view.self}→${view.mail} (offline)> ` : `${view.self}> `;
+  return view.mail !== undefined ? `${view.self}→${view.mail} (mail)> ` : `${view.self}> `;
 }

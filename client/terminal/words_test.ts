@@ -52,6 +52,6 @@ Deno.test("clientProblemWords() keeps the sentences scripts and people know", ()
 
 Deno.test("promptWords() shows where a plain line goes: the chat, the peer mailed, or nowhere", () => {
   assertEquals(promptWords({ self: "alice", chat: "bob" }), "alice→bob> ");
-  assertEquals(promptWords({ self: "alice", mail: "bob" }), "alice→bob (offline)> ");
+  assertEquals(promptWords({ self: "alice", mail: "bob" }), "alice→bob (mail)> ");
   assertEquals(promptWords({ self: "alice" }), "alice> ");
 });
