@@ -1,8 +1,9 @@
 /**
  * `p2pchat connect`: the chat client. This file wires the pieces together
  * (options, interface, identity, pins, listener, directory link, session)
- * and owns the session's start and end: Ctrl-C, SIGINT, SIGTERM and end of
- * input all end it as /quit does, with exit code 0.
+ * and owns the session's start and end: Ctrl-C, SIGINT and SIGTERM end it as
+ * /quit does, at once; end of input too, after the commands typed before it;
+ * all with exit code 0.
  *
  * @module
  */
@@ -204,11 +205,11 @@ async function runSession(
     mail.expire().catch((error) => sink.emit(errorEvent(error)));
     (async () => {
       for await (const line of terminal ? terminal.lines() : readLines()) {
-        started.handle(line);
-        terminal?.prompt();
+        // Commands run in order; the prompt is redrawn once each one's replies are out.
+        started.handle(line).then(() => terminal?.prompt());
       }
-      // End of input (Ctrl-D, a closed pipe) is /quit.
-      await started.quit();
+      // End of input (Ctrl-D, a closed pipe) is /quit, after the commands before it.
+      await started.handle("/quit");
     })();
     await app.done;
     listener.close();

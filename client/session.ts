@@ -1,8 +1,12 @@
 /**
  * The chat client's shell: it feeds the machines (the chat book, the path
  * policy, the trust rules, the mail room) what happens, and carries out what
- * they decide, with sockets, timers and files. Everything goes out as typed
- * events with codes and data only: the words are the interface's.
+ * they decide, with sockets, timers and files. Commands run one at a time,
+ * in the order typed: each one's replies carry `re` (the command as typed)
+ * and come before the next command's; what comes later (a chat opening once
+ * the peer accepts, messages, mail) is reported as events of their own.
+ * Everything goes out as typed events with codes and data only: the words
+ * are the interface's.
  *
  * @module
  */
@@ -19,6 +23,8 @@ import {
   errorEvent,
   type EventSink,
   parseCommand,
+  replySink,
+  replyTag,
 } from "./core/mod.ts";
 import type { RelayMode } from "./connect_options.ts";
 import { joinRelay } from "./directory/mod.ts";
@@ -55,6 +61,8 @@ export class ChatSession {
   /** Aborted on quit: every dial under way gives up. */
   readonly #stop = new AbortController();
   readonly #done = Promise.withResolvers<void>();
+  /** The commands, one after another. */
+  #commands: Promise<void> = Promise.resolve();
   #quitting: Promise<void> | undefined;
 
   /** A session as `options.name`. */
@@ -109,14 +117,24 @@ export class ChatSession {
     return this.#runner.knownNames;
   }
 
-  /** Handles one line of input; failures become `error` events, never throws. */
-  async handle(line: string): Promise<void> {
-    try {
-      await this.#run(parseCommand(line), this.#o.sink);
-    } catch (error) {
-      // A command cut short because the user quit (Ctrl-C, SIGTERM) is no news.
-      if (!this.#quitting) this.#o.sink.emit(errorEvent(error));
-    }
+  /**
+   * Runs one line of input after the ones before it; resolves once its
+   * replies are out. Failures become `error` replies, never throws. Lines
+   * after the user quit are not run.
+   */
+  handle(line: string): Promise<void> {
+    const run = this.#commands.then(async () => {
+      if (this.#quitting) return;
+      const out = replySink(this.#o.sink, replyTag(line));
+      try {
+        await this.#run(parseCommand(line), out);
+      } catch (error) {
+        // A command cut short because the user quit (Ctrl-C, SIGTERM) is no news.
+        if (!this.#quitting) out.emit(errorEvent(error));
+      }
+    });
+    this.#commands = run;
+    return run;
   }
 
   /**

@@ -407,7 +407,7 @@ Deno.test("connect: /chat and /msg to yourself are refused as self, in any case,
       const from = alice.events.length;
       await alice.send(line);
       const error = await alice.waitFor(is("error"), 10_000, from);
-      assertEquals(error.code, "self", line);
+      assertEquals([error.code, error.re], ["self", line], JSON.stringify(error));
     }
     await alice.send("/chats");
     assertEquals((await alice.waitFor(is("chats"))).chats, [], "no chat, no request");
@@ -415,6 +415,30 @@ Deno.test("connect: /chat and /msg to yourself are refused as self, in any case,
     const pins = await Deno.readTextFile(join(alice.home, "known_peers")).catch(() => "{}");
     assert(!pins.includes(own), pins);
   }, ["alice"]);
+});
+
+Deno.test("connect: --json replies carry the command they answer and come in the order typed; later outcomes are events", async () => {
+  await session(async (_server, [alice, bob]) => {
+    // Typed at once: /list needs the directory, /frob is refused at once, and so on.
+    const lines = ["/list", "/frob", "/whois bob", "hello?", "/fp", "/chats", "/help", "/mail"];
+    const types = ["users", "error", "users", "error", "fingerprint", "chats", "help", "mail"];
+    for (const line of lines) await alice.send(line);
+    await alice.waitFor((e) => e.re === "/mail");
+    const replies = alice.events.filter((e) => e.re !== undefined);
+    assertEquals(replies.map((e) => [e.re, e.type]), lines.map((line, i) => [line, types[i]]));
+    // A chat opening once the peer accepts is the outcome of a request, not a reply to /chat;
+    // the one that opens on /accept is the reply to /accept.
+    const from = alice.events.length;
+    await alice.send("/chat bob");
+    await bob.waitFor(is("chat-request", { peer: "alice" }));
+    await bob.send("/accept alice");
+    const opened = await alice.waitFor(is("chat-open", { peer: "bob" }), 10_000, from);
+    assertEquals(opened.re, undefined);
+    assertEquals((await bob.waitFor(is("chat-open", { peer: "alice" }))).re, "/accept alice");
+    await alice.send("  hi bob  ");
+    assertEquals((await alice.waitFor(is("sent"), 10_000, from)).re, "hi bob", "trimmed");
+    assertEquals((await bob.waitFor(is("message"))).re, undefined);
+  });
 });
 
 Deno.test("connect: a directory that proves another key on reconnection is named as such for every request, and not tried again", async () => {

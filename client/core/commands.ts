@@ -7,6 +7,7 @@
  */
 
 import { CommandError } from "./errors.ts";
+import { MAX_RE_LENGTH } from "./events.ts";
 
 /** One parsed line of input. */
 export type ChatCommand =
@@ -57,6 +58,16 @@ const MAX_WORD_SHOWN = 20;
 
 function usageError(usage: string): CommandError {
   return new CommandError({ code: "bad-command", problem: "usage", usage });
+}
+
+/**
+ * What a reply to `line` carries in `re`: the line as typed, without the
+ * spaces and tabs around it, cut to MAX_RE_LENGTH characters.
+ */
+export function replyTag(line: string): string {
+  const trimmed = line.replace(/\r$/, "").replace(/^[ \t]+|[ \t]+$/g, "");
+  const chars = [...trimmed];
+  return chars.length > MAX_RE_LENGTH ? chars.slice(0, MAX_RE_LENGTH).join("") : trimmed;
 }
 
 /** Spaces and tabs: what separates a command's words. Other whitespace is text. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-export { type ChatCommand, COMMAND_HELP, complete, parseCommand } from "./commands.ts";
+export { type ChatCommand, COMMAND_HELP, complete, parseCommand, replyTag } from "./commands.ts";
 export {
   type AwaitedWord,
   ChatError,
@@ -30,11 +30,14 @@ export {
   type ClientEvent,
   type ClosedBy,
   type CloseReason,
+  type EventBody,
   type EventSink,
   type KeyStatus,
   type ListedUser,
+  MAX_RE_LENGTH,
   type Notice,
   type Path,
+  replySink,
   type SecurityWarning,
   type UndeliveredReason,
 } from "./events.ts";

@@ -19,8 +19,8 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array)
 export function jsonLine(event: ClientEvent): object {
   switch (event.type) {
     case "error": {
-      const { about: _about, ...rest } = event;
-      return { ...rest, message: errorText(event) };
+      const { about: _about, re, ...rest } = event;
+      return { ...rest, message: errorText(event), ...(re === undefined ? {} : { re }) };
     }
     case "chat-closed":
       return { ...event, message: closedWords(event) };

@@ -6,16 +6,18 @@ import { clientProblemWords, errorText, promptWords } from "./words.ts";
 
 type ErrorEvent = Extract<ClientEvent, { type: "error" }>;
 
-Deno.test("--json keeps an error's message bare and drops its facts", () => {
+Deno.test("--json keeps an error's message bare, drops its facts, and keeps re", () => {
   const event: ClientEvent = {
     type: "error",
     code: "bad-command",
     about: { code: "bad-command", problem: "unknown-command", word: "/frob" },
+    re: "/frob",
   };
   assertEquals(jsonLine(event), {
     type: "error",
     code: "bad-command",
     message: "Unknown command /frob; type /help for the list",
+    re: "/frob",
   });
   const fromServer: ClientEvent = {
     type: "error",
