@@ -471,3 +471,45 @@ Deno.test("connect: a directory that proves another key on reconnection is named
     impostor?.close();
   }
 });
+
+// Enable once client/terminal/terminal_ui.ts renders `error` events with errorWords() (words.ts).
+Deno.test({
+  name: "connect without --json prints every error starting with p2pchat:",
+  ignore: true,
+  fn: async () => {
+    const server = await startServe();
+    const home = await Deno.makeTempDir();
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          new URL("../main.ts", import.meta.url).pathname,
+          "connect",
+          "--name",
+          "plain",
+          "--server",
+          `127.0.0.1:${server.port}`,
+          "--home",
+          home,
+        ],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("/frob\n/chat plain\n"));
+      await new Promise((r) => setTimeout(r, 1500));
+      await writer.close();
+      const stderr = new TextDecoder().decode((await child.output()).stderr);
+      const errors = stderr.split("\n").filter((l) => /unknown command|is you/i.test(l));
+      assertEquals(errors.length, 2, stderr);
+      assert(errors.every((l) => l.startsWith("p2pchat: ")), stderr);
+    } finally {
+      await server.stop();
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});

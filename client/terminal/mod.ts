@@ -17,6 +17,7 @@ export {
   clientProblemWords,
   closedWords,
   errorText,
+  errorWords,
   noticeWords,
   type PromptView,
   promptWords,

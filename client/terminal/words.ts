@@ -250,6 +250,11 @@ export function errorText(e: ErrorEvent): string {
   return e.about ? clientProblemWords(e.about) : e.message ?? e.code;
 }
 
+/** An error as the terminal prints it: every error the client prints starts with `p2pchat:`. */
+export function errorWords(e: ErrorEvent): string {
+  return `p2pchat: ${errorText(e)}`;
+}
+
 /** Where a plain line goes, as the client's state says: what the prompt words. */
 export type PromptView = {
   /** Your name. */

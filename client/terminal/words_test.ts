@@ -2,9 +2,24 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import type { ClientEvent } from "../core/mod.ts";
 import { jsonLine } from "./json_ui.ts";
 import { worded } from "./worded_sink.ts";
-import { clientProblemWords, errorText, promptWords } from "./words.ts";
+import { clientProblemWords, errorText, errorWords, promptWords } from "./words.ts";
 
 type ErrorEvent = Extract<ClientEvent, { type: "error" }>;
+
+Deno.test("errorWords() starts every error the terminal prints with p2pchat:, the client's and other layers' alike", () => {
+  const own: ErrorEvent = {
+    type: "error",
+    code: "self",
+    about: { code: "self", problem: "self", name: "alice", command: "/chat" },
+  };
+  const directory: ErrorEvent = {
+    type: "error",
+    code: "name-confusable",
+    message: "The name caro1 looks like carol, which is taken",
+  };
+  assertEquals(errorWords(own), "p2pchat: alice is you: /chat needs someone else's name");
+  assertEquals(errorWords(directory), "p2pchat: The name caro1 looks like carol, which is taken");
+});
 
 Deno.test("--json keeps an error's message bare, drops its facts, and keeps re", () => {
   const event: ClientEvent = {
