@@ -26,7 +26,14 @@ import { ChatSession } from "./session.ts";
 import { connectFlags, type ConnectOptions, parseConnectOptions } from "./connect_options.ts";
 import { DirectoryLink } from "./directory/mod.ts";
 import { ClientError, errorEvent, type EventSink } from "./core/mod.ts";
-import { JsonSink, promptWords, wordedSink } from "./terminal/mod.ts";
+import {
+  ANOTHER_NAME_QUESTION,
+  JsonSink,
+  NAME_NEEDED,
+  NAME_QUESTION,
+  promptWords,
+  wordedSink,
+} from "./terminal/mod.ts";
 import { MAIL_FILE, MailBook } from "./mail/mod.ts";
 import { MailService } from "./mail/mod.ts";
 import { PrekeyRing, PREKEYS_FILE } from "./mail/mod.ts";
@@ -53,7 +60,7 @@ export const connectCommand: Command<typeof connectFlags> = {
     });
     if (options.name === undefined && (options.json || !Deno.stdin.isTerminal())) {
       throw new UsageError(
-        "--name NAME is needed: without a terminal there is nobody to ask",
+        NAME_NEEDED,
         "connect",
       );
     }
@@ -67,7 +74,7 @@ export const connectCommand: Command<typeof connectFlags> = {
 };
 
 /** Ends the start-up early: the user pressed Ctrl-C (or sent SIGINT/SIGTERM) before chatting. */
-class Interrupted extends Error {}
+const INTERRUPTED: unique symbol = Symbol("interrupted");
 
 async function runSession(
   options: ConnectOptions,
@@ -78,7 +85,7 @@ async function runSession(
   let app: ChatSession | undefined;
   const interrupt = (): void => {
     if (app) app.quit();
-    else startup.abort(new Interrupted());
+    else startup.abort(INTERRUPTED);
   };
   terminal?.onInterrupt(interrupt);
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
@@ -130,7 +137,7 @@ async function runSession(
     try {
       await step(link.connect());
     } catch (error) {
-      if (error instanceof Interrupted) throw error;
+      if (error === INTERRUPTED) throw error;
       if (!(error instanceof DirectoryUnavailableError) || error.code !== "unreachable") {
         return fail(error);
       }
@@ -154,7 +161,7 @@ async function runSession(
           terminal?.interactive;
         if (!retry) return fail(error);
         sink.emit(errorEvent(error));
-        const another = await step(askName(terminal!, "Choose another name: "));
+        const another = await step(askName(terminal!, ANOTHER_NAME_QUESTION));
         if (another === null) return 0;
         name = another;
       }
@@ -216,7 +223,7 @@ async function runSession(
     await serving;
     return 0;
   } catch (error) {
-    if (error instanceof Interrupted) {
+    if (error === INTERRUPTED) {
       // Leaving before chatting: a directory that is gone already has nobody to tell.
       await link?.stop().catch(() => {});
       return 0;
@@ -233,7 +240,7 @@ async function runSession(
 }
 
 /** Asks for a name until a valid one is typed; null at end of input (Ctrl-D). */
-async function askName(terminal: TerminalUi, question = "Your name: "): Promise<Name | null> {
+async function askName(terminal: TerminalUi, question = NAME_QUESTION): Promise<Name | null> {
   while (true) {
     const answer = await terminal.ask(question);
     if (answer === null) return null;

@@ -8,6 +8,7 @@ import type { Command } from "../cli/mod.ts";
 import { formatFingerprint } from "../crypto/mod.ts";
 import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/mod.ts";
 import { homeEnvFromProcess, resolveDataDir } from "../storage/mod.ts";
+import { identityCreatedWords } from "./terminal/mod.ts";
 
 /** `id`'s flags. */
 export const idFlags = {
@@ -28,7 +29,7 @@ export const idCommand: Command<typeof idFlags> = {
     const home = resolveDataDir(values.home, homeEnvFromProcess());
     const path = join(home, IDENTITY_FILE);
     const { identity, created } = await loadOrCreateIdentity(path);
-    if (created) console.error(`Created a new identity in ${path}`);
+    if (created) console.error(identityCreatedWords(path));
     console.log(formatFingerprint(identity.public.fingerprint));
     return 0;
   },

@@ -8,6 +8,7 @@
 import { utf8 } from "../../crypto/mod.ts";
 import { checks, JsonObject, MAX_SEALED_BYTES } from "../../protocol/mod.ts";
 import { isRandomId } from "../chat/mod.ts";
+import { PeerProtocolError } from "../core/mod.ts";
 
 /** Most ids one receipt lists; more go in several. */
 export const MAX_RECEIPT_IDS = 100;
@@ -17,19 +18,19 @@ export type MailBody =
   | { type: "message"; from: string; to: string; id: string; time: number; text: string }
   | { type: "receipt"; from: string; to: string; ids: string[]; time: number };
 
-/** A body that opened but does not decode (its signer wrote it so). */
-export class MalformedBody extends TypeError {}
-
 /** The bytes that are sealed for `body`. */
 export function encodeBody(body: MailBody): Uint8Array {
   return utf8(JSON.stringify(body));
 }
 
-/** Decodes a body that opened (docs/protocol.md §12.2); throws MalformedBody. */
+/**
+ * Decodes a body that opened (docs/protocol.md §12.2). One that does not
+ * decode was written so by its signer: PeerProtocolError, naming the rule.
+ */
 export function decodeBody(bytes: Uint8Array): MailBody {
   const o = JsonObject.parse(bytes, {
     limit: MAX_SEALED_BYTES,
-    fail: (message) => new MalformedBody(message),
+    fail: (message) => new PeerProtocolError(message),
   });
   const from = o.field("from", checks.string, "a name");
   const to = o.field("to", checks.string, "a name");
@@ -51,7 +52,7 @@ export function decodeBody(bytes: Uint8Array): MailBody {
     to,
     time,
     ids: o.list("ids", MAX_RECEIPT_IDS, (id) => {
-      if (!isRandomId(id)) throw new MalformedBody(`"ids" must be 32-digit hex ids`);
+      if (!isRandomId(id)) throw new PeerProtocolError(`"ids" must be 32-digit hex ids`);
       return id;
     }),
   };

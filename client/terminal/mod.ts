@@ -14,10 +14,14 @@
  */
 export { jsonLine, JsonSink } from "./json_ui.ts";
 export {
+  ANOTHER_NAME_QUESTION,
   clientProblemWords,
   closedWords,
   errorText,
   errorWords,
+  identityCreatedWords,
+  NAME_NEEDED,
+  NAME_QUESTION,
   noticeWords,
   type PromptView,
   promptWords,

@@ -270,3 +270,15 @@ export function promptWords(view: PromptView): string {
   if (view.chat !== undefined) return `${view.self}→${view.chat}> `;
   return view.mail !== undefined ? `${view.self}→${view.mail} (mail)> ` : `${view.self}> `;
 }
+
+/** What `connect` asks for in a terminal without --name. */
+export const NAME_QUESTION = "Your name: ";
+/** What `connect` asks after a name was refused (the reason is shown just before). */
+export const ANOTHER_NAME_QUESTION = "Choose another name: ";
+/** Why `connect --json` (or piped) needs --name. */
+export const NAME_NEEDED = "--name NAME is needed: without a terminal there is nobody to ask";
+
+/** What `p2pchat id` says on stderr when it made a new identity. */
+export function identityCreatedWords(path: string): string {
+  return `Created a new identity in ${path}`;
+}
