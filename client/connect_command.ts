@@ -1,8 +1,9 @@
 /**
  * `p2pchat connect`: the chat client. This file wires the pieces together
- * (options, interface, identity, pins, listener, directory link, app) and
- * owns the session's start and end: Ctrl-C, SIGINT, SIGTERM and end of input
- * all end it as /quit does, with exit code 0.
+ * (options, interface, identity, pins, listener, directory link, session)
+ * and owns the session's start and end: Ctrl-C, SIGINT and SIGTERM end it as
+ * /quit does, at once; end of input too, after the commands typed before it;
+ * all with exit code 0.
  *
  * @module
  */
@@ -17,17 +18,24 @@ import {
   parseName,
   toWirePrekey,
 } from "../protocol/mod.ts";
-import { errorCode, errorMessage } from "../errors/mod.ts";
+import { errorMessage } from "../errors/mod.ts";
 import { homeEnvFromProcess } from "../storage/mod.ts";
 import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/mod.ts";
 import { ensurePrivateDir } from "../storage/mod.ts";
-import { ChatApp } from "./app.ts";
+import { ChatSession } from "./session.ts";
 import { connectFlags, type ConnectOptions, parseConnectOptions } from "./connect_options.ts";
 import { DirectoryLink } from "./directory/mod.ts";
-import type { EventSink } from "./core/mod.ts";
-import { JsonSink } from "./terminal/mod.ts";
+import { ClientError, errorEvent, type EventSink } from "./core/mod.ts";
+import {
+  ANOTHER_NAME_QUESTION,
+  JsonSink,
+  NAME_NEEDED,
+  NAME_QUESTION,
+  promptWords,
+  wordedSink,
+} from "./terminal/mod.ts";
 import { MAIL_FILE, MailBook } from "./mail/mod.ts";
-import { MailRoom } from "./mail/mod.ts";
+import { MailService } from "./mail/mod.ts";
 import { PrekeyRing, PREKEYS_FILE } from "./mail/mod.ts";
 import { ownAddresses } from "./own_addresses.ts";
 import { PeerTrust } from "./trust/mod.ts";
@@ -52,13 +60,13 @@ export const connectCommand: Command<typeof connectFlags> = {
     });
     if (options.name === undefined && (options.json || !Deno.stdin.isTerminal())) {
       throw new UsageError(
-        "--name NAME is needed: without a terminal there is nobody to ask",
+        NAME_NEEDED,
         "connect",
       );
     }
     const terminal = options.json ? undefined : new TerminalUi();
     try {
-      return await runSession(options, terminal, terminal ?? new JsonSink());
+      return await runSession(options, terminal, terminal ? wordedSink(terminal) : new JsonSink());
     } finally {
       terminal?.close();
     }
@@ -66,7 +74,7 @@ export const connectCommand: Command<typeof connectFlags> = {
 };
 
 /** Ends the start-up early: the user pressed Ctrl-C (or sent SIGINT/SIGTERM) before chatting. */
-class Interrupted extends Error {}
+const INTERRUPTED: unique symbol = Symbol("interrupted");
 
 async function runSession(
   options: ConnectOptions,
@@ -74,18 +82,18 @@ async function runSession(
   sink: EventSink,
 ): Promise<number> {
   const startup = new AbortController();
-  let app: ChatApp | undefined;
+  let app: ChatSession | undefined;
   const interrupt = (): void => {
     if (app) app.quit();
-    else startup.abort(new Interrupted());
+    else startup.abort(INTERRUPTED);
   };
   terminal?.onInterrupt(interrupt);
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, interrupt);
   let listener: Deno.TcpListener | undefined;
   let link: DirectoryLink | undefined;
-  const fail = (code: string, message: string): number => {
-    sink.emit({ type: "error", code, message });
+  const fail = (error: unknown): number => {
+    sink.emit(errorEvent(error));
     return 1;
   };
   const step = <T>(work: Promise<T>): Promise<T> => abortable(work, startup.signal);
@@ -105,11 +113,14 @@ async function runSession(
     try {
       listener = Deno.listen({ hostname: options.listen.hostname, port: options.listen.port });
     } catch (error) {
+      const { hostname, port } = options.listen;
       return fail(
-        "listen-failed",
-        `Cannot listen for peers on ${options.listen.hostname}:${options.listen.port}: ${
-          errorMessage(error)
-        }; choose another --listen`,
+        new ClientError({
+          code: "listen-failed",
+          problem: "listen-failed",
+          address: `${hostname}:${port}`,
+          cause: errorMessage(error),
+        }, { cause: error }),
       );
     }
     link = new DirectoryLink({
@@ -126,15 +137,16 @@ async function runSession(
     try {
       await step(link.connect());
     } catch (error) {
-      if (error instanceof Interrupted) throw error;
-      if (!(error instanceof DirectoryUnavailableError)) {
-        return fail(errorCode(error), errorMessage(error));
+      if (error === INTERRUPTED) throw error;
+      if (!(error instanceof DirectoryUnavailableError) || error.code !== "unreachable") {
+        return fail(error);
       }
       return fail(
-        error.code === "unreachable" ? "server-unreachable" : error.code,
-        error.code === "unreachable"
-          ? `${error.message}. Start one with p2pchat serve, or pass --server HOST[:PORT]`
-          : error.message,
+        new ClientError({
+          code: "server-unreachable",
+          problem: "server-unreachable",
+          cause: error.message,
+        }, { cause: error }),
       );
     }
     const announced = ownAddresses(options.listen.hostname);
@@ -147,16 +159,19 @@ async function runSession(
         const retry = error instanceof DirectoryError &&
           ["name-taken", "name-confusable", "name-invalid"].includes(error.code) &&
           terminal?.interactive;
-        if (!retry) return fail(errorCode(error), errorMessage(error));
-        sink.emit({ type: "error", code: error.code, message: error.message });
-        const another = await step(askName(terminal!, "Choose another name: "));
+        if (!retry) return fail(error);
+        sink.emit(errorEvent(error));
+        const another = await step(askName(terminal!, ANOTHER_NAME_QUESTION));
         if (another === null) return 0;
         name = another;
       }
     }
     const self = parseName(registered.name);
-    const trust = new PeerTrust(peerPins, link.serverFingerprint);
-    const mail = new MailRoom({
+    const trust = new PeerTrust(peerPins, link.serverFingerprint, {
+      name: self,
+      fingerprint: identity.public.fingerprint,
+    });
+    const mail = new MailService({
       name: self,
       identity,
       directory: link,
@@ -165,7 +180,7 @@ async function runSession(
       prekeys,
       sink,
     });
-    app = new ChatApp({
+    app = new ChatSession({
       name: self,
       identity,
       link,
@@ -176,7 +191,7 @@ async function runSession(
       mail,
     });
     const started = app;
-    terminal?.attach(() => started.prompt, () => started.knownNames);
+    terminal?.attach(() => promptWords(started.view), () => started.knownNames);
     const port = listener.addr.port;
     const reachable = [...new Set([...announced, registered.address])]
       .filter((address) => address !== "0.0.0.0" && address !== "::")
@@ -189,24 +204,27 @@ async function runSession(
       fingerprint: identity.public.fingerprint,
       server: link.serverLabel,
     });
+    // The listener is closed at the end, which ends its loop: nothing to report then.
     const serving = app.serve(listener).catch(() => {});
     for (const held of early.splice(0)) app.receiveMail(held);
-    // Messages the directory dropped unread while we were away.
-    mail.expire().catch(() => {});
+    // Messages the directory dropped unread while we were away; a mail book that cannot be
+    // written is the user's to know.
+    mail.expire().catch((error) => sink.emit(errorEvent(error)));
     (async () => {
       for await (const line of terminal ? terminal.lines() : readLines()) {
-        started.handle(line);
-        terminal?.prompt();
+        // Commands run in order; the prompt is redrawn once each one's replies are out.
+        started.handle(line).then(() => terminal?.prompt());
       }
-      // End of input (Ctrl-D, a closed pipe) is /quit.
-      await started.quit();
+      // End of input (Ctrl-D, a closed pipe) is /quit, after the commands before it.
+      await started.handle("/quit");
     })();
     await app.done;
     listener.close();
     await serving;
     return 0;
   } catch (error) {
-    if (error instanceof Interrupted) {
+    if (error === INTERRUPTED) {
+      // Leaving before chatting: a directory that is gone already has nobody to tell.
       await link?.stop().catch(() => {});
       return 0;
     }
@@ -222,7 +240,7 @@ async function runSession(
 }
 
 /** Asks for a name until a valid one is typed; null at end of input (Ctrl-D). */
-async function askName(terminal: TerminalUi, question = "Your name: "): Promise<Name | null> {
+async function askName(terminal: TerminalUi, question = NAME_QUESTION): Promise<Name | null> {
   while (true) {
     const answer = await terminal.ask(question);
     if (answer === null) return null;
@@ -230,7 +248,7 @@ async function askName(terminal: TerminalUi, question = "Your name: "): Promise<
       return parseName(answer.trim());
     } catch (error) {
       if (!(error instanceof InvalidNameError)) throw error;
-      terminal.emit({ type: "error", code: error.code, message: error.message });
+      terminal.emit(errorEvent(error));
     }
   }
 }

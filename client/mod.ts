@@ -11,7 +11,6 @@
  *
  * @module
  */
-export { behindNat } from "./app.ts";
 export { type RelayMode } from "./connect_options.ts";
 export { idCommand } from "./id_command.ts";
 export { connectCommand } from "./connect_command.ts";

@@ -359,3 +359,54 @@ for (const path of ["direct", "relay"] as const) {
     );
   });
 }
+
+Deno.test("a web server's answer is named for what it is: its status line, not a byte", async () => {
+  const http = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("hi"),
+  );
+  const home = await Deno.makeTempDir();
+  try {
+    const { code, error } = await connectTo(http.addr.port, home);
+    assertEquals([code, error.code], [1, "not-a-directory"]);
+    assert(error.message.includes('it answered "HTTP/1.1 400'), error.message);
+    assert(error.message.includes("as a web server does"), error.message);
+  } finally {
+    await http.shutdown();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+/**
+ * An HTTP/1.0 server that, as Python's http.server or Apache do, reads until
+ * a whole request head has come before it answers anything.
+ */
+function patientWebServer(): { port: number; close(): void } {
+  return fakeServer(async (conn) => {
+    const buffer = new Uint8Array(4096);
+    let head = "";
+    while (!head.includes("\r\n\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) return;
+      head += new TextDecoder("latin1").decode(buffer.subarray(0, n));
+    }
+    await conn.write(new TextEncoder().encode("HTTP/1.0 200 OK\r\n\r\nhi"));
+    conn.close();
+  });
+}
+
+Deno.test("a web server that waits for a whole request is given up on within 2 s, sending it nothing more", async () => {
+  const web = patientWebServer();
+  const home = await Deno.makeTempDir();
+  try {
+    const started = performance.now();
+    const { code, error } = await connectTo(web.port, home);
+    const seconds = (performance.now() - started) / 1000;
+    assertEquals([code, error.code], [1, "timeout"]);
+    assert(error.message.includes("said nothing within 2 s"), error.message);
+    assert(seconds < 4, `${seconds.toFixed(1)} s, including Deno's start (was 10 s)`);
+  } finally {
+    web.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { type ClientProcess, type Event, startClient } from "../harness/client_process.ts";
 import { startFakeDirectory, startRecordingProxy } from "./fake_directory.ts";
@@ -397,4 +398,116 @@ Deno.test("connect without --json works line by line when piped", async () => {
     await server.stop();
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("connect: /chat and /msg to yourself are refused as self, in any case, and your own key is never pinned", async () => {
+  await session(async (_server, [alice]) => {
+    const own = String((await alice.waitFor(is("ready"))).fingerprint);
+    for (const line of ["/chat alice", "/chat ALICE", "/msg Alice a note to self"]) {
+      const from = alice.events.length;
+      await alice.send(line);
+      const error = await alice.waitFor(is("error"), 10_000, from);
+      assertEquals([error.code, error.re], ["self", line], JSON.stringify(error));
+    }
+    await alice.send("/chats");
+    assertEquals((await alice.waitFor(is("chats"))).chats, [], "no chat, no request");
+    assert(!alice.events.some((e) => e.type === "chat-request" || e.type === "chat-open"));
+    const pins = await Deno.readTextFile(join(alice.home, "known_peers")).catch(() => "{}");
+    assert(!pins.includes(own), pins);
+  }, ["alice"]);
+});
+
+Deno.test("connect: --json replies carry the command they answer and come in the order typed; later outcomes are events", async () => {
+  await session(async (_server, [alice, bob]) => {
+    // Typed at once: /list needs the directory, /frob is refused at once, and so on.
+    const lines = ["/list", "/frob", "/whois bob", "hello?", "/fp", "/chats", "/help", "/mail"];
+    const types = ["users", "error", "users", "error", "fingerprint", "chats", "help", "mail"];
+    for (const line of lines) await alice.send(line);
+    await alice.waitFor((e) => e.re === "/mail");
+    const replies = alice.events.filter((e) => e.re !== undefined);
+    assertEquals(replies.map((e) => [e.re, e.type]), lines.map((line, i) => [line, types[i]]));
+    // A chat opening once the peer accepts is the outcome of a request, not a reply to /chat;
+    // the one that opens on /accept is the reply to /accept.
+    const from = alice.events.length;
+    await alice.send("/chat bob");
+    await bob.waitFor(is("chat-request", { peer: "alice" }));
+    await bob.send("/accept alice");
+    const opened = await alice.waitFor(is("chat-open", { peer: "bob" }), 10_000, from);
+    assertEquals(opened.re, undefined);
+    assertEquals((await bob.waitFor(is("chat-open", { peer: "alice" }))).re, "/accept alice");
+    await alice.send("  hi bob  ");
+    assertEquals((await alice.waitFor(is("sent"), 10_000, from)).re, "hi bob", "trimmed");
+    assertEquals((await bob.waitFor(is("message"))).re, undefined);
+  });
+});
+
+Deno.test("connect: a directory that proves another key on reconnection is named as such for every request, and not tried again", async () => {
+  const first = await startServe();
+  const port = first.port;
+  const alice = await ready(await startClient("alice", port));
+  let impostor: ReturnType<typeof startFakeDirectory> | undefined;
+  try {
+    await first.stop();
+    await alice.waitFor(is("server-lost"));
+    impostor = startFakeDirectory({ port });
+    const error = await alice.waitFor(is("error"), 15_000);
+    assertEquals(error.code, "server-key-mismatch", JSON.stringify(error));
+    assert(String(error.message).includes("pinned on first contact"), String(error.message));
+    const tried = impostor.sessions;
+    // Without the fix the link kept trying every few seconds (backoff: 1, 2, 4 s…).
+    await new Promise((r) => setTimeout(r, 4000));
+    assertEquals(impostor.sessions, tried, "the wrong key is not tried again");
+    const from = alice.events.length;
+    await alice.send("/list");
+    const listed = await alice.waitFor(is("error"), 10_000, from);
+    assertEquals(listed.code, "server-key-mismatch", JSON.stringify(listed));
+    assertEquals(
+      alice.events.slice(from).filter(is("error")).length,
+      1,
+      "one error, the wrong key's",
+    );
+  } finally {
+    await alice.kill();
+    impostor?.close();
+  }
+});
+
+Deno.test({
+  name: "connect without --json prints every error starting with p2pchat:",
+  fn: async () => {
+    const server = await startServe();
+    const home = await Deno.makeTempDir();
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          new URL("../main.ts", import.meta.url).pathname,
+          "connect",
+          "--name",
+          "plain",
+          "--server",
+          `127.0.0.1:${server.port}`,
+          "--home",
+          home,
+        ],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("/frob\n/chat plain\n"));
+      await new Promise((r) => setTimeout(r, 1500));
+      await writer.close();
+      const stderr = new TextDecoder().decode((await child.output()).stderr);
+      const errors = stderr.split("\n").filter((l) => /unknown command|is you/i.test(l));
+      assertEquals(errors.length, 2, stderr);
+      assert(errors.every((l) => l.startsWith("p2pchat: ")), stderr);
+    } finally {
+      await server.stop();
+      await Deno.remove(home, { recursive: true });
+    }
+  },
 });

@@ -56,13 +56,16 @@ export type FakeDirectory = {
   readonly held: Map<string, { id: number; sealed: string; stored: number }[]>;
   /** Delivers `sealed` (base64) to `to`, online now, as held mail of the directory's making. */
   deliver(to: string, sealed: string): Promise<void>;
+  /** How many connections came to speak the directory protocol (relay joins not counted). */
+  readonly sessions: number;
   close(): void;
 };
 
-/** Starts a fake directory on 127.0.0.1. */
-export function startFakeDirectory(): FakeDirectory {
+/** Starts a fake directory on 127.0.0.1 (on `port`, else any free one). */
+export function startFakeDirectory(options: { port?: number } = {}): FakeDirectory {
   const identity = Identity.generate();
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: options.port ?? 0 });
+  let sessions = 0;
   const users = new Map<string, UserEntry>();
   const channels = new Map<string, SecureChannel>();
   const conns = new Set<Deno.TcpConn>();
@@ -78,6 +81,9 @@ export function startFakeDirectory(): FakeDirectory {
     liePrekey: (_asked, entry) => entry,
     deposits: [],
     held: new Map(),
+    get sessions() {
+      return sessions;
+    },
     async deliver(to: string, sealed: string): Promise<void> {
       const notice: Notice = { type: "mail", id: nextMail++, sealed, stored: Date.now() };
       await channels.get(to.toLowerCase())!.send(encodeMessage(notice));
@@ -123,6 +129,7 @@ export function startFakeDirectory(): FakeDirectory {
       await Promise.all([pump(first.rest, other), pump(other, first.rest)]);
       return;
     }
+    sessions++;
     const channel = await acceptChannel(
       prefixedTransport(first.rest, first.frame.bytes),
       identity,

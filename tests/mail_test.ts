@@ -290,3 +290,45 @@ Deno.test("mail: three messages read together are receipted with one receipt, an
     await server.stop();
   }
 });
+
+Deno.test("mail: lines typed after the peer left go to them as mail, also once they are back, until a chat opens again", async () => {
+  const server = await startServe();
+  const bobHome = await Deno.makeTempDir();
+  const clients: ClientProcess[] = [];
+  try {
+    const alice = await online("alice", server);
+    const bob = await online("bob", server, bobHome);
+    clients.push(alice, bob);
+    await alice.send("/chat bob");
+    await bob.waitFor(is("chat-request", { peer: "alice" }));
+    await bob.send("/accept alice");
+    await alice.waitFor(is("chat-open", { peer: "bob" }));
+    assertEquals(await bob.quit(), 0);
+    await alice.waitFor(is("chat-closed", { peer: "bob", by: "peer" }));
+    // bob comes back; alice's next line still has somewhere to go.
+    const back = await online("bob", server, bobHome);
+    clients.push(back);
+    await alice.send("are you back?");
+    const queued = await alice.waitFor(is("queued", { peer: "bob" }));
+    assertEquals([queued.text, queued.re], ["are you back?", "are you back?"]);
+    const got = await back.waitFor(is("message", { peer: "alice", offline: true }));
+    assertEquals(got.text, "are you back?");
+    await alice.waitFor(is("delivered", { peer: "bob", offline: true, id: queued.id }), 15_000);
+    // /msg still points someone online to /chat.
+    await alice.send("/msg bob and this?");
+    assertEquals(
+      (await alice.waitFor(is("error", { re: "/msg bob and this?" }))).code,
+      "bad-command",
+    );
+    // Once a chat opens, plain lines go to it.
+    await back.send("/chat alice");
+    await alice.waitFor(is("chat-request", { peer: "bob" }));
+    await alice.send("/accept bob");
+    await alice.waitFor(is("chat-open", { peer: "bob" }));
+    await alice.send("live now");
+    await back.waitFor((e) => e.type === "message" && e.text === "live now" && !e.offline);
+  } finally {
+    await Promise.all(clients.map((c) => c.kill()));
+    await server.stop();
+  }
+});

@@ -21,9 +21,18 @@ import {
   SEND_HIGH_WATER,
 } from "../../crypto/mod.ts";
 import type { Name, NameKey } from "../../protocol/mod.ts";
-import { DeliveryLedger, LedgerViolation, MAX_IN_FLIGHT, sequenceOf } from "./delivery_ledger.ts";
+import { DeliveryLedger, MAX_IN_FLIGHT, sequenceOf } from "./delivery_ledger.ts";
 import { ChatError, PeerProtocolError } from "../core/mod.ts";
-import type { ClientEvent, ClosedBy, CloseReason, EventSink, Path } from "../core/mod.ts";
+import type { ClientEvent, EventSink, Path } from "../core/mod.ts";
+import {
+  type ChatState,
+  type ChatStep,
+  endedBy,
+  isClosing,
+  mayMove,
+  nextState,
+  type Outcome,
+} from "./chat_state.ts";
 import {
   decodePeerMessage,
   encodePeerMessage,
@@ -47,15 +56,18 @@ export type ChatPeer = {
   readonly sas: string;
 };
 
-type Outcome = { reason: CloseReason; by: ClosedBy; detail?: string };
-
 /** What a chat carries besides its channel. */
 export type ChatOptions = {
+  /** How the chat's bytes travel at first. */
   path: Path;
+  /** Where the chat's events go. */
   sink: EventSink;
-  /** Runs as the chat ends, before `chat-closed` is reported, so the report sees the new state. */
-  /** Called once the chat is over, with who ended it. */
-  onClose: (by: ClosedBy) => void;
+  /**
+   * Called at each change of the chat's state; once over, before `chat-closed`
+   * is reported, so that the report sees the new state.
+   */
+  onState?: (state: ChatState) => void;
+  /** The clock messages are stamped with. */
   clock?: () => number;
   /** A receive already under way (the one that watched the request while it waited). */
   firstRead?: Promise<Uint8Array | null>;
@@ -75,19 +87,16 @@ export class Chat {
   readonly relayToken: string | undefined;
   readonly #sink: EventSink;
   readonly #clock: () => number;
-  readonly #onClose: (by: ClosedBy) => void;
+  readonly #onState: (state: ChatState) => void;
   readonly #ledger = new DeliveryLedger();
   readonly #ended = Promise.withResolvers<void>();
+  #state: ChatState = { kind: "open" };
+  /** Resolved at each change of state, then replaced: what a wait for the move listens to. */
+  #changed = Promise.withResolvers<void>();
   #channel: SecureChannel;
   #path: Path;
-  #ending: Promise<void> | undefined;
-  #peerEnded = false;
-  #over = false;
-  /** Connections the peer said it moved the chat away from. */
-  readonly #retired = new WeakSet<SecureChannel>();
   /** Connections this side moved away from, still open until both said `moved` there. */
   readonly #leaving = new Map<SecureChannel, ReturnType<typeof setTimeout>>();
-  #moved = Promise.withResolvers<void>();
   /**
    * The last message sequence number read on each connection. A sender
    * writes ids in rising order on any one connection (what it resends after a
@@ -104,7 +113,7 @@ export class Chat {
     this.#channel = channel;
     this.#path = options.path;
     this.#sink = options.sink;
-    this.#onClose = options.onClose;
+    this.#onState = options.onState ?? (() => {});
     this.#clock = options.clock ?? Date.now;
     this.#readFrom(channel, options.firstRead);
   }
@@ -112,6 +121,11 @@ export class Chat {
   /** Resolves once the chat has ended and its last events were reported. */
   get ended(): Promise<void> {
     return this.#ended.promise;
+  }
+
+  /** Where the chat is in its life. */
+  get state(): ChatState {
+    return this.#state;
   }
 
   /** How the chat's bytes travel now. */
@@ -126,11 +140,12 @@ export class Chat {
    * `path-changed`. A chat that is ending refuses, closing `channel`.
    */
   migrate(channel: SecureChannel, path: Path): boolean {
-    if (this.#ending !== undefined || this.#peerEnded || this.#over) {
+    if (!mayMove(this.#state)) {
       channel.abort();
       return false;
     }
     const old = this.#channel;
+    const peerMovedAlready = this.#state.kind === "moving";
     this.#channel = channel;
     this.#path = path;
     this.#readFrom(channel);
@@ -139,11 +154,10 @@ export class Chat {
     // connection stays open (and read) until both sides have said `moved` there, or at most
     // MOVE_WAIT_MS: closing a socket with bytes unread makes the kernel reset it, and a reset
     // throws away what it still carried for the peer, `moved` included.
-    old.send(encodePeerMessage({ type: "moved" })).catch(() => {});
+    this.#write({ type: "moved" }, old);
     this.#leaving.set(old, setTimeout(() => this.#leave(old, "abort"), MOVE_WAIT_MS));
-    if (this.#retired.has(old)) this.#leave(old, "close");
-    this.#moved.resolve();
-    this.#moved = Promise.withResolvers<void>();
+    if (peerMovedAlready) this.#leave(old, "close");
+    this.#step({ type: "migrated" });
     this.#emit({ type: "path-changed", peer: this.peer.name, path });
     return true;
   }
@@ -154,37 +168,40 @@ export class Chat {
    * does not count: the chat waits for the move.
    */
   get closing(): boolean {
-    return this.#ending !== undefined || this.#peerEnded || this.#over ||
-      (this.#channel.closed && !this.#retired.has(this.#channel));
+    return isClosing(this.#state) || (this.#channel.closed && this.#state.kind !== "moving");
   }
 
-  /** Sends `text`; returns its id. Delivery is reported by a `delivered` event. */
-  send(text: string): string {
-    if (this.closing) {
-      throw new ChatError("chat-ended", `The chat with ${this.peer.name} has ended`);
-    }
+  /**
+   * Sends `text`; returns its id. Reports `sent` to `out` (the chat's sink
+   * unless given: a command's reply goes to its own); delivery is reported
+   * by a `delivered` event. Throws ChatError when it cannot be sent.
+   */
+  send(text: string, out: EventSink = this.#sink): string {
+    const peer = this.peer.name;
+    if (this.closing) throw new ChatError({ code: "chat-ended", problem: "chat-ended", peer });
     if (text.length > MAX_TEXT_LENGTH) {
-      throw new ChatError(
-        "too-long",
-        `The message is ${text.length} characters; at most ${MAX_TEXT_LENGTH} fit in one`,
-      );
+      throw new ChatError({
+        code: "too-long",
+        problem: "text-too-long",
+        length: text.length,
+        max: MAX_TEXT_LENGTH,
+      });
     }
     if (this.#channel.bufferedAmount >= SEND_HIGH_WATER) {
-      throw new ChatError(
-        "peer-slow",
-        `${this.peer.name} is not reading what you send; wait before sending more`,
-      );
+      throw new ChatError({ code: "peer-slow", problem: "peer-slow", peer });
     }
     if (this.#ledger.unacknowledged >= MAX_IN_FLIGHT) {
-      throw new ChatError(
-        "too-many-unacked",
-        `${this.peer.name} has not acknowledged ${MAX_IN_FLIGHT} messages; wait before sending more`,
-      );
+      throw new ChatError({
+        code: "too-many-unacked",
+        problem: "too-many-unacked",
+        peer,
+        max: MAX_IN_FLIGHT,
+      });
     }
     const message = this.#ledger.send(text, this.#clock());
-    this.#emit({
+    out.emit({
       type: "sent",
-      peer: this.peer.name,
+      peer,
       id: message.id,
       text,
       time: new Date(message.time).toISOString(),
@@ -199,21 +216,33 @@ export class Chat {
    * Resolves once the chat has ended. Safe to call more than once.
    */
   end(): Promise<void> {
-    this.#ending ??= (async () => {
-      this.#write({ type: "eom" });
+    if (this.#state.kind === "ending" || this.#state.kind === "over") return this.ended;
+    this.#step({ type: "end" });
+    this.#write({ type: "eom" });
+    (async () => {
       {
         using linger = Deadline.after(END_LINGER_MS, () => new Error("linger over"));
+        // Over or not within the linger: either way it is time to close.
         await abortable(this.ended, linger.signal).catch(() => {});
       }
       await this.#channel.close();
-      await this.ended;
     })();
-    return this.#ending;
+    return this.ended;
   }
 
-  #write(message: PeerMessage): void {
-    // A failed write fails the channel, and the read loop reports it.
-    this.#channel.send(encodePeerMessage(message)).catch(() => {});
+  #step(step: ChatStep): void {
+    const next = nextState(this.#state, step);
+    if (next === this.#state) return;
+    this.#state = next;
+    this.#changed.resolve();
+    this.#changed = Promise.withResolvers<void>();
+    this.#onState(next);
+  }
+
+  /** Writes `message` on `channel` (the chat's, unless given). */
+  #write(message: PeerMessage, channel = this.#channel): void {
+    // A failed write fails the channel, and its read loop reports it: nothing is lost here.
+    channel.send(encodePeerMessage(message)).catch(() => {});
   }
 
   #emit(event: ClientEvent): void {
@@ -231,17 +260,24 @@ export class Chat {
       for (; bytes !== null; bytes = await channel.receive()) {
         this.#handle(decodePeerMessage(bytes), channel);
       }
-      outcome = { reason: "eom", by: this.#endedBy() };
+      const state = this.#channel.state;
+      outcome = {
+        reason: "eom",
+        by: endedBy(this.#state, state.kind === "closed" && state.by === "local"),
+      };
     } catch (error) {
       outcome = channel === this.#channel ? this.#fault(error) : { reason: "eom", by: "you" };
     }
     // A connection the chat moved away from: its end is no news.
     if (channel !== this.#channel) return this.#leave(channel, "abort");
-    if (this.#retired.has(channel)) {
+    if (this.#state.kind === "moving") {
       // The peer moved the chat and this side has not caught up yet: wait for the move.
       using wait = Deadline.after(MOVE_WAIT_MS, () => new Error("the move did not come"));
-      const came = await abortable(this.#moved.promise, wait.signal).then(() => true, () => false);
-      if (came) return channel.abort();
+      while (this.#state.kind === "moving" && !wait.signal.aborted) {
+        // Woken by each change of state, or by the wait's end: the loop looks at which.
+        await abortable(this.#changed.promise, wait.signal).catch(() => {});
+      }
+      if (channel !== this.#channel) return channel.abort();
       outcome = { reason: "connection-lost", by: "network" };
     }
     this.#finish(outcome);
@@ -256,8 +292,7 @@ export class Chat {
   }
 
   #finish(outcome: Outcome): void {
-    if (this.#over) return;
-    this.#over = true;
+    if (this.#state.kind === "over") return;
     // A channel still open is cut; one the peer closed is left to write what it owes (acks).
     if (this.#channel.state.kind === "open") this.#channel.abort();
     for (const channel of [...this.#leaving.keys()]) this.#leave(channel, "abort");
@@ -270,17 +305,9 @@ export class Chat {
         texts: undelivered.map((m) => m.text),
       });
     }
-    this.#onClose(outcome.by);
+    this.#step({ type: "finished", outcome });
     this.#emit({ type: "chat-closed", peer: this.peer.name, ...outcome });
     this.#ended.resolve();
-  }
-
-  /** Who ended a chat that closed cleanly: whoever said EOM (or closed) first. */
-  #endedBy(): ClosedBy {
-    if (this.#ending) return "you";
-    if (this.#peerEnded) return "peer";
-    const state = this.#channel.state;
-    return state.kind === "closed" && state.by === "local" ? "you" : "peer";
   }
 
   #handle(message: PeerMessage, from: SecureChannel): void {
@@ -318,15 +345,15 @@ export class Chat {
         return;
       }
       case "moved":
-        this.#retired.add(from);
+        if (from === this.#channel) this.#step({ type: "peer-moved" });
         // Both sides have said it: all either sent there has been read, so nothing is lost.
-        if (this.#leaving.has(from)) this.#leave(from, "close");
+        else if (this.#leaving.has(from)) this.#leave(from, "close");
         return;
       case "eom":
         // The peer ended the chat: close our side (what we queued, acks included, goes first),
         // and read on until the peer's end: its acknowledgements of what it showed after its
         // EOM are on their way, and a message it showed is never reported undelivered.
-        this.#peerEnded = true;
+        this.#step({ type: "peer-eom" });
         this.#channel.close({ drain: true });
         return;
       default:
@@ -335,7 +362,7 @@ export class Chat {
   }
 
   #fault(error: unknown): Outcome {
-    if (error instanceof PeerProtocolError || error instanceof LedgerViolation) {
+    if (error instanceof PeerProtocolError) {
       this.#emit({
         type: "security-warning",
         peer: this.peer.name,
@@ -354,7 +381,7 @@ export class Chat {
       return { reason: "security", by: "network", detail: error.code };
     }
     // Cut after our own end began: the peer hung up on our EOM, which is still our end.
-    if (this.#ending) return { reason: "eom", by: "you" };
+    if (this.#state.kind === "ending") return { reason: "eom", by: "you" };
     return { reason: "connection-lost", by: "network" };
   }
 }

@@ -26,7 +26,6 @@ function side(channel: SecureChannel, peer: string, more: { id?: string } = {}):
     {
       path: more.id ? "relay" : "direct",
       sink: { emit: (e) => events.push(e) },
-      onClose: () => {},
       ...more,
     },
   );

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { PeerProtocolError } from "../core/mod.ts";
 
 /** A message we sent that the peer has not acknowledged yet. */
 export type Outgoing = { readonly id: string; readonly text: string; readonly time: number };
@@ -36,8 +37,8 @@ export function sequenceOf(id: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/** Why a message from the peer cannot be taken. */
-export class LedgerViolation extends Error {}
+/** Why a message from the peer cannot be taken: a peer-protocol fault (the rule it broke). */
+export class LedgerViolation extends PeerProtocolError {}
 
 /** Both directions of one chat's messages. */
 export class DeliveryLedger {

@@ -1,36 +1,43 @@
 /**
- * Chats with peers: reaching a peer (direct, relayed, or both raced), the
- * peer protocol's messages, the request lifecycle, whom to admit, each open
- * chat and its delivery ledger, and moving a relayed chat to a direct path
- * (docs/protocol.md §10, §11).
+ * Chats with peers: the chat book (open chats, requests, the current
+ * conversation, as a machine), reaching a peer (direct, relayed, or both
+ * raced, along the path policy), the peer protocol's messages, the request
+ * lifecycle, each open chat with its one state and its delivery ledger, and
+ * moving a relayed chat to a direct path (docs/protocol.md §10, §11).
  *
  * @example
  * ```ts
- * import { RequestBook } from "./mod.ts";
+ * import { ChatBook } from "./mod.ts";
  * import { parseName } from "../../protocol/mod.ts";
  *
- * const book = new RequestBook<string>({
- *   maxIncoming: 16,
- *   perSource: 4,
- *   ttlMs: 120_000,
- *   sourceOf: (detail) => detail,
+ * const book = new ChatBook<string>({
+ *   self: parseName("alice"),
+ *   autoAccept: false,
+ *   mail: true,
+ *   reads: { verified: () => false, pathOf: () => "direct" },
  * });
- * const booked = book.incoming(parseName("alice"), "192.0.2.7", Date.now());
- * console.log("request" in booked); // true: waiting for /accept or /decline
+ * console.log(book.handle({ type: "chat", name: parseName("ALICE"), now: Date.now() }));
+ * // [{ type: "fail", problem: { code: "self", problem: "self", name: "ALICE", command: "/chat" } }]
  * ```
  *
  * @module
  */
 export {
-  admitListed,
-  admitProven,
-  type KeyStatus,
-  type Refusal,
-  type RefusalReason,
-} from "./admission.ts";
-export { Chat } from "./chat.ts";
+  type BookAction,
+  type BookEvent,
+  type BookOptions,
+  type BookReads,
+  type BookView,
+  MAX_PENDING_PER_SOURCE,
+  MAX_PENDING_REQUESTS,
+  type RequestInfo,
+} from "./book_events.ts";
+export { ChatBook } from "./chat_book.ts";
+export { Chat, type ChatPeer } from "./chat.ts";
+export { type ChatState, isClosing, type Outcome } from "./chat_state.ts";
 export { type GateTicket, IncomingGate, PEER_ADMISSION_MS } from "./incoming_gate.ts";
 export {
+  type DeclineReason,
   decodePeerMessage,
   encodePeerMessage,
   isDateTime,
@@ -38,6 +45,7 @@ export {
   type PeerMessage,
   randomId,
 } from "./peer_messages.ts";
-export { reachPeer, receiveWithin, REQUEST_TIMEOUT_MS, say } from "./peer_link.ts";
+export { dialDirect, type Reached, reachPeer, receiveWithin, say } from "./peer_link.ts";
+export { behindNat, DIRECT_FAILURE_MEMORY_MS, type PathPlan, PathPolicy } from "./path_policy.ts";
 export { PathUpgrader } from "./path_upgrade.ts";
-export { type ChatRequest, RequestBook } from "./requests.ts";
+export { type ChatRequest, REQUEST_TIMEOUT_MS, RequestBook } from "./requests.ts";

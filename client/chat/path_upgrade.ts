@@ -14,7 +14,7 @@ import type { Name } from "../../protocol/mod.ts";
 import type { Chat } from "./chat.ts";
 import type { CheckedUser } from "../trust/mod.ts";
 import { dialDirect, myMoveWins, receiveWithin, say } from "./peer_link.ts";
-import type { PeerMessage } from "./peer_messages.ts";
+import { encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
 
 /** How long a relayed chat keeps trying to go direct. */
 export const UPGRADE_WINDOW_MS = 120_000;
@@ -74,6 +74,8 @@ export class PathUpgrader {
     const attempt: Attempt = { stop: new AbortController(), awaitingResume: false };
     this.#attempts.set(chat, attempt);
     chat.ended.then(() => attempt.stop.abort(new Error("the chat ended")));
+    // #run ends quietly on its own; what rejects here is a wait the chat's end (or the peer's
+    // winning move) aborted: a chat that does not move just stays where it is.
     this.#run(chat, attempt).catch(() => {}).finally(() => {
       if (this.#attempts.get(chat) === attempt) this.#attempts.delete(chat);
     });
@@ -99,7 +101,7 @@ export class PathUpgrader {
         }
         attempt.awaitingResume = true;
         await say(channel, { type: "resume", name: this.#context.ownName, chat: chat.id! });
-        const answer = await receiveWithin(channel, RESUME_TIMEOUT_MS, "answer to resume");
+        const answer = await receiveWithin(channel, RESUME_TIMEOUT_MS, "resume-answer");
         attempt.awaitingResume = false;
         if (answer.type === "resumed" && !signal.aborted && chat.migrate(channel, "direct")) {
           if (chat.relayToken) this.#context.reportUpgrade(chat.relayToken);
@@ -107,6 +109,7 @@ export class PathUpgrader {
         }
         channel.abort();
       } catch {
+        // This attempt failed (unreachable, wrong key, no answer): the next one may not.
         attempt.awaitingResume = false;
         channel?.abort();
         if (signal.aborted) return;
@@ -121,7 +124,8 @@ export class PathUpgrader {
    */
   resume(chat: Chat | undefined, channel: SecureChannel, request: PeerMessage): void {
     const refuse = (): void => {
-      channel.send(new TextEncoder().encode(JSON.stringify({ type: "decline", reason: "busy" })))
+      // A peer that is gone before it hears the decline needs no answer; the channel closes anyway.
+      channel.send(encodePeerMessage({ type: "decline", reason: "busy" }))
         .catch(() => {}).finally(() => channel.close());
     };
     if (

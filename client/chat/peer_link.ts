@@ -18,10 +18,10 @@ import {
 } from "../../crypto/mod.ts";
 import { joinRelay } from "../directory/mod.ts";
 import type { CheckedUser } from "../trust/mod.ts";
-import type { Path } from "../core/mod.ts";
-import type { RelayMode } from "../mod.ts";
+import type { AwaitedWord, Path } from "../core/mod.ts";
 import type { DirectoryLink } from "../directory/mod.ts";
 import { PeerUnreachableError } from "../core/mod.ts";
+import type { PathPlan } from "./path_policy.ts";
 import { abortable, Deadline, delay } from "../../async/mod.ts";
 import { decodePeerMessage, encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
 
@@ -38,8 +38,6 @@ export const DIAL_STAGGER_MS = 250;
  * DIAL_TIMEOUT_MS.
  */
 export const RELAY_HEAD_START_MS = 300;
-/** How long a chat request waits for the other user to accept or decline. */
-export const REQUEST_TIMEOUT_MS = 120_000;
 
 export { PeerUnreachableError };
 
@@ -55,11 +53,17 @@ export async function dialAny(
 ): Promise<Deno.TcpConn> {
   const timeoutMs = options.timeoutMs ?? DIAL_TIMEOUT_MS;
   if (addresses.length === 0) {
-    throw new PeerUnreachableError("The directory lists no address for the peer");
+    throw new PeerUnreachableError({ code: "peer-unreachable", problem: "no-address" });
   }
   using deadline = Deadline.after(
     timeoutMs,
-    () => new PeerUnreachableError(`No answer on port ${port} within ${timeoutMs} ms`),
+    () =>
+      new PeerUnreachableError({
+        code: "peer-unreachable",
+        problem: "no-answer",
+        port,
+        ms: timeoutMs,
+      }),
     options.signal,
   );
   // Aborted once a winner is found (or time is up): the losers' waits and connects stop.
@@ -82,7 +86,12 @@ export async function dialAny(
     return winner;
   } catch {
     if (deadline.signal.aborted) throw deadline.signal.reason;
-    throw new PeerUnreachableError(`Cannot reach the peer on port ${port} (${errors.join("; ")})`);
+    throw new PeerUnreachableError({
+      code: "peer-unreachable",
+      problem: "cannot-reach",
+      port,
+      causes: errors,
+    });
   } finally {
     done.abort();
     // A loser that connected in the same instant as the winner is closed, not leaked.
@@ -96,15 +105,15 @@ export async function dialAny(
 export async function receiveWithin(
   channel: SecureChannel,
   ms: number,
-  what: string,
+  awaited: AwaitedWord,
 ): Promise<PeerMessage> {
   using deadline = Deadline.after(
     ms,
-    () => new PeerUnreachableError(`No ${what} within ${Math.round(ms / 1000)} s`),
+    () => new PeerUnreachableError({ code: "peer-unreachable", problem: "no-reply", awaited, ms }),
   );
   const bytes = await channel.receive(deadline.signal);
   if (bytes === null) {
-    throw new PeerUnreachableError(`The peer closed the connection before its ${what}`);
+    throw new PeerUnreachableError({ code: "peer-unreachable", problem: "closed-early", awaited });
   }
   return decodePeerMessage(bytes);
 }
@@ -132,24 +141,29 @@ export type Reached = { channel: SecureChannel; path: Path; relayToken?: string 
 
 /** Options for reachPeer(). */
 export type ReachOptions = {
+  /** Who we are. */
   identity: Identity;
-  relay: RelayMode;
+  /** The directory, for the relay. */
   link: DirectoryLink;
-  /** Skip the direct head start: the directory's view says the peer cannot be reached directly. */
-  relayAtOnce: boolean;
+  /** The paths to try (PathPolicy.plan). */
+  plan: PathPlan;
   /** Called when the relay joins the race. */
   onRelay: () => void;
+  /** Gives up (the user quit). */
+  signal?: AbortSignal;
 };
 
 /**
- * Opens a channel to `user` (docs/protocol.md §11): directly, to every listed
- * address at once, and, unless `relay` is "never", through the directory's
- * relay after RELAY_HEAD_START_MS (at once with `relayAtOnce`, or as soon as
- * the direct attempt fails). Whichever handshake completes first wins; the
+ * Opens a channel to `user` (docs/protocol.md §11) along `plan`: directly,
+ * to every listed address at once, and through the directory's relay after
+ * RELAY_HEAD_START_MS (at once when the plan says so, or as soon as the
+ * direct attempt fails). Whichever handshake completes first wins; the
  * other is cancelled. UnexpectedPeerKey on either path ends it all.
  */
 export async function reachPeer(user: CheckedUser, options: ReachOptions): Promise<Reached> {
   const race = new AbortController();
+  const stop = (): void => race.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", stop, { once: true });
   let wrongKey: UnexpectedPeerKey | undefined;
   const attempts: Promise<Reached>[] = [];
   const guard = (attempt: Promise<Reached>): Promise<Reached> =>
@@ -161,7 +175,7 @@ export async function reachPeer(user: CheckedUser, options: ReachOptions): Promi
       throw error;
     });
   let direct: Promise<Reached> | undefined;
-  if (options.relay !== "always") {
+  if (options.plan.direct) {
     direct = guard(
       dialDirect(user, options.identity, race.signal).then((channel) => ({
         channel,
@@ -170,10 +184,11 @@ export async function reachPeer(user: CheckedUser, options: ReachOptions): Promi
     );
     attempts.push(direct);
   }
-  if (options.relay !== "never") {
+  if (options.plan.relay !== "never") {
     attempts.push(guard((async () => {
-      if (direct && !options.relayAtOnce) {
-        // The head start ends early when the direct attempt fails outright.
+      if (direct && options.plan.relay === "after-head-start") {
+        // The head start ends early when the direct attempt fails outright (its failure is
+        // reported by the race below, so it is not lost here).
         await abortable(
           Promise.race([delay(RELAY_HEAD_START_MS, race.signal), direct.catch(() => {})]),
           race.signal,
@@ -194,12 +209,16 @@ export async function reachPeer(user: CheckedUser, options: ReachOptions): Promi
     winner = await Promise.any(attempts);
   } catch (error) {
     if (wrongKey) throw wrongKey;
+    if (options.signal?.aborted) throw options.signal.reason;
     const reasons = (error as AggregateError).errors ?? [error];
     const handshake = reasons.find((e) => e instanceof HandshakeError);
     throw handshake ?? reasons.at(-1);
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
   }
-  race.abort(new PeerUnreachableError("another path won"));
-  // A loser that finished its handshake anyway is closed without a word: no hello on it.
+  race.abort(new PeerUnreachableError({ code: "peer-unreachable", problem: "lost-race" }));
+  // A loser that finished its handshake anyway is closed without a word: no hello on it. One
+  // that failed has nothing to report: the race was won.
   for (const attempt of attempts) {
     attempt.then((other) => other.channel !== winner.channel && other.channel.abort(), () => {});
   }

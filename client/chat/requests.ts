@@ -9,6 +9,9 @@
  */
 import { type Name, type NameKey, nameKey } from "../../protocol/mod.ts";
 
+/** How long a chat request waits for the other user to accept or decline. */
+export const REQUEST_TIMEOUT_MS = 120_000;
+
 /**
  * How a request ended; `evicted`: dropped to make room for a request from a
  * source with fewer pending (see RequestBook.incoming).
@@ -117,6 +120,18 @@ export class RequestBook<T> {
       if (request.direction === direction && request.peer === peer) return request;
     }
     return undefined;
+  }
+
+  /** The pending request `id`, if it is still pending. */
+  get(id: number): ChatRequest<T> | undefined {
+    return this.#pending.get(id);
+  }
+
+  /** Replaces what the shell keeps with the pending request `id`; false once it has ended. */
+  attach(id: number, detail: T): boolean {
+    const request = this.#pending.get(id);
+    if (request) request.detail = detail;
+    return request !== undefined;
   }
 
   /** Ends a pending request as `how`; returns it, or undefined if it had ended already. */

@@ -7,6 +7,7 @@
  */
 
 import { CommandError } from "./errors.ts";
+import { MAX_RE_LENGTH } from "./events.ts";
 
 /** One parsed line of input. */
 export type ChatCommand =
@@ -52,6 +53,23 @@ export const COMMAND_WORDS: readonly string[] = COMMAND_HELP.map(([usage]) => us
 
 export { CommandError };
 
+/** How much of an unknown command word an error repeats. */
+const MAX_WORD_SHOWN = 20;
+
+function usageError(usage: string): CommandError {
+  return new CommandError({ code: "bad-command", problem: "usage", usage });
+}
+
+/**
+ * What a reply to `line` carries in `re`: the line as typed, without the
+ * spaces and tabs around it, cut to MAX_RE_LENGTH characters.
+ */
+export function replyTag(line: string): string {
+  const trimmed = line.replace(/\r$/, "").replace(/^[ \t]+|[ \t]+$/g, "");
+  const chars = [...trimmed];
+  return chars.length > MAX_RE_LENGTH ? chars.slice(0, MAX_RE_LENGTH).join("") : trimmed;
+}
+
 /** Spaces and tabs: what separates a command's words. Other whitespace is text. */
 const BLANK = /^[ \t]*$/;
 
@@ -68,7 +86,7 @@ export function parseCommand(line: string): ChatCommand {
   if (!trimmed.startsWith("/")) return { kind: "say", text: trimmed };
   const [word, ...rest] = trimmed.trim().split(/\s+/);
   const needName = (usage: string): string => {
-    if (rest.length < 1 || rest[0] === "") throw new CommandError(`Usage: ${usage}`);
+    if (rest.length < 1 || rest[0] === "") throw usageError(usage);
     return rest[0];
   };
   switch (word) {
@@ -85,7 +103,7 @@ export function parseCommand(line: string): ChatCommand {
     case "/msg": {
       // The text is everything after the name and the spaces that follow it, as typed.
       const match = /^[ \t]*\/msg[ \t]+([^ \t]+)[ \t]+([^]+)$/.exec(trimmed);
-      if (!match) throw new CommandError("Usage: /msg NAME TEXT");
+      if (!match) throw usageError("/msg NAME TEXT");
       return { kind: "msg", name: match[1], text: match[2] };
     }
     case "/chats":
@@ -103,7 +121,11 @@ export function parseCommand(line: string): ChatCommand {
     case "/quit":
       return { kind: "quit" };
     default:
-      throw new CommandError(`Unknown command ${word.slice(0, 20)}; type /help for the list`);
+      throw new CommandError({
+        code: "bad-command",
+        problem: "unknown-command",
+        word: [...word].slice(0, MAX_WORD_SHOWN).join(""),
+      });
   }
 }
 

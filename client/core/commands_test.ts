@@ -1,5 +1,7 @@
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
-import { CommandError, complete, parseCommand } from "./commands.ts";
+import { CommandError, complete, parseCommand, replyTag } from "./commands.ts";
+import { clientProblemWords } from "../terminal/mod.ts";
+import { MAX_RE_LENGTH } from "./events.ts";
 
 Deno.test("parseCommand() reads every command", () => {
   assertEquals(parseCommand("/list"), { kind: "list" });
@@ -62,7 +64,8 @@ Deno.test("parseCommand() says the right form for a malformed command", async ()
       () => Promise.resolve().then(() => parseCommand(line)),
       CommandError,
     );
-    assertEquals(error.message.startsWith(words), true, error.message);
+    const said = clientProblemWords(error.problem);
+    assertEquals(said.startsWith(words), true, said);
   }
 });
 
@@ -72,4 +75,12 @@ Deno.test("complete() finishes commands first and names after them, ignoring cas
   assertEquals(complete("/chat B", ["alice", "bob", "Bobby"]), [["bob", "Bobby"], "B"]);
   assertEquals(complete("hello al", ["alice"]), [["alice "], "al"]);
   assertEquals(complete("/chat z", ["alice"]), [[], "z"], "no match changes nothing");
+});
+
+Deno.test("replyTag() is the line as typed, trimmed of spaces and tabs, cut to MAX_RE_LENGTH characters", () => {
+  assertEquals(replyTag("  /list b \t"), "/list b");
+  assertEquals(replyTag("/msg bob hi\r"), "/msg bob hi");
+  assertEquals(replyTag("\ufeffhi"), "\ufeffhi", "other whitespace is text");
+  const long = "👩".repeat(MAX_RE_LENGTH + 5);
+  assertEquals([...replyTag(long)].length, MAX_RE_LENGTH, "cut between characters, not code units");
 });

@@ -1,14 +1,19 @@
 /**
- * Errors of the chat client: the client layer's codes. Each is reported as
- * an `error` event with its code (docs/cli.md); the message says what to do.
+ * Errors of the chat client: the client layer's codes, each raised with the
+ * facts of what happened as data ({@linkcode ClientProblem}). Each is
+ * reported as an `error` event with its code (docs/cli.md); the interface
+ * words the facts (`client/terminal/words.ts`), so no sentence is built
+ * where an error is raised. An error's own `message` names its code and
+ * problem, for stack traces only.
  *
  * @module
  */
-import { CodedError } from "../../errors/mod.ts";
+import { CodedError, errorCode, errorMessage } from "../../errors/mod.ts";
 
 /** Every code of the client layer. */
 export type ClientErrorCode =
   | "bad-command"
+  | "self"
   | "too-long"
   | "too-many-unacked"
   | "peer-slow"
@@ -18,43 +23,106 @@ export type ClientErrorCode =
   | "server-key-mismatch"
   | "server-unreachable"
   | "listen-failed"
-  | "name-replaced";
+  | "name-replaced"
+  | "mail-failed";
 
-/** Base of the client's own errors. */
-export class ClientError<C extends ClientErrorCode = ClientErrorCode> extends CodedError<C> {}
+/** What a peer did not send in time, or before it hung up. */
+export type AwaitedWord = "answer" | "resume-answer";
 
-/** A line that is not a valid command; the message says the right form. */
-export class CommandError extends ClientError<"bad-command"> {
-  /** Makes the error; `message` gives the right form. */
-  constructor(message: string) {
-    super("bad-command", message);
+/** What went wrong, as data: `code` is the error's code, `problem` which case of it. */
+export type ClientProblem =
+  | { code: "bad-command"; problem: "usage"; usage: string }
+  | { code: "bad-command"; problem: "unknown-command"; word: string }
+  | { code: "bad-command"; problem: "no-chat" }
+  | { code: "bad-command"; problem: "no-request"; peer: string }
+  | { code: "bad-command"; problem: "already-asking"; peer: string }
+  | { code: "bad-command"; problem: "peer-online"; peer: string }
+  | { code: "bad-command"; problem: "mail-off" }
+  | { code: "bad-command"; problem: "no-key"; peer: string }
+  | { code: "bad-command"; problem: "no-pin"; peer: string }
+  | { code: "bad-command"; problem: "no-changed-key"; peer: string }
+  /** A command that needs someone else was given your own name. */
+  | { code: "self"; problem: "self"; name: string; command: string }
+  | { code: "chat-ended"; problem: "chat-ended"; peer: string }
+  | { code: "too-long"; problem: "text-too-long"; length: number; max: number }
+  | { code: "too-long"; problem: "mail-too-long"; max: number }
+  | { code: "too-long"; problem: "sealed-too-long" }
+  | { code: "peer-slow"; problem: "peer-slow"; peer: string }
+  | { code: "too-many-unacked"; problem: "too-many-unacked"; peer: string; max: number }
+  | { code: "peer-unreachable"; problem: "no-address" }
+  | { code: "peer-unreachable"; problem: "no-answer"; port: number; ms: number }
+  | { code: "peer-unreachable"; problem: "cannot-reach"; port: number; causes: string[] }
+  | { code: "peer-unreachable"; problem: "no-reply"; awaited: AwaitedWord; ms: number }
+  | { code: "peer-unreachable"; problem: "closed-early"; awaited: AwaitedWord }
+  | { code: "peer-unreachable"; problem: "lost-race" }
+  | {
+    code: "server-key-mismatch";
+    problem: "server-key-changed";
+    server: string;
+    got: string;
+    pinned: string;
+    file: string;
+  }
+  | {
+    code: "server-key-mismatch";
+    problem: "server-key-not-given";
+    server: string;
+    got: string;
+    given: string;
+  }
+  | { code: "server-unreachable"; problem: "server-unreachable"; cause: string }
+  | { code: "listen-failed"; problem: "listen-failed"; address: string; cause: string }
+  | { code: "name-replaced"; problem: "name-replaced" }
+  | { code: "mail-failed"; problem: "mail-failed"; cause: string }
+  | { code: "peer-protocol"; problem: "peer-protocol"; rule: string };
+
+/** The problems of one code. */
+export type ProblemOf<C extends ClientErrorCode> = Extract<ClientProblem, { code: C }>;
+
+/** Base of the client's own errors: a code and the facts the interface words. */
+export class ClientError<C extends ClientErrorCode = ClientErrorCode> extends CodedError<C> {
+  /** What happened, as data. */
+  readonly problem: ProblemOf<C>;
+
+  /** Raises `problem`; its `code` is the error's. */
+  constructor(problem: ProblemOf<C>, options?: ErrorOptions) {
+    super(problem.code as C, `${problem.code} (${problem.problem})`, options);
+    this.problem = problem;
   }
 }
 
-/** A message the chat will not send; the message says why and what to do. */
+/** A line that is not a valid command, or a command that cannot be done now. */
+export class CommandError extends ClientError<"bad-command" | "self"> {}
+
+/** A message the chat will not send; the problem says why. */
 export class ChatError
   extends ClientError<"too-long" | "too-many-unacked" | "peer-slow" | "chat-ended"> {}
 
 /** A peer could not be reached or did not answer in time. */
-export class PeerUnreachableError extends ClientError<"peer-unreachable"> {
-  /** Makes the error; `message` says which peer and why. */
-  constructor(message: string, options?: ErrorOptions) {
-    super("peer-unreachable", message, options);
-  }
-}
-
-/** A peer broke the peer protocol (docs/protocol.md §10). */
-export class PeerProtocolError extends ClientError<"peer-protocol"> {
-  /** Makes the error; `message` names the fault, never echoes the input. */
-  constructor(message: string) {
-    super("peer-protocol", message);
-  }
-}
+export class PeerUnreachableError extends ClientError<"peer-unreachable"> {}
 
 /** The directory proved another key than the pinned or demanded one; fatal at start. */
-export class ServerKeyError extends ClientError<"server-key-mismatch"> {
-  /** Makes the error; `message` explains the pin and what to do. */
-  constructor(message: string) {
-    super("server-key-mismatch", message);
+export class ServerKeyError extends ClientError<"server-key-mismatch"> {}
+
+/**
+ * A peer broke the peer protocol (docs/protocol.md §10). Its message is the
+ * rule broken (reported as a `security-warning`'s `detail`); it never echoes
+ * the input.
+ */
+export class PeerProtocolError extends ClientError<"peer-protocol"> {
+  /** Makes the error; `rule` names the fault. */
+  constructor(rule: string) {
+    super({ code: "peer-protocol", problem: "peer-protocol", rule });
+    this.message = rule;
   }
+}
+
+/** An `error` event for `error`: a client error's facts, or another layer's code and message. */
+export function errorEvent(
+  error: unknown,
+): { type: "error"; code: string; message?: string; about?: ClientProblem } {
+  if (error instanceof ClientError) {
+    return { type: "error", code: error.code, about: error.problem };
+  }
+  return { type: "error", code: errorCode(error), message: errorMessage(error) };
 }

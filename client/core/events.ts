@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { KeyStatus, RefusalReason } from "../chat/mod.ts";
-import type { EntryProblem } from "../trust/mod.ts";
+import type { EntryProblem, KeyStatus, RefusalReason } from "../trust/mod.ts";
+import type { ClientProblem } from "./errors.ts";
 
 export type { KeyStatus };
 
@@ -65,8 +65,17 @@ export type Notice =
   | { code: "request-evicted"; peer: string }
   | { code: "relay-fallback"; peer: string };
 
-/** One event. */
-export type ClientEvent =
+/**
+ * The longest `re` a reply carries, in characters (code points): the
+ * command line as typed, trimmed, cut to this.
+ */
+export const MAX_RE_LENGTH = 80;
+
+/** One event; a reply to a command carries `re`, the command it answers (docs/cli.md). */
+export type ClientEvent = EventBody & { re?: string };
+
+/** Every event, without the `re` of a reply. */
+export type EventBody =
   | {
     type: "ready";
     name: string;
@@ -141,7 +150,12 @@ export type ClientEvent =
   | { type: "current"; peer: string }
   | { type: "help"; commands: { usage: string; description: string }[] }
   | { type: "notice"; notice: Notice }
-  | { type: "error"; code: string; message: string }
+  /**
+   * A failure: `code` says which. A client error carries its facts in
+   * `about` (the interface words them into `message`); another layer's
+   * error (the directory's, storage's) carries its own `message`.
+   */
+  | { type: "error"; code: string; message?: string; about?: ClientProblem }
   | { type: "server-lost"; detail: string }
   | { type: "server-restored" };
 
@@ -152,4 +166,9 @@ export type SecurityWarning = Extract<ClientEvent, { type: "security-warning" }>
 export interface EventSink {
   /** Reports one event. */
   emit(event: ClientEvent): void;
+}
+
+/** A sink that tags every event with `re`: the replies to one command. */
+export function replySink(sink: EventSink, re: string): EventSink {
+  return { emit: (event) => sink.emit({ ...event, re }) };
 }

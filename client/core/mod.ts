@@ -12,23 +12,32 @@
  *
  * @module
  */
-export { type ChatCommand, COMMAND_HELP, complete, parseCommand } from "./commands.ts";
+export { type ChatCommand, COMMAND_HELP, complete, parseCommand, replyTag } from "./commands.ts";
 export {
+  type AwaitedWord,
   ChatError,
+  ClientError,
+  type ClientErrorCode,
+  type ClientProblem,
   CommandError,
+  errorEvent,
   PeerProtocolError,
   PeerUnreachableError,
+  type ProblemOf,
   ServerKeyError,
 } from "./errors.ts";
 export {
   type ClientEvent,
   type ClosedBy,
   type CloseReason,
+  type EventBody,
   type EventSink,
   type KeyStatus,
   type ListedUser,
+  MAX_RE_LENGTH,
   type Notice,
   type Path,
+  replySink,
   type SecurityWarning,
   type UndeliveredReason,
 } from "./events.ts";

@@ -7,21 +7,17 @@
  */
 import {
   connTransport,
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   type Fingerprint,
-  FrameType,
-  HandshakeError,
   type Identity,
   initiateChannel,
   type PublicIdentity,
   type SecureChannel,
   type Transport,
-  UnexpectedPeerKey,
   type UnrevealedEphemeral,
-  VersionMismatch,
 } from "../../crypto/mod.ts";
 import { errorMessage } from "../../errors/mod.ts";
 import { DirectoryError, DirectoryUnavailableError } from "../../protocol/mod.ts";
+import { explainHandshakeFailure, mustBeDirectory } from "./directory_probe.ts";
 import {
   type CloseReason,
   decodeServerMessage,
@@ -50,6 +46,11 @@ export type DirectoryClientOptions = {
   onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
   /** Called for each sealed message the directory holds for this user (§12). */
   onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
+  /**
+   * How long the server has to send its first byte (a directory answers the
+   * handshake at once); without it, only the handshake's own bound applies.
+   */
+  identifyWithinMs?: number;
   /** Keeps an ephemeral key a busy directory never answered, so retries generate none. */
   unrevealed?: UnrevealedEphemeral;
 };
@@ -90,6 +91,7 @@ export class DirectoryClient {
     this.closed = this.#readLoop();
     const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     if (heartbeatMs > 0) {
+      // A heartbeat that fails means the connection is going: its end is reported by `closed`.
       this.#heartbeat = setInterval(() => this.ping().catch(() => {}), heartbeatMs);
     }
   }
@@ -99,8 +101,9 @@ export class DirectoryClient {
    * key if given. Fails with UnexpectedPeerKey when the server proves another
    * key, and otherwise with a DirectoryUnavailableError that says what the
    * other end did: `unreachable` (nothing listens), `not-a-directory` (its
-   * first bytes are not a p2pchat handshake: known as soon as they arrive),
-   * `timeout` (it accepted and stayed silent), `connection-lost` (it hung
+   * first bytes are not a p2pchat handshake, an SSH banner or an HTTP answer
+   * say: known as soon as they arrive), `timeout` (it accepted and stayed
+   * silent, past `identifyWithinMs` when given), `connection-lost` (it hung
    * up during the handshake, as an overloaded directory does).
    */
   static async connect(
@@ -118,16 +121,7 @@ export class DirectoryClient {
         { cause: error },
       );
     }
-    const transport = firstByteMustBe(
-      connTransport(conn),
-      // A p2pchat directory's first byte is always the handshake's Response frame (§3).
-      FrameType.Response,
-      (byte) =>
-        new DirectoryUnavailableError(
-          "not-a-directory",
-          `${label} does not look like a p2pchat directory (it answered ${describeByte(byte)})`,
-        ),
-    );
+    const transport = mustBeDirectory(connTransport(conn), label, options.identifyWithinMs);
     try {
       return await DirectoryClient.over(transport, options);
     } catch (error) {
@@ -330,71 +324,6 @@ export class DirectoryClient {
 export function hostPortLabel(address: { hostname: string; port: number }): string {
   const { hostname, port } = address;
   return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-}
-
-/** A byte as a person can recognise it: a printable character, or its hex. */
-function describeByte(byte: number): string {
-  if (byte === 0x53) return '"S", as an SSH server does';
-  if (byte === 0x48) return '"H", as a web server does';
-  return byte >= 0x20 && byte < 0x7f
-    ? `"${String.fromCharCode(byte)}"`
-    : `byte 0x${byte.toString(16)}`;
-}
-
-/** `transport`, failing with `error(byte)` as soon as the first byte read is not `expected`. */
-function firstByteMustBe(
-  transport: Transport,
-  expected: number,
-  error: (byte: number) => Error,
-): Transport {
-  let checked = false;
-  return {
-    async read(signal?: AbortSignal): Promise<Uint8Array | null> {
-      const chunk = await transport.read(signal);
-      if (!checked && chunk !== null && chunk.length > 0) {
-        checked = true;
-        if (chunk[0] !== expected) {
-          transport.close();
-          throw error(chunk[0]);
-        }
-      }
-      return chunk;
-    },
-    write: (bytes) => transport.write(bytes),
-    close: () => transport.close(),
-  };
-}
-
-/** Turns a failed handshake with a directory into what happened, for people. */
-function explainHandshakeFailure(error: unknown, label: string, timeoutMs?: number): unknown {
-  if (error instanceof UnexpectedPeerKey || error instanceof VersionMismatch) return error;
-  if (error instanceof HandshakeError) {
-    const cause = error.cause;
-    if (cause instanceof DirectoryUnavailableError) return cause;
-    switch (error.code) {
-      case "handshake-timeout":
-        return new DirectoryUnavailableError(
-          "timeout",
-          `${label} accepted the connection but did not finish the handshake within ${
-            Math.round((timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS) / 1000)
-          } s`,
-          { cause: error },
-        );
-      case "connection-closed":
-        return new DirectoryUnavailableError(
-          "connection-lost",
-          `${label} closed the connection during the handshake (it may be busy); try again`,
-          { cause: error },
-        );
-      default:
-        return new DirectoryUnavailableError(
-          "not-a-directory",
-          `${label} does not look like a p2pchat directory (${error.message})`,
-          { cause: error },
-        );
-    }
-  }
-  return error;
 }
 
 function unexpected(reply: Reply): Error {

@@ -4,12 +4,16 @@
  * backoff (to the next instance, when several are given) and registers
  * again (the key reclaims the name). Open chats never depend on it.
  *
+ * An instance that proves another key than the pinned (or demanded) one is
+ * never tried again: the link says so once, and from then on every request
+ * that finds no instance says it is the wrong key, not that the directory is
+ * unreachable. Once every instance proved a wrong key, it stops trying.
+ *
  * @module
  */
 import { delay } from "../../async/mod.ts";
 import {
   type Fingerprint,
-  formatFingerprint,
   type Identity,
   UnexpectedPeerKey,
   UnrevealedEphemeral,
@@ -17,12 +21,18 @@ import {
 import { DirectoryUnavailableError, type UserEntry, type WirePrekey } from "../../protocol/mod.ts";
 import { backoffMs, DirectoryClient, type DirectoryClosed, hostPortLabel } from "./mod.ts";
 import { isIpLiteral } from "../trust/mod.ts";
-import { ServerKeyError } from "../core/mod.ts";
+import { ClientError, errorEvent, ServerKeyError } from "../core/mod.ts";
 import type { EventSink } from "../core/mod.ts";
 import type { PinFile } from "../trust/mod.ts";
 
 /** How long the first connection keeps retrying a directory that hangs up during the handshake. */
 export const STARTUP_RETRY_MS = 10_000;
+/**
+ * How long a server has to show it is a p2pchat directory (its first byte):
+ * a directory answers the handshake at once; a web server that waits for a
+ * whole request never does.
+ */
+export const IDENTIFY_TIMEOUT_MS = 2_000;
 
 /** Options for the link. */
 export type DirectoryLinkOptions = {
@@ -42,15 +52,24 @@ export type DirectoryLinkOptions = {
   prekey?: () => Promise<WirePrekey>;
 };
 
+/** Where a link is. */
+type LinkState =
+  | { readonly kind: "down" }
+  | { readonly kind: "up"; readonly client: DirectoryClient }
+  | { readonly kind: "refused"; readonly error: ServerKeyError }
+  | { readonly kind: "stopped" };
+
 /** A registered, self-healing directory connection. */
 export class DirectoryLink {
   readonly #options: DirectoryLinkOptions;
   readonly #unrevealed = new UnrevealedEphemeral();
-  #client: DirectoryClient | undefined;
+  /** Where the link is: connected, between connections, stopped, or refused by every instance. */
+  #state: LinkState = { kind: "down" };
   /** Which of the servers the link uses now. */
   #at = 0;
   #registration: { name: string; port: number; addresses?: string[] } | undefined;
-  #stopped = false;
+  /** The instances that proved a wrong key, by index: never tried again. */
+  readonly #wrongKey = new Map<number, ServerKeyError>();
 
   /** A link to the directory the options name; connect() opens it. */
   constructor(options: DirectoryLinkOptions) {
@@ -85,37 +104,46 @@ export class DirectoryLink {
 
   /**
    * Connects to the first instance that answers (checking or pinning the
-   * server key). At start, a directory that hangs up during the handshake
-   * (busy) is retried with backoff for up to STARTUP_RETRY_MS. Throws
-   * ServerKeyError when an instance proves another key and none serves
-   * (one that does is used, and the mismatch reported), else the last
-   * instance's failure.
+   * server key), skipping those that proved a wrong key before. At start, a
+   * directory that hangs up during the handshake (busy) is retried with
+   * backoff for up to STARTUP_RETRY_MS. Throws ServerKeyError when an
+   * instance proves another key and none serves (one that does is used, and
+   * the mismatch reported), else the last instance's failure.
    */
   async connect(retryForMs = STARTUP_RETRY_MS): Promise<void> {
     const deadline = Date.now() + retryForMs;
+    const { servers } = this.#options;
     for (let attempt = 0;; attempt++) {
       let last: unknown;
-      let wrongKey: ServerKeyError | undefined;
-      for (let i = 0; i < this.#options.servers.length; i++) {
-        const at = (this.#at + i) % this.#options.servers.length;
+      let fresh: ServerKeyError | undefined;
+      for (let i = 0; i < servers.length; i++) {
+        const at = (this.#at + i) % servers.length;
+        if (this.#wrongKey.has(at)) continue;
         try {
-          this.#client = await this.#connectTo(at);
-          this.#at = at;
-          if (wrongKey) {
-            this.#options.sink.emit({
-              type: "error",
-              code: wrongKey.code,
-              message: wrongKey.message,
-            });
+          const client = await this.#connectTo(at);
+          if (this.#state.kind === "stopped") {
+            client.abort();
+            return;
           }
+          this.#state = { kind: "up", client };
+          this.#at = at;
+          if (fresh) this.#options.sink.emit(errorEvent(fresh));
           return;
         } catch (error) {
-          // An entry with the wrong key is never used; the others may still serve.
-          if (error instanceof ServerKeyError) wrongKey ??= error;
-          else last = error;
+          // An entry with the wrong key is never used again; the others may still serve.
+          if (!(error instanceof ServerKeyError)) last = error;
+          else {
+            this.#wrongKey.set(at, error);
+            fresh ??= error;
+          }
         }
       }
-      if (wrongKey) throw wrongKey;
+      if (this.#wrongKey.size === servers.length) {
+        const refused = fresh ?? this.#wrongKey.values().next().value!;
+        if (this.#state.kind !== "stopped") this.#state = { kind: "refused", error: refused };
+        throw refused;
+      }
+      if (fresh) this.#options.sink.emit(errorEvent(fresh));
       const busy = last instanceof DirectoryUnavailableError && last.code === "connection-lost";
       const wait = backoffMs(attempt);
       if (!busy || Date.now() + wait > deadline) throw last;
@@ -133,6 +161,7 @@ export class DirectoryLink {
       client = await DirectoryClient.connect(server, {
         identity: this.#options.identity,
         expectedServer: demanded,
+        identifyWithinMs: IDENTIFY_TIMEOUT_MS,
         heartbeatMs: this.#options.heartbeatMs,
         onRelayOffer: this.#options.onRelayOffer,
         onMail: this.#options.onMail,
@@ -140,14 +169,24 @@ export class DirectoryLink {
       });
     } catch (error) {
       if (!(error instanceof UnexpectedPeerKey)) throw error;
+      const got = error.got.replaceAll(" ", "");
       throw new ServerKeyError(
         serverKey
-          ? `The directory at ${label} proved key ${error.got}, not the --server-key you gave (${
-            formatFingerprint(serverKey)
-          }); check the fingerprint with its operator`
-          : `The directory at ${label} proved key ${error.got}, but ${
-            formatFingerprint(demanded!)
-          } was pinned on first contact (${pins.path}). If its operator changed the key, delete the "${label}" entry from that file; otherwise someone may be intercepting your connection`,
+          ? {
+            code: "server-key-mismatch",
+            problem: "server-key-not-given",
+            server: label,
+            got,
+            given: serverKey,
+          }
+          : {
+            code: "server-key-mismatch",
+            problem: "server-key-changed",
+            server: label,
+            got,
+            pinned: demanded!,
+            file: pins.path,
+          },
       );
     }
     if (pins.get(label) === undefined) {
@@ -237,40 +276,44 @@ export class DirectoryLink {
 
   /** Says goodbye and stops reconnecting. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#client?.bye();
+    const state = this.#state;
+    this.#state = { kind: "stopped" };
+    if (state.kind === "up") await state.client.bye();
   }
 
+  /** The state now (a read TypeScript does not narrow across the awaits around it). */
+  #current(): LinkState {
+    return this.#state;
+  }
+
+  /** The client in use; else why there is none: the wrong key, or a connection being made again. */
   #need(): DirectoryClient {
-    if (!this.#client) {
-      throw new DirectoryUnavailableError(
-        "connection-lost",
-        "The directory is unreachable right now; p2pchat is reconnecting",
-      );
-    }
-    return this.#client;
+    const state = this.#state;
+    if (state.kind === "up") return state.client;
+    if (state.kind === "refused") throw state.error;
+    throw new DirectoryUnavailableError(
+      "connection-lost",
+      "The directory is unreachable right now; p2pchat is reconnecting",
+    );
   }
 
   async #watch(client: DirectoryClient): Promise<void> {
     const ended: DirectoryClosed = await client.closed;
-    if (this.#stopped || this.#client !== client) return;
-    this.#client = undefined;
+    if (this.#state.kind !== "up" || this.#state.client !== client) return;
+    this.#state = { kind: "down" };
     if (ended.reason === "replaced") {
-      this.#options.sink.emit({
-        type: "error",
-        code: "name-replaced",
-        message:
-          "Another p2pchat with your identity registered your name; this one stopped using the directory",
-      });
+      this.#state = { kind: "stopped" };
+      this.#options.sink.emit(
+        errorEvent(new ClientError({ code: "name-replaced", problem: "name-replaced" })),
+      );
       return;
     }
     this.#options.sink.emit({ type: "server-lost", detail: ended.message });
     // Try the next instance first: the one we had may be the one that died.
     this.#at = (this.#at + 1) % this.#options.servers.length;
-    const reported = new Set<string>();
-    for (let attempt = 0; !this.#stopped; attempt++) {
+    for (let attempt = 0; this.#state.kind === "down"; attempt++) {
       await delay(backoffMs(attempt));
-      if (this.#stopped) return;
+      if (this.#current().kind !== "down") return;
       try {
         await this.connect(0);
         const { name, port, addresses } = this.#registration!;
@@ -278,12 +321,17 @@ export class DirectoryLink {
         this.#options.sink.emit({ type: "server-restored" });
         return;
       } catch (error) {
-        (this.#client as DirectoryClient | undefined)?.abort();
-        this.#client = undefined;
-        if (error instanceof ServerKeyError && !reported.has(error.message)) {
-          reported.add(error.message);
-          this.#options.sink.emit({ type: "error", code: error.code, message: error.message });
+        const state = this.#current();
+        if (state.kind === "up") {
+          state.client.abort();
+          this.#state = { kind: "down" };
         }
+        // Every instance proved a wrong key: said once (here), and never tried again.
+        if (error instanceof ServerKeyError) {
+          if (state.kind === "refused") this.#options.sink.emit(errorEvent(error));
+          return;
+        }
+        // Anything else: unreachable for now; the next attempt may find it back.
       }
     }
   }

@@ -28,4 +28,5 @@ export {
   hostPortLabel,
 } from "./directory_client.ts";
 export { joinRelay, RELAY_JOIN_TIMEOUT_MS } from "./relay_client.ts";
-export { DirectoryLink } from "./directory_link.ts";
+export { DirectoryLink, IDENTIFY_TIMEOUT_MS, STARTUP_RETRY_MS } from "./directory_link.ts";
+export { describeAnswer, mustBeDirectory } from "./directory_probe.ts";

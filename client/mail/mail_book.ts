@@ -13,7 +13,7 @@ import { readPrivateFile, writePrivateFile } from "../../storage/mod.ts";
 import { PREKEY_KEEP_MS } from "./prekey_ring.ts";
 
 /** How long the id of a shown message is remembered: as long as a prekey opens anything. */
-export const SEEN_KEEP_MS = PREKEY_KEEP_MS;
+export const SEEN_KEEP_MS: number = PREKEY_KEEP_MS;
 /** Most messages waiting for a receipt; older ones are reported undelivered past this. */
 export const MAX_OUTBOX = 1000;
 

@@ -1,7 +1,8 @@
 /**
- * Offline mail in the client (docs/protocol.md §12): sealing messages to
- * people who are away, opening and proving what the directory held, the
- * receipts both ways, the outbox and seen ids, and the prekeys.
+ * Offline mail in the client (docs/protocol.md §12): the mail room (a
+ * machine: sealing messages to people who are away, opening and proving
+ * what the directory held, the receipts both ways), the service that
+ * carries out its I/O, the outbox and seen ids, and the prekeys.
  *
  * @example
  * ```ts
@@ -15,5 +16,12 @@
  * @module
  */
 export { MailRoom } from "./mail_room.ts";
+export { type MailDirectory, MailService } from "./mail_service.ts";
+export {
+  type HeldMail,
+  type MailAction,
+  type MailEvent,
+  MAX_MAIL_TEXT_BYTES,
+} from "./mail_events.ts";
 export { MAIL_FILE, MailBook } from "./mail_book.ts";
 export { PrekeyRing, PREKEYS_FILE } from "./prekey_ring.ts";

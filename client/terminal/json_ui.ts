@@ -1,13 +1,13 @@
 /**
  * `--json`: one event per line on stdout, exactly as typed in events.ts.
- * The documented `message` fields (chat-closed, security-warning,
- * server-lost) are added from the interface's words; notices for people go
- * to stderr as text.
+ * The documented `message` fields (error, chat-closed, security-warning,
+ * server-lost) are added from the interface's words; an error's facts are
+ * not printed, only their words. Notices for people go to stderr as text.
  *
  * @module
  */
 import type { ClientEvent, EventSink } from "../core/mod.ts";
-import { closedWords, noticeWords, serverLostWords, warningWords } from "./words.ts";
+import { closedWords, errorText, noticeWords, serverLostWords, warningWords } from "./words.ts";
 
 const encoder = new TextEncoder();
 
@@ -18,6 +18,10 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array)
 /** The event as printed: the documented human `message` added where the format has one. */
 export function jsonLine(event: ClientEvent): object {
   switch (event.type) {
+    case "error": {
+      const { about: _about, re, ...rest } = event;
+      return { ...rest, message: errorText(event), ...(re === undefined ? {} : { re }) };
+    }
     case "chat-closed":
       return { ...event, message: closedWords(event) };
     case "security-warning":

@@ -15,5 +15,20 @@
  * @module
  */
 export { cellWidth } from "./cell_width.ts";
-export { JsonSink } from "./json_ui.ts";
+export { jsonLine, JsonSink } from "./json_ui.ts";
+export {
+  ANOTHER_NAME_QUESTION,
+  clientProblemWords,
+  closedWords,
+  errorText,
+  errorWords,
+  identityCreatedWords,
+  NAME_NEEDED,
+  NAME_QUESTION,
+  noticeWords,
+  type PromptView,
+  promptWords,
+  warningWords,
+} from "./words.ts";
+export { worded, wordedSink } from "./worded_sink.ts";
 export { TerminalUi } from "./terminal_ui.ts";

@@ -22,6 +22,7 @@ import { TerminalInput } from "./terminal_input.ts";
 import { displayWidth, wrapText } from "./wrap.ts";
 import {
   closedWords,
+  errorWords,
   noticeWords,
   serverLostWords,
   undeliveredWords,
@@ -346,7 +347,7 @@ export class TerminalUi implements EventSink {
       case "notice":
         return [this.#style("dim", noticeWords(e.notice)), true];
       case "error":
-        return [this.#style("red", `p2pchat: ${e.message}`), true];
+        return [this.#style("red", errorWords(e)), true];
       case "server-lost":
         return [this.#style("yellow", serverLostWords(e.detail)), true];
       case "server-restored":

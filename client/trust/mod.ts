@@ -21,5 +21,26 @@ export {
   type Inconsistency,
   isIpLiteral,
 } from "./directory_check.ts";
+export {
+  type Admission,
+  admitListed,
+  admitProven,
+  type KeyStatus,
+  type Refusal,
+  type RefusalReason,
+} from "./admission.ts";
 export { PeerTrust } from "./peer_trust.ts";
+export {
+  firstContact,
+  inconsistent,
+  isSelf,
+  isSelfPeer,
+  refusal,
+  type TrustAction,
+  type TrustView,
+  type Verdict,
+  vetEntry,
+  vetKey,
+  vetListing,
+} from "./trust_rules.ts";
 export { type Pin, PinFile } from "./pin_file.ts";

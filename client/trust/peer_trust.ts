@@ -1,7 +1,9 @@
 /**
  * What the client trusts about peers' keys (TOFU, docs/protocol.md §10): the
  * key pinned per name on a given directory, whether its SAS was compared,
- * and the changed keys held back until the user says /trust.
+ * and the changed keys held back until the user says /trust. It is the
+ * {@linkcode TrustView} the trust rules read, and carries out the pins they
+ * ask for.
  *
  * Pins are kept per directory, under `<directory fingerprint>/<folded name>`:
  * a name on one directory says nothing about the same name on another.
@@ -12,22 +14,28 @@
  */
 import type { Fingerprint } from "../../crypto/mod.ts";
 import { type Name, nameKey } from "../../protocol/mod.ts";
-import type { Refusal } from "../chat/mod.ts";
 import { CommandError } from "../core/mod.ts";
-import type { SecurityWarning } from "../core/mod.ts";
 import type { Pin, PinFile } from "./pin_file.ts";
+import type { TrustView } from "./trust_rules.ts";
 
 /** Pins, verification marks and pending changed keys for one directory. */
-export class PeerTrust {
+export class PeerTrust implements TrustView {
+  /** Your own name and key: never pinned as a peer's. */
+  readonly self: { readonly name: Name; readonly fingerprint: Fingerprint };
   readonly #pins: PinFile;
   readonly #directory: Fingerprint;
   /** Changed keys seen (and refused), by folded name: what /trust would accept. */
   readonly #changed = new Map<string, Fingerprint>();
 
-  /** Pins in `pins` for peers met through the directory with key `directory`. */
-  constructor(pins: PinFile, directory: Fingerprint) {
+  /** Pins in `pins` for peers met through the directory with key `directory`, as `self`. */
+  constructor(
+    pins: PinFile,
+    directory: Fingerprint,
+    self: { readonly name: Name; readonly fingerprint: Fingerprint },
+  ) {
     this.#pins = pins;
     this.#directory = directory;
+    this.self = self;
   }
 
   #key(name: Name): string {
@@ -66,24 +74,16 @@ export class PeerTrust {
     return pin?.verified === true && pin.fingerprint === fingerprint;
   }
 
-  /** Pins `fingerprint` for `name` on first contact. */
-  async pinFirstContact(name: Name, fingerprint: Fingerprint): Promise<void> {
-    await this.#pins.set(this.#key(name), { fingerprint, verified: false });
-  }
-
   /**
-   * The warning for a refused key; a changed one is remembered first, so
-   * that /trust can accept it.
+   * Pins `fingerprint` for `name` on first contact: at once for every later
+   * decision, on disk when the returned promise resolves. Your own name or
+   * key is a bug to pin (the rules never ask): RangeError.
    */
-  refused(name: Name, decision: Refusal): SecurityWarning {
-    if (decision.reason === "key-changed") this.noteChanged(name, decision.got);
-    return {
-      type: "security-warning",
-      peer: name,
-      reason: decision.reason,
-      expected: decision.expected,
-      got: decision.got,
-    };
+  pinFirstContact(name: Name, fingerprint: Fingerprint): Promise<void> {
+    if (nameKey(name) === nameKey(this.self.name) || fingerprint === this.self.fingerprint) {
+      throw new RangeError("Your own key is never pinned as a peer's");
+    }
+    return this.#pins.set(this.#key(name), { fingerprint, verified: false });
   }
 
   /** Remembers a changed key that was refused, so that /trust can accept it. */
@@ -94,9 +94,7 @@ export class PeerTrust {
   /** /verify: records that the SAS (or fingerprint) was compared; returns the pin. */
   async verify(name: Name): Promise<Pin> {
     const pin = this.pin(name);
-    if (!pin) {
-      throw new CommandError(`No key pinned for ${name}: open a chat and compare the SAS first`);
-    }
+    if (!pin) throw new CommandError({ code: "bad-command", problem: "no-pin", peer: name });
     const verified = { fingerprint: pin.fingerprint, verified: true };
     await this.#pins.set(this.#key(name), verified);
     return verified;
@@ -105,7 +103,9 @@ export class PeerTrust {
   /** /trust: accepts the changed key last refused for `name`; returns it. */
   async trust(name: Name): Promise<Fingerprint> {
     const fingerprint = this.#changed.get(nameKey(name));
-    if (!fingerprint) throw new CommandError(`No changed key to trust for ${name}`);
+    if (!fingerprint) {
+      throw new CommandError({ code: "bad-command", problem: "no-changed-key", peer: name });
+    }
     this.#changed.delete(nameKey(name));
     await this.#pins.set(this.#key(name), { fingerprint, verified: false });
     return fingerprint;

@@ -14,8 +14,11 @@ export type Pin = { readonly fingerprint: Fingerprint; readonly verified: boolea
 
 /** Pins keyed by a string (a folded name, or `host:port`). */
 export class PinFile {
+  /** Where the pins are saved. */
   readonly path: string;
   readonly #pins: Map<string, Pin>;
+  /** The writes, one after another: two at once could land in either order. */
+  #saving: Promise<void> = Promise.resolve();
 
   private constructor(path: string, pins: Map<string, Pin>) {
     this.path = path;
@@ -67,9 +70,20 @@ export class PinFile {
     return this.#pins.get(key);
   }
 
-  /** Pins `fingerprint` under `key` and saves the file. */
-  async set(key: string, pin: Pin): Promise<void> {
+  /**
+   * Pins `pin` under `key`: at once in memory, in the file once the returned
+   * promise resolves. Writes go one after another, each with every pin made
+   * by then, so the file never loses a pin to a write that overtook another.
+   */
+  set(key: string, pin: Pin): Promise<void> {
     this.#pins.set(key, pin);
+    const saved = this.#saving.then(() => this.#save());
+    // The next write waits for this one, failed or not; this one's failure is the caller's.
+    this.#saving = saved.catch(() => {});
+    return saved;
+  }
+
+  async #save(): Promise<void> {
     const object: Record<string, Pin> = {};
     for (const [k, v] of [...this.#pins].sort(([a], [b]) => a.localeCompare(b))) object[k] = v;
     await writePrivateFile(this.path, JSON.stringify(object, null, 2) + "\n");

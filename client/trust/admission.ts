@@ -7,7 +7,7 @@
  * @module
  */
 import type { Fingerprint } from "../../crypto/mod.ts";
-import type { Pin } from "../trust/mod.ts";
+import type { Pin } from "./pin_file.ts";
 
 /** How well a peer's key is known. */
 export type KeyStatus = "new" | "pinned" | "verified";

@@ -1,0 +1,100 @@
+/**
+ * Which paths a chat to a peer tries, decided without I/O (docs/protocol.md
+ * §11): a direct connection unless `--relay always`, the relay unless
+ * `--relay never`, and when the relay joins the race. The relay starts at
+ * once when the directory's view says the peer sits behind a NAT and a
+ * direct attempt to that peer lost to the relay within
+ * DIRECT_FAILURE_MEMORY_MS; else after a head start. The policy remembers
+ * how each attempt was won (the `reached` event), and nothing else.
+ *
+ * @module
+ */
+import type { NameKey } from "../../protocol/mod.ts";
+import type { Path } from "../core/mod.ts";
+import type { RelayMode } from "../mod.ts";
+import type { CheckedUser } from "../trust/mod.ts";
+
+/** How long a failed direct attempt to a peer behind a NAT sends the next chat to the relay at once. */
+export const DIRECT_FAILURE_MEMORY_MS = 10 * 60_000;
+/** Most peers whose failed direct attempts are remembered at once; the oldest go first. */
+export const MAX_REMEMBERED_FAILURES = 1000;
+
+const PRIVATE_ADDRESS = [
+  /^10\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^192\.168\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./, // carrier-grade NAT (RFC 6598)
+  /^f[cd][0-9a-f]{2}:/i,
+  /^fe80:/i,
+];
+
+/**
+ * Whether the directory's view says `user` sits behind a NAT: every address
+ * it announced is private, and none is the address the directory sees.
+ */
+export function behindNat(user: Pick<CheckedUser, "address" | "addresses">): boolean {
+  const announced = user.addresses.filter((a) => a !== user.address);
+  return announced.length > 0 && !announced.includes(user.address) &&
+    announced.every((a) => PRIVATE_ADDRESS.some((range) => range.test(a)));
+}
+
+/** The paths to try for one chat. */
+export type PathPlan = {
+  /** Try the listed addresses directly. */
+  readonly direct: boolean;
+  /** When the relay joins: never, after the direct attempt's head start, or at once. */
+  readonly relay: "never" | "after-head-start" | "at-once";
+};
+
+/** What the policy learns: how an attempt to reach `peer` was won, at `at` (ms). */
+export type PathEvent = {
+  readonly type: "reached";
+  readonly peer: NameKey;
+  readonly path: Path;
+  readonly at: number;
+};
+
+/** The path policy of one client: its `--relay` mode and the direct attempts that lost lately. */
+export class PathPolicy {
+  /** The `--relay` mode. */
+  readonly mode: RelayMode;
+  /** When a direct attempt to a peer last lost to the relay, oldest first. */
+  readonly #lostAt = new Map<NameKey, number>();
+
+  /** A policy for `--relay mode`. */
+  constructor(mode: RelayMode) {
+    this.mode = mode;
+  }
+
+  /** Whether a relayed chat keeps looking for a direct path (only with `--relay auto`). */
+  get moves(): boolean {
+    return this.mode === "auto";
+  }
+
+  /** Whether to answer a peer's relay offer at all (not with `--relay never`). */
+  get takesOffers(): boolean {
+    return this.mode !== "never";
+  }
+
+  /** The paths to try for a chat with `user` at `now`. */
+  plan(user: CheckedUser, now: number): PathPlan {
+    if (this.mode === "always") return { direct: false, relay: "at-once" };
+    if (this.mode === "never") return { direct: true, relay: "never" };
+    const lost = this.#lostAt.get(user.peer);
+    const recent = lost !== undefined && now - lost < DIRECT_FAILURE_MEMORY_MS;
+    return { direct: true, relay: behindNat(user) && recent ? "at-once" : "after-head-start" };
+  }
+
+  /** Learns how an attempt was won: a relay win is remembered, a direct one forgets the peer. */
+  handle(event: PathEvent): void {
+    this.#lostAt.delete(event.peer);
+    for (const [peer, at] of this.#lostAt) {
+      if (event.at - at >= DIRECT_FAILURE_MEMORY_MS) this.#lostAt.delete(peer);
+    }
+    if (event.path !== "relay" || this.mode !== "auto") return;
+    this.#lostAt.set(event.peer, event.at);
+    if (this.#lostAt.size > MAX_REMEMBERED_FAILURES) {
+      this.#lostAt.delete(this.#lostAt.keys().next().value!);
+    }
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * The chat client's shell: it feeds the machines (the chat book, the path
+ * policy, the trust rules, the mail room) what happens, and carries out what
+ * they decide, with sockets, timers and files. Commands run one at a time,
+ * in the order typed: each one's replies carry `re` (the command as typed)
+ * and come before the next command's; what comes later (a chat opening once
+ * the peer accepts, messages, mail) is reported as events of their own.
+ * Everything goes out as typed events with codes and data only: the words
+ * are the interface's.
+ *
+ * @module
+ */
+import { sourceBlock } from "../admission/mod.ts";
+import { connTransport, type Identity, type Transport } from "../crypto/mod.ts";
+import { CodedError } from "../errors/mod.ts";
+import { DirectoryError, type Name, nameKey, parseName } from "../protocol/mod.ts";
+import { type BookView, IncomingGate, PathPolicy } from "./chat/mod.ts";
+import { ChatRunner } from "./chat_runner.ts";
+import {
+  type ChatCommand,
+  COMMAND_HELP,
+  CommandError,
+  errorEvent,
+  type EventSink,
+  parseCommand,
+  replySink,
+  replyTag,
+} from "./core/mod.ts";
+import type { RelayMode } from "./connect_options.ts";
+import { joinRelay } from "./directory/mod.ts";
+import type { DirectoryLink } from "./directory/mod.ts";
+import type { HeldMail, MailService } from "./mail/mod.ts";
+import { admitPeer, type Arrival } from "./peer_door.ts";
+import { isSelf, type PeerTrust, type TrustAction, vetEntry, vetListing } from "./trust/mod.ts";
+
+/** How many users `/list` asks for. */
+const LIST_LIMIT = 200;
+
+/** What the session needs. */
+export type SessionOptions = {
+  name: Name;
+  identity: Identity;
+  link: DirectoryLink;
+  trust: PeerTrust;
+  /** Where events go. */
+  sink: EventSink;
+  autoAccept: boolean;
+  relay: RelayMode;
+  /** Offline mail; without it, messages to people who are away are refused. */
+  mail?: MailService;
+  clock?: () => number;
+};
+
+/** The client. */
+export class ChatSession {
+  readonly #o: SessionOptions;
+  readonly #clock: () => number;
+  readonly #policy: PathPolicy;
+  readonly #runner: ChatRunner;
+  readonly #gate = new IncomingGate();
+  /** Aborted on quit: every dial under way gives up. */
+  readonly #stop = new AbortController();
+  readonly #done = Promise.withResolvers<void>();
+  /** The commands, one after another. */
+  #commands: Promise<void> = Promise.resolve();
+  #quitting: Promise<void> | undefined;
+
+  /** A session as `options.name`. */
+  constructor(options: SessionOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#policy = new PathPolicy(options.relay);
+    const apply = (actions: readonly TrustAction[], out: EventSink) => this.#apply(actions, out);
+    this.#runner = new ChatRunner({
+      self: options.name,
+      identity: options.identity,
+      trust: options.trust,
+      sink: options.sink,
+      autoAccept: options.autoAccept,
+      mailOn: options.mail !== undefined,
+      policy: this.#policy,
+      clock: this.#clock,
+      dial: {
+        identity: options.identity,
+        link: options.link,
+        trust: options.trust,
+        policy: this.#policy,
+        clock: this.#clock,
+        signal: this.#stop.signal,
+        apply,
+      },
+      lookup: async (name) => {
+        const vetted = vetEntry(options.trust, await options.link.lookup(name), name);
+        this.#apply(vetted.actions, options.sink);
+        return vetted.value;
+      },
+      // Only a count at the directory (docs/protocol.md §11.1): one lost changes a number.
+      reportUpgrade: (token) => void options.link.relayUpgraded(token).catch(() => {}),
+      mail: (to, text, unlessOnline, out) => this.#mail(to, text, unlessOnline, out),
+      apply,
+      report: (error) => this.#reportQuietly(error),
+    });
+  }
+
+  /** Resolves once the user has quit and every chat has ended. */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** Where a plain line goes now: what the prompt shows. */
+  get view(): BookView {
+    return this.#runner.view;
+  }
+
+  /** Names worth completing: online users seen, chats, requests. */
+  get knownNames(): string[] {
+    return this.#runner.knownNames;
+  }
+
+  /**
+   * Runs one line of input after the ones before it; resolves once its
+   * replies are out. Failures become `error` replies, never throws. Lines
+   * after the user quit are not run.
+   */
+  handle(line: string): Promise<void> {
+    const run = this.#commands.then(async () => {
+      if (this.#quitting) return;
+      const out = replySink(this.#o.sink, replyTag(line));
+      try {
+        await this.#run(parseCommand(line), out);
+      } catch (error) {
+        // A command cut short because the user quit (Ctrl-C, SIGTERM) is no news.
+        if (!this.#quitting) out.emit(errorEvent(error));
+      }
+    });
+    this.#commands = run;
+    return run;
+  }
+
+  /**
+   * Accepts peer connections from `listener` until quit, each admitted at
+   * the gate first (per source, in total, with eviction of the busiest).
+   */
+  async serve(listener: Deno.TcpListener): Promise<void> {
+    for await (const conn of listener) {
+      const address = conn.remoteAddr.hostname;
+      const transport = connTransport(conn);
+      const ticket = this.#quitting
+        ? "quitting"
+        : this.#gate.direct(address, () => transport.close());
+      if (typeof ticket === "string") {
+        transport.close();
+        continue;
+      }
+      this.#answer(transport, { path: "direct", ticket, source: sourceBlock(address) });
+    }
+  }
+
+  /**
+   * A peer asked, through the directory, to meet at the relay (at `relay`,
+   * another instance). Offers come from registered users, so they are
+   * admitted apart from the listener's connections, per offering name.
+   */
+  acceptRelayOffer(offer: { from: string; token: string; relay?: string }): void {
+    const at = this.#o.link.relayAt(offer.relay);
+    if (!at || this.#quitting || !this.#policy.takesOffers) return;
+    const stop = new AbortController();
+    const ticket = this.#gate.relayed(offer.from.toLowerCase(), () => stop.abort());
+    if (typeof ticket === "string") return;
+    joinRelay(at, offer.token, stop.signal).then((transport) => {
+      stop.signal.addEventListener("abort", () => transport.close(), { once: true });
+      this.#answer(transport, { path: "relay", ticket, offer });
+    }, (error) => {
+      ticket.release();
+      this.#reportQuietly(error);
+    });
+  }
+
+  /** Handles a sealed message the directory held for us. */
+  receiveMail(mail: HeldMail): void {
+    this.#o.mail?.receive(mail);
+  }
+
+  /** Ends every chat (EOM, waiting for acknowledgements on their way), answers every request, leaves. */
+  quit(): Promise<void> {
+    this.#quitting ??= (async () => {
+      this.#stop.abort(new Error("the user quit"));
+      await this.#runner.quit();
+      // Leaving: a directory that is gone already has nobody to tell.
+      await this.#o.link.stop().catch(() => {});
+      this.#done.resolve();
+    })();
+    return this.#quitting;
+  }
+
+  async #run(command: ChatCommand, out: EventSink): Promise<void> {
+    const trust = this.#o.trust;
+    switch (command.kind) {
+      case "empty":
+        return;
+      case "say":
+        return await this.#runner.handle({ type: "say", text: command.text }, out);
+      case "msg":
+        return await this.#runner.handle(
+          { type: "msg", name: parseName(command.name), text: command.text },
+          out,
+        );
+      case "mail":
+        return await this.#needMail().waiting(out);
+      case "eom":
+      case "chats":
+        return await this.#runner.handle({ type: command.kind }, out);
+      case "chat":
+        return await this.#runner.handle(
+          { type: "chat", name: parseName(command.name), now: this.#clock() },
+          out,
+        );
+      case "accept":
+      case "decline":
+        return await this.#runner.handle(
+          { type: command.kind, name: parseName(command.name) },
+          out,
+        );
+      case "list":
+        return await this.#list(command.prefix, out);
+      case "whois": {
+        const name = parseName(command.name);
+        const vetted = vetEntry(trust, await this.#o.link.lookup(name), name);
+        this.#apply(vetted.actions, out);
+        if (!vetted.value) return;
+        return out.emit({ type: "users", users: [this.#listed(vetted.value)], more: false });
+      }
+      case "fp":
+        return this.#fingerprint(
+          command.name === undefined ? undefined : parseName(command.name),
+          out,
+        );
+      case "verify": {
+        const name = this.#notSelf(parseName(command.name), "/verify");
+        const pin = await trust.verify(name);
+        return out.emit({ type: "verified", peer: name, fingerprint: pin.fingerprint });
+      }
+      case "trust": {
+        const name = this.#notSelf(parseName(command.name), "/trust");
+        return out.emit({ type: "trusted", peer: name, fingerprint: await trust.trust(name) });
+      }
+      case "help":
+        return out.emit({
+          type: "help",
+          commands: COMMAND_HELP.map(([usage, description]) => ({ usage, description })),
+        });
+      case "quit":
+        return await this.quit();
+    }
+  }
+
+  async #mail(to: Name, text: string, unlessOnline: boolean, out: EventSink): Promise<void> {
+    const mail = this.#needMail();
+    if (unlessOnline) {
+      const online = await this.#o.link.lookup(to).then(() => true, (error) => {
+        if (error instanceof DirectoryError && error.code === "not-found") return false;
+        throw error;
+      });
+      if (online) throw new CommandError({ code: "bad-command", problem: "peer-online", peer: to });
+    }
+    await mail.send(to, text, out);
+  }
+
+  /**
+   * Admits a peer connection at the door; it holds its place at the gate
+   * until it is shown as a request or refused.
+   */
+  async #answer(transport: Transport, arrival: Arrival): Promise<void> {
+    let admitted;
+    try {
+      admitted = await admitPeer(transport, arrival, {
+        identity: this.#o.identity,
+        link: this.#o.link,
+        trust: this.#o.trust,
+        apply: (actions) => this.#apply(actions, this.#o.sink),
+        resume: (name, channel, hello) => this.#runner.resume(name, channel, hello),
+      });
+    } catch (error) {
+      return this.#reportQuietly(error);
+    } finally {
+      arrival.ticket.release();
+    }
+    if (admitted) this.#runner.admitted(admitted, arrival);
+  }
+
+  async #list(prefix: string | undefined, out: EventSink): Promise<void> {
+    const { users, more } = await this.#o.link.list({ prefix, limit: LIST_LIMIT });
+    const vetted = vetListing(users, prefix);
+    this.#apply(vetted.actions, out);
+    const listed = vetted.value!.map((u) => this.#listed(u));
+    await this.#runner.handle({ type: "seen", names: listed.map((u) => u.name) });
+    out.emit({ type: "users", users: listed, more });
+  }
+
+  #listed(user: { name: Name; address: string; port: number; fingerprint: string; peer: string }) {
+    return {
+      name: user.name,
+      address: user.address,
+      port: user.port,
+      fingerprint: user.fingerprint,
+      verified: this.#o.trust.isVerified(user.name, user.fingerprint),
+      self: user.peer === nameKey(this.#o.name),
+    };
+  }
+
+  #fingerprint(name: Name | undefined, out: EventSink): void {
+    if (name === undefined || isSelf(this.#o.trust, name)) {
+      return out.emit({
+        type: "fingerprint",
+        name: this.#o.name,
+        fingerprint: this.#o.identity.public.fingerprint,
+      });
+    }
+    const chat = this.#runner.chatWith(name);
+    const pin = this.#o.trust.pin(name);
+    if (!chat && !pin) {
+      throw new CommandError({ code: "bad-command", problem: "no-key", peer: name });
+    }
+    out.emit({
+      type: "fingerprint",
+      name: chat?.peer.name ?? name,
+      fingerprint: chat?.peer.fingerprint ?? pin!.fingerprint,
+      sas: chat?.peer.sas,
+      verified: pin?.verified === true,
+    });
+  }
+
+  #notSelf(name: Name, command: string): Name {
+    if (!isSelf(this.#o.trust, name)) return name;
+    throw new CommandError({ code: "self", problem: "self", name, command });
+  }
+
+  #needMail(): MailService {
+    if (!this.#o.mail) throw new CommandError({ code: "bad-command", problem: "mail-off" });
+    return this.#o.mail;
+  }
+
+  /** Carries out the trust rules' actions: warnings to `out`, changed keys noted, pins made. */
+  #apply(actions: readonly TrustAction[], out: EventSink): void {
+    for (const action of actions) {
+      if (action.type === "warn") out.emit(action.warning);
+      else if (action.type === "note-changed") {
+        this.#o.trust.noteChanged(action.name, action.fingerprint);
+      } else {
+        // In memory at once; the file's write failing is worth telling the user.
+        this.#o.trust.pinFirstContact(action.name, action.fingerprint)
+          .catch((error) => this.#o.sink.emit(errorEvent(error)));
+      }
+    }
+  }
+
+  /** Failures of connections nobody asked for (an incoming peer, a relay offer) are not the user's business, unless they are bugs. */
+  #reportQuietly(error: unknown): void {
+    if (error instanceof CodedError) return;
+    this.#o.sink.emit(errorEvent(error));
+  }
+}

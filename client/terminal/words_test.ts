@@ -1,0 +1,74 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import type { ClientEvent } from "../core/mod.ts";
+import { jsonLine } from "./json_ui.ts";
+import { worded } from "./worded_sink.ts";
+import { clientProblemWords, errorText, errorWords, promptWords } from "./words.ts";
+
+type ErrorEvent = Extract<ClientEvent, { type: "error" }>;
+
+Deno.test("errorWords() starts every error the terminal prints with p2pchat:, the client's and other layers' alike", () => {
+  const own: ErrorEvent = {
+    type: "error",
+    code: "self",
+    about: { code: "self", problem: "self", name: "alice", command: "/chat" },
+  };
+  const directory: ErrorEvent = {
+    type: "error",
+    code: "name-confusable",
+    message: "The name caro1 looks like carol, which is taken",
+  };
+  assertEquals(errorWords(own), "p2pchat: alice is you: /chat needs someone else's name");
+  assertEquals(errorWords(directory), "p2pchat: The name caro1 looks like carol, which is taken");
+});
+
+Deno.test("--json keeps an error's message bare, drops its facts, and keeps re", () => {
+  const event: ClientEvent = {
+    type: "error",
+    code: "bad-command",
+    about: { code: "bad-command", problem: "unknown-command", word: "/frob" },
+    re: "/frob",
+  };
+  assertEquals(jsonLine(event), {
+    type: "error",
+    code: "bad-command",
+    message: "Unknown command /frob; type /help for the list",
+    re: "/frob",
+  });
+  const fromServer: ClientEvent = {
+    type: "error",
+    code: "not-found",
+    message: "Nobody is called x",
+  };
+  assertEquals(jsonLine(fromServer), fromServer);
+});
+
+Deno.test("worded() gives the terminal an error's sentence; other events pass as they are", () => {
+  const event: ClientEvent = {
+    type: "error",
+    code: "name-replaced",
+    about: { code: "name-replaced", problem: "name-replaced" },
+  };
+  assert(
+    String((worded(event) as ErrorEvent).message).startsWith("Another p2pchat with your identity"),
+  );
+  const current: ClientEvent = { type: "current", peer: "bob" };
+  assertEquals(worded(current), current);
+  assertEquals(errorText({ type: "error", code: "internal" }), "internal");
+});
+
+Deno.test("clientProblemWords() keeps the sentences scripts and people know", () => {
+  assertEquals(
+    clientProblemWords({ code: "bad-command", problem: "peer-online", peer: "bob" }),
+    "bob is online: open a chat with /chat bob",
+  );
+  assertEquals(
+    clientProblemWords({ code: "bad-command", problem: "usage", usage: "/chat NAME" }),
+    "Usage: /chat NAME",
+  );
+});
+
+Deno.test("promptWords() shows where a plain line goes: the chat, the peer mailed, or nowhere", () => {
+  assertEquals(promptWords({ self: "alice", chat: "bob" }), "alice→bob> ");
+  assertEquals(promptWords({ self: "alice", mail: "bob" }), "alice→bob (mail)> ");
+  assertEquals(promptWords({ self: "alice" }), "alice> ");
+});
