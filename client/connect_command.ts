@@ -21,7 +21,7 @@ import {
 import { errorMessage } from "../errors/mod.ts";
 import { homeEnvFromProcess } from "../storage/mod.ts";
 import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/mod.ts";
-import { ensurePrivateDir } from "../storage/mod.ts";
+import { ensurePrivateDir, writableByOthers } from "../storage/mod.ts";
 import { ChatSession } from "./session.ts";
 import { connectFlags, type ConnectOptions, parseConnectOptions } from "./connect_options.ts";
 import { DirectoryLink } from "./directory/mod.ts";
@@ -101,6 +101,13 @@ async function runSession(
     let name = options.name ?? await step(askName(terminal!));
     if (name === null) return 0;
     await ensurePrivateDir(options.home);
+    const exposed = await writableByOthers(options.home);
+    if (exposed) {
+      sink.emit({
+        type: "notice",
+        notice: { code: "home-exposed", home: options.home, warning: exposed },
+      });
+    }
     const { identity } = await loadOrCreateIdentity(join(options.home, IDENTITY_FILE));
     const [serverPins, peerPins, prekeys, mailBook] = await Promise.all([
       PinFile.load(join(options.home, KNOWN_SERVERS_FILE)),

@@ -511,3 +511,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test("connect: a name the directory could not give back after it lost its data is said so, and the client stops using the directory without trying to take it again", async () => {
+  const directory = startFakeDirectory();
+  const alice = await startClient("alice", directory.port, {
+    args: ["--server-key", directory.identity.public.fingerprint],
+  });
+  try {
+    await alice.waitFor(is("ready"));
+    const why = "another key registered the name alice while the store was away";
+    await directory.notify("alice", { type: "closing", reason: "name-lost", message: why });
+    const error = await alice.waitFor(is("error", { code: "name-lost" }));
+    assert(String(error.message).includes(why), String(error.message));
+    const sessions = directory.sessions;
+    await new Promise((r) => setTimeout(r, 2_000));
+    assertEquals(directory.sessions, sessions, "not reconnected to take the name back");
+    assertEquals(alice.events.filter(is("server-lost")).length, 0);
+  } finally {
+    await alice.kill();
+    directory.close();
+  }
+});
+
+Deno.test("connect warns, once, when its data directory can be written by others", async () => {
+  const server = await startServe();
+  const home = await Deno.makeTempDir();
+  await Deno.chmod(home, 0o777);
+  const alice = await startClient("alice", server.port, { home });
+  try {
+    await alice.waitFor(is("ready"));
+    const warnings = alice.stderr.filter((line) => line.includes(`${home} is writable by others`));
+    assertEquals(warnings.length, 1, alice.stderr.join("\n"));
+    assert(warnings[0].includes(`chmod 700 ${home}`), warnings[0]);
+  } finally {
+    await alice.kill();
+    await server.stop();
+  }
+});

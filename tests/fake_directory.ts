@@ -58,6 +58,8 @@ export type FakeDirectory = {
   deliver(to: string, sealed: string): Promise<void>;
   /** How many connections came to speak the directory protocol (relay joins not counted). */
   readonly sessions: number;
+  /** Sends `to` (online now) a notice of the directory's making, then closes its session if it is `closing`. */
+  notify(to: string, notice: Notice): Promise<void>;
   close(): void;
 };
 
@@ -87,6 +89,11 @@ export function startFakeDirectory(options: { port?: number } = {}): FakeDirecto
     async deliver(to: string, sealed: string): Promise<void> {
       const notice: Notice = { type: "mail", id: nextMail++, sealed, stored: Date.now() };
       await channels.get(to.toLowerCase())!.send(encodeMessage(notice));
+    },
+    async notify(to: string, notice: Notice): Promise<void> {
+      const channel = channels.get(to.toLowerCase())!;
+      await channel.send(encodeMessage(notice));
+      if (notice.type === "closing") await channel.close();
     },
     async offer(to: string, from: string): Promise<string> {
       const token = toHex(crypto.getRandomValues(new Uint8Array(TOKEN_LENGTH)));

@@ -24,6 +24,7 @@ export type ClientErrorCode =
   | "server-unreachable"
   | "listen-failed"
   | "name-replaced"
+  | "name-lost"
   | "mail-failed";
 
 /** What a peer did not send in time, or before it hung up. */
@@ -73,6 +74,8 @@ export type ClientProblem =
   | { code: "server-unreachable"; problem: "server-unreachable"; cause: string }
   | { code: "listen-failed"; problem: "listen-failed"; address: string; cause: string }
   | { code: "name-replaced"; problem: "name-replaced" }
+  /** The directory lost its data and could not give the name back; `why`: its own words. */
+  | { code: "name-lost"; problem: "name-lost"; why: string }
   | { code: "mail-failed"; problem: "mail-failed"; cause: string }
   | { code: "peer-protocol"; problem: "peer-protocol"; rule: string };
 

@@ -63,7 +63,9 @@ export type Notice =
   | { code: "request-cancelled"; peer: string }
   /** Dropped to make room for a request from a place with fewer pending. */
   | { code: "request-evicted"; peer: string }
-  | { code: "relay-fallback"; peer: string };
+  | { code: "relay-fallback"; peer: string }
+  /** The data directory (your identity and pins) may be written by others; `warning` says how to stop it. */
+  | { code: "home-exposed"; home: string; warning: string };
 
 /**
  * The longest `re` a reply carries, in characters (code points): the

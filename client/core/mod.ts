@@ -29,6 +29,7 @@ export {
 export {
   type ClientEvent,
   type ClosedBy,
+  type CloseDetail,
   type CloseReason,
   type EventBody,
   type EventSink,
@@ -40,4 +41,5 @@ export {
   replySink,
   type SecurityWarning,
   type UndeliveredReason,
+  type WarningReason,
 } from "./events.ts";

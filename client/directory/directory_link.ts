@@ -301,10 +301,15 @@ export class DirectoryLink {
     const ended: DirectoryClosed = await client.closed;
     if (this.#state.kind !== "up" || this.#state.client !== client) return;
     this.#state = { kind: "down" };
-    if (ended.reason === "replaced") {
+    if (ended.reason === "replaced" || ended.reason === "name-lost") {
+      // Registering again would take the name from ourselves, or be refused: stop.
       this.#state = { kind: "stopped" };
       this.#options.sink.emit(
-        errorEvent(new ClientError({ code: "name-replaced", problem: "name-replaced" })),
+        errorEvent(
+          ended.reason === "replaced"
+            ? new ClientError({ code: "name-replaced", problem: "name-replaced" })
+            : new ClientError({ code: "name-lost", problem: "name-lost", why: ended.message }),
+        ),
       );
       return;
     }

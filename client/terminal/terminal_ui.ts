@@ -263,14 +263,14 @@ export class TerminalUi implements EventSink {
             ? this.#style("dim", `[${e.time.slice(0, 10)} ${e.time.slice(11, 16)}]`)
             : clock(e.time)
         } ${this.#style("cyan", e.peer)}${
-          e.offline ? this.#style("dim", " (sent while you were offline)") : ""
+          e.offline ? this.#style("dim", " (left at the directory)") : ""
         }: `;
         // The text's rows hang under its first: nothing the peer writes starts a row.
         return [from + e.text, false, displayWidth(from)];
       }
       case "queued":
         return [
-          this.#style("dim", `  ✉ queued for ${e.peer} (offline): ${quote(e.text)}`),
+          this.#style("dim", `  ✉ sealed for ${e.peer}, held by the directory: ${quote(e.text)}`),
           false,
         ];
       case "mail":

@@ -31,6 +31,9 @@ export function noticeWords(notice: Notice): string {
     case "relay-fallback":
       // The relay joins a race the direct attempt may still win: say so, not that it failed.
       return `${notice.peer} has not answered directly yet; trying the directory's relay too`;
+    case "home-exposed":
+      // storage/ words the warning (serve shows the same one): it names the directory and the fix.
+      return `Warning: ${notice.warning}`;
   }
 }
 
@@ -234,6 +237,8 @@ export function clientProblemWords(p: ClientProblem): string {
       return `Cannot listen for peers on ${p.address}: ${p.cause}; choose another --listen`;
     case "name-replaced":
       return "Another p2pchat with your identity registered your name; this one stopped using the directory";
+    case "name-lost":
+      return `The directory lost its records and could not give your name back (${p.why}); this client stopped using it. Open chats go on; reconnect with another name`;
     case "mail-failed":
       return `A message left for you could not be handled (${p.cause}); it comes again next time`;
     case "peer-protocol":
