@@ -1,6 +1,7 @@
 /**
  * CI's boundary check: every import of another folder's code goes through
- * that folder's `mod.ts` (README, "Layout"). Tests beside the code may
+ * that folder's `mod.ts` (README, "Layout"), and every `mod.ts` documents its
+ * folder with an `@example`. Tests beside the code may
  * import the internals of their own folder, and any test may use the test
  * helpers in `tests/` and `harness/`. Prints each import that reaches past
  * a `mod.ts` and exits 1 if there is one.
@@ -44,6 +45,11 @@ if (import.meta.main) {
   let bad = 0;
   for await (const file of sources(".")) {
     const text = await Deno.readTextFile(file);
+    // A folder's way in documents the folder, with an example of its use.
+    if (file.endsWith("mod.ts") && !isTooling(file) && !/@example[\s\S]*@module/.test(text)) {
+      console.log(`${file}: its module doc has no @example`);
+      bad++;
+    }
     for (const match of text.matchAll(IMPORT)) {
       const target = normalize(join(dirname(file), match[1]));
       const why = violation(file, target);
@@ -54,7 +60,7 @@ if (import.meta.main) {
     }
   }
   if (bad > 0) {
-    console.log(`${bad} imports cross a folder's boundary`);
+    console.log(`${bad} boundary problems (imports past a mod.ts, or a mod.ts without an example)`);
     Deno.exit(1);
   }
 }

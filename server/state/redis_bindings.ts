@@ -93,7 +93,10 @@ export class RedisBindings {
   readonly #redis: Redis;
   readonly #options: RedisBindingOptions;
 
-  /** Bindings in `redis` under `options.prefix`. */
+  /**
+   * Bindings in `redis` under `options.prefix`.
+   * @internal
+   */
   constructor(redis: Redis, options: RedisBindingOptions) {
     this.#redis = redis;
     this.#options = options;

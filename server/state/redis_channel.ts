@@ -28,7 +28,10 @@ export class InstanceChannels {
   readonly #sub: Redis;
   readonly #prefix: string;
 
-  /** Publishes through `redis`, listens through `sub` (a connection of its own). */
+  /**
+   * Publishes through `redis`, listens through `sub` (a connection of its own).
+   * @internal
+   */
   constructor(redis: Redis, sub: Redis, prefix: string) {
     this.#redis = redis;
     this.#sub = sub;

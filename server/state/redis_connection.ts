@@ -8,7 +8,6 @@
  */
 import { Redis } from "ioredis";
 
-export type { Redis };
 import { errorMessage } from "../../errors/mod.ts";
 import { DirectoryError } from "../../protocol/mod.ts";
 import { StoreError } from "./errors.ts";
@@ -61,6 +60,7 @@ export type OpenRedisOptions = {
  * A connected Redis client for `url`. Throws StoreError `store-auth-failed`
  * when Redis refuses the login, else `store-unreachable`, naming the URL
  * with its password hidden.
+ * @internal
  */
 export async function openRedis(url: string, options: OpenRedisOptions = {}): Promise<Redis> {
   const flag = options.flag ?? "--store";
@@ -104,6 +104,7 @@ export async function openRedis(url: string, options: OpenRedisOptions = {}): Pr
  * A warning when Redis keeps neither an append-only file nor snapshots
  * (bindings would not survive its restart), else undefined; undefined too
  * where CONFIG is disabled (managed Redis), as nothing can be checked there.
+ * @internal
  */
 export async function persistenceWarning(redis: Redis): Promise<string | undefined> {
   try {

@@ -33,7 +33,10 @@ export class Heartbeat {
   readonly #options: HeartbeatOptions;
   #total = 0;
 
-  /** The heartbeat of `options.instance` in `redis`. */
+  /**
+   * The heartbeat of `options.instance` in `redis`.
+   * @internal
+   */
   constructor(redis: Redis, options: HeartbeatOptions) {
     this.#redis = redis;
     this.#options = options;

@@ -20,7 +20,10 @@ export class RedisPresences {
   readonly #prefix: string;
   readonly #instance: string;
 
-  /** Presences in `redis` under `prefix`, for the instance `instance`. */
+  /**
+   * Presences in `redis` under `prefix`, for the instance `instance`.
+   * @internal
+   */
   constructor(redis: Redis, options: { prefix: string; instance: string }) {
     this.#redis = redis;
     this.#prefix = options.prefix;
