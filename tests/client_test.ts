@@ -362,34 +362,39 @@ Deno.test("connect: bad commands get specific errors and the session goes on", a
   }, ["alice"]);
 });
 
+/** `connect` as plain, without --json, fed `input` through a pipe and left to quit at its end. */
+async function pipedPlain(port: number, home: string, input: string): Promise<Deno.CommandOutput> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      new URL("../main.ts", import.meta.url).pathname,
+      "connect",
+      "--name",
+      "plain",
+      "--server",
+      `127.0.0.1:${port}`,
+      "--home",
+      home,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await new Promise((r) => setTimeout(r, 1500));
+  await writer.close();
+  return await child.output();
+}
+
 Deno.test("connect without --json works line by line when piped", async () => {
   const server = await startServe();
   const home = await Deno.makeTempDir();
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        new URL("../main.ts", import.meta.url).pathname,
-        "connect",
-        "--name",
-        "plain",
-        "--server",
-        `127.0.0.1:${server.port}`,
-        "--home",
-        home,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode("/list\n"));
-    await new Promise((r) => setTimeout(r, 1500));
-    await writer.close();
-    const out = await child.output();
+    const out = await pipedPlain(server.port, home, "/list\n");
     const stdout = new TextDecoder().decode(out.stdout);
     assertEquals(out.code, 0);
     assert(stdout.includes("You are plain"), stdout);
@@ -478,30 +483,8 @@ Deno.test({
     const server = await startServe();
     const home = await Deno.makeTempDir();
     try {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--quiet",
-          new URL("../main.ts", import.meta.url).pathname,
-          "connect",
-          "--name",
-          "plain",
-          "--server",
-          `127.0.0.1:${server.port}`,
-          "--home",
-          home,
-        ],
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode("/frob\n/chat plain\n"));
-      await new Promise((r) => setTimeout(r, 1500));
-      await writer.close();
-      const stderr = new TextDecoder().decode((await child.output()).stderr);
+      const out = await pipedPlain(server.port, home, "/frob\n/chat plain\n");
+      const stderr = new TextDecoder().decode(out.stderr);
       const errors = stderr.split("\n").filter((l) => /unknown command|is you/i.test(l));
       assertEquals(errors.length, 2, stderr);
       assert(errors.every((l) => l.startsWith("p2pchat: ")), stderr);
