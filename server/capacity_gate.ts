@@ -1,0 +1,168 @@
+/**
+ * Admission by capacity (docs/protocol.md §9.5, docs/operations.md): how
+ * many handshakes the directory runs at once is bounded by what it can
+ * finish well within `--handshake-timeout`, learnt from its own recent
+ * handshakes and its event loop's lag, and the excess is refused before any
+ * key agreement with a Busy frame that says when to come back. No CPU is
+ * spent on a handshake that would time out, so past its capacity the
+ * directory keeps serving at its capacity instead of collapsing.
+ *
+ * - The limit on handshakes in progress moves as AIMD does: up by one for
+ *   each `limit` handshakes that finished within TARGET_SHARE of the
+ *   timeout while the loop kept up; down by a tenth (at most once per
+ *   DECREASE_EVERY_MS) when one took longer or the loop lagged past
+ *   LAG_HIGH_MS. It stays in [minLimit, maxLimit].
+ * - A refused newcomer is given a slot of its own: the waits handed out run
+ *   one completion apart at the measured rate, so a crowd that comes back
+ *   when told arrives at the rate the directory finishes handshakes (a
+ *   restart storm settles), not all at once. Waits are bounded by
+ *   MAX_BUSY_RETRY_MS (the client reads longer ones as that).
+ *
+ * No I/O and no timers: the clock is passed in, so tests are exact.
+ *
+ * @module
+ */
+import { MAX_BUSY_RETRY_MS } from "../crypto/mod.ts";
+
+/** Share of the handshake timeout an admitted handshake should finish within. */
+export const TARGET_SHARE = 0.25;
+/** Event-loop lag above which the directory takes on no more work. */
+export const LAG_HIGH_MS = 200;
+/** The shortest limit cut apart: the limit falls by a tenth at most this often. */
+export const DECREASE_EVERY_MS = 250;
+/** The shortest wait a Busy answer gives. */
+export const MIN_RETRY_MS = 250;
+/**
+ * Completions per second assumed before any were measured: high on purpose.
+ * A slot given too early costs the client one more Busy answer (cheap); one
+ * given too late leaves the directory idle while clients wait (goodput lost).
+ */
+const INITIAL_RATE = 500;
+/** Weight of the newest second in the rate's moving average. */
+const RATE_WEIGHT = 0.5;
+/**
+ * Slots are handed out this much faster than the measured rate, for the
+ * same reason: the directory stays saturated, and the few who come back
+ * early are told again.
+ */
+const SLOT_OPTIMISM = 1.2;
+
+/** How the gate is set. */
+export type CapacityOptions = {
+  /** `--handshake-timeout`, ms. */
+  readonly handshakeTimeoutMs: number;
+  /** The limit the gate starts at and never goes below. */
+  readonly minLimit?: number;
+  /** The most handshakes in progress, however fast they finish. */
+  readonly maxLimit?: number;
+  /** ms now; injected so tests are deterministic. */
+  readonly clock: () => number;
+};
+
+/** What the gate says to a newcomer. */
+export type CapacityDecision = { readonly admit: true } | {
+  readonly admit: false;
+  /** How long to wait before trying again (ms). */
+  readonly retryAfterMs: number;
+};
+
+/** Counts handshakes in progress against a limit learnt from how they go. */
+export class CapacityGate {
+  readonly #o: Required<CapacityOptions>;
+  #limit: number;
+  #inProgress = 0;
+  #lagMs = 0;
+  #lastDecrease = -Infinity;
+  /** Completions per second, a moving average over whole seconds. */
+  #rate = INITIAL_RATE;
+  #second = -1;
+  #thisSecond = 0;
+  /** Whether anyone was refused this second: then its completions measure capacity, not demand. */
+  #saturated = false;
+  /** When the last slot handed out falls (ms): each refusal's comes one completion later. */
+  #nextSlot = -Infinity;
+
+  /** A gate for handshakes bounded by `options.handshakeTimeoutMs`. */
+  constructor(options: CapacityOptions) {
+    const minLimit = options.minLimit ?? 16;
+    const maxLimit = options.maxLimit ?? 1024;
+    if (!(minLimit >= 1 && maxLimit >= minLimit)) {
+      throw new RangeError("A capacity gate needs 1 <= minLimit <= maxLimit");
+    }
+    this.#o = { ...options, minLimit, maxLimit };
+    this.#limit = minLimit;
+  }
+
+  /** Handshakes in progress now. */
+  get inProgress(): number {
+    return this.#inProgress;
+  }
+
+  /** How many may be in progress now. */
+  get limit(): number {
+    return Math.floor(this.#limit);
+  }
+
+  /** Completions per second, as measured. */
+  get rate(): number {
+    return this.#rate;
+  }
+
+  /** A newcomer wants to start a handshake: admit it (counting it) or say when to come back. */
+  request(): CapacityDecision {
+    const now = this.#o.clock();
+    this.#roll(now);
+    if (this.#inProgress < this.limit && this.#lagMs < LAG_HIGH_MS) {
+      this.#inProgress++;
+      return { admit: true };
+    }
+    this.#saturated = true;
+    const interval = 1000 / Math.max(1, this.#rate * SLOT_OPTIMISM);
+    // The first refusal waits for the handshakes in progress; each next one a completion later.
+    const earliest = now + Math.max(MIN_RETRY_MS, this.#inProgress * interval);
+    this.#nextSlot = Math.max(this.#nextSlot + interval, earliest);
+    // Past the longest wait a client honours, it comes back then and is given a slot anew.
+    const wait = Math.min(this.#nextSlot - now, MAX_BUSY_RETRY_MS);
+    if (this.#nextSlot - now > MAX_BUSY_RETRY_MS) this.#nextSlot -= interval;
+    return { admit: false, retryAfterMs: Math.round(wait) };
+  }
+
+  /** An admitted handshake ended after `durationMs`, done (`ok`) or failed. */
+  done(durationMs: number, ok: boolean): void {
+    this.#inProgress = Math.max(0, this.#inProgress - 1);
+    const now = this.#o.clock();
+    this.#roll(now);
+    if (ok) this.#thisSecond++;
+    const target = this.#o.handshakeTimeoutMs * TARGET_SHARE;
+    if (durationMs > target || this.#lagMs >= LAG_HIGH_MS) this.#decrease(now);
+    else if (ok) this.#limit = Math.min(this.#o.maxLimit, this.#limit + 1 / this.#limit);
+  }
+
+  /** The event loop's latest lag (ms), as the server measures it. */
+  lag(ms: number): void {
+    this.#lagMs = Math.max(0, ms);
+    if (this.#lagMs >= LAG_HIGH_MS) this.#decrease(this.#o.clock());
+  }
+
+  #decrease(now: number): void {
+    if (now - this.#lastDecrease < DECREASE_EVERY_MS) return;
+    this.#lastDecrease = now;
+    this.#limit = Math.max(this.#o.minLimit, this.#limit * 0.9);
+  }
+
+  /**
+   * Closes the second before `now`'s into the rate: one in which someone was
+   * refused measured capacity; one that was not still shows capacity is at
+   * least what it did.
+   */
+  #roll(now: number): void {
+    const second = Math.floor(now / 1000);
+    if (second === this.#second) return;
+    if (this.#second >= 0 && (this.#saturated || this.#thisSecond > this.#rate)) {
+      this.#rate = this.#rate * (1 - RATE_WEIGHT) + this.#thisSecond * RATE_WEIGHT;
+    }
+    this.#second = second;
+    this.#thisSecond = 0;
+    this.#saturated = false;
+  }
+}

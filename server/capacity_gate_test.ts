@@ -1,0 +1,136 @@
+import { assert, assertEquals } from "../tests/assert.ts";
+import { MAX_BUSY_RETRY_MS } from "../crypto/mod.ts";
+import { CapacityGate, DECREASE_EVERY_MS, LAG_HIGH_MS, MIN_RETRY_MS } from "./capacity_gate.ts";
+
+/** A gate on a fake clock. */
+function gate(options: { minLimit?: number; maxLimit?: number } = {}) {
+  let now = 0;
+  const g = new CapacityGate({ handshakeTimeoutMs: 10_000, clock: () => now, ...options });
+  return { g, advance: (ms: number) => now += ms, now: () => now };
+}
+
+Deno.test("capacity gate: admits up to its limit, then says when to come back, never sooner than MIN_RETRY_MS", () => {
+  const { g } = gate({ minLimit: 4 });
+  for (let i = 0; i < 4; i++) assertEquals(g.request(), { admit: true });
+  const busy = g.request();
+  assert(!busy.admit);
+  assert(busy.retryAfterMs >= MIN_RETRY_MS, `${busy.retryAfterMs} ms`);
+  g.done(100, true);
+  assertEquals(g.request(), { admit: true }, "a finished handshake frees its place");
+});
+
+Deno.test("capacity gate: fast handshakes raise the limit, one slower than a quarter of the timeout lowers it by a tenth, at most every 250 ms", () => {
+  const { g, advance } = gate({ minLimit: 10, maxLimit: 100 });
+  for (let i = 0; i < 200; i++) {
+    assertEquals(g.request(), { admit: true });
+    g.done(50, true);
+  }
+  const raised = g.limit;
+  assert(raised > 10, `limit ${raised}`);
+  g.request();
+  g.done(3_000, true); // Over 2,500 ms: a quarter of the 10 s timeout.
+  const lowered = g.limit;
+  assert(lowered < raised && lowered >= Math.floor(raised * 0.9) - 1, `${raised} to ${lowered}`);
+  g.request();
+  g.done(3_000, true);
+  assertEquals(g.limit, lowered, "not twice within 250 ms");
+  advance(DECREASE_EVERY_MS);
+  g.request();
+  g.done(3_000, true);
+  assert(g.limit < lowered);
+});
+
+Deno.test("capacity gate: a lagging event loop takes no new handshake and lowers the limit", () => {
+  const { g } = gate({ minLimit: 8 });
+  g.lag(LAG_HIGH_MS + 50);
+  assert(!g.request().admit, "established sessions come first: no newcomers while the loop lags");
+  g.lag(5);
+  assert(g.request().admit);
+});
+
+Deno.test("capacity gate: refused newcomers get slots a little under one completion apart at the measured rate, and never more than the longest wait a client honours", () => {
+  const { g, advance } = gate({ minLimit: 10, maxLimit: 10 });
+  // Learn a rate: 100 completions a second while saturated, for ten seconds.
+  for (let s = 0; s < 10; s++) {
+    for (let i = 0; i < 100; i++) {
+      while (g.request().admit) { /* fill */ }
+      g.done(10, true);
+      advance(10);
+    }
+  }
+  assert(Math.abs(g.rate - 100) < 10, `rate ${g.rate}`);
+  while (g.request().admit) { /* full */ }
+  const waits = Array.from({ length: 50 }, () => g.request()).map((d) =>
+    d.admit ? -1 : d.retryAfterMs
+  );
+  for (let i = 1; i < waits.length; i++) {
+    const step = waits[i] - waits[i - 1];
+    // 100 a second, handed out a fifth faster (SLOT_OPTIMISM): about 8.3 ms apart.
+    assert(step >= 7 && step <= 10, `slot ${i} is ${step} ms after the one before`);
+  }
+  const far = Array.from({ length: 10_000 }, () => g.request());
+  assert(far.every((d) => !d.admit && d.retryAfterMs <= MAX_BUSY_RETRY_MS));
+});
+
+Deno.test("property: a restart storm settles: N clients that come back when told all get in within 1.3 N/R + 10 s, with few Busy answers each", () => {
+  // A directory that finishes `rate` handshakes a second, each taking `service` ms of wall
+  // time once admitted, and N clients that all arrive in the first second and honour Busy with
+  // up to a tenth of jitter: a discrete-event simulation on the gate's own clock.
+  for (const [n, rate] of [[5_000, 300], [19_500, 300], [2_000, 50]]) {
+    let now = 0;
+    const g = new CapacityGate({ handshakeTimeoutMs: 10_000, clock: () => now });
+    const service = 1000 / rate; // one core: handshakes finish one after another
+    const arrivals: number[] = Array.from({ length: n }, () => Math.random() * 1000);
+    const busyAnswers: number[] = new Array(n).fill(0);
+    const queue = arrivals.map((t, i) => ({ t, i })).sort((a, b) => a.t - b.t);
+    const admitted: { i: number; start: number }[] = [];
+    let cpuFreeAt = 0;
+    let done = 0;
+    let last = 0;
+    const pending: { end: number; start: number }[] = [];
+    while (done < n) {
+      // The next thing to happen: an arrival, or the end of an admitted handshake.
+      pending.sort((a, b) => a.end - b.end);
+      const nextEnd = pending[0]?.end ?? Infinity;
+      const nextArrival = queue[0]?.t ?? Infinity;
+      if (nextEnd <= nextArrival) {
+        const finished = pending.shift()!;
+        now = finished.end;
+        g.done(finished.end - finished.start, true);
+        done++;
+        last = now;
+        continue;
+      }
+      const arrival = queue.shift()!;
+      now = arrival.t;
+      const decision = g.request();
+      if (decision.admit) {
+        cpuFreeAt = Math.max(cpuFreeAt, now) + service;
+        pending.push({ start: now, end: cpuFreeAt });
+        admitted.push({ i: arrival.i, start: now });
+      } else {
+        busyAnswers[arrival.i]++;
+        const back = now + decision.retryAfterMs * (1 + Math.random() * 0.1);
+        const at = queue.findIndex((q) => q.t > back);
+        queue.splice(at === -1 ? queue.length : at, 0, { t: back, i: arrival.i });
+      }
+    }
+    const bound = 1.3 * n / rate + 10;
+    const goodput = n / (last / 1000) / rate;
+    const meanBusy = busyAnswers.reduce((a, b) => a + b, 0) / n;
+    assert(
+      last / 1000 <= bound,
+      `${n} at ${rate}/s: all in after ${(last / 1000).toFixed(1)} s > ${bound.toFixed(1)} s`,
+    );
+    console.log(
+      `storm of ${n} at ${rate}/s: all in after ${(last / 1000).toFixed(1)} s (bound ${
+        bound.toFixed(1)
+      } s), ${meanBusy.toFixed(2)} Busy answers per client, goodput ${(goodput * 100).toFixed(0)}%`,
+    );
+    assert(meanBusy < 4, `${n} at ${rate}/s: ${meanBusy.toFixed(2)} Busy answers per client`);
+    assert(
+      goodput >= 0.75,
+      `${n} at ${rate}/s: goodput ${(goodput * 100).toFixed(0)}% of capacity`,
+    );
+  }
+});
