@@ -93,6 +93,10 @@ type Status = {
   reconnects: number;
   refused: Record<string, number>;
   lost: Record<string, number>;
+  /** Held sessions the server ended, every reason together. */
+  lostTotal: number;
+  /** Busy answers the worker's clients were given (and honoured). */
+  busy: number;
   lagMs: number;
 };
 
@@ -200,9 +204,13 @@ try {
       })`,
     );
   }, 10_000);
-  const cpuStart = sum(pids().map(cpuSeconds));
-  const started = performance.now();
-  const reports = await Promise.all(Array.from({ length: K }, (_, k) => {
+  const workerPids: number[] = [];
+  const readies: Promise<void>[] = [];
+  const gos: (() => Promise<void>)[] = [];
+  let cpuStart = 0;
+  let workerCpuStart = 0;
+  let started = performance.now();
+  const reports = Promise.all(Array.from({ length: K }, (_, k) => {
     const count = Math.max(0, Math.min(perWorker, N - k * perWorker));
     const worker = new Deno.Command(Deno.execPath(), {
       args: [
@@ -217,28 +225,48 @@ try {
         // As connect does (every 10 s), but often enough for a shortened idle timeout.
         String(Math.min(DEFAULT_HEARTBEAT_MS, (IDLE_S * 1000) / 3)),
       ],
+      stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
     children.push(worker);
+    workerPids.push(worker.pid);
     const first = Promise.withResolvers<{ registered: number; failures: number }>();
+    const ready = Promise.withResolvers<void>();
+    readies.push(ready.promise);
+    gos.push(async () => {
+      const writer = worker.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("go\n"));
+      writer.releaseLock();
+    });
     // Read every line, so a worker never blocks on a full pipe; keep the latest status.
     eachLine(worker.stdout, (line) => {
       const parsed = JSON.parse(line);
-      if ("registered" in parsed) first.resolve(parsed);
+      if ("ready" in parsed) ready.resolve();
+      else if ("registered" in parsed) first.resolve(parsed);
       else statuses[k] = parsed;
     }).catch(() => {});
     return first.promise;
   }));
+  // Identities and first ephemeral keys made: the clocks (time, both sides' CPU) start now.
+  await Promise.all(readies);
+  cpuStart = sum(pids().map(cpuSeconds));
+  workerCpuStart = sum(workerPids.map(cpuSeconds));
+  started = performance.now();
+  await Promise.all(gos.map((go) => go()));
+  log(`workers ready; registering`);
+  const registeredReports = await reports;
   clearInterval(progress);
   const registrationSeconds = (performance.now() - started) / 1000;
   const registrationCpu = sum(pids().map(cpuSeconds)) - cpuStart;
-  const registered = reports.reduce((n, r) => n + r.registered, 0);
+  // The load generator's own cost, beside the directory's: both share the two cores.
+  const workerCpu = sum(workerPids.map(cpuSeconds)) - workerCpuStart;
+  const registered = registeredReports.reduce((n, r) => n + r.registered, 0);
   const online = await total(servers, "p2pchat_users_online");
   log(
     `${registered} registered in ${
       registrationSeconds.toFixed(1)
-    } s (incl. key generation); ${online} online per /metrics`,
+    } s; ${online} online per /metrics`,
   );
 
   const probe = await DirectoryClient.connect({ hostname: "127.0.0.1", port: ports[0] }, {
@@ -276,10 +304,13 @@ try {
   log(`RSS at ${online}: ${rssAtN.join(", ")} KiB; CPU while holding: ${cpuPct.toFixed(1)}%`);
 
   let storm: Record<string, unknown> = {};
+  /** Sessions the SIGKILL itself ended: each client online then lost its session once. */
+  let onlineAtKill = 0;
   if (values.restart) {
     log(`restart: SIGKILL every instance with ${online} online, start them again on their ports`);
     await Promise.all(servers.map((s) => s.stop("SIGKILL")));
     const killed = performance.now();
+    onlineAtKill = online;
     const refusedBefore = statuses.map((s) => ({ ...s?.refused }));
     for (let i = 0; i < INSTANCES; i++) servers[i] = await serve(i, ports[i]);
     const back = await until(
@@ -302,6 +333,9 @@ try {
     });
     storm = {
       restart_all_back_s: backS === null ? null : round(backS, 2),
+      // Registrations per second while the crowd came back, against the cold-start rate.
+      restart_goodput_per_s: backS === null ? null : Math.round(online / backS),
+      restart_bound_s: round((1.3 * online) / (registered / registrationSeconds) + 10, 1),
       restart_online_after: await total(servers, "p2pchat_users_online"),
       restart_refused: refused,
       restart_rss_after_mib: round(rssAfterStorm / 1024, 1),
@@ -309,6 +343,9 @@ try {
     };
   }
 
+  // Sessions of clients that kept heartbeating but were ended by the directory anyway.
+  const heldLost = sum(statuses.map((s) => s?.lostTotal ?? 0)) - onlineAtKill;
+  const busyAnswers = sum(statuses.map((s) => s?.busy ?? 0));
   for (const worker of children) {
     if (servers.some((s) => s.process === worker)) continue;
     try {
@@ -330,6 +367,16 @@ try {
     registrations_per_s: Math.round(registered / registrationSeconds),
     registration_cpu_s: round(registrationCpu, 1),
     cpu_ms_per_registration: round((registrationCpu * 1000) / Math.max(1, registered), 2),
+    load_cpu_ms_per_registration: round((workerCpu * 1000) / Math.max(1, registered), 2),
+    held_lost: heldLost,
+    // Failed attempts by code (summed over workers), Busy answers apart.
+    refused: Object.fromEntries(
+      [...new Set(statuses.flatMap((s) => Object.keys(s?.refused ?? {})))].map((code) => [
+        code,
+        sum(statuses.map((s) => s?.refused?.[code] ?? 0)),
+      ]),
+    ),
+    busy_answers: busyAnswers,
     lookup_p50_ms: round(percentile(lookups, 50), 3),
     lookup_p99_ms: round(percentile(lookups, 99), 3),
     list_p50_ms: round(percentile(lists, 50), 3),
@@ -357,7 +404,7 @@ try {
       }
       : {}),
     v8_flags: Deno.env.get("LOAD_V8_FLAGS") ?? v8FlagsArgument().replace("--v8-flags=", ""),
-    failures: reports.reduce((n, r) => n + r.failures, 0),
+    failures: registeredReports.reduce((n, r) => n + r.failures, 0),
     ...storm,
   };
   if (values.json) console.log(JSON.stringify(report));

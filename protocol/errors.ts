@@ -34,7 +34,9 @@ export type DirectoryUnavailableCode =
   | "unreachable"
   | "connection-lost"
   | "timeout"
-  | "not-a-directory";
+  | "not-a-directory"
+  /** Over capacity: it answered Busy before any key agreement (docs/protocol.md §3). */
+  | "busy";
 
 /** Every code of the directory layer. */
 export type DirectoryLayerCode = DirectoryErrorCode | DirectoryUnavailableCode;
@@ -56,3 +58,21 @@ export class InvalidNameError extends DirectoryError<"name-invalid" | "name-conf
 
 /** The connection to the directory ended, stopped answering, or is not a p2pchat directory. */
 export class DirectoryUnavailableError extends CodedError<DirectoryUnavailableCode> {}
+
+/** The directory is over capacity and asked to be tried again after `retryAfterMs`. */
+export class DirectoryBusyError extends DirectoryUnavailableError {
+  /** How long the directory asked to wait (ms, at most 60 s). */
+  readonly retryAfterMs: number;
+
+  /** Makes the error for `label` (host:port), asked to wait `retryAfterMs`. */
+  constructor(label: string, retryAfterMs: number, options?: ErrorOptions) {
+    super(
+      "busy",
+      `The directory at ${label} is busy; p2pchat tries again in ${
+        Math.ceil(retryAfterMs / 1000)
+      } s`,
+      options,
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}

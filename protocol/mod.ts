@@ -22,6 +22,7 @@
 export { CodedError } from "../errors/mod.ts";
 export {
   DIRECTORY_ERROR_CODES,
+  DirectoryBusyError,
   DirectoryError,
   type DirectoryErrorCode,
   type DirectoryLayerCode,

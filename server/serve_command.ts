@@ -156,12 +156,16 @@ function openMetrics(
       () => {
         const server = current();
         if (!server) return "";
-        return server.metrics.render({
-          usersOnline: server.state.localCount,
-          directoryUsersOnline: server.state.totalCount,
-          storeUp: server.state.storeUp,
-          storeErrors: server.state.storeErrors,
-        }, server.relay);
+        return server.metrics.render(
+          {
+            usersOnline: server.state.localCount,
+            directoryUsersOnline: server.state.totalCount,
+            storeUp: server.state.storeUp,
+            storeErrors: server.state.storeErrors,
+          },
+          server.relay,
+          server.capacity,
+        );
       },
       () => current()?.state.storeUp ?? false,
     );

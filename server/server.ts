@@ -8,6 +8,7 @@ import { encodeMessage, readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../prot
 import { abortable, Deadline, delay } from "../async/mod.ts";
 import {
   acceptChannel,
+  busyReply,
   ChannelError,
   connTransport,
   HandshakeError,
@@ -21,7 +22,8 @@ import {
 import { RelayBroker, type RelayLimits } from "./relay/mod.ts";
 import { HandshakeAdmission, type StartupLimits, type StartupRefusal } from "../admission/mod.ts";
 import type { Logger } from "./ops/mod.ts";
-import { LAG_TICK_MS, Metrics } from "./ops/mod.ts";
+import { type CapacityView, LAG_TICK_MS, Metrics } from "./ops/mod.ts";
+import { CapacityGate } from "./capacity_gate.ts";
 import type { Mailbox } from "./mail/mod.ts";
 import type { NameStore } from "./state/mod.ts";
 import { RateLimiter } from "./rate_limit.ts";
@@ -107,8 +109,14 @@ export function defaultMaxClients(): number {
   return free === null ? 1000 : Math.max(16, free - RESERVED_DESCRIPTORS);
 }
 
-/** What a new connection turned out to be: a client's channel, or one end of a relayed chat. */
-type Opened = { channel: SecureChannel } | { relay: { rest: Transport; token: Uint8Array } };
+/**
+ * What a new connection turned out to be: a client's channel, one end of a
+ * relayed chat, or a newcomer told Busy (over capacity) before any key agreement.
+ */
+type Opened =
+  | { channel: SecureChannel }
+  | { relay: { rest: Transport; token: Uint8Array } }
+  | { busy: number };
 
 /** A running directory server. */
 export class DirectoryServer {
@@ -126,6 +134,8 @@ export class DirectoryServer {
   readonly #running = new Set<Promise<void>>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #startups: HandshakeAdmission;
+  readonly #capacity: CapacityGate;
+  readonly #clock: () => number;
   #nextId = 1;
   #stopping = false;
   #accepting: Promise<void>;
@@ -135,6 +145,8 @@ export class DirectoryServer {
     this.#listener = listener;
     this.#startups = new HandshakeAdmission(options.startups, options.random);
     const clock = options.clock ?? Date.now;
+    this.#clock = clock;
+    this.#capacity = new CapacityGate({ handshakeTimeoutMs: options.handshakeTimeoutMs, clock });
     if (!options.state && !options.store) throw new TypeError("A server needs a store or a state");
     this.state = options.state ??
       new LocalDirectory<Session>(options.store!, { clock, nameTtlMs: options.nameTtlMs });
@@ -158,6 +170,8 @@ export class DirectoryServer {
     this.#timers.push(setInterval(() => {
       const now = performance.now();
       this.metrics.tick(now - tick - LAG_TICK_MS);
+      // Established sessions first: while the loop lags, no newcomer gets a handshake.
+      this.#capacity.lag(now - tick - LAG_TICK_MS);
       tick = now;
     }, LAG_TICK_MS));
     this.#timers.push(setInterval(() => {
@@ -190,6 +204,12 @@ export class DirectoryServer {
   /** Where the server listens. */
   get addr(): Deno.NetAddr {
     return this.#listener.addr;
+  }
+
+  /** The capacity gate's state, for /metrics. */
+  get capacity(): CapacityView {
+    const gate = this.#capacity;
+    return { limit: gate.limit, inProgress: gate.inProgress, rate: Math.round(gate.rate) };
   }
 
   /** Tells every client the server is going away, closes everything, flushes the store. */
@@ -265,11 +285,13 @@ export class DirectoryServer {
         this.#options.log.event("reject", { session: id, address, reason: "startups-evicted" });
         transport.close();
       });
-      if (typeof ticket === "string") return this.#refuseEarly(transport, id, address, ticket);
-      this.#options.log.event("connect", { session: id, address });
+      if (typeof ticket === "string") {
+        this.metrics.admissions.refused++;
+        return this.#refuseEarly(transport, id, address, ticket);
+      }
       let opened: Opened;
       try {
-        opened = await this.#open(transport);
+        opened = await this.#open(transport, id, address);
       } catch (error) {
         this.metrics.handshakeFailuresTotal++;
         this.#options.log.event("handshake-failed", {
@@ -283,6 +305,7 @@ export class DirectoryServer {
       if ("relay" in opened) {
         return await this.relay.join(opened.relay.rest, opened.relay.token, id);
       }
+      if ("busy" in opened) return;
       const { channel } = opened;
       const session = new Session(id, address, channel, this.#ctx);
       if (this.#sessions.size >= this.#options.maxClients || this.#stopping) {
@@ -320,8 +343,9 @@ export class DirectoryServer {
    * is handed back instead, to be relayed outside the count of handshakes in
    * progress.
    */
-  async #open(transport: Transport): Promise<Opened> {
+  async #open(transport: Transport, id: number, address: string): Promise<Opened> {
     const timeoutMs = this.#options.handshakeTimeoutMs;
+    const started = this.#clock();
     using deadline = Deadline.after(timeoutMs, () => new HandshakeTimeout(timeoutMs));
     let first;
     try {
@@ -338,16 +362,37 @@ export class DirectoryServer {
     if (first.frame.type === RelayFrame.Join && first.frame.body.length === TOKEN_LENGTH) {
       return { relay: { rest: first.rest, token: first.frame.body.slice() } };
     }
-    const channel = await acceptChannel(
-      prefixedTransport(first.rest, first.frame.bytes),
-      this.#options.identity,
-      {
-        signal: deadline.signal,
-        handshakeTimeoutMs: timeoutMs,
-        maxBuffered: MAX_PENDING_REPLY_BYTES,
-      },
-    );
-    return { channel };
+    // Over capacity: Busy before any key agreement, with a slot of its own to come back in.
+    const decision = this.#capacity.request();
+    if (!decision.admit) {
+      this.metrics.admissions.busy++;
+      this.#options.log.event("busy", { session: id, address, retry_ms: decision.retryAfterMs });
+      // The client reads Busy as its message 2 and hangs up: wait for that (bounded by the
+      // deadline) rather than close first, which could reset the connection with Busy unread.
+      await first.rest.write(busyReply(decision.retryAfterMs)).catch(() => {});
+      await first.rest.read(deadline.signal).catch(() => null);
+      return { busy: decision.retryAfterMs };
+    }
+    this.metrics.admissions.admitted++;
+    this.#options.log.event("connect", { session: id, address });
+    let ok = false;
+    try {
+      const channel = await acceptChannel(
+        prefixedTransport(first.rest, first.frame.bytes),
+        this.#options.identity,
+        {
+          signal: deadline.signal,
+          handshakeTimeoutMs: timeoutMs,
+          maxBuffered: MAX_PENDING_REPLY_BYTES,
+        },
+      );
+      ok = true;
+      return { channel };
+    } finally {
+      const duration = this.#clock() - started;
+      this.#capacity.done(duration, ok);
+      if (ok) this.metrics.handshake(duration);
+    }
   }
 
   #refuseEarly(
@@ -366,6 +411,7 @@ export class DirectoryServer {
     for (const session of this.#sessions) {
       if (session.lastSeen < cutoff) {
         this.metrics.reject("idle");
+        this.metrics.idleEndedTotal++;
         this.#options.log.event("disconnect", { session: session.id, how: "idle" });
         session.drop();
       }

@@ -64,6 +64,8 @@ export type Notice =
   /** Dropped to make room for a request from a place with fewer pending. */
   | { code: "request-evicted"; peer: string }
   | { code: "relay-fallback"; peer: string }
+  /** The directory answered Busy (over capacity): trying again in `waitMs`. */
+  | { code: "directory-busy"; server: string; waitMs: number }
   /** The data directory (your identity and pins) may be written by others; `warning` says how to stop it. */
   | { code: "home-exposed"; home: string; warning: string };
 

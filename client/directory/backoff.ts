@@ -17,3 +17,12 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
   return base / 2 + random() * base / 2;
 }
+
+/**
+ * How long to wait after a Busy answer that asked for `retryAfterMs`: that
+ * long and up to a fifth more, so clients given one slot do not all come
+ * back in its first instant.
+ */
+export function busyDelayMs(retryAfterMs: number, random: () => number = Math.random): number {
+  return retryAfterMs * (1 + random() / 5);
+}

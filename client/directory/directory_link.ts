@@ -18,8 +18,14 @@ import {
   UnexpectedPeerKey,
   UnrevealedEphemeral,
 } from "../../crypto/mod.ts";
-import { DirectoryUnavailableError, type UserEntry, type WirePrekey } from "../../protocol/mod.ts";
-import { backoffMs, DirectoryClient, type DirectoryClosed, hostPortLabel } from "./mod.ts";
+import {
+  DirectoryBusyError,
+  DirectoryUnavailableError,
+  type UserEntry,
+  type WirePrekey,
+} from "../../protocol/mod.ts";
+import { backoffMs, busyDelayMs } from "./backoff.ts";
+import { DirectoryClient, type DirectoryClosed, hostPortLabel } from "./directory_client.ts";
 import { isIpLiteral } from "../trust/mod.ts";
 import { ClientError, errorEvent, ServerKeyError } from "../core/mod.ts";
 import type { EventSink } from "../core/mod.ts";
@@ -144,9 +150,23 @@ export class DirectoryLink {
         throw refused;
       }
       if (fresh) this.#options.sink.emit(errorEvent(fresh));
-      const busy = last instanceof DirectoryUnavailableError && last.code === "connection-lost";
+      // Told Busy: come back when told, however long the start-up waits (Ctrl-C still quits).
+      if (last instanceof DirectoryBusyError && retryForMs > 0) {
+        const wait = busyDelayMs(last.retryAfterMs);
+        this.#options.sink.emit({
+          type: "notice",
+          notice: {
+            code: "directory-busy",
+            server: hostPortLabel(servers[this.#at]),
+            waitMs: Math.round(wait),
+          },
+        });
+        await delay(wait);
+        continue;
+      }
+      const hungUp = last instanceof DirectoryUnavailableError && last.code === "connection-lost";
       const wait = backoffMs(attempt);
-      if (!busy || Date.now() + wait > deadline) throw last;
+      if (!hungUp || Date.now() + wait > deadline) throw last;
       await delay(wait);
     }
   }
@@ -316,8 +336,10 @@ export class DirectoryLink {
     this.#options.sink.emit({ type: "server-lost", detail: ended.message });
     // Try the next instance first: the one we had may be the one that died.
     this.#at = (this.#at + 1) % this.#options.servers.length;
+    let wait = backoffMs(0);
     for (let attempt = 0; this.#state.kind === "down"; attempt++) {
-      await delay(backoffMs(attempt));
+      await delay(wait);
+      wait = backoffMs(attempt + 1);
       if (this.#current().kind !== "down") return;
       try {
         await this.connect(0);
@@ -336,6 +358,8 @@ export class DirectoryLink {
           if (state.kind === "refused") this.#options.sink.emit(errorEvent(error));
           return;
         }
+        // Busy: back when it said (a slot of our own), not sooner, not by the doubling.
+        if (error instanceof DirectoryBusyError) wait = busyDelayMs(error.retryAfterMs);
         // Anything else: unreachable for now; the next attempt may find it back.
       }
     }

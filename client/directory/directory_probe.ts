@@ -1,8 +1,8 @@
 /**
  * Telling a p2pchat directory from whatever else answers on its port, and a
  * failed handshake with one from what actually happened. A directory's first
- * byte is always the handshake's Response frame (docs/protocol.md §3), sent
- * at once: anything else is `not-a-directory` as soon as it arrives (an SSH
+ * byte is always the handshake's Response frame, or Busy when it is over
+ * capacity (docs/protocol.md §3), sent at once: anything else is `not-a-directory` as soon as it arrives (an SSH
  * banner, the `HTTP/1.1 400` a web server answers our first frame with), and
  * a server that says nothing within the bound given (a web server waiting
  * for a whole request, which our handshake never sends) is `timeout`. Nothing
@@ -15,11 +15,12 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   FrameType,
   HandshakeError,
+  PeerBusy,
   type Transport,
   UnexpectedPeerKey,
   VersionMismatch,
 } from "../../crypto/mod.ts";
-import { DirectoryUnavailableError } from "../../protocol/mod.ts";
+import { DirectoryBusyError, DirectoryUnavailableError } from "../../protocol/mod.ts";
 
 /** How much of a server's first line a `not-a-directory` message quotes. */
 const MAX_QUOTED = 40;
@@ -72,7 +73,8 @@ export function mustBeDirectory(transport: Transport, label: string, withinMs?: 
   function check(chunk: Uint8Array | null): Uint8Array | null {
     if (checked || chunk === null || chunk.length === 0) return chunk;
     checked = true;
-    if (chunk[0] !== FrameType.Response) {
+    // A directory's first frame is its Response, or Busy when it is over capacity (§3).
+    if (chunk[0] !== FrameType.Response && chunk[0] !== FrameType.Busy) {
       transport.close();
       throw new DirectoryUnavailableError(
         "not-a-directory",
@@ -90,6 +92,9 @@ export function explainHandshakeFailure(
   timeoutMs?: number,
 ): unknown {
   if (error instanceof UnexpectedPeerKey || error instanceof VersionMismatch) return error;
+  if (error instanceof PeerBusy) {
+    return new DirectoryBusyError(label, error.retryAfterMs, { cause: error });
+  }
   if (error instanceof HandshakeError) {
     const cause = error.cause;
     if (cause instanceof DirectoryUnavailableError) return cause;

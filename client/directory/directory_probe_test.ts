@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { FrameType, type Transport } from "../../crypto/mod.ts";
+import { busyReply, FrameType, memoryPair, type Transport } from "../../crypto/mod.ts";
 import { DirectoryUnavailableError } from "../../protocol/mod.ts";
 import { describeAnswer, mustBeDirectory } from "./directory_probe.ts";
 
@@ -73,4 +73,12 @@ Deno.test("mustBeDirectory() gives up on a server silent past the bound, sending
     error.message,
   );
   assertEquals(silent.written, 0);
+});
+
+Deno.test("mustBeDirectory() takes a Busy frame for a directory's first answer, not for a stranger's", async () => {
+  const [ours, theirs] = memoryPair();
+  const probed = mustBeDirectory(ours, "127.0.0.1:7447", 2_000);
+  await theirs.write(busyReply(500));
+  const chunk = await probed.read();
+  assertEquals(chunk?.[0], FrameType.Busy);
 });

@@ -19,7 +19,7 @@
  *
  * @module
  */
-export { backoffMs, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from "./backoff.ts";
+export { backoffMs, busyDelayMs, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from "./backoff.ts";
 export {
   DEFAULT_HEARTBEAT_MS,
   DirectoryClient,

@@ -31,6 +31,10 @@ export function noticeWords(notice: Notice): string {
     case "relay-fallback":
       // The relay joins a race the direct attempt may still win: say so, not that it failed.
       return `${notice.peer} has not answered directly yet; trying the directory's relay too`;
+    case "directory-busy":
+      return `The directory at ${notice.server} is busy; trying again in ${
+        Math.ceil(notice.waitMs / 1000)
+      } s`;
     case "home-exposed":
       // storage/ words the warning (serve shows the same one): it names the directory and the fix.
       return `Warning: ${notice.warning}`;

@@ -24,6 +24,14 @@ export type RejectionReason =
 
 /** How often the event loop's lateness is sampled. */
 export const LAG_TICK_MS = 500;
+/** Handshake durations kept for the percentiles /metrics shows. */
+const HANDSHAKE_SAMPLES = 1024;
+
+/** What admission did with a newcomer, as counted in `p2pchat_admission_total`. */
+export type AdmissionResult = "admitted" | "busy" | "refused";
+
+/** The capacity gate's state, as /metrics shows it. */
+export type CapacityView = { limit: number; inProgress: number; rate: number };
 /** Over how long the worst lateness is reported. */
 const LAG_WINDOW_MS = 10_000;
 
@@ -42,6 +50,26 @@ export class Metrics {
   /** The longest the event loop was late over the last LAG_WINDOW_MS (how starved the process is). */
   loopLagMs = 0;
   #lagWindow: number[] = [];
+  /** Newcomers by what admission did: admitted, told Busy, refused (flood limits). */
+  readonly admissions: Record<AdmissionResult, number> = { admitted: 0, busy: 0, refused: 0 };
+  /** Sessions the server ended because their client went silent past --idle-timeout. */
+  idleEndedTotal = 0;
+  /** The latest handshake durations (ms), oldest overwritten first. */
+  readonly #handshakes: number[] = [];
+  #handshakeAt = 0;
+
+  /** Records one completed handshake's duration, first byte to last. */
+  handshake(ms: number): void {
+    if (this.#handshakes.length < HANDSHAKE_SAMPLES) this.#handshakes.push(ms);
+    else this.#handshakes[this.#handshakeAt++ % HANDSHAKE_SAMPLES] = ms;
+  }
+
+  /** The `q` quantile (0 to 1) of the latest handshake durations, in seconds; 0 before any. */
+  handshakeQuantile(q: number): number {
+    if (this.#handshakes.length === 0) return 0;
+    const sorted = [...this.#handshakes].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1000;
+  }
 
   /** Records how late a LAG_TICK_MS timer fired; keeps the worst over the window. */
   tick(lateMs: number): void {
@@ -72,6 +100,7 @@ export class Metrics {
       bytesTotal: 0,
       upgradedTotal: 0,
     },
+    capacity: CapacityView = { limit: 0, inProgress: 0, rate: 0 },
   ): string {
     const { rss, heapUsed, external } = Deno.memoryUsage();
     const rejections = [...this.rejections].sort().map(([reason, n]) =>
@@ -131,6 +160,44 @@ export class Metrics {
         "counter",
         "Connections whose secure handshake failed.",
         this.handshakeFailuresTotal,
+      ),
+      ...metric(
+        "p2pchat_admission_total",
+        "counter",
+        "Newcomers by what admission did: admitted to a handshake, told Busy (over capacity), refused (flood limits).",
+        (["admitted", "busy", "refused"] as const).map((r) =>
+          [`{result="${r}"}`, this.admissions[r]] as const
+        ),
+      ),
+      ...metric(
+        "p2pchat_sessions_idle_total",
+        "counter",
+        "Sessions ended because their client sent nothing for --idle-timeout.",
+        this.idleEndedTotal,
+      ),
+      ...metric(
+        "p2pchat_handshake_seconds",
+        "gauge",
+        "Handshake duration, first byte to last, over the latest 1,024 (quantiles).",
+        [0.5, 0.9, 0.99].map((q) => [`{quantile="${q}"}`, this.handshakeQuantile(q)] as const),
+      ),
+      ...metric(
+        "p2pchat_admission_limit",
+        "gauge",
+        "Handshakes the directory runs at once now, as learnt from how fast they finish.",
+        capacity.limit,
+      ),
+      ...metric(
+        "p2pchat_handshakes_in_progress",
+        "gauge",
+        "Handshakes under way now.",
+        capacity.inProgress,
+      ),
+      ...metric(
+        "p2pchat_handshake_rate",
+        "gauge",
+        "Handshakes finished per second while admission was full (the measured capacity).",
+        capacity.rate,
       ),
       ...metric(
         "p2pchat_relay_sessions_open",

@@ -16,4 +16,10 @@
  */
 export { type LogFormat, Logger } from "./log.ts";
 export { serveMetrics } from "./metrics_http.ts";
-export { LAG_TICK_MS, Metrics, type RejectionReason } from "./metrics.ts";
+export {
+  type AdmissionResult,
+  type CapacityView,
+  LAG_TICK_MS,
+  Metrics,
+  type RejectionReason,
+} from "./metrics.ts";
