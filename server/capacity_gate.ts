@@ -24,6 +24,10 @@
  */
 import { MAX_BUSY_RETRY_MS } from "../crypto/mod.ts";
 
+/** The limit the gate starts at, and never goes below. */
+export const DEFAULT_MIN_HANDSHAKES = 16;
+/** The most handshakes in progress by default (`serve --max-handshakes`). */
+export const DEFAULT_MAX_HANDSHAKES = 1024;
 /** Share of the handshake timeout an admitted handshake should finish within. */
 export const TARGET_SHARE = 0.25;
 /** Event-loop lag above which the directory takes on no more work. */
@@ -84,8 +88,8 @@ export class CapacityGate {
 
   /** A gate for handshakes bounded by `options.handshakeTimeoutMs`. */
   constructor(options: CapacityOptions) {
-    const minLimit = options.minLimit ?? 16;
-    const maxLimit = options.maxLimit ?? 1024;
+    const minLimit = options.minLimit ?? DEFAULT_MIN_HANDSHAKES;
+    const maxLimit = options.maxLimit ?? DEFAULT_MAX_HANDSHAKES;
     if (!(minLimit >= 1 && maxLimit >= minLimit)) {
       throw new RangeError("A capacity gate needs 1 <= minLimit <= maxLimit");
     }

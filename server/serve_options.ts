@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_HANDSHAKES } from "./capacity_gate.ts";
 import { join } from "node:path";
 import { type FlagValues, UsageError } from "../cli/mod.ts";
 import {
@@ -100,6 +101,13 @@ export const serveFlags = {
       `${DEFAULT_STARTUP_LIMITS.start}:${DEFAULT_STARTUP_LIMITS.rate}:${DEFAULT_STARTUP_LIMITS.full}`,
     description:
       "handshakes in progress: from START on, RATE percent of new connections are dropped at random, rising to all at FULL",
+  },
+  "max-handshakes": {
+    type: "string",
+    value: "N",
+    default: String(DEFAULT_MAX_HANDSHAKES),
+    description:
+      "most handshakes run at once, however fast they finish; beyond what finishes in a quarter of --handshake-timeout newcomers are told Busy",
   },
   "per-source-startups": {
     type: "string",
@@ -266,6 +274,7 @@ export function parseServeOptions(
     nameTtlMs: parseDuration("name-ttl", values["name-ttl"]),
     idleTimeoutMs: parseDuration("idle-timeout", values["idle-timeout"]),
     handshakeTimeoutMs: parseDuration("handshake-timeout", values["handshake-timeout"]),
+    maxHandshakes: parseInteger("max-handshakes", values["max-handshakes"], 1, 1_000_000),
     startups: {
       ...parseStartups(values["max-startups"]),
       perSource: parseInteger("per-source-startups", values["per-source-startups"], 0, 1_000_000),

@@ -18,6 +18,7 @@ Deno.test("parseServeOptions() gives the documented defaults", () => {
     nameTtlMs: 30 * 86_400_000,
     idleTimeoutMs: 30_000,
     handshakeTimeoutMs: 10_000,
+    maxHandshakes: 1024,
     startups: { start: 512, rate: 30, full: 1024, perSource: 32 },
     metrics: undefined,
     log: "text",

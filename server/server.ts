@@ -23,7 +23,7 @@ import { RelayBroker, type RelayLimits } from "./relay/mod.ts";
 import { HandshakeAdmission, type StartupLimits, type StartupRefusal } from "../admission/mod.ts";
 import type { Logger } from "./ops/mod.ts";
 import { type CapacityView, LAG_TICK_MS, Metrics } from "./ops/mod.ts";
-import { CapacityGate } from "./capacity_gate.ts";
+import { CapacityGate, DEFAULT_MIN_HANDSHAKES } from "./capacity_gate.ts";
 import type { Mailbox } from "./mail/mod.ts";
 import type { NameStore } from "./state/mod.ts";
 import { RateLimiter } from "./rate_limit.ts";
@@ -42,6 +42,8 @@ export type ServerSettings = {
   nameTtlMs: number;
   idleTimeoutMs: number;
   handshakeTimeoutMs: number;
+  /** The most handshakes the capacity gate runs at once (`--max-handshakes`). */
+  maxHandshakes: number;
   /** Who may start a handshake: per source and in total, with random early drop. */
   startups: StartupLimits;
   relay: RelayLimits;
@@ -146,7 +148,12 @@ export class DirectoryServer {
     this.#startups = new HandshakeAdmission(options.startups, options.random);
     const clock = options.clock ?? Date.now;
     this.#clock = clock;
-    this.#capacity = new CapacityGate({ handshakeTimeoutMs: options.handshakeTimeoutMs, clock });
+    this.#capacity = new CapacityGate({
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      minLimit: Math.min(DEFAULT_MIN_HANDSHAKES, options.maxHandshakes),
+      maxLimit: options.maxHandshakes,
+      clock,
+    });
     if (!options.state && !options.store) throw new TypeError("A server needs a store or a state");
     this.state = options.state ??
       new LocalDirectory<Session>(options.store!, { clock, nameTtlMs: options.nameTtlMs });

@@ -35,6 +35,7 @@ function startWith(
     nameTtlMs: 3_600_000,
     idleTimeoutMs: 30_000,
     handshakeTimeoutMs: 5_000,
+    maxHandshakes: 1024,
     relay: { enabled: false, maxSessions: 1, maxPerClient: 1, maxBytes: 1, tokenTtlMs: 1 },
     startups,
     random,
