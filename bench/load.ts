@@ -323,12 +323,16 @@ try {
     );
     await new Promise((r) => setTimeout(r, 5000));
     const rssAfterStorm = sum(pids().map(rssKib));
-    // What was refused during the storm, by reason (name-taken and the like would be bugs).
+    // What was refused during the storm, by reason (name-taken and the like would be bugs);
+    // attempts made while the directory was down (unreachable) are counted apart.
     const refused: Record<string, number> = {};
+    let unreachable = 0;
     statuses.forEach((s, k) => {
       for (const [code, n] of Object.entries(s?.refused ?? {})) {
         const delta = n - ((refusedBefore[k] as Record<string, number>)?.[code] ?? 0);
-        if (delta > 0) refused[code] = (refused[code] ?? 0) + delta;
+        if (delta <= 0) continue;
+        if (code === "unreachable") unreachable += delta;
+        else refused[code] = (refused[code] ?? 0) + delta;
       }
     });
     storm = {
@@ -338,6 +342,7 @@ try {
       restart_bound_s: round((1.3 * online) / (registered / registrationSeconds) + 10, 1),
       restart_online_after: await total(servers, "p2pchat_users_online"),
       restart_refused: refused,
+      restart_unreachable: unreachable,
       restart_rss_after_mib: round(rssAfterStorm / 1024, 1),
       restart_rss_change_pct: round(((rssAfterStorm - sum(rssAtN)) / sum(rssAtN)) * 100, 1),
     };

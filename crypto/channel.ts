@@ -57,6 +57,11 @@ export type ChannelOptions = HandshakeOptions & {
   maxBuffered?: number;
   /** Initiator: where an ephemeral key that was never revealed is kept for the next attempt. */
   unrevealed?: UnrevealedEphemeral;
+  /**
+   * Bytes already read from the transport (a server that looked at the first
+   * frame before deciding): the handshake reads them before the transport.
+   */
+  received?: Uint8Array;
 };
 
 /** Runs the initiator's handshake over `transport` and returns the open channel. */
@@ -121,7 +126,7 @@ async function runHandshake(
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   using deadline = Deadline.after(timeoutMs, () => new HandshakeTimeout(timeoutMs), options.signal);
   const { signal } = deadline;
-  const reader = new FrameReader(transport);
+  const reader = new FrameReader(transport, options.received);
   const read: ReadStep = async (which) => {
     let frame: Frame | null;
     try {

@@ -144,9 +144,10 @@ export class FrameReader {
   readonly #source: ByteSource;
   readonly #decoder = new FrameDecoder();
 
-  /** Reads frames from `source`. */
-  constructor(source: ByteSource) {
+  /** Reads frames from `source`, after `received` (bytes read from it already) if given. */
+  constructor(source: ByteSource, received?: Uint8Array) {
     this.#source = source;
+    if (received) this.#decoder.push(received);
   }
 
   /**
@@ -155,17 +156,36 @@ export class FrameReader {
    */
   async read(maxBody: number, signal?: AbortSignal): Promise<Frame | null> {
     while (true) {
-      const frame = this.#decoder.next(maxBody);
+      const frame = this.poll(maxBody);
       if (frame) return frame;
-      const chunk = await this.#source.read(signal);
-      if (chunk === null) {
-        if (this.#decoder.buffered === 0) return null;
-        throw new RecordError(
-          "truncated",
-          `Connection closed in the middle of a frame (${this.#decoder.buffered} bytes of it arrived)`,
-        );
-      }
-      this.#decoder.push(chunk);
+      if (!await this.fill(signal)) return null;
     }
+  }
+
+  /**
+   * The next frame of at most `maxBody` bytes if it has arrived whole, else
+   * undefined (fill() brings more). Throws on an oversize length.
+   */
+  poll(maxBody: number): Frame | undefined {
+    return this.#decoder.next(maxBody);
+  }
+
+  /**
+   * Reads one more chunk: true when it came, false at an end of stream
+   * between frames; rejects with RecordError `truncated` at an end inside a
+   * frame, and with `signal.reason` once `signal` aborts.
+   */
+  fill(signal?: AbortSignal): Promise<boolean> {
+    return this.#source.read(signal).then((chunk) => {
+      if (chunk !== null) {
+        this.#decoder.push(chunk);
+        return true;
+      }
+      if (this.#decoder.buffered === 0) return false;
+      throw new RecordError(
+        "truncated",
+        `Connection closed in the middle of a frame (${this.#decoder.buffered} bytes of it arrived)`,
+      );
+    });
   }
 }

@@ -62,12 +62,29 @@ export class RecordConnection {
    * ends between frames. Throws RecordError on any fault in the frame.
    */
   async read(): Promise<IncomingRecord | null> {
-    const frame = await this.#reader.read(MAX_RECORD_BODY);
-    if (frame === null) return null;
+    while (true) {
+      const incoming = this.poll();
+      if (incoming !== undefined) return incoming;
+      if (!await this.fill()) return null;
+    }
+  }
+
+  /**
+   * The next record if its frame has arrived whole (opening started), else
+   * undefined: fill() brings more. Throws RecordError on any fault in the frame.
+   */
+  poll(): IncomingRecord | undefined {
+    const frame = this.#reader.poll(MAX_RECORD_BODY);
+    if (frame === undefined) return undefined;
     const record = this.#opener.open(frame);
     if (!(record instanceof Promise)) return { record, large: false };
     record.catch(() => {}); // Observed by whoever awaits it; never an unhandled rejection.
     return { record, large: true };
+  }
+
+  /** Reads more bytes: false at an end of stream between frames (see FrameReader.fill). */
+  fill(): Promise<boolean> {
+    return this.#reader.fill();
   }
 
   /** Closes the transport; pending reads end and writes fail. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { TAG_LENGTH } from "./aead.ts";
+import { type AesGcmKey, TAG_LENGTH } from "./aead.ts";
 import { RecordError } from "./errors.ts";
 import { type Frame, FrameType, HEADER_LENGTH, writeHeader } from "./frame.ts";
 import type { DirectionalKeys } from "./key_schedule.ts";
@@ -47,12 +47,12 @@ function readSeq(body: Uint8Array): number {
 
 /** Seals outgoing records in sequence. */
 export class RecordSealer {
-  readonly #direction: Direction;
+  readonly #key: AesGcmKey;
   readonly #counter: NonceCounter;
 
   /** Seals with `direction`'s key, at most `limit` records (MAX_RECORDS_PER_KEY by default). */
   constructor(direction: Direction, limit?: number) {
-    this.#direction = direction;
+    this.#key = direction.key;
     this.#counter = new NonceCounter(direction.iv, limit);
   }
 
@@ -80,7 +80,7 @@ export class RecordSealer {
     writeHeader(aad, type, SEQ_LENGTH + plaintext.length + TAG_LENGTH);
     writeSeq(aad, HEADER_LENGTH, seq);
     // The key leaves room for the AAD in front: the AAD is the frame's own first bytes.
-    const sealed = this.#direction.key.seal(
+    const sealed = this.#key.seal(
       this.#counter.nonceFor(seq),
       plaintext,
       aad,
@@ -99,12 +99,12 @@ export class RecordSealer {
 
 /** Opens incoming records, refusing any out of sequence or altered. */
 export class RecordOpener {
-  readonly #direction: Direction;
+  readonly #key: AesGcmKey;
   readonly #counter: NonceCounter;
 
   /** Opens records sealed with `direction`'s key, in order. */
   constructor(direction: Direction) {
-    this.#direction = direction;
+    this.#key = direction.key;
     this.#counter = new NonceCounter(direction.iv);
   }
 
@@ -142,7 +142,7 @@ export class RecordOpener {
     }
     this.#counter.take();
     const type = frame.type as RecordType;
-    const plaintext = this.#direction.key.open(
+    const plaintext = this.#key.open(
       this.#counter.nonceFor(seq),
       frame.body.subarray(SEQ_LENGTH),
       frame.bytes.subarray(0, AAD_LENGTH),

@@ -35,23 +35,27 @@ export class RecordReader {
 
   /**
    * The next record; null when the stream ends between records (not an
-   * authenticated close: the caller decides what that means). Rejects with
-   * RecordError on a fault.
+   * authenticated close: the caller decides what that means). A record that
+   * has arrived and opened already comes back as it is, not as a promise
+   * (records are handled without a turn of the event loop each). Throws or
+   * rejects with RecordError on a fault.
+   *
+   * No async frame: while a connection is idle, all it holds is the promise
+   * of its next chunk.
    */
-  async next(): Promise<Record | null> {
-    while (true) {
-      const head = this.#ahead.shift();
-      if (head !== undefined) {
-        this.#wake("pump");
-        return await head;
-      }
-      if (!this.#pumping) break;
-      await new Promise<void>((resolve) => this.#wakeReader = resolve);
+  next(): Record | null | Promise<Record | null> {
+    const head = this.#ahead.shift();
+    if (head !== undefined) {
+      this.#wake("pump");
+      return head;
     }
-    const incoming = await this.#conn.read();
-    if (incoming === null) return null;
+    if (this.#pumping) {
+      return new Promise<void>((resolve) => this.#wakeReader = resolve).then(() => this.next());
+    }
+    const incoming = this.#conn.poll();
+    if (incoming === undefined) return this.#conn.fill().then((more) => more ? this.next() : null);
     if (incoming.large) this.#pump();
-    return await incoming.record;
+    return incoming.record;
   }
 
   /** Stops reading ahead (the channel is done). */

@@ -42,6 +42,7 @@ import type { Session } from "./handshake.ts";
 import type { PublicIdentity } from "./identity.ts";
 import { unpackMessages } from "./message_batch.ts";
 import { RecordConnection } from "./record_connection.ts";
+import type { Record } from "./record_layer.ts";
 import { RecordReader } from "./record_reader.ts";
 import { RecordWriter } from "./record_writer.ts";
 import type { Transport } from "./transport.ts";
@@ -164,51 +165,73 @@ export class SecureChannel {
     }
   }
 
-  async #receive(): Promise<Uint8Array | null> {
+  #receive(): Promise<Uint8Array | null> {
     if (this.#receiving) {
-      throw new TypeError("SecureChannel.receive() has one caller at a time");
+      return Promise.reject(new TypeError("SecureChannel.receive() has one caller at a time"));
     }
     this.#receiving = true;
-    try {
-      while (true) {
-        const state = this.#state;
-        if (state.kind === "failed") throw state.error;
-        if (!this.#readable) return null;
-        const message = this.#messages.shift();
-        if (message !== undefined) return message;
-        let record;
-        try {
-          record = await this.#reader.next();
-        } catch (error) {
-          if (!this.#readable) continue;
-          this.#fail(asChannelError(error));
-          continue;
-        }
-        if (!this.#readable) continue;
-        if (record === null) {
-          this.#fail(
-            new RecordError(
-              "truncated",
-              "The connection ended without a close record: it was cut or truncated",
-            ),
-          );
-          continue;
-        }
-        if (record.type === FrameType.Close) {
-          // While draining, ours went first: the peer's Close answers it.
-          if (this.#state.kind === "closing") this.#end(CLOSED_LOCALLY);
-          else this.#peerClosed();
-          continue;
-        }
-        if (record.type === FrameType.Data) return record.plaintext;
-        try {
-          this.#messages = unpackMessages(record.plaintext);
-        } catch (error) {
-          this.#fail(asChannelError(error));
-        }
+    return this.#pull();
+  }
+
+  /**
+   * Takes records until a message (or the end) is on hand. Records that have
+   * arrived are taken at once; the only wait is for the next one to arrive,
+   * and it holds no async frame (a directory holds one per idle user).
+   */
+  #pull(): Promise<Uint8Array | null> {
+    while (true) {
+      const state = this.#state;
+      if (state.kind === "failed" || !this.#readable || this.#messages.length > 0) {
+        this.#receiving = false;
+        if (state.kind === "failed") return Promise.reject(state.error);
+        return Promise.resolve(this.#readable ? this.#messages.shift()! : null);
       }
-    } finally {
-      this.#receiving = false;
+      let next;
+      try {
+        next = this.#reader.next();
+      } catch (error) {
+        this.#readFailed(error);
+        continue;
+      }
+      if (next instanceof Promise) {
+        return next.then((record) => {
+          this.#take(record);
+          return this.#pull();
+        }, (error) => {
+          this.#readFailed(error);
+          return this.#pull();
+        });
+      }
+      this.#take(next);
+    }
+  }
+
+  #readFailed(error: unknown): void {
+    if (this.#readable) this.#fail(asChannelError(error));
+  }
+
+  /** Applies one record read (null: the stream ended without a Close record). */
+  #take(record: Record | null): void {
+    if (!this.#readable) return;
+    if (record === null) {
+      this.#fail(
+        new RecordError(
+          "truncated",
+          "The connection ended without a close record: it was cut or truncated",
+        ),
+      );
+    } else if (record.type === FrameType.Close) {
+      // While draining, ours went first: the peer's Close answers it.
+      if (this.#state.kind === "closing") this.#end(CLOSED_LOCALLY);
+      else this.#peerClosed();
+    } else if (record.type === FrameType.Data) {
+      this.#messages.push(record.plaintext);
+    } else {
+      try {
+        this.#messages = unpackMessages(record.plaintext);
+      } catch (error) {
+        this.#fail(asChannelError(error));
+      }
     }
   }
 

@@ -76,20 +76,27 @@ export function connTransport(conn: Deno.Conn): Transport {
       // Already closed by the other side of our code.
     }
   };
-  const readOnce = async (): Promise<Uint8Array | null> => {
-    if (closed) return null;
+  const failed = (error: unknown): null => {
+    if (closed || isConnectionReset(error)) return null;
+    throw error;
+  };
+  // A promise chain rather than an async function: an idle connection's pending read then
+  // holds no suspended frame (a directory holds one per online user, renewed every heartbeat).
+  const readOnce = (): Promise<Uint8Array | null> => {
+    if (closed) return Promise.resolve(null);
     const buffer = new Uint8Array(size);
-    let n: number | null;
+    let reading: Promise<number | null>;
     try {
-      n = await conn.read(buffer);
+      reading = conn.read(buffer);
     } catch (error) {
-      if (closed || isConnectionReset(error)) return null;
-      throw error;
+      return new Promise((resolve) => resolve(failed(error)));
     }
-    if (n === null) return null;
-    if (n === size && size < MAX_READ_BUFFER) size *= 2;
-    else if (n < MIN_READ_BUFFER && size > MIN_READ_BUFFER) size = MIN_READ_BUFFER;
-    return n === buffer.length ? buffer : buffer.slice(0, n);
+    return reading.then((n) => {
+      if (n === null) return null;
+      if (n === size && size < MAX_READ_BUFFER) size *= 2;
+      else if (n < MIN_READ_BUFFER && size > MIN_READ_BUFFER) size = MIN_READ_BUFFER;
+      return n === buffer.length ? buffer : buffer.slice(0, n);
+    }, failed);
   };
   return {
     read: (signal) => signal === undefined ? readOnce() : readUnder(signal, close, readOnce),

@@ -7,11 +7,14 @@
  * spent on a handshake that would time out, so past its capacity the
  * directory keeps serving at its capacity instead of collapsing.
  *
- * - The limit on handshakes in progress moves as AIMD does: up by one for
- *   each `limit` handshakes that finished within TARGET_SHARE of the
- *   timeout while the loop kept up; down by a tenth (at most once per
- *   DECREASE_EVERY_MS) when one took longer or the loop lagged past
- *   LAG_HIGH_MS. It stays in [minLimit, maxLimit].
+ * - The limit on handshakes in progress moves as TCP's window does. From
+ *   the start it grows by one for each handshake that finished within
+ *   TARGET_SHARE of the timeout while the loop kept up (slow start: a
+ *   fresh directory takes a burst at once, doubling each round). At the
+ *   first sign of overload (a handshake took longer, or the loop lagged
+ *   past LAG_HIGH_MS) it halves, and from then on moves as AIMD: up by one
+ *   for each `limit` good handshakes, down by a tenth (at most once per
+ *   DECREASE_EVERY_MS) at each sign. It stays in [minLimit, maxLimit].
  * - A refused newcomer is given a slot of its own: the waits handed out run
  *   one completion apart at the measured rate, so a crowd that comes back
  *   when told arrives at the rate the directory finishes handshakes (a
@@ -24,8 +27,13 @@
  */
 import { MAX_BUSY_RETRY_MS } from "../crypto/mod.ts";
 
-/** The limit the gate starts at, and never goes below. */
+/** The limit never goes below this. */
 export const DEFAULT_MIN_HANDSHAKES = 16;
+/**
+ * The limit a fresh gate starts at: a burst this size is taken at once
+ * (each handshake is about 2 ms of CPU, far inside a quarter of the timeout).
+ */
+export const INITIAL_HANDSHAKES = 64;
 /** The most handshakes in progress by default (`serve --max-handshakes`). */
 export const DEFAULT_MAX_HANDSHAKES = 1024;
 /** Share of the handshake timeout an admitted handshake should finish within. */
@@ -55,8 +63,10 @@ const SLOT_OPTIMISM = 1.2;
 export type CapacityOptions = {
   /** `--handshake-timeout`, ms. */
   readonly handshakeTimeoutMs: number;
-  /** The limit the gate starts at and never goes below. */
+  /** The limit never goes below this. */
   readonly minLimit?: number;
+  /** The limit a fresh gate starts at (INITIAL_HANDSHAKES, within [minLimit, maxLimit]). */
+  readonly initialLimit?: number;
   /** The most handshakes in progress, however fast they finish. */
   readonly maxLimit?: number;
   /** ms now; injected so tests are deterministic. */
@@ -77,6 +87,8 @@ export class CapacityGate {
   #inProgress = 0;
   #lagMs = 0;
   #lastDecrease = -Infinity;
+  /** Until the first sign of overload, the limit grows by one per good handshake. */
+  #slowStart = true;
   /** Completions per second, a moving average over whole seconds. */
   #rate = INITIAL_RATE;
   #second = -1;
@@ -93,8 +105,11 @@ export class CapacityGate {
     if (!(minLimit >= 1 && maxLimit >= minLimit)) {
       throw new RangeError("A capacity gate needs 1 <= minLimit <= maxLimit");
     }
-    this.#o = { ...options, minLimit, maxLimit };
-    this.#limit = minLimit;
+    this.#o = { ...options, minLimit, maxLimit, initialLimit: options.initialLimit ?? 0 };
+    this.#limit = Math.min(
+      maxLimit,
+      Math.max(minLimit, options.initialLimit ?? INITIAL_HANDSHAKES),
+    );
   }
 
   /** Handshakes in progress now. */
@@ -139,7 +154,10 @@ export class CapacityGate {
     if (ok) this.#thisSecond++;
     const target = this.#o.handshakeTimeoutMs * TARGET_SHARE;
     if (durationMs > target || this.#lagMs >= LAG_HIGH_MS) this.#decrease(now);
-    else if (ok) this.#limit = Math.min(this.#o.maxLimit, this.#limit + 1 / this.#limit);
+    else if (ok) {
+      const step = this.#slowStart ? 1 : 1 / this.#limit;
+      this.#limit = Math.min(this.#o.maxLimit, this.#limit + step);
+    }
   }
 
   /** The event loop's latest lag (ms), as the server measures it. */
@@ -151,7 +169,8 @@ export class CapacityGate {
   #decrease(now: number): void {
     if (now - this.#lastDecrease < DECREASE_EVERY_MS) return;
     this.#lastDecrease = now;
-    this.#limit = Math.max(this.#o.minLimit, this.#limit * 0.9);
+    this.#limit = Math.max(this.#o.minLimit, this.#limit * (this.#slowStart ? 0.5 : 0.9));
+    this.#slowStart = false;
   }
 
   /**

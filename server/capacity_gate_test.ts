@@ -1,11 +1,22 @@
 import { assert, assertEquals } from "../tests/assert.ts";
 import { MAX_BUSY_RETRY_MS } from "../crypto/mod.ts";
-import { CapacityGate, DECREASE_EVERY_MS, LAG_HIGH_MS, MIN_RETRY_MS } from "./capacity_gate.ts";
+import {
+  CapacityGate,
+  DECREASE_EVERY_MS,
+  INITIAL_HANDSHAKES,
+  LAG_HIGH_MS,
+  MIN_RETRY_MS,
+} from "./capacity_gate.ts";
 
 /** A gate on a fake clock. */
-function gate(options: { minLimit?: number; maxLimit?: number } = {}) {
+function gate(options: { minLimit?: number; maxLimit?: number; initialLimit?: number } = {}) {
   let now = 0;
-  const g = new CapacityGate({ handshakeTimeoutMs: 10_000, clock: () => now, ...options });
+  const g = new CapacityGate({
+    handshakeTimeoutMs: 10_000,
+    clock: () => now,
+    initialLimit: options.minLimit,
+    ...options,
+  });
   return { g, advance: (ms: number) => now += ms, now: () => now };
 }
 
@@ -19,25 +30,35 @@ Deno.test("capacity gate: admits up to its limit, then says when to come back, n
   assertEquals(g.request(), { admit: true }, "a finished handshake frees its place");
 });
 
-Deno.test("capacity gate: fast handshakes raise the limit, one slower than a quarter of the timeout lowers it by a tenth, at most every 250 ms", () => {
-  const { g, advance } = gate({ minLimit: 10, maxLimit: 100 });
-  for (let i = 0; i < 200; i++) {
+Deno.test("capacity gate: a fresh directory takes a burst of INITIAL_HANDSHAKES at once", () => {
+  let now = 0;
+  const g = new CapacityGate({ handshakeTimeoutMs: 10_000, clock: () => now++ });
+  for (let i = 0; i < INITIAL_HANDSHAKES; i++) assertEquals(g.request(), { admit: true });
+  assert(!g.request().admit);
+});
+
+Deno.test("capacity gate: slow start (one more per fast handshake) until a handshake slower than a quarter of the timeout halves it; then AIMD: a tenth off at most every 250 ms, one more per limit's worth of fast ones", () => {
+  const { g, advance } = gate({ minLimit: 10, maxLimit: 1000 });
+  for (let i = 0; i < 50; i++) {
     assertEquals(g.request(), { admit: true });
     g.done(50, true);
   }
-  const raised = g.limit;
-  assert(raised > 10, `limit ${raised}`);
+  assertEquals(g.limit, 60, "slow start: a burst is taken at once on a fresh directory");
   g.request();
   g.done(3_000, true); // Over 2,500 ms: a quarter of the 10 s timeout.
-  const lowered = g.limit;
-  assert(lowered < raised && lowered >= Math.floor(raised * 0.9) - 1, `${raised} to ${lowered}`);
+  assertEquals(g.limit, 30, "the first sign of overload halves the limit");
   g.request();
   g.done(3_000, true);
-  assertEquals(g.limit, lowered, "not twice within 250 ms");
+  assertEquals(g.limit, 30, "not twice within 250 ms");
   advance(DECREASE_EVERY_MS);
   g.request();
   g.done(3_000, true);
-  assert(g.limit < lowered);
+  assertEquals(g.limit, 27, "then a tenth at a time");
+  for (let i = 0; i < 28; i++) {
+    g.request();
+    g.done(50, true);
+  }
+  assertEquals(g.limit, 28, "and up by one per limit's worth of fast handshakes");
 });
 
 Deno.test("capacity gate: a lagging event loop takes no new handshake and lowers the limit", () => {

@@ -15,7 +15,6 @@ import {
   HandshakeTimeout,
   type Identity,
   MAX_HANDSHAKE_BODY,
-  prefixedTransport,
   type SecureChannel,
   type Transport,
 } from "../crypto/mod.ts";
@@ -385,9 +384,10 @@ export class DirectoryServer {
     let ok = false;
     try {
       const channel = await acceptChannel(
-        prefixedTransport(first.rest, first.frame.bytes),
+        first.rest,
         this.#options.identity,
         {
+          received: first.frame.bytes,
           signal: deadline.signal,
           handshakeTimeoutMs: timeoutMs,
           maxBuffered: MAX_PENDING_REPLY_BYTES,

@@ -4,18 +4,27 @@ import { scrape } from "../harness/process_io.ts";
 import { eventually, type ServeProcess, startServe } from "../harness/serve_process.ts";
 import { encodeFrame, FrameType } from "../crypto/mod.ts";
 import { connTransport, Identity, initiateChannel } from "../crypto/mod.ts";
-import { DirectoryError } from "../protocol/mod.ts";
-import { DirectoryClient } from "../client/directory/mod.ts";
+import { DirectoryBusyError, DirectoryError } from "../protocol/mod.ts";
+import { delay } from "../async/mod.ts";
+import { busyDelayMs, DirectoryClient } from "../client/directory/mod.ts";
 import { MAIN, runCli } from "../harness/run_cli.ts";
 
 type Client = DirectoryClient;
 
+/** A directory client; told Busy (a crowd at once), it comes back when told, as connect does. */
 async function client(server: ServeProcess, identity?: Identity, heartbeatMs = 0): Promise<Client> {
-  return await DirectoryClient.connect({ hostname: "127.0.0.1", port: server.port }, {
-    identity: identity ?? Identity.generate(),
-    expectedServer: server.fingerprint,
-    heartbeatMs,
-  });
+  const options = { identity: identity ?? Identity.generate(), expectedServer: server.fingerprint };
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await DirectoryClient.connect({ hostname: "127.0.0.1", port: server.port }, {
+        ...options,
+        heartbeatMs,
+      });
+    } catch (error) {
+      if (!(error instanceof DirectoryBusyError) || attempt >= 20) throw error;
+      await delay(busyDelayMs(error.retryAfterMs));
+    }
+  }
 }
 
 async function registered(

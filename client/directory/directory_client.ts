@@ -29,7 +29,7 @@ import {
 } from "../../protocol/mod.ts";
 
 /** How often the client proves it is alive; the server's default idle timeout is 30 s. */
-export const DEFAULT_HEARTBEAT_MS = 10_000;
+export const DEFAULT_HEARTBEAT_MS = 30_000;
 /** How long a request may wait for its reply. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
