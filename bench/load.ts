@@ -42,7 +42,7 @@ const { values } = parseArgs({
     workers: { type: "string", default: "4" },
     json: { type: "boolean" },
     restart: { type: "boolean" },
-    "idle-timeout": { type: "string", default: "30" },
+    "idle-timeout": { type: "string", default: "90" },
     instances: { type: "string", default: "1" },
     store: { type: "string", default: "sqlite" },
   },

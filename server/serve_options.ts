@@ -29,8 +29,8 @@ export const DEFAULT_PORT = 7447;
 export const DEFAULT_MAX_PER_ADDRESS = 64;
 /** Registrations per second one address may make by default. */
 export const DEFAULT_REGISTER_RATE = 10;
-/** A silent client is dropped after this long by default (it heartbeats every 10 s). */
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** A silent client is dropped after this long by default: three heartbeats missed (30 s each). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 90_000;
 /** Relayed chats open (or offered) at once by default. */
 export const DEFAULT_RELAY_MAX_SESSIONS = 1000;
 /** Relayed chats one user may have by default. */

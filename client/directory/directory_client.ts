@@ -28,7 +28,7 @@ import {
   type WirePrekey,
 } from "../../protocol/mod.ts";
 
-/** How often the client proves it is alive; the server's default idle timeout is 30 s. */
+/** How often the client proves it is alive; the server drops it after three missed (90 s). */
 export const DEFAULT_HEARTBEAT_MS = 30_000;
 /** How long a request may wait for its reply. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
