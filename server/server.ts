@@ -284,7 +284,7 @@ export class DirectoryServer {
         return await this.relay.join(opened.relay.rest, opened.relay.token, id);
       }
       const { channel } = opened;
-      const session = new Session(id, address, channel, this.#ctx);
+      const session = new Session(id, conn.remoteAddr, channel, this.#ctx);
       if (this.#sessions.size >= this.#options.maxClients || this.#stopping) {
         this.metrics.reject("server-full");
         this.#options.log.event("reject", { session: id, reason: "server-full" });
