@@ -1,0 +1,111 @@
+/**
+ * The punched connection itself (docs/protocol.md §11.2): a TCP
+ * simultaneous open from the port of our directory connection to the peer's
+ * observed address, then the same authenticated handshake as any direct
+ * chat, demanding the chat's key. The leader runs it as initiator, the
+ * follower as responder; either refuses every key but the peer's.
+ *
+ * @module
+ */
+import {
+  acceptChannel,
+  type Fingerprint,
+  type Identity,
+  initiateChannel,
+  type SecureChannel,
+  socketTransport,
+  type Transport,
+  UnexpectedPeerKey,
+} from "../../crypto/mod.ts";
+import { connectFrom, type LocalEnd, SocketConnectError } from "../directory/mod.ts";
+import type { PunchFailure } from "../core/mod.ts";
+import type { Endpoint, PunchRole } from "./punch_machine.ts";
+
+/**
+ * How long a punch's connect waits: longer than Linux's first SYN
+ * retransmission (1 s), so a SYN the other NAT dropped because it came too
+ * early gets its second chance.
+ */
+export const PUNCH_DIAL_TIMEOUT_MS = 1_500;
+/** How long the punched connection's handshake may take. */
+export const PUNCH_HANDSHAKE_TIMEOUT_MS = 3_000;
+
+/** Opens the punched connection: a transport to `peer` leaving from `from`. */
+export type PunchDial = (peer: Endpoint, from: LocalEnd, signal: AbortSignal) => Promise<Transport>;
+
+/** A punch attempt's failure, with what the user may want to know. */
+export class PunchAttemptError extends Error {
+  /** Why the attempt failed. */
+  readonly failure: PunchFailure;
+  /** For `unexpected-key`: the fingerprint that answered instead of the peer's. */
+  readonly got?: string;
+
+  /** A failure of kind `failure` (and the key that answered, for `unexpected-key`). */
+  constructor(failure: PunchFailure, got?: string) {
+    super(`The punch failed: ${failure}`);
+    this.name = "PunchAttemptError";
+    this.failure = failure;
+    this.got = got;
+  }
+}
+
+/**
+ * The simultaneous open: connects to `peer` from `from` (address reuse, so
+ * from the directory connection's own port) within PUNCH_DIAL_TIMEOUT_MS.
+ */
+export async function simultaneousOpen(
+  peer: Endpoint,
+  from: LocalEnd,
+  signal: AbortSignal,
+): Promise<Transport> {
+  try {
+    const socket = await connectFrom({ hostname: peer.address, port: peer.port }, {
+      from,
+      timeoutMs: PUNCH_DIAL_TIMEOUT_MS,
+      signal,
+    });
+    return socketTransport(socket);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (!(error instanceof SocketConnectError)) throw error;
+    throw new PunchAttemptError(error.code === "timeout" ? "timeout" : "refused");
+  }
+}
+
+/**
+ * The handshake on a punched transport as `role` demands: initiator
+ * demanding `expected` (the leader), or responder refusing any other key
+ * (the follower). Throws PunchAttemptError.
+ */
+export async function punchedChannel(
+  transport: Transport,
+  role: PunchRole,
+  options: { identity: Identity; expected: Fingerprint; signal: AbortSignal },
+): Promise<SecureChannel> {
+  const { identity, expected, signal } = options;
+  let channel: SecureChannel;
+  try {
+    channel = role === "leader"
+      ? await initiateChannel(transport, identity, {
+        expectedPeer: expected,
+        signal,
+        handshakeTimeoutMs: PUNCH_HANDSHAKE_TIMEOUT_MS,
+      })
+      : await acceptChannel(transport, identity, {
+        signal,
+        handshakeTimeoutMs: PUNCH_HANDSHAKE_TIMEOUT_MS,
+      });
+  } catch (error) {
+    transport.close();
+    if (signal.aborted) throw signal.reason;
+    if (error instanceof UnexpectedPeerKey) {
+      throw new PunchAttemptError("unexpected-key", error.got.replaceAll(" ", ""));
+    }
+    throw new PunchAttemptError("handshake-failed");
+  }
+  if (channel.peer.fingerprint !== expected) {
+    channel.abort();
+    throw new PunchAttemptError("unexpected-key", channel.peer.fingerprint);
+  }
+  return channel;
+}
