@@ -60,11 +60,19 @@ export type PathEvent =
     readonly peer: NameKey;
     readonly result: "success" | "failed";
     readonly at: number;
-  };
+  }
+  /** Hole punching: a chat with `peer` that ran on a punched connection ended. */
+  | { readonly type: "punched-ended"; readonly peer: NameKey; readonly at: number };
 
 // Hole punching (docs/protocol.md §11.2).
 /** How long a punch that failed with a peer keeps the next chats with it from punching. */
 export const PUNCH_FAILURE_MEMORY_MS = 10 * 60_000;
+/**
+ * How long after a punched chat with a peer ended the next punch with it
+ * waits. It runs between the same two ports, and a kernel or NAT still
+ * closing the last connection answers the new SYNs with resets.
+ */
+export const PUNCH_REUSE_GRACE_MS = 300;
 
 /** The path policy of one client: its `--relay` mode and the direct attempts that lost lately. */
 export class PathPolicy {
@@ -76,6 +84,8 @@ export class PathPolicy {
   readonly #punch: boolean;
   /** Hole punching: when a punch with a peer last failed, oldest first. */
   readonly #punchFailedAt = new Map<NameKey, number>();
+  /** Hole punching: when a punched chat with a peer last ended, oldest first. */
+  readonly #punchedEndedAt = new Map<NameKey, number>();
 
   /** A policy for `--relay mode` (and `--punch`, on unless `punch` is false). */
   constructor(mode: RelayMode, punch = true) {
@@ -107,6 +117,12 @@ export class PathPolicy {
     return this.mode !== "never";
   }
 
+  /** Hole punching: how long a punch with `peer` at `now` waits (a punched chat just ended). */
+  punchWait(peer: NameKey, now: number): number {
+    const ended = this.#punchedEndedAt.get(peer);
+    return ended === undefined ? 0 : Math.max(0, ended + PUNCH_REUSE_GRACE_MS - now);
+  }
+
   /** The paths to try for a chat with `user` at `now`. */
   plan(user: CheckedUser, now: number): PathPlan {
     if (this.mode === "always") return { direct: false, relay: "at-once" };
@@ -122,6 +138,7 @@ export class PathPolicy {
    */
   handle(event: PathEvent): void {
     if (event.type === "punched") return remember(this.#punchFailedAt, event, event.result);
+    if (event.type === "punched-ended") return ended(this.#punchedEndedAt, event);
     this.#lostAt.delete(event.peer);
     for (const [peer, at] of this.#lostAt) {
       if (event.at - at >= DIRECT_FAILURE_MEMORY_MS) this.#lostAt.delete(peer);
@@ -147,4 +164,14 @@ function remember(
   if (result === "success") return;
   failedAt.set(event.peer, event.at);
   if (failedAt.size > MAX_REMEMBERED_FAILURES) failedAt.delete(failedAt.keys().next().value!);
+}
+
+/** Hole punching: remembers when a punched chat ended, for PUNCH_REUSE_GRACE_MS (bounded). */
+function ended(endedAt: Map<NameKey, number>, event: { peer: NameKey; at: number }): void {
+  endedAt.delete(event.peer);
+  for (const [peer, at] of endedAt) {
+    if (event.at - at >= PUNCH_REUSE_GRACE_MS) endedAt.delete(peer);
+  }
+  endedAt.set(event.peer, event.at);
+  if (endedAt.size > MAX_REMEMBERED_FAILURES) endedAt.delete(endedAt.keys().next().value!);
 }

@@ -8,6 +8,7 @@ import {
   MAX_REMEMBERED_FAILURES,
   PathPolicy,
   PUNCH_FAILURE_MEMORY_MS,
+  PUNCH_REUSE_GRACE_MS,
 } from "./path_policy.ts";
 
 function user(name: string, address: string, announced: string[]): CheckedUser {
@@ -107,4 +108,14 @@ Deno.test("PathPolicy punches only with --punch on and --relay auto, remembering
   }
   assertEquals(policy.mayPunch(nameKey(parseName("p0")), MAX_REMEMBERED_FAILURES), true, "dropped");
   assertEquals(policy.mayPunch(nameKey(parseName("p1")), MAX_REMEMBERED_FAILURES), false);
+});
+
+Deno.test("PathPolicy has a punch wait while the last punched chat with a peer closes", () => {
+  const policy = new PathPolicy("auto");
+  const bob = nameKey(parseName("bob"));
+  assertEquals(policy.punchWait(bob, 0), 0);
+  policy.handle({ type: "punched-ended", peer: bob, at: 1_000 });
+  assertEquals(policy.punchWait(bob, 1_100), PUNCH_REUSE_GRACE_MS - 100);
+  assertEquals(policy.punchWait(bob, 1_000 + PUNCH_REUSE_GRACE_MS), 0);
+  assertEquals(policy.punchWait(nameKey(parseName("carol")), 1_100), 0, "per peer");
 });

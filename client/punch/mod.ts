@@ -35,11 +35,13 @@ export {
   type PunchRole,
 } from "./punch_machine.ts";
 export {
+  PORT_BUSY_RETRY_MS,
   PUNCH_DIAL_TIMEOUT_MS,
   PUNCH_HANDSHAKE_TIMEOUT_MS,
   PunchAttemptError,
   type PunchDial,
   punchedChannel,
+  REFUSED_RETRY_MS,
   simultaneousOpen,
 } from "./punch_dial.ts";
 export { PUNCH_RESUME_WAIT_MS, type PunchContext, Puncher } from "./puncher.ts";

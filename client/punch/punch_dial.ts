@@ -17,6 +17,7 @@ import {
   type Transport,
   UnexpectedPeerKey,
 } from "../../crypto/mod.ts";
+import { delay } from "../../async/mod.ts";
 import { connectFrom, type LocalEnd, SocketConnectError } from "../directory/mod.ts";
 import type { PunchFailure } from "../core/mod.ts";
 import type { Endpoint, PunchRole } from "./punch_machine.ts";
@@ -49,26 +50,60 @@ export class PunchAttemptError extends Error {
   }
 }
 
+/** How often a connect whose 4-tuple is still taken (the last punched connection closing) is tried again. */
+export const PORT_BUSY_RETRY_MS = 20;
+/**
+ * The waits before connecting again within one attempt after a reset: the
+ * other side was not ready yet (its own connect not out, or the last
+ * punched connection between the same ports still closing there). At most
+ * this many more SYNs per attempt.
+ */
+export const REFUSED_RETRY_MS: readonly number[] = [50, 100, 200, 400];
+
+/**
+ * What the kernel (through Deno's node:net) answers a connect from a port
+ * whose connection to the same peer is still closing: the punch of a chat
+ * opened right after the last one ended. Waited out within the attempt: the
+ * peer's SYN is on its way, and ours must follow it.
+ */
+const PORT_BUSY = new Set(["EINVAL", "EADDRINUSE", "EADDRNOTAVAIL"]);
+/** What a reset from the other side looks like. */
+const RESET = new Set(["ECONNREFUSED", "ECONNRESET"]);
+
 /**
  * The simultaneous open: connects to `peer` from `from` (address reuse, so
- * from the directory connection's own port) within PUNCH_DIAL_TIMEOUT_MS.
+ * from the directory connection's own port) within PUNCH_DIAL_TIMEOUT_MS;
+ * while the 4-tuple is still taken here, every PORT_BUSY_RETRY_MS, and
+ * after a reset from there, after each of REFUSED_RETRY_MS.
  */
 export async function simultaneousOpen(
   peer: Endpoint,
   from: LocalEnd,
   signal: AbortSignal,
 ): Promise<Transport> {
-  try {
-    const socket = await connectFrom({ hostname: peer.address, port: peer.port }, {
-      from,
-      timeoutMs: PUNCH_DIAL_TIMEOUT_MS,
-      signal,
-    });
-    return socketTransport(socket);
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    if (!(error instanceof SocketConnectError)) throw error;
-    throw new PunchAttemptError(error.code === "timeout" ? "timeout" : "refused");
+  const deadline = Date.now() + PUNCH_DIAL_TIMEOUT_MS;
+  let resets = 0;
+  while (true) {
+    try {
+      const socket = await connectFrom({ hostname: peer.address, port: peer.port }, {
+        from,
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        signal,
+      });
+      return socketTransport(socket);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (!(error instanceof SocketConnectError)) throw error;
+      const wait = PORT_BUSY.has(error.code)
+        ? PORT_BUSY_RETRY_MS
+        : RESET.has(error.code)
+        ? REFUSED_RETRY_MS[resets++]
+        : undefined;
+      if (wait === undefined || Date.now() + wait >= deadline) {
+        throw new PunchAttemptError(error.code === "timeout" ? "timeout" : "refused");
+      }
+      await delay(wait, signal);
+    }
   }
 }
 

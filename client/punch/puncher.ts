@@ -46,7 +46,7 @@ export type PunchContext = {
   /** Moves chats onto new connections (§11.1), ours or the peer's. */
   readonly upgrader: Pick<PathUpgrader, "offer" | "resume">;
   /** Whether to punch with a peer, and what punches taught. */
-  readonly policy: Pick<PathPolicy, "mayPunch" | "handle">;
+  readonly policy: Pick<PathPolicy, "mayPunch" | "punchWait" | "handle">;
   /** Tells the directory how a punch ended (the leader's count). */
   report(result: PunchResult): void;
   /** Where the user hears of a punch that failed. */
@@ -84,16 +84,30 @@ export class Puncher {
       own: () => ownEnd(ctx.seenFrom()),
       mayPunch: () => ctx.policy.mayPunch(chat.peer.key, ctx.clock()),
     });
-    chat.ended.then(() => this.stop());
+    chat.ended.then(() => {
+      this.stop();
+      // The next punch with this peer runs between the same ports: it lets this one close first.
+      if (chat.via === "punched") {
+        ctx.policy.handle({ type: "punched-ended", peer: chat.peer.key, at: ctx.clock() });
+      }
+    });
   }
 
-  /** Begins: the leader asks (unless a punch with this peer failed lately); the follower waits. */
+  /**
+   * Begins: the leader asks (unless a punch with this peer failed lately;
+   * after the last punched connection with it had time to close); the
+   * follower waits.
+   */
   start(): void {
     if (this.#machine.role !== "leader") return;
-    if (!this.#ctx.policy.mayPunch(this.#chat.peer.key, this.#ctx.clock())) {
-      return this.#feed({ type: "stop" });
-    }
-    this.#feed({ type: "start", now: this.#ctx.clock() });
+    const { policy, clock } = this.#ctx;
+    const peer = this.#chat.peer.key;
+    if (!policy.mayPunch(peer, clock())) return this.#feed({ type: "stop" });
+    // Stopped meanwhile: the wait rejects, and there is nothing to start.
+    delay(policy.punchWait(peer, clock()), this.#stop.signal).then(
+      () => this.#feed({ type: "start", now: clock() }),
+      () => {},
+    );
   }
 
   /** A message the chat does not know: true when it was the punch's (taken). */
