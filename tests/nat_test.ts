@@ -406,6 +406,12 @@ Deno.test({
             bytes(throughDirectory) < 1_000,
             `through the directory's port: ${bytes(throughDirectory)} bytes`,
           );
+          // /chats says how the chat's connection was made.
+          const fromChats = alice.events.length;
+          await alice.send("/chats");
+          const listed = await alice.waitFor(is("chats"), 10_000, fromChats);
+          const entry = (listed.chats as Record<string, unknown>[]).find((c) => c.peer === "bob");
+          assertEquals([entry?.path, entry?.via], ["direct", "punched"]);
           await close(alice, bob);
         },
       );

@@ -35,6 +35,7 @@ export {
   type PunchRole,
 } from "./punch_machine.ts";
 export {
+  PORT_BUSY_RETRIES,
   PORT_BUSY_RETRY_MS,
   PUNCH_DIAL_TIMEOUT_MS,
   PUNCH_HANDSHAKE_TIMEOUT_MS,

@@ -53,6 +53,12 @@ export class PunchAttemptError extends Error {
 /** How often a connect whose 4-tuple is still taken (the last punched connection closing) is tried again. */
 export const PORT_BUSY_RETRY_MS = 20;
 /**
+ * How many times, at most, in one attempt: the last connection closes in a
+ * round trip or two, and EINVAL also means a route the local address cannot
+ * take, which waiting does not change.
+ */
+export const PORT_BUSY_RETRIES = 10;
+/**
  * The waits before connecting again within one attempt after a reset: the
  * other side was not ready yet (its own connect not out, or the last
  * punched connection between the same ports still closing there). At most
@@ -73,8 +79,9 @@ const RESET = new Set(["ECONNREFUSED", "ECONNRESET"]);
 /**
  * The simultaneous open: connects to `peer` from `from` (address reuse, so
  * from the directory connection's own port) within PUNCH_DIAL_TIMEOUT_MS;
- * while the 4-tuple is still taken here, every PORT_BUSY_RETRY_MS, and
- * after a reset from there, after each of REFUSED_RETRY_MS.
+ * while the 4-tuple is still taken here, every PORT_BUSY_RETRY_MS (at most
+ * PORT_BUSY_RETRIES times), and after a reset from there, after each of
+ * REFUSED_RETRY_MS.
  */
 export async function simultaneousOpen(
   peer: Endpoint,
@@ -83,6 +90,7 @@ export async function simultaneousOpen(
 ): Promise<Transport> {
   const deadline = Date.now() + PUNCH_DIAL_TIMEOUT_MS;
   let resets = 0;
+  let busy = 0;
   while (true) {
     try {
       const socket = await connectFrom({ hostname: peer.address, port: peer.port }, {
@@ -95,7 +103,7 @@ export async function simultaneousOpen(
       if (signal.aborted) throw signal.reason;
       if (!(error instanceof SocketConnectError)) throw error;
       const wait = PORT_BUSY.has(error.code)
-        ? PORT_BUSY_RETRY_MS
+        ? (busy++ < PORT_BUSY_RETRIES ? PORT_BUSY_RETRY_MS : undefined)
         : RESET.has(error.code)
         ? REFUSED_RETRY_MS[resets++]
         : undefined;

@@ -313,9 +313,9 @@ export function pathChangedWords(e: Extract<ClientEvent, { type: "path-changed" 
 /** Why punching a direct path failed, once per chat: the chat stays relayed. */
 export function punchFailedWords(e: Extract<ClientEvent, { type: "punch-failed" }>): string {
   const tries = e.attempts === 1 ? "1 attempt" : `${e.attempts} attempts`;
-  return `Could not punch a direct path to ${e.peer} (${
+  return `Could not punch a direct path to ${e.peer} in ${tries} (${
     punchFailureWords(e.detail)
-  }, ${tries}); the chat stays on the relay`;
+  }); the chat stays on the relay`;
 }
 
 function punchFailureWords(detail: PunchFailure): string {
@@ -323,7 +323,7 @@ function punchFailureWords(detail: PunchFailure): string {
     case "no-reply":
       return "they did not answer over the relay in time";
     case "timeout":
-      return "the connections never met: a NAT or firewall between you drops them, or changes ports";
+      return "the connections never met; a NAT or firewall between you drops them or changes ports";
     case "refused":
       return "the connection was refused";
     case "unexpected-key":
