@@ -22,10 +22,13 @@ import {
   type PeerMessage,
   type RequestInfo,
 } from "./chat/mod.ts";
-import { ClientError, type EventSink } from "./core/mod.ts";
+import { ClientError, type ClientEvent, type EventSink } from "./core/mod.ts";
 import type { Admitted, Arrival, Link } from "./peer_door.ts";
 import { awaitAnswer, type DialContext, dialPeer } from "./peer_dial.ts";
 import { type CheckedUser, firstContact, type TrustAction, type TrustView } from "./trust/mod.ts";
+import type { PunchResult } from "../protocol/mod.ts";
+import type { SeenFrom } from "./directory/mod.ts";
+import { Puncher } from "./punch/mod.ts";
 
 /** What the runner needs of the session. */
 export type RunnerOptions = {
@@ -51,6 +54,11 @@ export type RunnerOptions = {
   apply(actions: readonly TrustAction[], out: EventSink): void;
   /** Reports a failure nobody's command asked for. */
   report(error: unknown): void;
+  // Hole punching (docs/protocol.md §11.2).
+  /** Where the directory connection leaves from and is seen, while it is up. */
+  seenFrom(): SeenFrom | undefined;
+  /** Tells the directory how a chat's punch ended (a count). */
+  reportPunch(result: PunchResult): void;
 };
 
 /** Runs one client's chat book. */
@@ -61,6 +69,8 @@ export class ChatRunner {
   readonly #upgrader: PathUpgrader;
   /** The open chats, by the book's id. */
   readonly #chats = new Map<number, Chat>();
+  /** Hole punching: the punch of each relayed chat that has one, by the book's id. */
+  readonly #punchers = new Map<number, Puncher>();
   #expiry: ReturnType<typeof setTimeout> | undefined;
 
   /** A runner for the client `options` describes. */
@@ -103,7 +113,7 @@ export class ChatRunner {
   /** A peer passed the door: its request goes to the book. */
   admitted(admitted: Admitted, arrival: Arrival): void {
     const { name, channel, fingerprint, known, chatId, source } = admitted;
-    const link: Link = { channel, firstRead: channel.receive() };
+    const link: Link = { channel, firstRead: channel.receive(), punch: { peer: admitted.punch } };
     const info = {
       fingerprint,
       known,
@@ -143,7 +153,7 @@ export class ChatRunner {
     for (const action of actions) {
       switch (action.type) {
         case "show":
-          out.emit(action.event);
+          out.emit(this.#withVia(action.event));
           break;
         case "fail":
           throw new ClientError(action.problem);
@@ -216,6 +226,8 @@ export class ChatRunner {
         firstRead,
         id: info.chatId,
         relayToken: info.relayToken,
+        // Hole punching: the punch's messages ride on the relayed chat (§11.2).
+        aside: (message) => this.#punchers.get(id)?.take(message) ?? false,
         onState: (state) => {
           const event: BookEvent<Link> | undefined = state.kind === "over"
             ? { type: "chat-over", chat: id, by: state.outcome.by }
@@ -227,13 +239,52 @@ export class ChatRunner {
       },
     );
     this.#chats.set(id, chat);
-    chat.ended.then(() => this.#chats.delete(id));
+    chat.ended.then(() => {
+      this.#chats.delete(id);
+      this.#punchers.delete(id);
+    });
     // A relayed chat keeps looking for a direct path, unless the user asked for the relay always.
     this.#upgrader.start(chat);
+    this.#punch(id, chat, info);
+  }
+
+  /**
+   * Hole punching (§11.2): a relayed chat between two peers that both said
+   * they can punch tries to open a direct path through both NATs.
+   */
+  #punch(id: number, chat: Chat, info: RequestInfo<Link>): void {
+    const link = info.link!;
+    if (!this.#o.policy.punches || chat.path !== "relay" || chat.id === undefined) return;
+    if (!link.punch?.peer) return;
+    const puncher = new Puncher(chat, link.channel, {
+      identity: this.#o.identity,
+      seenFrom: () => this.#o.seenFrom(),
+      upgrader: this.#upgrader,
+      policy: this.#o.policy,
+      report: (result) => this.#o.reportPunch(result),
+      sink: this.#o.sink,
+      clock: this.#clock,
+    });
+    this.#punchers.set(id, puncher);
+    puncher.start();
+  }
+
+  /** Hole punching: `/chats` says how each direct chat's connection was made. */
+  #withVia(event: ClientEvent): ClientEvent {
+    if (event.type !== "chats") return event;
+    const chats = event.chats.map((c) => {
+      const chat = c.state === "open" ? this.chatWith(c.peer) : undefined;
+      return chat && chat.path === "direct" ? { ...c, via: chat.via } : c;
+    });
+    return { ...event, chats };
   }
 
   /** Says `message` on `link`; with `close`, closes it after (a peer gone needs no answer). */
   #say(link: Link, message: PeerMessage, close = false): void {
+    // Hole punching: our hello and accept say we can punch, when we do (§11.2).
+    if ((message.type === "hello" || message.type === "accept") && this.#o.policy.punches) {
+      message = { ...message, punch: true };
+    }
     // A peer gone already needs no answer; its request ends by the watch or the answer's wait.
     const sent = link.channel.send(encodePeerMessage(message)).catch(() => {});
     if (close) sent.finally(() => link.channel.close());

@@ -24,7 +24,7 @@ import { IDENTITY_FILE, loadOrCreateIdentity } from "../storage/mod.ts";
 import { ensurePrivateDir, writableByOthers } from "../storage/mod.ts";
 import { ChatSession } from "./session.ts";
 import { connectFlags, type ConnectOptions, parseConnectOptions } from "./connect_options.ts";
-import { DirectoryLink } from "./directory/mod.ts";
+import { DirectoryLink, hostPortLabel } from "./directory/mod.ts";
 import { ClientError, errorEvent, type EventSink } from "./core/mod.ts";
 import {
   ANOTHER_NAME_QUESTION,
@@ -140,6 +140,8 @@ async function runSession(
       onRelayOffer: (offer) => app?.acceptRelayOffer(offer),
       onMail: (mail) => app ? app.receiveMail(mail) : early.push(mail),
       prekey: async () => toWirePrekey((await prekeys.current(Date.now())).signedBy(identity)),
+      // Hole punching (docs/protocol.md §11.2): peers dial from the directory connection's port.
+      reusablePort: options.punch,
     });
     try {
       await step(link.connect());
@@ -196,6 +198,7 @@ async function runSession(
       autoAccept: options.autoAccept,
       relay: options.relay,
       mail,
+      punch: options.punch,
     });
     const started = app;
     terminal?.attach(() => promptWords(started.view), () => started.knownNames);
@@ -210,6 +213,7 @@ async function runSession(
       addresses: reachable,
       fingerprint: identity.public.fingerprint,
       server: link.serverLabel,
+      ...observedFields(link),
     });
     // The listener is closed at the end, which ends its loop: nothing to report then.
     const serving = app.serve(listener).catch(() => {});
@@ -244,6 +248,16 @@ async function runSession(
       // Closed already.
     }
   }
+}
+
+/** Hole punching: where the directory sees this client, and whether through a NAT (`ready`). */
+function observedFields(link: DirectoryLink): { observed?: string; nat?: boolean } {
+  const seen = link.seenFrom;
+  if (!seen) return {};
+  return {
+    observed: hostPortLabel({ hostname: seen.observed.address, port: seen.observed.port }),
+    nat: seen.nat,
+  };
 }
 
 /** Asks for a name until a valid one is typed; null at end of input (Ctrl-D). */

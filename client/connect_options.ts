@@ -62,6 +62,14 @@ export const connectFlags = {
     description:
       "meet through the directory's relay: never, when a direct connection fails, or always",
   },
+  // Hole punching (docs/protocol.md §11.2).
+  punch: {
+    type: "string",
+    value: "on|off",
+    default: "on",
+    description:
+      "punch a direct path through both NATs for a relayed chat (from the directory connection's port)",
+  },
 } as const;
 
 /** Typed `connect` options. */
@@ -76,6 +84,8 @@ export type ConnectOptions = {
   autoAccept: boolean;
   serverKey?: Fingerprint;
   relay: RelayMode;
+  /** Hole punching: `--punch on|off`. */
+  punch: boolean;
 };
 
 /** Validates flags; throws UsageError naming the flag at fault. */
@@ -116,5 +126,6 @@ export function parseConnectOptions(
     autoAccept: values["auto-accept"],
     serverKey,
     relay: parseChoice("relay", values.relay, ["never", "auto", "always"] as const),
+    punch: parseChoice("punch", values.punch, ["on", "off"] as const) === "on",
   };
 }

@@ -24,6 +24,7 @@ Deno.test("parseConnectOptions() gives the documented defaults", () => {
     autoAccept: false,
     serverKey: undefined,
     relay: "auto",
+    punch: true,
   });
 });
 
@@ -66,4 +67,14 @@ Deno.test("parseConnectOptions() says which part of a bad value is wrong", async
     true,
   );
   await usageError(["--listen", "nowhere"]);
+});
+
+// Hole punching (docs/protocol.md §11.2).
+Deno.test("parseConnectOptions() reads --punch on|off and names the choices otherwise", async () => {
+  assertEquals(parse(["--punch", "off"]).punch, false);
+  assertEquals(parse(["--punch", "on"]).punch, true);
+  assertEquals(
+    await usageError(["--punch", "maybe"]),
+    '--punch must be one of on, off, got "maybe"',
+  );
 });

@@ -70,7 +70,7 @@ export async function dialPeer(
       sas: reached.channel.sas,
       chatId: randomId(),
       relayToken: reached.relayToken,
-      link: { channel: reached.channel },
+      link: { channel: reached.channel, punch: { peer: false } },
     };
   } catch (error) {
     if (!(error instanceof UnexpectedPeerKey)) throw error;
@@ -90,12 +90,16 @@ export async function dialPeer(
 
 /**
  * The answer to our hello on `link`, within REQUEST_TIMEOUT_MS: accept, or
- * why not (anything else, or nothing, counts as `timeout`).
+ * why not (anything else, or nothing, counts as `timeout`). An accept that
+ * says the peer can punch is noted on the link (§11.2).
  */
 export async function awaitAnswer(link: Link): Promise<"accept" | DeclineReason> {
   try {
     const answer = await receiveWithin(link.channel, REQUEST_TIMEOUT_MS, "answer");
-    if (answer.type === "accept") return "accept";
+    if (answer.type === "accept") {
+      if (link.punch) link.punch.peer = answer.punch === true;
+      return "accept";
+    }
     return answer.type === "decline" ? answer.reason : "timeout";
   } catch {
     // Closed, cut or silent: the request is over either way, as unanswered.

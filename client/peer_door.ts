@@ -48,6 +48,11 @@ export type Link = {
   readonly channel: SecureChannel;
   /** Incoming: the receive that watches the request (and becomes the chat's first read). */
   readonly firstRead?: Promise<Uint8Array | null>;
+  /**
+   * Hole punching (§11.2): whether the peer said it can punch (in its hello,
+   * or in its accept, learnt once the answer came).
+   */
+  readonly punch?: { peer: boolean };
 };
 
 /** How an incoming connection came: its path, its place at the gate, the relay offer if any. */
@@ -68,6 +73,8 @@ export type Admitted = {
   readonly chatId?: string;
   /** Where the request counts against the per-source bound: the address block it came from. */
   readonly source: string;
+  /** Hole punching: the peer's hello said it can punch (§11.2). */
+  readonly punch: boolean;
 };
 
 /** What the door needs of the client. */
@@ -175,5 +182,6 @@ export async function admitPeer(
     chatId: hello.chat,
     // A relayed request counts against the address the directory sees its sender at.
     source: arrival.source ?? (user ? sourceBlock(user.address) : `relay:${nameKey(name)}`),
+    punch: hello.punch === true,
   };
 }

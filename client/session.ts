@@ -49,6 +49,8 @@ export type SessionOptions = {
   /** Offline mail; without it, messages to people who are away are refused. */
   mail?: MailService;
   clock?: () => number;
+  /** Hole punching (docs/protocol.md §11.2): `--punch` (on unless false). */
+  punch?: boolean;
 };
 
 /** The client. */
@@ -69,7 +71,7 @@ export class ChatSession {
   constructor(options: SessionOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
-    this.#policy = new PathPolicy(options.relay);
+    this.#policy = new PathPolicy(options.relay, options.punch ?? true);
     const apply = (actions: readonly TrustAction[], out: EventSink) => this.#apply(actions, out);
     this.#runner = new ChatRunner({
       self: options.name,
@@ -99,6 +101,10 @@ export class ChatSession {
       mail: (to, text, unlessOnline, out) => this.#mail(to, text, unlessOnline, out),
       apply,
       report: (error) => this.#reportQuietly(error),
+      // Hole punching (§11.2): the directory connection's port punches; the report is a count,
+      // so one lost changes a number.
+      seenFrom: () => options.link.seenFrom,
+      reportPunch: (result) => void options.link.punchReport(result).catch(() => {}),
     });
   }
 

@@ -55,7 +55,15 @@ export type Request =
   /** Holds a sealed message (base64) for `to` until it comes online. */
   | { id: number; type: "mail"; to: string; sealed: string }
   /** Deletes delivered messages. */
-  | { id: number; type: "mail-ack"; ids: number[] };
+  | { id: number; type: "mail-ack"; ids: number[] }
+  // Hole punching (docs/protocol.md §11.2): how one chat's punch ended, counted by the directory.
+  | { id: number; type: "punch-report"; result: PunchResult };
+
+// Hole punching (docs/protocol.md §11.2).
+/** How a punch ended, as a client reports it and `/metrics` counts it. */
+export const PUNCH_RESULTS = ["success", "failed"] as const;
+/** How a punch ended. */
+export type PunchResult = typeof PUNCH_RESULTS[number];
 
 /** One online user as the directory lists it. */
 export type UserEntry = {
@@ -68,6 +76,12 @@ export type UserEntry = {
   fingerprint: string;
   /** Other addresses the user announced (its own interfaces), tried in parallel with `address`. */
   addresses?: string[];
+  /**
+   * Hole punching (§11.2): the source port the directory sees the user's
+   * connection come from, listed only when `address` is none of the user's
+   * own (the user is behind a NAT).
+   */
+  observedPort?: number;
 };
 
 /** Most announced addresses a client may register. */
@@ -90,7 +104,15 @@ export type CloseReason = typeof CLOSE_REASONS[number];
 
 /** server -> client */
 export type Reply =
-  | { id: number; type: "registered"; name: string; address: string; port: number }
+  /** `address`: where the directory sees the connection come from; `observedPort`: its source port (§11.2). */
+  | {
+    id: number;
+    type: "registered";
+    name: string;
+    address: string;
+    port: number;
+    observedPort?: number;
+  }
   | { id: number; type: "users"; users: UserEntry[]; more: boolean }
   | { id: number; type: "user"; user: UserEntry }
   | { id: number; type: "pong" }
@@ -198,6 +220,13 @@ export function decodeRequest(bytes: Uint8Array): Request {
         type,
         ids: o.field("ids", isIdList, `a list of 1 to ${MAX_ACK_IDS} message ids`),
       };
+    // Hole punching (§11.2).
+    case "punch-report":
+      return {
+        id,
+        type,
+        result: o.field("result", checks.oneOf(PUNCH_RESULTS), "success or failed"),
+      };
     default:
       throw o.fail("an unknown request type");
   }
@@ -212,7 +241,14 @@ function decodeUser(value: unknown): UserEntry {
     key: o.field("key", isShortString, "a string"),
     fingerprint: o.field("fingerprint", isShortString, "a string"),
     addresses: o.optional("addresses", isAddressList, "a list of addresses") ?? [],
+    ...observedPortOf(o),
   };
+}
+
+/** Hole punching (§11.2): the optional `observedPort` of an entry or a `registered` reply. */
+function observedPortOf(o: JsonObject): { observedPort?: number } {
+  const observedPort = o.optional("observedPort", isPort, "a port number");
+  return observedPort === undefined ? {} : { observedPort };
 }
 
 /** Decodes a server's reply or notice (client side); one record's message at most. */
@@ -254,6 +290,7 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         name: o.field("name", isShortString, "a string"),
         address: o.field("address", isShortString, "a string"),
         port: o.field("port", isPort, "a port number"),
+        ...observedPortOf(o),
       };
     case "users":
       return {

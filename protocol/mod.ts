@@ -45,6 +45,8 @@ export {
   MAX_REQUEST_BYTES,
   MAX_SEALED_BYTES,
   type Notice,
+  PUNCH_RESULTS,
+  type PunchResult,
   type Reply,
   type Request,
   toWirePrekey,

@@ -313,7 +313,7 @@ export class DirectoryServer {
       }
       if ("busy" in opened) return;
       const { channel } = opened;
-      const session = new Session(id, address, channel, this.#ctx);
+      const session = new Session(id, conn.remoteAddr, channel, this.#ctx);
       if (this.#sessions.size >= this.#options.maxClients || this.#stopping) {
         this.metrics.reject("server-full");
         this.#options.log.event("reject", { session: id, reason: "server-full" });

@@ -63,6 +63,8 @@ export class Session {
   readonly id: number;
   /** The address the connection comes from. */
   readonly address: string;
+  /** The source port the connection comes from: a NAT's mapping, for hole punching (§11.2). */
+  readonly observedPort: number;
   readonly #channel: SecureChannel;
   readonly #ctx: SessionContext;
   #closing = false;
@@ -72,10 +74,16 @@ export class Session {
   /** When the client last sent anything (heartbeats included). */
   lastSeen: number;
 
-  /** The session of connection `id` from `address` over `channel`. */
-  constructor(id: number, address: string, channel: SecureChannel, ctx: SessionContext) {
+  /** The session of connection `id` from `from` (its remote address and port) over `channel`. */
+  constructor(
+    id: number,
+    from: { hostname: string; port: number },
+    channel: SecureChannel,
+    ctx: SessionContext,
+  ) {
     this.id = id;
-    this.address = address;
+    this.address = from.hostname;
+    this.observedPort = from.port;
     this.#channel = channel;
     this.#ctx = ctx;
     this.lastSeen = ctx.clock();
@@ -182,6 +190,12 @@ export class Session {
         case "prekey":
           this.#mustBeRegistered();
           return this.#reply(await prekeyReply(this.#ctx, request.id, lookupName(request.name)));
+        // Hole punching (§11.2): a count, nothing more; a client that lies changes a number.
+        case "punch-report":
+          this.#mustBeRegistered();
+          this.#ctx.metrics.punched(request.result);
+          this.#ctx.log.event("punch-report", { session: this.id, result: request.result });
+          return this.#reply({ id: request.id, type: "ok" });
         case "mail": {
           this.#mustBeRegistered();
           const expires = await depositMail(
@@ -240,10 +254,14 @@ export class Session {
       name = legacy;
     }
     // The prekey is kept with the binding, in the same write; only a directory holding mail needs it.
+    // Hole punching (§11.2): the source port is listed for a user behind a NAT, whose own
+    // addresses do not include the one its connection comes from.
+    const natted = !(request.addresses ?? []).includes(this.address);
     const { entry, replaced } = await this.#ctx.directory.register(this, name, key, {
       address: this.address,
       port: request.port,
       addresses: request.addresses,
+      ...(natted ? { observedPort: this.observedPort } : {}),
     }, this.#ctx.mailbox ? request.prekey : undefined);
     this.#name = entry.name;
     this.#ctx.metrics.registrationsTotal++;
@@ -263,6 +281,8 @@ export class Session {
       name: entry.name,
       address: entry.address,
       port: entry.port,
+      // Hole punching (§11.2): where the client's connection comes from, its NAT's mapping.
+      observedPort: this.observedPort,
     });
     this.checkMail();
   }

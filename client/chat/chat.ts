@@ -23,7 +23,7 @@ import {
 import type { Name, NameKey } from "../../protocol/mod.ts";
 import { DeliveryLedger, MAX_IN_FLIGHT, sequenceOf } from "./delivery_ledger.ts";
 import { ChatError, PeerProtocolError } from "../core/mod.ts";
-import type { ClientEvent, EventSink, Path } from "../core/mod.ts";
+import type { ClientEvent, EventSink, Path, Via } from "../core/mod.ts";
 import {
   type ChatState,
   type ChatStep,
@@ -75,6 +75,8 @@ export type ChatOptions = {
   id?: string;
   /** The relay token, when the chat runs through the relay. */
   relayToken?: string;
+  /** Hole punching (§11.2): takes a message not the chat's own (the punch's); false refuses it. */
+  aside?: (message: PeerMessage, from: SecureChannel) => boolean;
 };
 
 /** A live chat. */
@@ -95,6 +97,8 @@ export class Chat {
   #changed = Promise.withResolvers<void>();
   #channel: SecureChannel;
   #path: Path;
+  #via: Via = "direct"; // Hole punching: how a direct connection was made.
+  readonly #aside: ChatOptions["aside"];
   /** Connections this side moved away from, still open until both said `moved` there. */
   readonly #leaving = new Map<SecureChannel, ReturnType<typeof setTimeout>>();
   /**
@@ -115,6 +119,7 @@ export class Chat {
     this.#sink = options.sink;
     this.#onState = options.onState ?? (() => {});
     this.#clock = options.clock ?? Date.now;
+    this.#aside = options.aside;
     this.#readFrom(channel, options.firstRead);
   }
 
@@ -133,13 +138,18 @@ export class Chat {
     return this.#path;
   }
 
+  /** Hole punching: how the direct connection the chat runs on was made. */
+  get via(): Via {
+    return this.#via;
+  }
+
   /**
    * Moves the chat onto `channel` (a new connection to the same, proven key):
    * what was not acknowledged is sent again there, new messages go there, and
    * the old connection is closed after what it still carries. Reports
-   * `path-changed`. A chat that is ending refuses, closing `channel`.
+   * `path-changed` (with `via`). A chat that is ending refuses, closing `channel`.
    */
-  migrate(channel: SecureChannel, path: Path): boolean {
+  migrate(channel: SecureChannel, path: Path, via: Via = "direct"): boolean {
     if (!mayMove(this.#state)) {
       channel.abort();
       return false;
@@ -148,6 +158,7 @@ export class Chat {
     const peerMovedAlready = this.#state.kind === "moving";
     this.#channel = channel;
     this.#path = path;
+    this.#via = via;
     this.#readFrom(channel);
     for (const message of this.#ledger.pending) this.#write({ type: "msg", ...message });
     // Tell the peer on the old connection, so that its end there does not end the chat. The old
@@ -158,7 +169,7 @@ export class Chat {
     this.#leaving.set(old, setTimeout(() => this.#leave(old, "abort"), MOVE_WAIT_MS));
     if (peerMovedAlready) this.#leave(old, "close");
     this.#step({ type: "migrated" });
-    this.#emit({ type: "path-changed", peer: this.peer.name, path });
+    this.#emit({ type: "path-changed", peer: this.peer.name, path, via });
     return true;
   }
 
@@ -357,6 +368,8 @@ export class Chat {
         this.#channel.close({ drain: true });
         return;
       default:
+        // Hole punching: the punch's messages ride on the chat (§11.2).
+        if (this.#aside?.(message, from)) return;
         throw new PeerProtocolError(`an unexpected ${message.type} in an open chat`);
     }
   }

@@ -46,6 +46,10 @@ export {
   randomId,
 } from "./peer_messages.ts";
 export { dialDirect, type Reached, reachPeer, receiveWithin, say } from "./peer_link.ts";
+// Hole punching (docs/protocol.md §11.2).
+export { myMoveWins } from "./peer_link.ts";
+export { isPunchAddress, PUNCH_MAX_ATTEMPTS } from "./peer_messages.ts";
+export { PUNCH_FAILURE_MEMORY_MS, PUNCH_REUSE_GRACE_MS } from "./path_policy.ts";
 export { behindNat, DIRECT_FAILURE_MEMORY_MS, type PathPlan, PathPolicy } from "./path_policy.ts";
 export { PathUpgrader } from "./path_upgrade.ts";
 export { type ChatRequest, REQUEST_TIMEOUT_MS, RequestBook } from "./requests.ts";

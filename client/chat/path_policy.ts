@@ -47,12 +47,32 @@ export type PathPlan = {
 };
 
 /** What the policy learns: how an attempt to reach `peer` was won, at `at` (ms). */
-export type PathEvent = {
-  readonly type: "reached";
-  readonly peer: NameKey;
-  readonly path: Path;
-  readonly at: number;
-};
+export type PathEvent =
+  | {
+    readonly type: "reached";
+    readonly peer: NameKey;
+    readonly path: Path;
+    readonly at: number;
+  }
+  /** Hole punching: how a punch with `peer` ended. */
+  | {
+    readonly type: "punched";
+    readonly peer: NameKey;
+    readonly result: "success" | "failed";
+    readonly at: number;
+  }
+  /** Hole punching: a chat with `peer` that ran on a punched connection ended. */
+  | { readonly type: "punched-ended"; readonly peer: NameKey; readonly at: number };
+
+// Hole punching (docs/protocol.md §11.2).
+/** How long a punch that failed with a peer keeps the next chats with it from punching. */
+export const PUNCH_FAILURE_MEMORY_MS = 10 * 60_000;
+/**
+ * How long after a punched chat with a peer ended the next punch with it
+ * waits. It runs between the same two ports, and a kernel or NAT still
+ * closing the last connection answers the new SYNs with resets.
+ */
+export const PUNCH_REUSE_GRACE_MS = 300;
 
 /** The path policy of one client: its `--relay` mode and the direct attempts that lost lately. */
 export class PathPolicy {
@@ -60,10 +80,31 @@ export class PathPolicy {
   readonly mode: RelayMode;
   /** When a direct attempt to a peer last lost to the relay, oldest first. */
   readonly #lostAt = new Map<NameKey, number>();
+  /** Hole punching: `--punch`. */
+  readonly #punch: boolean;
+  /** Hole punching: when a punch with a peer last failed, oldest first. */
+  readonly #punchFailedAt = new Map<NameKey, number>();
+  /** Hole punching: when a punched chat with a peer last ended, oldest first. */
+  readonly #punchedEndedAt = new Map<NameKey, number>();
 
-  /** A policy for `--relay mode`. */
-  constructor(mode: RelayMode) {
+  /** A policy for `--relay mode` (and `--punch`, on unless `punch` is false). */
+  constructor(mode: RelayMode, punch = true) {
     this.mode = mode;
+    this.#punch = punch;
+  }
+
+  /**
+   * Hole punching: whether relayed chats try to punch a direct path (with
+   * `--punch on` and chats that may move, `--relay auto`).
+   */
+  get punches(): boolean {
+    return this.#punch && this.moves;
+  }
+
+  /** Hole punching: whether to punch with `peer` at `now`: not when a punch failed lately. */
+  mayPunch(peer: NameKey, now: number): boolean {
+    const failed = this.#punchFailedAt.get(peer);
+    return this.punches && (failed === undefined || now - failed >= PUNCH_FAILURE_MEMORY_MS);
   }
 
   /** Whether a relayed chat keeps looking for a direct path (only with `--relay auto`). */
@@ -76,6 +117,12 @@ export class PathPolicy {
     return this.mode !== "never";
   }
 
+  /** Hole punching: how long a punch with `peer` at `now` waits (a punched chat just ended). */
+  punchWait(peer: NameKey, now: number): number {
+    const ended = this.#punchedEndedAt.get(peer);
+    return ended === undefined ? 0 : Math.max(0, ended + PUNCH_REUSE_GRACE_MS - now);
+  }
+
   /** The paths to try for a chat with `user` at `now`. */
   plan(user: CheckedUser, now: number): PathPlan {
     if (this.mode === "always") return { direct: false, relay: "at-once" };
@@ -85,8 +132,13 @@ export class PathPolicy {
     return { direct: true, relay: behindNat(user) && recent ? "at-once" : "after-head-start" };
   }
 
-  /** Learns how an attempt was won: a relay win is remembered, a direct one forgets the peer. */
+  /**
+   * Learns how an attempt was won (a relay win is remembered, a direct one
+   * forgets the peer), or how a punch ended (a failure is remembered).
+   */
   handle(event: PathEvent): void {
+    if (event.type === "punched") return remember(this.#punchFailedAt, event, event.result);
+    if (event.type === "punched-ended") return ended(this.#punchedEndedAt, event);
     this.#lostAt.delete(event.peer);
     for (const [peer, at] of this.#lostAt) {
       if (event.at - at >= DIRECT_FAILURE_MEMORY_MS) this.#lostAt.delete(peer);
@@ -97,4 +149,29 @@ export class PathPolicy {
       this.#lostAt.delete(this.#lostAt.keys().next().value!);
     }
   }
+}
+
+/** Hole punching: remembers a failure (bounded, oldest first out), forgets on success. */
+function remember(
+  failedAt: Map<NameKey, number>,
+  event: { peer: NameKey; at: number },
+  result: "success" | "failed",
+): void {
+  failedAt.delete(event.peer);
+  for (const [peer, at] of failedAt) {
+    if (event.at - at >= PUNCH_FAILURE_MEMORY_MS) failedAt.delete(peer);
+  }
+  if (result === "success") return;
+  failedAt.set(event.peer, event.at);
+  if (failedAt.size > MAX_REMEMBERED_FAILURES) failedAt.delete(failedAt.keys().next().value!);
+}
+
+/** Hole punching: remembers when a punched chat ended, for PUNCH_REUSE_GRACE_MS (bounded). */
+function ended(endedAt: Map<NameKey, number>, event: { peer: NameKey; at: number }): void {
+  endedAt.delete(event.peer);
+  for (const [peer, at] of endedAt) {
+    if (event.at - at >= PUNCH_REUSE_GRACE_MS) endedAt.delete(peer);
+  }
+  endedAt.set(event.peer, event.at);
+  if (endedAt.size > MAX_REMEMBERED_FAILURES) endedAt.delete(endedAt.keys().next().value!);
 }

@@ -7,6 +7,8 @@ import {
   DIRECT_FAILURE_MEMORY_MS,
   MAX_REMEMBERED_FAILURES,
   PathPolicy,
+  PUNCH_FAILURE_MEMORY_MS,
+  PUNCH_REUSE_GRACE_MS,
 } from "./path_policy.ts";
 
 function user(name: string, address: string, announced: string[]): CheckedUser {
@@ -75,4 +77,45 @@ Deno.test("PathPolicy remembers a bounded number of peers", () => {
   const last = user(`p${MAX_REMEMBERED_FAILURES}`, "198.51.100.7", ["192.168.1.20"]);
   assertEquals(policy.plan(first, MAX_REMEMBERED_FAILURES).relay, "after-head-start", "dropped");
   assertEquals(policy.plan(last, MAX_REMEMBERED_FAILURES).relay, "at-once");
+});
+
+// Hole punching (docs/protocol.md §11.2).
+Deno.test("PathPolicy does not punch again with a peer whose punch failed lately, and forgets", () => {
+  const policy = new PathPolicy("auto");
+  const bob = nameKey(parseName("bob"));
+  const t = 1_000_000;
+  assertEquals(policy.mayPunch(bob, t), true);
+  policy.handle({ type: "punched", peer: bob, result: "failed", at: t });
+  assertEquals(policy.mayPunch(bob, t + 1), false, "failed lately");
+  assertEquals(policy.mayPunch(bob, t + PUNCH_FAILURE_MEMORY_MS), true, "forgotten in time");
+  policy.handle({ type: "punched", peer: bob, result: "failed", at: t + 2 });
+  policy.handle({ type: "punched", peer: bob, result: "success", at: t + 3 });
+  assertEquals(policy.mayPunch(bob, t + 4), true, "a success forgets it");
+  // A punch failure is not a direct attempt lost: the relay plan is not changed by it.
+  const natted = user("bob", "198.51.100.7", ["192.168.1.20"]);
+  policy.handle({ type: "punched", peer: bob, result: "failed", at: t + 5 });
+  assertEquals(policy.plan(natted, t + 6).relay, "after-head-start");
+});
+
+Deno.test("PathPolicy punches only with --punch on and --relay auto, remembering a bounded number", () => {
+  const bob = nameKey(parseName("bob"));
+  assertEquals(new PathPolicy("auto", false).mayPunch(bob, 0), false);
+  assertEquals(new PathPolicy("always").punches, false);
+  assertEquals(new PathPolicy("never").punches, false);
+  const policy = new PathPolicy("auto");
+  for (let i = 0; i <= MAX_REMEMBERED_FAILURES; i++) {
+    policy.handle({ type: "punched", peer: nameKey(parseName(`p${i}`)), result: "failed", at: i });
+  }
+  assertEquals(policy.mayPunch(nameKey(parseName("p0")), MAX_REMEMBERED_FAILURES), true, "dropped");
+  assertEquals(policy.mayPunch(nameKey(parseName("p1")), MAX_REMEMBERED_FAILURES), false);
+});
+
+Deno.test("PathPolicy has a punch wait while the last punched chat with a peer closes", () => {
+  const policy = new PathPolicy("auto");
+  const bob = nameKey(parseName("bob"));
+  assertEquals(policy.punchWait(bob, 0), 0);
+  policy.handle({ type: "punched-ended", peer: bob, at: 1_000 });
+  assertEquals(policy.punchWait(bob, 1_100), PUNCH_REUSE_GRACE_MS - 100);
+  assertEquals(policy.punchWait(bob, 1_000 + PUNCH_REUSE_GRACE_MS), 0);
+  assertEquals(policy.punchWait(nameKey(parseName("carol")), 1_100), 0, "per peer");
 });

@@ -11,6 +11,7 @@
 import { abortable, delay } from "../../async/mod.ts";
 import type { Fingerprint, Identity, SecureChannel } from "../../crypto/mod.ts";
 import type { Name } from "../../protocol/mod.ts";
+import type { Via } from "../core/mod.ts";
 import type { Chat } from "./chat.ts";
 import type { CheckedUser } from "../trust/mod.ts";
 import { dialDirect, myMoveWins, receiveWithin, say } from "./peer_link.ts";
@@ -59,6 +60,10 @@ type Attempt = { stop: AbortController; awaitingResume: boolean };
 export class PathUpgrader {
   readonly #context: UpgradeContext;
   readonly #attempts = new Map<Chat, Attempt>();
+  /** Hole punching: per chat, our `resume`s on offered connections awaiting the answer. */
+  readonly #offering = new Map<Chat, number>();
+  /** Chats whose peer's move this side accepted: none of our own may complete after it. */
+  readonly #accepted = new WeakSet<Chat>();
 
   /** Upgrades chats on behalf of the app described by `context`. */
   constructor(context: UpgradeContext) {
@@ -103,7 +108,10 @@ export class PathUpgrader {
         await say(channel, { type: "resume", name: this.#context.ownName, chat: chat.id! });
         const answer = await receiveWithin(channel, RESUME_TIMEOUT_MS, "resume-answer");
         attempt.awaitingResume = false;
-        if (answer.type === "resumed" && !signal.aborted && chat.migrate(channel, "direct")) {
+        if (
+          answer.type === "resumed" && !signal.aborted && !this.#accepted.has(chat) &&
+          chat.migrate(channel, "direct")
+        ) {
           if (chat.relayToken) this.#context.reportUpgrade(chat.relayToken);
           return;
         }
@@ -118,30 +126,84 @@ export class PathUpgrader {
   }
 
   /**
-   * The peer asks, on a new direct `channel`, to move `chat` there. Accepts
-   * (answering `resumed` and moving) unless the chat cannot move or our own
-   * move to the same peer is under way and wins the tie-break.
+   * Hole punching (docs/protocol.md §11.2): a direct `channel` this side
+   * opened by other means (a punch, proven to be the chat's key) is offered
+   * to the peer with `resume`; resolves true once the chat moved onto it
+   * (`path-changed` with `via`), false when it did not (the channel is then
+   * closed). The tie-break with the peer's own move is resume()'s.
    */
-  resume(chat: Chat | undefined, channel: SecureChannel, request: PeerMessage): void {
-    const refuse = (): void => {
+  async offer(chat: Chat, channel: SecureChannel, via: Via, signal: AbortSignal): Promise<boolean> {
+    if (!this.#mayMove(chat) || signal.aborted || this.#accepted.has(chat)) {
+      channel.abort();
+      return false;
+    }
+    // Counted before `resume` leaves, for the same reason as #run's awaitingResume.
+    this.#offering.set(chat, (this.#offering.get(chat) ?? 0) + 1);
+    const stop = (): void => channel.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      await say(channel, { type: "resume", name: this.#context.ownName, chat: chat.id! });
+      const answer = await receiveWithin(channel, RESUME_TIMEOUT_MS, "resume-answer");
+      if (
+        answer.type === "resumed" && !signal.aborted && !this.#accepted.has(chat) &&
+        chat.path === "relay" && chat.migrate(channel, "direct", via)
+      ) {
+        if (chat.relayToken) this.#context.reportUpgrade(chat.relayToken);
+        return true;
+      }
+    } catch {
+      // Declined, cut or silent: the chat stays where it is, and the channel goes.
+    } finally {
+      signal.removeEventListener("abort", stop);
+      const left = (this.#offering.get(chat) ?? 1) - 1;
+      if (left === 0) this.#offering.delete(chat);
+      else this.#offering.set(chat, left);
+    }
+    channel.abort();
+    return false;
+  }
+
+  /**
+   * The peer asks, on a new direct `channel` (dialed, or punched: `via`), to
+   * move `chat` there. Accepts (answering `resumed` and moving) unless the
+   * chat cannot move or our own move to the same peer is under way and wins
+   * the tie-break. Resolves true once the chat moved.
+   */
+  resume(
+    chat: Chat | undefined,
+    channel: SecureChannel,
+    request: PeerMessage,
+    via: Via = "direct",
+  ): Promise<boolean> {
+    const refuse = (): Promise<boolean> => {
       // A peer that is gone before it hears the decline needs no answer; the channel closes anyway.
       channel.send(encodePeerMessage({ type: "decline", reason: "busy" }))
         .catch(() => {}).finally(() => channel.close());
+      return Promise.resolve(false);
     };
     if (
-      !this.#context.moves || request.type !== "resume" || !chat || chat.id !== request.chat ||
-      chat.path !== "relay" ||
-      chat.closing || channel.peer.fingerprint !== chat.peer.fingerprint
+      request.type !== "resume" || !chat || !this.#mayMove(chat) || chat.id !== request.chat ||
+      channel.peer.fingerprint !== chat.peer.fingerprint || this.#accepted.has(chat)
     ) return refuse();
     const mine = this.#attempts.get(chat);
     const own = this.#context.identity.public.fingerprint;
-    if (mine?.awaitingResume && myMoveWins(own, chat.peer.fingerprint as Fingerprint)) {
-      return refuse();
-    }
+    const asking = mine?.awaitingResume || this.#offering.has(chat);
+    if (asking && myMoveWins(own, chat.peer.fingerprint as Fingerprint)) return refuse();
+    this.#accepted.add(chat);
     mine?.stop.abort(new Error("the peer's move won"));
-    say(channel, { type: "resumed" }).then(
-      () => chat.migrate(channel, "direct"),
-      () => channel.abort(),
+    return say(channel, { type: "resumed" }).then(
+      () => chat.migrate(channel, "direct", via),
+      () => {
+        // The peer went before it heard `resumed`: it did not move either.
+        this.#accepted.delete(chat);
+        channel.abort();
+        return false;
+      },
     );
+  }
+
+  /** Whether `chat` may move now: relayed, open, with an id, and moves allowed at all. */
+  #mayMove(chat: Chat): boolean {
+    return this.#context.moves && chat.id !== undefined && chat.path === "relay" && !chat.closing;
   }
 }

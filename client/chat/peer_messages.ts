@@ -8,6 +8,7 @@
 import { MAX_MESSAGE, toHex } from "../../crypto/mod.ts";
 import { type Check, checks, JsonObject } from "../../protocol/mod.ts";
 import { PeerProtocolError } from "../core/mod.ts";
+import { isIpLiteral } from "../trust/mod.ts";
 
 export { PeerProtocolError };
 
@@ -25,19 +26,36 @@ export type DeclineReason = typeof DECLINE_REASONS[number];
 
 /** Peer-to-peer messages. */
 export type PeerMessage =
-  /** The initiator's first words: who it claims to be, and the chat's id (to move it later). */
-  | { type: "hello"; name: string; chat?: string }
+  /**
+   * The initiator's first words: who it claims to be, the chat's id (to move
+   * it later), and whether it can punch through NATs (§11.2).
+   */
+  | { type: "hello"; name: string; chat?: string; punch?: true }
   /** The first words on a new connection that is to carry an open chat (docs/protocol.md §11.1). */
   | { type: "resume"; name: string; chat: string }
   /** The answer to resume: the chat moves to this connection. */
   | { type: "resumed" }
   /** The last words on a connection a chat moved away from: it goes on elsewhere. */
   | { type: "moved" }
-  | { type: "accept" }
+  /** `punch`: the responder can punch through NATs too (§11.2). */
+  | { type: "accept"; punch?: true }
   | { type: "decline"; reason: DeclineReason }
   | { type: "msg"; id: string; text: string; time: number }
   | { type: "ack"; id: string }
-  | { type: "eom" };
+  | { type: "eom" }
+  // Hole punching (docs/protocol.md §11.2), on the relayed chat.
+  /** Where the sender's directory sees it (its NAT's mapping); without it: not now. */
+  | { type: "punch-connect"; attempt: number; address?: string; port?: number }
+  /** The leader to the follower: dial now (the leader dials half a round trip later). */
+  | { type: "punch-sync"; attempt: number };
+
+// Hole punching (docs/protocol.md §11.2).
+/** Most punch attempts per chat; a peer's attempt numbers run from 1 to this. */
+export const PUNCH_MAX_ATTEMPTS = 3;
+const isAttempt = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= PUNCH_MAX_ATTEMPTS;
+const isPunchPort = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 
 const encoder = new TextEncoder();
 
@@ -69,7 +87,12 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
     case "hello": {
       const name = o.field("name", isName, "a name");
       const chat = o.optional("chat", isRandomId, "a 32-digit hex chat id");
-      return chat === undefined ? { type, name } : { type, name, chat };
+      return {
+        type,
+        name,
+        ...(chat === undefined ? {} : { chat }),
+        ...punchFlag(o),
+      };
     }
     case "resume":
       return {
@@ -79,9 +102,10 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
       };
     case "resumed":
     case "moved":
-    case "accept":
     case "eom":
       return { type };
+    case "accept":
+      return { type, ...punchFlag(o) };
     case "decline":
       return { type, reason: o.field("reason", checks.oneOf(DECLINE_REASONS), "a known reason") };
     case "msg":
@@ -97,7 +121,43 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
       };
     case "ack":
       return { type, id: o.field("id", isMessageId, "a message id") };
+    // Hole punching (§11.2).
+    case "punch-connect": {
+      const attempt = o.field("attempt", isAttempt, `an attempt from 1 to ${PUNCH_MAX_ATTEMPTS}`);
+      if (o.fields.address === undefined && o.fields.port === undefined) return { type, attempt };
+      return {
+        type,
+        attempt,
+        address: o.field("address", isPunchAddress, "an IP address"),
+        port: o.field("port", isPunchPort, "a port from 1 to 65535"),
+      };
+    }
+    case "punch-sync":
+      return {
+        type,
+        attempt: o.field("attempt", isAttempt, `an attempt from 1 to ${PUNCH_MAX_ATTEMPTS}`),
+      };
     default:
       throw o.fail("a message of an unknown type");
   }
+}
+
+// Hole punching (docs/protocol.md §11.2).
+/** `punch: true` when a hello or accept carries it; anything but true or absent is a fault. */
+function punchFlag(o: JsonObject): { punch?: true } {
+  const punch = o.optional("punch", (v): v is true => v === true, "true");
+  return punch ? { punch } : {};
+}
+
+/**
+ * An address a punch may dial: an IP literal that is not loopback,
+ * unspecified or multicast (a peer could otherwise aim our port at our own
+ * machine's services).
+ */
+export function isPunchAddress(v: unknown): v is string {
+  if (typeof v !== "string" || !isIpLiteral(v)) return false;
+  const lower = v.toLowerCase();
+  if (/^(127\.|0\.|2(2[4-9]|[3-5]\d)\.)/.test(lower)) return false;
+  return !(lower === "::" || lower === "::1" || lower.startsWith("ff") ||
+    lower.startsWith("::ffff:127."));
 }

@@ -69,3 +69,48 @@ Deno.test("property: arbitrary bytes and JSON never raise anything but PeerProto
     { numRuns: 2000 },
   );
 });
+
+// Hole punching (docs/protocol.md §11.2).
+Deno.test("punch messages decode strictly: attempts 1 to 3, dialable addresses, true flags", () => {
+  assertEquals(
+    decodePeerMessage(
+      bytes({ type: "punch-connect", attempt: 2, address: "203.0.113.7", port: 9 }),
+    ),
+    { type: "punch-connect", attempt: 2, address: "203.0.113.7", port: 9 },
+  );
+  assertEquals(decodePeerMessage(bytes({ type: "punch-connect", attempt: 1 })), {
+    type: "punch-connect",
+    attempt: 1,
+  });
+  assertEquals(decodePeerMessage(bytes({ type: "punch-sync", attempt: 3 })), {
+    type: "punch-sync",
+    attempt: 3,
+  });
+  assertEquals(decodePeerMessage(bytes({ type: "accept", punch: true })), {
+    type: "accept",
+    punch: true,
+  });
+  assertEquals(decodePeerMessage(bytes({ type: "hello", name: "a", punch: true })), {
+    type: "hello",
+    name: "a",
+    punch: true,
+  });
+  for (
+    const bad of [
+      { type: "punch-connect", attempt: 4, address: "203.0.113.7", port: 9 },
+      { type: "punch-connect", attempt: 0 },
+      { type: "punch-connect", attempt: 1, address: "203.0.113.7" },
+      { type: "punch-connect", attempt: 1, address: "example.org", port: 9 },
+      { type: "punch-connect", attempt: 1, address: "127.0.0.1", port: 9 },
+      { type: "punch-connect", attempt: 1, address: "::1", port: 9 },
+      { type: "punch-connect", attempt: 1, address: "0.0.0.0", port: 9 },
+      { type: "punch-connect", attempt: 1, address: "224.0.0.1", port: 9 },
+      { type: "punch-connect", attempt: 1, address: "203.0.113.7", port: 0 },
+      { type: "punch-sync", attempt: "1" },
+      { type: "accept", punch: 1 },
+      { type: "hello", name: "a", punch: false },
+    ]
+  ) {
+    assert(refusal(bad) !== "", JSON.stringify(bad));
+  }
+});

@@ -89,6 +89,10 @@ export type EventBody =
     addresses: string[];
     fingerprint: string;
     server: string;
+    /** Hole punching: where the directory sees this client's connection, `host:port`. */
+    observed?: string;
+    /** Hole punching: whether a NAT sits between (the observed address or port is not ours). */
+    nat?: boolean;
   }
   | { type: "users"; users: ListedUser[]; more: boolean }
   | { type: "chat-request"; peer: string; fingerprint: string; known: KeyStatus; path: Path }
@@ -123,8 +127,11 @@ export type EventBody =
     messages: { peer: string; id: string; text: string; time: string; expires: string }[];
   }
   | { type: "chat-closed"; peer: string; reason: CloseReason; by: ClosedBy; detail?: CloseDetail }
-  /** An open chat moved to another connection (relay to direct), nothing lost on the way. */
-  | { type: "path-changed"; peer: string; path: Path }
+  /**
+   * An open chat moved to another connection (relay to direct), nothing lost
+   * on the way; `via`: how the direct connection was made (hole punching).
+   */
+  | { type: "path-changed"; peer: string; path: Path; via: Via }
   | {
     type: "security-warning";
     peer: string;
@@ -146,6 +153,8 @@ export type EventBody =
       current: boolean;
       verified: boolean;
       path?: Path;
+      /** Hole punching: how a direct chat's connection was made. */
+      via?: Via;
     }[];
   }
   | { type: "fingerprint"; name: string; fingerprint: string; sas?: string; verified?: boolean }
@@ -161,7 +170,31 @@ export type EventBody =
    */
   | { type: "error"; code: string; message?: string; about?: ClientProblem }
   | { type: "server-lost"; detail: string }
-  | { type: "server-restored" };
+  | { type: "server-restored" }
+  // Hole punching (docs/protocol.md §11.2).
+  /** Punching a direct path failed; the chat stays relayed. Said once per chat. */
+  | { type: "punch-failed"; peer: string; attempts: number; detail: PunchFailure };
+
+// Hole punching (docs/protocol.md §11.2).
+/** How a direct connection was made: dialed (`direct`) or punched through both NATs. */
+export type Via = "direct" | "punched";
+
+/** Why a punch failed, as its last attempt ended. */
+export type PunchFailure =
+  /** The peer did not answer over the relay in time. */
+  | "no-reply"
+  /** The connections never met: no answer within the dial's bound (a NAT that changes ports). */
+  | "timeout"
+  /** The connection was refused or reset, or the network said there is no way. */
+  | "refused"
+  /** What answered proved another key than the chat's. */
+  | "unexpected-key"
+  /** What answered did not complete the handshake. */
+  | "handshake-failed"
+  /** The connection opened, but the chat did not move onto it. */
+  | "not-moved"
+  /** The peer cannot punch now (no directory connection, or it failed with you lately). */
+  | "peer-unable";
 
 /** The one event that says something did not add up. */
 export type SecurityWarning = Extract<ClientEvent, { type: "security-warning" }>;

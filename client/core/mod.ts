@@ -43,3 +43,5 @@ export {
   type UndeliveredReason,
   type WarningReason,
 } from "./events.ts";
+// Hole punching (docs/protocol.md §11.2).
+export type { PunchFailure, Via } from "./events.ts";

@@ -12,16 +12,19 @@ import {
   initiateChannel,
   type PublicIdentity,
   type SecureChannel,
+  socketTransport,
   type Transport,
   type UnrevealedEphemeral,
 } from "../../crypto/mod.ts";
 import { errorMessage } from "../../errors/mod.ts";
 import { DirectoryError, DirectoryUnavailableError } from "../../protocol/mod.ts";
 import { explainHandshakeFailure, mustBeDirectory } from "./directory_probe.ts";
+import { anyAddressFor, connectFrom, type LocalEnd } from "./reusable_socket.ts";
 import {
   type CloseReason,
   decodeServerMessage,
   encodeMessage,
+  type PunchResult,
   type Reply,
   type Request,
   type UserEntry,
@@ -53,6 +56,23 @@ export type DirectoryClientOptions = {
   identifyWithinMs?: number;
   /** Keeps an ephemeral key a busy directory never answered, so retries generate none. */
   unrevealed?: UnrevealedEphemeral;
+  /**
+   * Hole punching (docs/protocol.md §11.2): connect from a port that a peer
+   * connection can leave from too (a `node:net` socket with address reuse).
+   */
+  reusablePort?: boolean;
+};
+
+/** How long connecting to the directory may take before it counts as unreachable. */
+export const DIRECTORY_CONNECT_TIMEOUT_MS = 10_000;
+
+/** What a registration tells the client: its name as bound, and where the directory sees it. */
+export type Registered = {
+  name: string;
+  address: string;
+  port: number;
+  /** The source port the directory sees (an older directory sends none). */
+  observedPort?: number;
 };
 
 /** Why the session with the directory ended. */
@@ -73,6 +93,8 @@ export class DirectoryClient {
   readonly server: PublicIdentity;
   /** Resolves once the session has ended, with why. */
   readonly closed: Promise<DirectoryClosed>;
+  /** Hole punching: where this connection leaves from. */
+  #local: LocalEnd & { reusable: boolean } | undefined;
   readonly #channel: SecureChannel;
   readonly #pending = new Map<number, Pending>();
   readonly #requestTimeoutMs: number;
@@ -111,9 +133,21 @@ export class DirectoryClient {
     options: DirectoryClientOptions,
   ): Promise<DirectoryClient> {
     const label = hostPortLabel(address);
-    let conn: Deno.TcpConn;
+    let raw: Transport;
+    let local: LocalEnd & { reusable: boolean };
     try {
-      conn = await Deno.connect({ hostname: address.hostname, port: address.port });
+      if (options.reusablePort) {
+        const socket = await connectFrom(address, {
+          from: { address: anyAddressFor(address.hostname), port: 0 },
+          timeoutMs: DIRECTORY_CONNECT_TIMEOUT_MS,
+        });
+        local = { address: socket.localAddress!, port: socket.localPort!, reusable: true };
+        raw = socketTransport(socket);
+      } else {
+        const conn = await Deno.connect({ hostname: address.hostname, port: address.port });
+        local = { address: conn.localAddr.hostname, port: conn.localAddr.port, reusable: false };
+        raw = connTransport(conn);
+      }
     } catch (error) {
       throw new DirectoryUnavailableError(
         "unreachable",
@@ -121,12 +155,23 @@ export class DirectoryClient {
         { cause: error },
       );
     }
-    const transport = mustBeDirectory(connTransport(conn), label, options.identifyWithinMs);
+    const transport = mustBeDirectory(raw, label, options.identifyWithinMs);
     try {
-      return await DirectoryClient.over(transport, options);
+      const client = await DirectoryClient.over(transport, options);
+      client.#local = local;
+      return client;
     } catch (error) {
       throw explainHandshakeFailure(error, label, options.handshakeTimeoutMs);
     }
+  }
+
+  /**
+   * Hole punching (§11.2): where this connection leaves from (`reusable`
+   * when a peer connection can leave from its port too, `reusablePort`);
+   * undefined for a session over a transport given to over().
+   */
+  get local(): LocalEnd & { reusable: boolean } | undefined {
+    return this.#local;
   }
 
   /** Runs the handshake over an existing transport. */
@@ -151,7 +196,7 @@ export class DirectoryClient {
     port: number,
     addresses?: string[],
     prekey?: WirePrekey,
-  ): Promise<{ name: string; address: string; port: number }> {
+  ): Promise<Registered> {
     const reply = await this.#request({
       type: "register",
       name,
@@ -160,7 +205,8 @@ export class DirectoryClient {
       ...(prekey ? { prekey } : {}),
     });
     if (reply.type !== "registered") throw unexpected(reply);
-    return { name: reply.name, address: reply.address, port: reply.port };
+    const { name: bound, address, port: listed, observedPort } = reply;
+    return { name: bound, address, port: listed, ...(observedPort ? { observedPort } : {}) };
   }
 
   /** Online users whose names start with `prefix`, a page at a time. */
@@ -189,6 +235,12 @@ export class DirectoryClient {
   /** Tells the directory that the relayed chat with `token` moved to a direct connection. */
   async relayUpgraded(token: string): Promise<void> {
     const reply = await this.#request({ type: "relay-upgraded", token });
+    if (reply.type !== "ok") throw unexpected(reply);
+  }
+
+  /** Hole punching (§11.2): tells the directory how one chat's punch ended (it counts them). */
+  async punchReport(result: PunchResult): Promise<void> {
+    const reply = await this.#request({ type: "punch-report", result });
     if (reply.type !== "ok") throw unexpected(reply);
   }
 

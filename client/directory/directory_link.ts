@@ -21,11 +21,18 @@ import {
 import {
   DirectoryBusyError,
   DirectoryUnavailableError,
+  type PunchResult,
   type UserEntry,
   type WirePrekey,
 } from "../../protocol/mod.ts";
 import { backoffMs, busyDelayMs } from "./backoff.ts";
-import { DirectoryClient, type DirectoryClosed, hostPortLabel } from "./directory_client.ts";
+import {
+  DirectoryClient,
+  type DirectoryClosed,
+  hostPortLabel,
+  type Registered,
+} from "./directory_client.ts";
+import type { LocalEnd } from "./reusable_socket.ts";
 import { isIpLiteral } from "../trust/mod.ts";
 import { ClientError, errorEvent, ServerKeyError } from "../core/mod.ts";
 import type { EventSink } from "../core/mod.ts";
@@ -56,6 +63,21 @@ export type DirectoryLinkOptions = {
   onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
   /** The signed prekey to publish, asked at every registration (so it rotates on time). */
   prekey?: () => Promise<WirePrekey>;
+  /** Hole punching (§11.2): connect from ports a peer connection can leave from too. */
+  reusablePort?: boolean;
+};
+
+/**
+ * Hole punching (docs/protocol.md §11.2): where the directory connection
+ * leaves from, and where the directory sees it come from (its NAT's mapping).
+ */
+export type SeenFrom = {
+  /** The local address and port; `reusable` when a peer connection can leave from it too. */
+  readonly local: LocalEnd & { readonly reusable: boolean };
+  /** Where the directory sees the connection come from. */
+  readonly observed: LocalEnd;
+  /** Whether a NAT sits between: the observed address or port is not the local one. */
+  readonly nat: boolean;
 };
 
 /** Where a link is. */
@@ -76,6 +98,8 @@ export class DirectoryLink {
   #registration: { name: string; port: number; addresses?: string[] } | undefined;
   /** The instances that proved a wrong key, by index: never tried again. */
   readonly #wrongKey = new Map<number, ServerKeyError>();
+  /** Hole punching: where the directory saw the client it registered with come from. */
+  #seen: { client: DirectoryClient; from: SeenFrom } | undefined;
 
   /** A link to the directory the options name; connect() opens it. */
   constructor(options: DirectoryLinkOptions) {
@@ -186,6 +210,7 @@ export class DirectoryLink {
         onRelayOffer: this.#options.onRelayOffer,
         onMail: this.#options.onMail,
         unrevealed: this.#unrevealed,
+        reusablePort: this.#options.reusablePort,
       });
     } catch (error) {
       if (!(error instanceof UnexpectedPeerKey)) throw error;
@@ -232,11 +257,12 @@ export class DirectoryLink {
     name: string,
     port: number,
     addresses?: string[],
-  ): Promise<{ name: string; address: string; port: number }> {
+  ): Promise<Registered> {
     const client = this.#need();
     const prekey = await this.#options.prekey?.();
     const reply = await client.register(name, port, addresses, prekey);
     this.#registration = { name: reply.name, port, addresses };
+    this.#seen = seenFrom(client, reply);
     this.#watch(client);
     return reply;
   }
@@ -292,6 +318,22 @@ export class DirectoryLink {
   /** Tells the directory a relayed chat moved to a direct connection (it counts them). */
   relayUpgraded(token: string): Promise<void> {
     return this.#need().relayUpgraded(token);
+  }
+
+  /**
+   * Hole punching (§11.2): where the connection in use leaves from and where
+   * the directory sees it; undefined while down, or when the directory did
+   * not say (an older release).
+   */
+  get seenFrom(): SeenFrom | undefined {
+    const state = this.#state;
+    if (state.kind !== "up" || this.#seen?.client !== state.client) return undefined;
+    return this.#seen.from;
+  }
+
+  /** Hole punching: tells the directory how one chat's punch ended (a count). */
+  punchReport(result: PunchResult): Promise<void> {
+    return this.#need().punchReport(result);
   }
 
   /** Says goodbye and stops reconnecting. */
@@ -364,4 +406,22 @@ export class DirectoryLink {
       }
     }
   }
+}
+
+/** Hole punching: what a registration says of where the client is seen from. */
+function seenFrom(
+  client: DirectoryClient,
+  reply: Registered,
+): { client: DirectoryClient; from: SeenFrom } | undefined {
+  const local = client.local;
+  if (reply.observedPort === undefined || local === undefined) return undefined;
+  const observed = { address: reply.address, port: reply.observedPort };
+  return {
+    client,
+    from: {
+      local,
+      observed,
+      nat: observed.address !== local.address || observed.port !== local.port,
+    },
+  };
 }

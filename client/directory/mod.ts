@@ -1,8 +1,9 @@
 /**
  * The client's side of the directory protocol: one session
  * ({@linkcode DirectoryClient}), the lasting, self-healing link the chat
- * client keeps ({@linkcode DirectoryLink}), joining the relay, and the
- * reconnection backoff.
+ * client keeps ({@linkcode DirectoryLink}), joining the relay, the
+ * reconnection backoff, and connections from a port that can dial again
+ * (for hole punching, {@linkcode connectFrom}).
  *
  * @example
  * ```ts
@@ -30,3 +31,13 @@ export {
 export { joinRelay, RELAY_JOIN_TIMEOUT_MS } from "./relay_client.ts";
 export { DirectoryLink, IDENTIFY_TIMEOUT_MS, STARTUP_RETRY_MS } from "./directory_link.ts";
 export { describeAnswer, mustBeDirectory } from "./directory_probe.ts";
+// Hole punching (docs/protocol.md §11.2): the directory connection's port, dialed from again.
+export { DIRECTORY_CONNECT_TIMEOUT_MS, type Registered } from "./directory_client.ts";
+export type { SeenFrom } from "./directory_link.ts";
+export {
+  anyAddressFor,
+  connectFrom,
+  type ConnectFromOptions,
+  type LocalEnd,
+  SocketConnectError,
+} from "./reusable_socket.ts";

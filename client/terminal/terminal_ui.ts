@@ -21,9 +21,12 @@ import { safeText } from "./safe_text.ts";
 import { TerminalInput } from "./terminal_input.ts";
 import { displayWidth, wrapText } from "./wrap.ts";
 import {
+  chatPathWords,
   closedWords,
   errorWords,
   noticeWords,
+  pathChangedWords,
+  punchFailedWords,
   serverLostWords,
   undeliveredWords,
   warningWords,
@@ -310,7 +313,7 @@ export class TerminalUi implements EventSink {
       case "chat-closed":
         return [closedWords(e), e.reason === "security"];
       case "path-changed":
-        return [this.#style("dim", `chat with ${e.peer} is now ${e.path}`), false];
+        return [this.#style("dim", pathChangedWords(e)), false];
       case "security-warning":
         return [this.#style("red", `⚠ SECURITY WARNING: ${warningWords(e)}`), true];
       case "chats":
@@ -319,7 +322,7 @@ export class TerminalUi implements EventSink {
           e.chats.map((c) =>
             `  ${c.current ? "*" : " "} ${c.peer} (${
               c.state === "requested" ? "waiting for their answer" : c.state
-            }${c.path === "relay" ? ", relayed" : ""}${c.verified ? ", verified" : ""})`
+            }${chatPathWords(c)}${c.verified ? ", verified" : ""})`
           ).join("\n"),
           false,
         ];
@@ -352,6 +355,9 @@ export class TerminalUi implements EventSink {
         return [this.#style("yellow", serverLostWords(e.detail)), true];
       case "server-restored":
         return [this.#style("green", "Directory connection restored"), true];
+      // Hole punching (docs/protocol.md §11.2).
+      case "punch-failed":
+        return [this.#style("dim", punchFailedWords(e)), false];
     }
   }
 }

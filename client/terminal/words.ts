@@ -7,7 +7,13 @@
  * @module
  */
 import { type Fingerprint, formatFingerprint } from "../../crypto/mod.ts";
-import type { ClientEvent, ClientProblem, Notice, UndeliveredReason } from "../core/mod.ts";
+import type {
+  ClientEvent,
+  ClientProblem,
+  Notice,
+  PunchFailure,
+  UndeliveredReason,
+} from "../core/mod.ts";
 
 const fp = (f: string): string => formatFingerprint(f as Fingerprint);
 
@@ -78,6 +84,13 @@ export function warningWords(e: Extract<ClientEvent, { type: "security-warning" 
         `Someone may be impersonating ${e.peer}. Chats with ${e.peer} are refused until you ` +
         `confirm with them out of band and type /trust ${e.peer}`;
     case "unexpected-key":
+      // Hole punching: what answered at the peer's address while punching was someone else.
+      if (e.detail === "punch") {
+        return `While punching a direct path to ${e.peer}, what answered at their address proved ` +
+          `key ${fp(e.got)}, not ${e.peer}'s ${
+            fp(e.expected)
+          }; refused. The chat stays on the relay`;
+      }
       return `The peer the directory pointed to is not ${e.peer}: it proved key ${fp(e.got)}, ` +
         `the directory lists ${fp(e.expected)}. Not connecting`;
     case "directory-mismatch":
@@ -290,4 +303,46 @@ export const NAME_NEEDED = "--name NAME is needed: without a terminal there is n
 /** What `p2pchat id` says on stderr when it made a new identity. */
 export function identityCreatedWords(path: string): string {
   return `Created a new identity in ${path}`;
+}
+
+// Hole punching (docs/protocol.md §11.2).
+/** A chat that moved: to which path, and how a direct connection was made. */
+export function pathChangedWords(e: Extract<ClientEvent, { type: "path-changed" }>): string {
+  if (e.path === "relay") return `chat with ${e.peer} is now relayed`;
+  return e.via === "punched"
+    ? `chat with ${e.peer} is now direct (punched through both NATs)`
+    : `chat with ${e.peer} is now direct`;
+}
+
+/** Why punching a direct path failed, once per chat: the chat stays relayed. */
+export function punchFailedWords(e: Extract<ClientEvent, { type: "punch-failed" }>): string {
+  const tries = e.attempts === 1 ? "1 attempt" : `${e.attempts} attempts`;
+  return `Could not punch a direct path to ${e.peer} in ${tries} (${
+    punchFailureWords(e.detail)
+  }); the chat stays on the relay`;
+}
+
+function punchFailureWords(detail: PunchFailure): string {
+  switch (detail) {
+    case "no-reply":
+      return "they did not answer over the relay in time";
+    case "timeout":
+      return "the connections never met; a NAT or firewall between you drops them or changes ports";
+    case "refused":
+      return "the connection was refused";
+    case "unexpected-key":
+      return "what answered proved another key";
+    case "handshake-failed":
+      return "what answered did not complete the handshake";
+    case "not-moved":
+      return "the connection opened but the chat did not move onto it";
+    case "peer-unable":
+      return "they cannot punch now";
+  }
+}
+
+/** How a chat's connection is listed in `/chats`: relayed, punched, or nothing for direct. */
+export function chatPathWords(chat: { path?: string; via?: string }): string {
+  if (chat.path === "relay") return ", relayed";
+  return chat.via === "punched" ? ", punched" : "";
 }

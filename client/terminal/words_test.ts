@@ -3,6 +3,8 @@ import type { ClientEvent } from "../core/mod.ts";
 import { jsonLine } from "./json_ui.ts";
 import { worded } from "./worded_sink.ts";
 import { clientProblemWords, errorText, errorWords, promptWords } from "./words.ts";
+// Hole punching.
+import { chatPathWords, pathChangedWords, punchFailedWords, warningWords } from "./words.ts";
 
 type ErrorEvent = Extract<ClientEvent, { type: "error" }>;
 
@@ -71,4 +73,32 @@ Deno.test("promptWords() shows where a plain line goes: the chat, the peer maile
   assertEquals(promptWords({ self: "alice", chat: "bob" }), "alice→bob> ");
   assertEquals(promptWords({ self: "alice", mail: "bob" }), "alice→bob (mail)> ");
   assertEquals(promptWords({ self: "alice" }), "alice> ");
+});
+
+// Hole punching (docs/protocol.md §11.2).
+Deno.test("words say how a chat moved, why a punch failed, and who answered in the peer's place", () => {
+  assertEquals(
+    pathChangedWords({ type: "path-changed", peer: "bob", path: "direct", via: "punched" }),
+    "chat with bob is now direct (punched through both NATs)",
+  );
+  assertEquals(
+    pathChangedWords({ type: "path-changed", peer: "bob", path: "direct", via: "direct" }),
+    "chat with bob is now direct",
+  );
+  assertEquals(
+    punchFailedWords({ type: "punch-failed", peer: "bob", attempts: 3, detail: "timeout" }),
+    "Could not punch a direct path to bob in 3 attempts (the connections never met; a NAT or " +
+      "firewall between you drops them or changes ports); the chat stays on the relay",
+  );
+  const warning = warningWords({
+    type: "security-warning",
+    peer: "bob",
+    reason: "unexpected-key",
+    expected: "ab".repeat(32),
+    got: "cd".repeat(32),
+    detail: "punch",
+  });
+  assertEquals(warning.startsWith("While punching a direct path to bob, what answered"), true);
+  assertEquals(chatPathWords({ path: "direct", via: "punched" }), ", punched");
+  assertEquals(chatPathWords({ path: "relay" }), ", relayed");
 });

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { PUNCH_RESULTS, type PunchResult } from "../../protocol/mod.ts";
 
 /** Why a connection or request was refused, as counted in `p2pchat_rejections_total`. */
 export type RejectionReason =
@@ -49,6 +50,8 @@ export class Metrics {
   readonly rejections = new Map<RejectionReason, number>();
   /** The longest the event loop was late over the last LAG_WINDOW_MS (how starved the process is). */
   loopLagMs = 0;
+  /** Hole punching (§11.2): chats whose punch ended, as their clients reported, by result. */
+  readonly punchTotal: Record<PunchResult, number> = { success: 0, failed: 0 };
   #lagWindow: number[] = [];
   /** Newcomers by what admission did: admitted, told Busy, refused (flood limits). */
   readonly admissions: Record<AdmissionResult, number> = { admitted: 0, busy: 0, refused: 0 };
@@ -76,6 +79,11 @@ export class Metrics {
     this.#lagWindow.push(Math.max(0, lateMs));
     if (this.#lagWindow.length > LAG_WINDOW_MS / LAG_TICK_MS) this.#lagWindow.shift();
     this.loopLagMs = Math.max(...this.#lagWindow);
+  }
+
+  /** Hole punching: counts one chat's punch as its client reported it. */
+  punched(result: PunchResult): void {
+    this.punchTotal[result]++;
   }
 
   /** Counts one rejection. */
@@ -216,6 +224,13 @@ export class Metrics {
         "counter",
         "Relayed chats that moved to a direct connection.",
         relay.upgradedTotal,
+      ),
+      // Hole punching (§11.2).
+      ...metric(
+        "p2pchat_punch_total",
+        "counter",
+        "Relayed chats whose hole punch ended, as a client reported, by result.",
+        PUNCH_RESULTS.map((result) => [`{result="${result}"}`, this.punchTotal[result]] as const),
       ),
       ...metric(
         "process_resident_memory_bytes",

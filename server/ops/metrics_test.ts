@@ -28,3 +28,22 @@ Deno.test("Metrics.render() writes Prometheus text with HELP, TYPE and labelled 
     assert(/^[a-z][a-z0-9_]*(\{[^}]*\})? \d+$/.test(line), line);
   }
 });
+
+// Hole punching (docs/protocol.md §11.2).
+Deno.test("Metrics.render() counts punches by result, both labels from the start", () => {
+  const metrics = new Metrics();
+  const punched = () =>
+    metrics.render({ usersOnline: 0, directoryUsersOnline: 0, storeUp: true, storeErrors: 0 })
+      .split("\n").filter((l) => l.startsWith("p2pchat_punch_total"));
+  assertEquals(punched(), [
+    'p2pchat_punch_total{result="success"} 0',
+    'p2pchat_punch_total{result="failed"} 0',
+  ]);
+  metrics.punched("success");
+  metrics.punched("success");
+  metrics.punched("failed");
+  assertEquals(punched(), [
+    'p2pchat_punch_total{result="success"} 2',
+    'p2pchat_punch_total{result="failed"} 1',
+  ]);
+});

@@ -10,7 +10,11 @@ import { fingerprintOf, fromBase64 } from "../../crypto/mod.ts";
 
 /** A user entry as kept in a presence. */
 export function storedEntry(entry: UserEntry): string {
-  return JSON.stringify([entry.name, entry.address, entry.port, entry.key, entry.addresses ?? []]);
+  const fields = [entry.name, entry.address, entry.port, entry.key, entry.addresses ?? []];
+  // Hole punching (§11.2): last, so that an instance of an older release reads the rest.
+  return JSON.stringify(
+    entry.observedPort === undefined ? fields : [...fields, entry.observedPort],
+  );
 }
 
 /** A presence as kept in Redis: who holds it and the user entry. */
@@ -19,16 +23,20 @@ export function parsePresence(
 ): { instance: string; session: number; entry: UserEntry } {
   const first = value.indexOf(" ");
   const second = value.indexOf(" ", first + 1);
-  const [name, address, port, key, addresses] = JSON.parse(value.slice(second + 1)) as [
-    string,
-    string,
-    number,
-    string,
-    string[],
-  ];
+  const [name, address, port, key, addresses, observedPort] = JSON.parse(
+    value.slice(second + 1),
+  ) as [string, string, number, string, string[], number | undefined];
   return {
     instance: value.slice(0, first),
     session: Number(value.slice(first + 1, second)),
-    entry: { name, address, port, key, fingerprint: fingerprintOf(fromBase64(key)), addresses },
+    entry: {
+      name,
+      address,
+      port,
+      key,
+      fingerprint: fingerprintOf(fromBase64(key)),
+      addresses,
+      ...(observedPort === undefined ? {} : { observedPort }),
+    },
   };
 }

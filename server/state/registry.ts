@@ -37,8 +37,11 @@ export type ProvenKey = {
   readonly fingerprint: string;
 };
 
-/** Where a user registers from. */
-export type Where = { address: string; port: number; addresses?: string[] };
+/**
+ * Where a user registers from; `observedPort`, for a user behind a NAT, is
+ * its connection's source port (hole punching, docs/protocol.md §11.2).
+ */
+export type Where = { address: string; port: number; addresses?: string[]; observedPort?: number };
 
 /** The entry a registration lists: the name as registered, where from, and the proven key. */
 export function userEntry(name: Name, key: ProvenKey, where: Where): UserEntry {
@@ -49,6 +52,7 @@ export function userEntry(name: Name, key: ProvenKey, where: Where): UserEntry {
     key: key.base64,
     fingerprint: key.fingerprint,
     addresses: where.addresses ?? [],
+    ...(where.observedPort === undefined ? {} : { observedPort: where.observedPort }),
   };
 }
 

@@ -7,22 +7,31 @@
 #   PREFIX-h3 (dave,  10.201.1.3) --+                                   |
 #                                                                        +-- PREFIX-pub (directory, forwards) -- PREFIX-p1 (carol, 10.200.3.2)
 #   PREFIX-h2 (bob,   10.202.1.2) -------------- PREFIX-r2 (NAT) --+
+#                                                                        |
+#   PREFIX-h4 (erin,  10.203.1.2) -------------- PREFIX-r3 (NAT) --+
 #
-# r1 and r2 masquerade their homes behind 10.200.1.2 and 10.200.2.2 and drop
-# every connection that starts outside, as a home router does. On r1's LAN,
-# the direct path between alice and dave is slow (300 ms each way, below),
-# while their way to the directory stays fast.
+# r1, r2 and r3 masquerade their homes behind 10.200.1.2, 10.200.2.2 and
+# 10.200.4.2 and drop every connection that starts outside, as a home router
+# does. r1 and r2 keep a connection's source port where they can (Linux's
+# masquerade), so a TCP hole punch between them works; r3 picks a random port
+# for every connection (masquerade random), so no punch through it can. On
+# r1's LAN, the direct path between alice and dave is slow (300 ms each way,
+# below), while their way to the directory stays fast. Between the homes, what
+# pub forwards from one router to another waits DELAY_MS (default 20) each way
+# in tests/netns/delay_link.ts (started by the test) on the TUN device dly0:
+# this kernel has no netem.
 set -euo pipefail
 action=$1
 p=$2
 
+NAMESPACES="pub r1 r2 r3 h1 h2 h3 h4 p1"
 down() {
-  for ns in pub r1 r2 h1 h2 h3 p1; do ip netns del "$p-$ns" 2>/dev/null || true; done
+  for ns in $NAMESPACES; do ip netns del "$p-$ns" 2>/dev/null || true; done
 }
 
 if [ "$action" = down ]; then down; exit 0; fi
 down
-for ns in pub r1 r2 h1 h2 h3 p1; do
+for ns in $NAMESPACES; do
   ip netns add "$p-$ns"
   ip -n "$p-$ns" link set lo up
 done
@@ -37,7 +46,9 @@ link() { # link NS_A IF_A ADDR_A NS_B IF_B ADDR_B
 link pub pub-r1 10.200.1.1/24 r1 r1-pub 10.200.1.2/24
 link pub pub-r2 10.200.2.1/24 r2 r2-pub 10.200.2.2/24
 link pub pub-p1 10.200.3.1/24 p1 p1-pub 10.200.3.2/24
+link pub pub-r3 10.200.4.1/24 r3 r3-pub 10.200.4.2/24
 link r2 r2-h2 10.202.1.1/24 h2 h2-r2 10.202.1.2/24
+link r3 r3-h4 10.203.1.1/24 h4 h4-r3 10.203.1.2/24
 
 # r1's LAN: a bridge with the router, alice and dave on it.
 ip -n "$p-r1" link add lan0 type bridge
@@ -70,13 +81,14 @@ done
 ip netns exec "$p-pub" sysctl -qw net.ipv4.ip_forward=1
 ip -n "$p-p1" route add default via 10.200.3.1
 ip -n "$p-h2" route add default via 10.202.1.1
-for i in 1 2; do
-  ip -n "$p-r$i" route add default via "10.200.$i.1"
+ip -n "$p-h4" route add default via 10.203.1.1
+for router in 1:10.200.1.1:lan0: 2:10.200.2.1:r2-h2: 3:10.200.4.1:r3-h4:random; do
+  IFS=: read -r i gateway lan ports <<<"$router"
+  ip -n "$p-r$i" route add default via "$gateway"
   ip netns exec "$p-r$i" sysctl -qw net.ipv4.ip_forward=1
-  lan=$([ "$i" = 1 ] && echo lan0 || echo "r2-h2")
   ip netns exec "$p-r$i" nft -f - <<NFT
 table ip nat {
-  chain postrouting { type nat hook postrouting priority 100; oifname "r$i-pub" masquerade; }
+  chain postrouting { type nat hook postrouting priority 100; oifname "r$i-pub" masquerade $ports; }
 }
 table inet filter {
   chain forward {
@@ -90,4 +102,18 @@ table inet filter {
   }
 }
 NFT
+done
+
+# The delay between the homes: pub routes what one router sends to another's network into the
+# TUN device dly0, whose reader (delay_link.ts) writes each packet back DELAY_MS later; a packet
+# coming back out of dly0 is routed by the main table, to the other router. The way from each
+# home to the directory (pub itself) and to carol is not delayed.
+ip -n "$p-pub" tuntap add dev dly0 mode tun
+ip -n "$p-pub" link set dly0 up
+for conf in all default dly0; do ip netns exec "$p-pub" sysctl -qw "net.ipv4.conf.$conf.rp_filter=0"; done
+ip -n "$p-pub" route add default dev dly0 table 100
+for from in 1:10.200.1.2 2:10.200.2.2 3:10.200.4.2; do
+  for to in 10.200.1.2 10.200.2.2 10.200.4.2; do
+    [ "${from#*:}" = "$to" ] || ip -n "$p-pub" rule add iif "pub-r${from%%:*}" to "$to/32" lookup 100
+  done
 done
