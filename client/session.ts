@@ -32,6 +32,9 @@ import type { DirectoryLink } from "./directory/mod.ts";
 import type { HeldMail, MailService } from "./mail/mod.ts";
 import { admitPeer, type Arrival } from "./peer_door.ts";
 import { isSelf, type PeerTrust, type TrustAction, vetEntry, vetListing } from "./trust/mod.ts";
+// Groups (issue 24).
+import { type GroupFile, GroupService } from "./groups/mod.ts";
+import type { GroupRecord } from "./groups/mod.ts";
 
 /** How many users `/list` asks for. */
 const LIST_LIMIT = 200;
@@ -49,6 +52,8 @@ export type SessionOptions = {
   /** Offline mail; without it, messages to people who are away are refused. */
   mail?: MailService;
   clock?: () => number;
+  /** Groups (issue 24): the groups file and what it held; without it, no groups. */
+  groups?: { file: GroupFile; records: readonly GroupRecord[] };
 };
 
 /** The client. */
@@ -64,6 +69,8 @@ export class ChatSession {
   /** The commands, one after another. */
   #commands: Promise<void> = Promise.resolve();
   #quitting: Promise<void> | undefined;
+  /** Groups (issue 24). */
+  readonly #groups: GroupService | undefined;
 
   /** A session as `options.name`. */
   constructor(options: SessionOptions) {
@@ -100,6 +107,21 @@ export class ChatSession {
       apply,
       report: (error) => this.#reportQuietly(error),
     });
+    // Groups (issue 24).
+    this.#groups = options.groups && new GroupService({
+      name: options.name,
+      identity: options.identity,
+      link: options.link,
+      trust: options.trust,
+      policy: this.#policy,
+      mail: options.mail,
+      file: options.groups.file,
+      records: options.groups.records,
+      sink: options.sink,
+      clock: this.#clock,
+      signal: this.#stop.signal,
+      apply,
+    });
   }
 
   /** Resolves once the user has quit and every chat has ended. */
@@ -108,13 +130,15 @@ export class ChatSession {
   }
 
   /** Where a plain line goes now: what the prompt shows. */
-  get view(): BookView {
-    return this.#runner.view;
+  get view(): BookView & { group?: string } {
+    // Groups (issue 24): a group that is the current conversation.
+    const group = this.#groups?.current;
+    return group ? { self: this.#o.name, group: group.title } : this.#runner.view;
   }
 
-  /** Names worth completing: online users seen, chats, requests. */
+  /** Names worth completing: online users seen, chats, requests (and `#TITLE` of groups). */
   get knownNames(): string[] {
-    return this.#runner.knownNames;
+    return [...this.#runner.knownNames, ...(this.#groups?.titles ?? [])];
   }
 
   /**
@@ -186,6 +210,8 @@ export class ChatSession {
     this.#quitting ??= (async () => {
       this.#stop.abort(new Error("the user quit"));
       await this.#runner.quit();
+      // Groups (issue 24): links closed, what members did not show left as mail.
+      await this.#groups?.quit();
       // Leaving: a directory that is gone already has nobody to tell.
       await this.#o.link.stop().catch(() => {});
       this.#done.resolve();
@@ -199,6 +225,10 @@ export class ChatSession {
       case "empty":
         return;
       case "say":
+        // Groups (issue 24): a group that is the current conversation takes the line.
+        if (this.#groups?.current) {
+          return await this.#groups.command({ type: "say", text: command.text }, out);
+        }
         return await this.#runner.handle({ type: "say", text: command.text }, out);
       case "msg":
         return await this.#runner.handle(
@@ -208,15 +238,27 @@ export class ChatSession {
       case "mail":
         return await this.#needMail().waiting(out);
       case "eom":
+        // Groups (issue 24): EOM ends chats; a group stays until /leave.
+        if (this.#groups?.current) {
+          throw new CommandError({
+            code: "bad-command",
+            problem: "group-eom",
+            title: this.#groups.current.title,
+          });
+        }
+        return await this.#runner.handle({ type: command.kind }, out);
       case "chats":
         return await this.#runner.handle({ type: command.kind }, out);
       case "chat":
+        // Groups (issue 24): a chat chosen is the current conversation, not the group.
+        await this.#groups?.command({ type: "unfocus" }, out);
         return await this.#runner.handle(
           { type: "chat", name: parseName(command.name), now: this.#clock() },
           out,
         );
       case "accept":
       case "decline":
+        if (command.kind === "accept") await this.#groups?.command({ type: "unfocus" }, out);
         return await this.#runner.handle(
           { type: command.kind, name: parseName(command.name) },
           out,
@@ -251,7 +293,43 @@ export class ChatSession {
         });
       case "quit":
         return await this.quit();
+      // Groups (issue 24).
+      case "group-new":
+        return await this.#needGroups().command({ type: "new", title: command.title }, out);
+      case "group-invite":
+        return await this.#needGroups().command(
+          { type: "invite", ref: command.ref, name: parseName(command.name) },
+          out,
+        );
+      case "group-join":
+        return await this.#needGroups().command({ type: "join", ref: command.ref }, out);
+      case "group-decline":
+        return await this.#needGroups().command({ type: "decline", ref: command.ref }, out);
+      case "group-chat":
+        return await this.#needGroups().command({ type: "focus", ref: command.ref }, out);
+      case "group-msg":
+        return await this.#needGroups().command(
+          { type: "say", ref: command.ref, text: command.text },
+          out,
+        );
+      case "group-members":
+        return await this.#needGroups().command({ type: "members", ref: command.ref }, out);
+      case "groups":
+        return await this.#needGroups().command({ type: "groups" }, out);
+      case "group-remove":
+        return await this.#needGroups().command(
+          { type: "remove", ref: command.ref, name: parseName(command.name) },
+          out,
+        );
+      case "group-leave":
+        return await this.#needGroups().command({ type: "leave", ref: command.ref }, out);
     }
+  }
+
+  /** Groups (issue 24): the service, or the command fails (a client started without one). */
+  #needGroups(): GroupService {
+    if (!this.#groups) throw new CommandError({ code: "bad-command", problem: "no-groups" });
+    return this.#groups;
   }
 
   async #mail(to: Name, text: string, unlessOnline: boolean, out: EventSink): Promise<void> {
@@ -279,6 +357,8 @@ export class ChatSession {
         trust: this.#o.trust,
         apply: (actions) => this.#apply(actions, this.#o.sink),
         resume: (name, channel, hello) => this.#runner.resume(name, channel, hello),
+        // Groups (issue 24): a group link goes to the groups, never shown as a request.
+        group: this.#groups && ((arrival) => this.#groups!.arrive(arrival)),
       });
     } catch (error) {
       return this.#reportQuietly(error);

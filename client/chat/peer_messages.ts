@@ -25,8 +25,20 @@ export type DeclineReason = typeof DECLINE_REASONS[number];
 
 /** Peer-to-peer messages. */
 export type PeerMessage =
-  /** The initiator's first words: who it claims to be, and the chat's id (to move it later). */
-  | { type: "hello"; name: string; chat?: string }
+  /**
+   * The initiator's first words: who it claims to be, and the chat's id (to
+   * move it later). Groups (issue 24): `purpose` "group" opens a group link,
+   * not a chat, for `group` (docs/protocol.md §13.2).
+   */
+  | {
+    type: "hello";
+    name: string;
+    chat?: string;
+    purpose?: "group";
+    group?: string;
+    /** Groups: the version of the group's membership the initiator holds. */
+    version?: number;
+  }
   /** The first words on a new connection that is to carry an open chat (docs/protocol.md §11.1). */
   | { type: "resume"; name: string; chat: string }
   /** The answer to resume: the chat moves to this connection. */
@@ -69,6 +81,16 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
     case "hello": {
       const name = o.field("name", isName, "a name");
       const chat = o.optional("chat", isRandomId, "a 32-digit hex chat id");
+      // Groups (issue 24): a group link names its purpose and its group.
+      const purpose = o.optional("purpose", checks.oneOf(["group"] as const), "group");
+      if (purpose !== undefined) {
+        return {
+          type,
+          name,
+          purpose,
+          group: o.field("group", isRandomId, "a 32-digit hex group id"),
+        };
+      }
       return chat === undefined ? { type, name } : { type, name, chat };
     }
     case "resume":

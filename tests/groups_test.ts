@@ -1,0 +1,185 @@
+/**
+ * Group chats end to end (issue 24, docs/protocol.md §13): real `serve` and
+ * `connect --json` processes over loopback. alice creates #team, invites bob
+ * and carol; messages fan out over links and, to members who are away, as
+ * sealed mail; delivery is reported per member; a removed member gets
+ * nothing more; the group survives restarts.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import {
+  type ClientProcess,
+  type Event,
+  type ServeProcess,
+  startClient,
+  startServe,
+} from "../harness/mod.ts";
+
+const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
+  e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);
+
+/** `name` online, ready. */
+export async function online(
+  name: string,
+  server: ServeProcess,
+  home?: string,
+): Promise<ClientProcess> {
+  const client = await startClient(name, server.port, home ? { home } : {});
+  await client.waitFor(is("ready"), 20_000);
+  return client;
+}
+
+/** The messages `c` showed for the group, as `from:text`, from event index `from` on. */
+export function shown(c: ClientProcess, from = 0): string[] {
+  return c.events.slice(from).filter(is("group-message")).map((e) => `${e.from}:${e.text}`);
+}
+
+/** Waits until `c` has shown `n` group messages (from index `from`). */
+export async function showsCount(
+  c: ClientProcess,
+  n: number,
+  from = 0,
+  ms = 15_000,
+): Promise<void> {
+  const start = Date.now();
+  while (shown(c, from).length < n) {
+    if (Date.now() - start > ms) {
+      throw new Error(`${c.name} showed ${shown(c, from).join(", ")}, not ${n} messages`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** alice creates #team and lets everyone in `others` join; returns the group id. */
+export async function team(alice: ClientProcess, others: ClientProcess[]): Promise<string> {
+  await alice.send("/group new team");
+  const created = await alice.waitFor(is("group-created", { title: "team" }));
+  for (const c of others) {
+    const mark = c.events.length;
+    await alice.send(`/invite #team ${c.name}`);
+    await alice.waitFor(is("group-invited", { name: c.name }), 15_000, alice.events.length - 1);
+    const invite = await c.waitFor(is("group-invite", { title: "team" }), 15_000, mark);
+    assertEquals(invite.from, "alice");
+    await c.send("/join #team");
+    await c.waitFor(is("group-joined", { title: "team" }), 15_000, mark);
+    await alice.waitFor(is("group-member-added", { name: c.name }), 15_000);
+  }
+  return created.group as string;
+}
+
+Deno.test("groups: alice creates #team, invites bob and carol; each message is shown once by the others, in order, delivery reported per member; carol catches up by mail; bob removed sees nothing after; a restart keeps the group", async () => {
+  const server = await startServe();
+  const clients: ClientProcess[] = [];
+  try {
+    const alice = await online("alice", server);
+    const bob = await online("bob", server);
+    let carol = await online("carol", server);
+    clients.push(alice, bob, carol);
+    const group = await team(alice, [bob, carol]);
+    const invite = bob.events.find(is("group-invite"))!;
+    assertEquals(invite.known, "new", "an invitation from a key not pinned is first contact");
+    assertEquals(invite.fingerprint, alice.events.find(is("ready"))!.fingerprint);
+    await bob.waitFor(is("group-member-added", { name: "carol", by: "alice" }));
+    const joined = carol.events.find(is("group-joined"))!;
+    assertEquals((joined.members as { name: string }[]).map((m) => m.name), [
+      "alice",
+      "bob",
+      "carol",
+    ]);
+
+    // Each sends two; the others see each once, in each sender's order; nobody sees their own.
+    const marks = clients.map((c) => c.events.length);
+    for (const c of clients) {
+      await c.send(`/msg #team ${c.name} 1`);
+      await c.send(`/msg #team ${c.name} 2`);
+    }
+    await Promise.all(clients.map((c, i) => showsCount(c, 4, marks[i])));
+    await new Promise((r) => setTimeout(r, 500));
+    for (const [i, c] of clients.entries()) {
+      const seen = shown(c, marks[i]);
+      assertEquals(seen.length, 4, `${c.name}: ${seen}`);
+      for (const other of clients.filter((o) => o !== c)) {
+        assertEquals(seen.filter((m) => m.startsWith(`${other.name}:`)), [
+          `${other.name}:${other.name} 1`,
+          `${other.name}:${other.name} 2`,
+        ]);
+      }
+    }
+    // Delivery, per member, as each member's client showed it.
+    const sent = alice.events.filter(is("group-sent"));
+    for (const s of sent.slice(-2)) {
+      const done = await alice.waitFor(
+        (e) => is("group-delivered", { id: s.id })(e) && (e.pending as string[]).length === 0,
+      );
+      assertEquals([...(done.to as string[])].sort(), ["bob", "carol"]);
+    }
+
+    // carol leaves; alice and bob write; carol comes back and sees what she missed, once, in order.
+    const carolHome = carol.home;
+    assertEquals(await carol.quit(), 0);
+    clients.pop();
+    for (const t of ["while away 1", "while away 2", "while away 3"]) {
+      await alice.send(`/msg #team ${t}`);
+    }
+    await bob.send("/msg #team bob while away");
+    const queuedFor = alice.events.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    carol = await online("carol", server, carolHome);
+    clients.push(carol);
+    await showsCount(carol, 4);
+    await new Promise((r) => setTimeout(r, 1000));
+    const missed = carol.events.filter(is("group-message"));
+    assertEquals(missed.map((e) => `${e.from}:${e.text}`).filter((m) => m.startsWith("alice:")), [
+      "alice:while away 1",
+      "alice:while away 2",
+      "alice:while away 3",
+    ]);
+    assertEquals(missed.filter((e) => e.from === "bob").map((e) => e.text), ["bob while away"]);
+    assert(missed.every((e) => e.offline === true), "they waited at the directory");
+    const lastAway = alice.events.filter(is("group-sent")).at(-1)!;
+    await alice.waitFor(
+      (e) => is("group-delivered", { id: lastAway.id })(e) && (e.to as string[]).includes("carol"),
+      15_000,
+      queuedFor - 5,
+    );
+
+    // alice removes bob: bob is told, sees nothing after; carol sees the change.
+    await alice.send("/remove #team bob");
+    await bob.waitFor(is("group-left", { group, reason: "removed" }));
+    await carol.waitFor(is("group-member-removed", { name: "bob", by: "alice" }));
+    const bobMark = bob.events.length;
+    await alice.send("/msg #team after bob");
+    await carol.send("/msg #team carol after bob");
+    await showsCount(carol, 5);
+    await showsCount(alice, 1, alice.events.length - 3);
+    await new Promise((r) => setTimeout(r, 1000));
+    assertEquals(shown(bob, bobMark), [], "a removed member gets nothing sent after");
+    await bob.send("/msg #team still here?");
+    const refused = await bob.waitFor(is("error"), 5_000, bobMark);
+    assertEquals(refused.code, "unknown-group");
+
+    // A restart keeps the group: alice comes back as its admin, with the numbers she sent under.
+    const aliceHome = alice.home;
+    assertEquals(await alice.quit(), 0);
+    clients.splice(clients.indexOf(alice), 1);
+    const alice2 = await online("alice", server, aliceHome);
+    clients.push(alice2);
+    await alice2.send("/groups");
+    const groups = await alice2.waitFor(is("groups"));
+    assertEquals(
+      (groups.groups as { title: string; members: number; state: string }[]).map((
+        g,
+      ) => [g.title, g.members, g.state]),
+      [["team", 2, "joined"]],
+    );
+    const carolMark = carol.events.length;
+    await alice2.send("/msg #team back again");
+    await showsCount(carol, 1, carolMark);
+    assertEquals(shown(carol, carolMark), ["alice:back again"]);
+    await alice2.send("/members #team");
+    const members = await alice2.waitFor(is("members"));
+    assertEquals((members.members as { name: string }[]).map((m) => m.name), ["alice", "carol"]);
+  } finally {
+    await Promise.all(clients.map((c) => c.kill()));
+    await server.stop();
+  }
+});
