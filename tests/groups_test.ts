@@ -6,65 +6,11 @@
  * nothing more; the group survives restarts.
  */
 import { assert, assertEquals } from "./assert.ts";
-import {
-  type ClientProcess,
-  type Event,
-  type ServeProcess,
-  startClient,
-  startServe,
-} from "../harness/mod.ts";
+import { type ClientProcess, type Event, startServe } from "../harness/mod.ts";
+import { online, shown, showsCount, team } from "./group_helpers.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);
-
-/** `name` online, ready. */
-export async function online(
-  name: string,
-  server: ServeProcess,
-  home?: string,
-): Promise<ClientProcess> {
-  const client = await startClient(name, server.port, home ? { home } : {});
-  await client.waitFor(is("ready"), 20_000);
-  return client;
-}
-
-/** The messages `c` showed for the group, as `from:text`, from event index `from` on. */
-export function shown(c: ClientProcess, from = 0): string[] {
-  return c.events.slice(from).filter(is("group-message")).map((e) => `${e.from}:${e.text}`);
-}
-
-/** Waits until `c` has shown `n` group messages (from index `from`). */
-export async function showsCount(
-  c: ClientProcess,
-  n: number,
-  from = 0,
-  ms = 15_000,
-): Promise<void> {
-  const start = Date.now();
-  while (shown(c, from).length < n) {
-    if (Date.now() - start > ms) {
-      throw new Error(`${c.name} showed ${shown(c, from).join(", ")}, not ${n} messages`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** alice creates #team and lets everyone in `others` join; returns the group id. */
-export async function team(alice: ClientProcess, others: ClientProcess[]): Promise<string> {
-  await alice.send("/group new team");
-  const created = await alice.waitFor(is("group-created", { title: "team" }));
-  for (const c of others) {
-    const mark = c.events.length;
-    await alice.send(`/invite #team ${c.name}`);
-    await alice.waitFor(is("group-invited", { name: c.name }), 15_000, alice.events.length - 1);
-    const invite = await c.waitFor(is("group-invite", { title: "team" }), 15_000, mark);
-    assertEquals(invite.from, "alice");
-    await c.send("/join #team");
-    await c.waitFor(is("group-joined", { title: "team" }), 15_000, mark);
-    await alice.waitFor(is("group-member-added", { name: c.name }), 15_000);
-  }
-  return created.group as string;
-}
 
 Deno.test("groups: alice creates #team, invites bob and carol; each message is shown once by the others, in order, delivery reported per member; carol catches up by mail; bob removed sees nothing after; a restart keeps the group", async () => {
   const server = await startServe();
@@ -178,6 +124,53 @@ Deno.test("groups: alice creates #team, invites bob and carol; each message is s
     await alice2.send("/members #team");
     const members = await alice2.waitFor(is("members"));
     assertEquals((members.members as { name: string }[]).map((m) => m.name), ["alice", "carol"]);
+  } finally {
+    await Promise.all(clients.map((c) => c.kill()));
+    await server.stop();
+  }
+});
+
+Deno.test("groups: a member whose key changed is shown so and gets nothing until /trust; the admin's /invite then lets the new key in", async () => {
+  const server = await startServe({ args: ["--name-ttl", "1s"] });
+  const clients: ClientProcess[] = [];
+  try {
+    const alice = await online("alice", server);
+    const bob = await online("bob", server);
+    const carol = await online("carol", server);
+    clients.push(alice, bob, carol);
+    await team(alice, [bob, carol]);
+    await alice.send("/msg #team hello both");
+    await showsCount(bob, 1);
+    await showsCount(carol, 1);
+    assertEquals(await bob.quit(), 0);
+    clients.splice(clients.indexOf(bob), 1);
+    // bob's name lapses; "bob" comes back with another key (a new device, or someone else).
+    await new Promise((r) => setTimeout(r, 2500));
+    const bob2 = await online("bob", server);
+    clients.push(bob2);
+    const mark = alice.events.length;
+    await alice.send("/msg #team are you the same bob?");
+    const warned = await alice.waitFor(is("security-warning", { peer: "bob" }), 10_000, mark);
+    assertEquals(warned.reason, "key-changed");
+    assertEquals(warned.got, bob2.events.find(is("ready"))!.fingerprint);
+    await showsCount(carol, 2);
+    const sent = alice.events.filter(is("group-sent")).at(-1)!;
+    const delivered = await alice.waitFor(is("group-delivered", { id: sent.id }), 10_000, mark);
+    assertEquals([delivered.to, delivered.pending], [["carol"], ["bob"]]);
+    await new Promise((r) => setTimeout(r, 1000));
+    assertEquals(shown(bob2), [], "nothing goes to a key the membership does not list");
+
+    // alice checks with bob out of band, trusts the new key, and lets it in.
+    await alice.send("/trust bob");
+    await alice.waitFor(is("trusted", { peer: "bob" }));
+    await alice.send("/invite #team bob");
+    await bob2.waitFor(is("group-invite", { title: "team" }));
+    await bob2.send("/join #team");
+    await bob2.waitFor(is("group-joined"));
+    await carol.waitFor(is("group-member-added", { name: "bob" }), 10_000);
+    await alice.send("/msg #team welcome back");
+    await showsCount(bob2, 1);
+    assertEquals(shown(bob2), ["alice:welcome back"]);
   } finally {
     await Promise.all(clients.map((c) => c.kill()));
     await server.stop();

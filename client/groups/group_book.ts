@@ -277,18 +277,22 @@ export class GroupBook {
     });
     if (utf8(text).length > MAX_GROUP_TEXT_BYTES) return [tooLong];
     const id = s.ctx.randomId();
-    const frame: GroupFrame = {
-      type: "group-msg",
+    const seq = r.seq + 1;
+    const frame = {
+      type: "group-msg" as const,
       group: r.id,
       version: m.version,
-      seq: r.seq + 1,
+      seq,
+      since: seq,
       id,
       text,
       time: now,
     };
     if (encodeFrame(frame).length > MAX_FRAME_BYTES) return [tooLong];
-    r.seq++;
+    r.seq = seq;
     const others = s.others(r);
+    // Each member waits from the first message we sent them: what came before was not theirs.
+    for (const o of others) if (!r.since.has(o.fingerprint)) r.since.set(o.fingerprint, seq);
     if (others.length > 0) {
       if (r.outbox.length >= MAX_OUTBOX) r.outbox.shift();
       r.outbox.push({
@@ -311,7 +315,11 @@ export class GroupBook {
         time: new Date(now).toISOString(),
         to: others.map((o) => o.name),
       }),
-      ...others.map((to): GroupAction => ({ type: "deliver", to, frames: [frame] })),
+      ...others.map((to): GroupAction => ({
+        type: "deliver",
+        to,
+        frames: [{ ...frame, since: r.since.get(to.fingerprint)! }],
+      })),
     ];
   }
 
@@ -399,7 +407,8 @@ export class GroupBook {
       for (const sent of r.outbox) {
         if (sent.to.get(peer.fingerprint)?.delivered !== false) continue;
         const { id, seq, version, text, time } = sent;
-        frames.push({ type: "group-msg", group: r.id, version, seq, id, text, time });
+        const since = Math.min(r.since.get(peer.fingerprint) ?? seq, seq);
+        frames.push({ type: "group-msg", group: r.id, version, seq, since, id, text, time });
       }
       actions.push({ type: "deliver", to: peer, frames });
     }

@@ -285,6 +285,7 @@ Deno.test("GroupBook: a link for a group we do not hold may bring an invitation;
     group: id,
     version: 3,
     seq: 1,
+    since: 1,
     id: randomId(),
     text: "x",
     time: 1,

@@ -39,12 +39,17 @@ export type GroupFrame =
   | { type: "group-membership"; group: string } & WireMembership
   /** The version the sender holds: a member with a newer one answers with it. */
   | { type: "group-sync"; group: string; version: number }
-  /** A message, sent under membership `version`, the sender's `seq`-th in the group. */
+  /**
+   * A message, sent under membership `version`, the sender's `seq`-th in the
+   * group; `since`: the first number the sender sent this recipient (what it
+   * sent before they were a member never comes to them).
+   */
   | {
     type: "group-msg";
     group: string;
     version: number;
     seq: number;
+    since: number;
     id: string;
     text: string;
     time: number;
@@ -109,11 +114,15 @@ function readFrame(o: JsonObject): GroupFrame {
       if (utf8(text).length > MAX_GROUP_TEXT_BYTES) {
         throw fail(`"text" must be at most ${MAX_GROUP_TEXT_BYTES} bytes`);
       }
+      const seq = o.field("seq", isSeq, "a sequence number from 1");
+      const since = o.field("since", isSeq, "a sequence number from 1");
+      if (since > seq) throw fail(`"since" must be at most "seq"`);
       return {
         type,
         group,
         version: o.field("version", isVersion, "a version number"),
-        seq: o.field("seq", isSeq, "a sequence number from 1"),
+        seq,
+        since,
         id: o.field("id", isRandomId, "a 32-digit hex id"),
         text,
         time: o.field("time", checks.dateTime, "a time a date can hold"),

@@ -281,6 +281,7 @@ function changes(
 /** Our messages stop waiting for anyone no longer a member (nothing more goes to them). */
 export function prune(r: GroupRecord): void {
   const keys = new Set(r.signed.membership.members.map((m) => m.fingerprint));
+  for (const fp of [...r.since.keys()]) if (!keys.has(fp)) r.since.delete(fp);
   for (const sent of [...r.outbox]) {
     for (const fp of [...sent.to.keys()]) if (!keys.has(fp)) sent.to.delete(fp);
     if ([...sent.to.values()].every((t) => t.delivered)) r.outbox.splice(r.outbox.indexOf(sent), 1);
@@ -327,7 +328,11 @@ function message(s: GroupState, e: FrameEvent, frame: Of<"group-msg">): GroupAct
   if (!isMember(held, e.from.name, e.from.fingerprint)) return fault(s, e, "not-a-member");
   if (r.status !== "joined") return [];
   let order = r.orders.get(e.from.fingerprint);
-  if (!order) r.orders.set(e.from.fingerprint, order = new SenderOrder<HeldMessage>());
+  if (!order) {
+    // A sender met for the first time: its numbers start where it says ours do.
+    order = new SenderOrder<HeldMessage>({ next: frame.since, skipped: [] });
+    r.orders.set(e.from.fingerprint, order);
+  }
   const item: HeldMessage = {
     from: e.from.name,
     fingerprint: e.from.fingerprint,

@@ -72,6 +72,8 @@ export type GroupRecord = {
   digests: string[];
   /** The last sequence number we sent under. */
   seq: number;
+  /** The first number we sent each member (by key): what they wait from. */
+  readonly since: Map<Fingerprint, number>;
   /** Each sender's order, by key. */
   readonly orders: Map<Fingerprint, SenderOrder<HeldMessage>>;
   /** The admin's invitations waiting for an answer, by folded name. */
@@ -90,6 +92,7 @@ export function newRecord(signed: Signed, status: Status, inviter?: Inviter): Gr
     signed,
     digests: [signed.digest],
     seq: 0,
+    since: new Map(),
     orders: new Map(),
     invites: new Map(),
     outbox: [],
@@ -105,6 +108,7 @@ export function recordToJson(r: GroupRecord): unknown {
     ...toWire(r.signed),
     digests: r.digests,
     seq: r.seq,
+    since: Object.fromEntries(r.since),
     senders: Object.fromEntries([...r.orders].map(([fp, order]) => [fp, order.state])),
     invites: [...r.invites.values()].map(keyed),
     outbox: r.outbox.map((s) => ({
@@ -149,6 +153,11 @@ export function recordFromJson(value: unknown): GroupRecord {
       fp as Fingerprint,
       new SenderOrder({ next: s.field("next", checks.id, "next"), skipped } as OrderState),
     );
+  }
+  const since = new Map<Fingerprint, number>();
+  for (const [fp, n] of Object.entries(o.object("since").fields)) {
+    if (!checks.hex(64)(fp) || !checks.id(n)) throw bad("a first number");
+    since.set(fp as Fingerprint, n);
   }
   const invites = new Map<string, Member & { at: number }>();
   for (const entry of o.list("invites", 64, (v) => JsonObject.from(v, "an invite", bad))) {
@@ -195,6 +204,7 @@ export function recordFromJson(value: unknown): GroupRecord {
       return d;
     }),
     seq: o.field("seq", checks.id, "a number"),
+    since,
     orders,
     invites,
     outbox,
