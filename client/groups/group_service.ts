@@ -106,7 +106,8 @@ export type GroupCommand = Extract<
   }
 >;
 
-type Untimed<T> = T extends unknown ? Omit<T, "now"> : never;
+/** A group command as the session gives it: the time is the service's. */
+export type Untimed<T> = T extends unknown ? Omit<T, "now"> : never;
 
 /** Groups, carried out. */
 export class GroupService {

@@ -49,9 +49,13 @@ export type Future = {
 
 /** The records and what goes with them. */
 export class GroupState {
+  /** What the book was made with. */
   readonly ctx: BookContext;
+  /** Every group and invitation, by id. */
   readonly records = new Map<string, GroupRecord>();
+  /** Parts of large frames that came as mail, waiting for the rest. */
   readonly parts = new PartsAssembler();
+  /** Messages waiting for a membership version we do not hold yet, by group. */
   readonly future = new Map<string, Future[]>();
   /** The group plain lines go to, when the current conversation is a group. */
   current: string | undefined;

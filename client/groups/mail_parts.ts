@@ -22,7 +22,8 @@ export const MAX_ASSEMBLIES_PER_SENDER = 2;
 /** How long the parts of a frame wait for the rest. */
 export const PART_WAIT_MS = 10 * 60 * 1000;
 
-type Part = Extract<GroupFrame, { type: "group-part" }>;
+/** One part of a frame. */
+export type Part = Extract<GroupFrame, { type: "group-part" }>;
 
 /** `frame` as it goes by mail: whole, or in parts when it is large. */
 export function mailFrames(frame: GroupFrame): GroupFrame[] {

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { member, openMembership, signMembership, toWire } from "./mod.ts";
+ * import { member, openMembership, signMembership, type Title, toWire } from "./mod.ts";
  * import { Identity } from "../../crypto/mod.ts";
  * import { parseName } from "../../protocol/mod.ts";
  *
@@ -18,7 +18,7 @@
  * const signed = signMembership(alice, {
  *   group: "00".repeat(16),
  *   version: 1,
- *   title: "team" as never,
+ *   title: "team" as Title,
  *   admin: me,
  *   members: [me],
  *   change: { kind: "create", name: me.name },

@@ -2,12 +2,14 @@
  * One sender's messages in one group, shown once and in the sender's order
  * (docs/protocol.md §13.3), whether they come over a link or as mail: each
  * carries the sender's sequence number. The next one due is shown at once,
- * with any held behind it; one ahead of a gap is held (at most
- * MAX_HELD_PER_SENDER, and never more than MAX_AHEAD ahead) until the gap
- * fills or GAP_WAIT_MS pass; then what is held is shown and the missing
- * numbers are remembered as skipped, so that one of them arriving late is
- * still shown once (marked late) and never twice. Everything else is a
- * duplicate: a message over a link and again in the mail is shown once.
+ * with any held behind it; one ahead of a gap is held until the gap fills or
+ * GAP_WAIT_MS pass; then what is held is shown and the missing numbers are
+ * remembered as skipped, so that one of them arriving late is still shown
+ * once (marked late) and never twice. A gap is given up on at once when
+ * MAX_HELD_PER_SENDER wait behind it, or a message comes MAX_AHEAD or more
+ * ahead (what is missing was lost, not delayed): a sender can only skip its
+ * own numbers. Everything else is a duplicate: a message over a link and
+ * again in the mail is shown once.
  *
  * @module
  */
@@ -31,9 +33,7 @@ export type Placed<T> =
   /** Seen already: show nothing (acknowledge it again). */
   | { readonly duplicate: true }
   /** Held behind a gap. */
-  | { readonly held: true }
-  /** Too far ahead, or past the sender's bound: refused. */
-  | { readonly refused: string };
+  | { readonly held: true };
 
 /** What is remembered of a sender across restarts. */
 export type OrderState = { readonly next: number; readonly skipped: readonly [number, number][] };
@@ -82,14 +82,13 @@ export class SenderOrder<T> {
       return { show: [item], late: true };
     }
     if (this.#held.has(seq)) return { duplicate: true };
-    if (seq >= this.#next + MAX_AHEAD) return { refused: `message ${seq} is too far ahead` };
     if (seq > this.#next) {
-      if (this.#held.size >= MAX_HELD_PER_SENDER) {
-        return { refused: `more than ${MAX_HELD_PER_SENDER} messages behind a gap` };
-      }
       this.#held.set(seq, item);
       this.#heldSince ??= now;
-      return { held: true };
+      const lost = seq >= this.#next + MAX_AHEAD || this.#held.size > MAX_HELD_PER_SENDER;
+      if (!lost) return { held: true };
+      const shown = this.release(now, true);
+      return shown.length > 0 ? { show: shown } : { held: true };
     }
     this.#next++;
     return { show: [item, ...this.#drain()] };
