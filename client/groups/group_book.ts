@@ -20,7 +20,13 @@ import {
 } from "./group_frames.ts";
 import { about, fail, type GroupAction, type GroupEvent, type Peer, show } from "./group_events.ts";
 import { membershipFrame, prune, shown, takeFrame } from "./group_inbox.ts";
-import { type GroupRecord, INVITE_TTL_MS, MAX_OUTBOX, newRecord } from "./group_record.ts";
+import {
+  type GroupRecord,
+  INVITE_TTL_MS,
+  MAX_OUTBOX,
+  newRecord,
+  SEQ_BLOCK,
+} from "./group_record.ts";
 import { type BookContext, GroupState, MAX_GROUPS } from "./group_state.ts";
 import { isMember, MAX_MEMBERS, memberByKey, memberByName, toWire } from "./membership.ts";
 import { GAP_WAIT_MS } from "./sender_order.ts";
@@ -55,6 +61,11 @@ export class GroupBook {
   get current(): { readonly group: string; readonly title: string } | undefined {
     const r = this.#s.current === undefined ? undefined : this.#s.records.get(this.#s.current);
     return r ? about(r) : undefined;
+  }
+
+  /** Quitting: the file may say the very numbers used, not the blocks reserved. */
+  settle(): void {
+    for (const r of this.#s.list) r.reserved = r.seq;
   }
 
   /** The version of `group`'s membership we hold (0: none). */
@@ -290,6 +301,9 @@ export class GroupBook {
     };
     if (encodeFrame(frame).length > MAX_FRAME_BYTES) return [tooLong];
     r.seq = seq;
+    // Past what the file reserved: a new block is on disk before the message leaves.
+    const reserve = seq > r.reserved;
+    if (reserve) r.reserved = seq + SEQ_BLOCK - 1;
     const others = s.others(r);
     // Each member waits from the first message we sent them: what came before was not theirs.
     for (const o of others) if (!r.since.has(o.fingerprint)) r.since.set(o.fingerprint, seq);
@@ -305,8 +319,8 @@ export class GroupBook {
       });
     }
     return [
-      // The number is on disk before the message leaves: a restart never reuses it.
-      save(true),
+      // A restart never reuses the number: the file holds a bound past it before it leaves.
+      save(reserve),
       show({
         type: "group-sent",
         ...about(r),

@@ -21,6 +21,13 @@ import { type OrderState, SenderOrder } from "./sender_order.ts";
 export const MAX_DIGESTS = 16;
 /** Our messages tracked per group until every member showed them; the oldest go first. */
 export const MAX_OUTBOX = 200;
+/**
+ * Sequence numbers reserved on disk at a time: the file says how far a
+ * client may have sent, so a crash never makes it reuse a number (members
+ * would take the new message for one they showed); after one, members see a
+ * gap of at most this many, given up on after GAP_WAIT_MS.
+ */
+export const SEQ_BLOCK = 256;
 /** How long an invitation, either way, waits for its answer (as long as mail is held). */
 export const INVITE_TTL_MS = 14 * 24 * 3600 * 1000;
 
@@ -72,6 +79,8 @@ export type GroupRecord = {
   digests: string[];
   /** The last sequence number we sent under. */
   seq: number;
+  /** The highest number the file lets us send under (SEQ_BLOCK at a time; `seq` once we quit). */
+  reserved: number;
   /** The first number we sent each member (by key): what they wait from. */
   readonly since: Map<Fingerprint, number>;
   /** Each sender's order, by key. */
@@ -92,6 +101,7 @@ export function newRecord(signed: Signed, status: Status, inviter?: Inviter): Gr
     signed,
     digests: [signed.digest],
     seq: 0,
+    reserved: 0,
     since: new Map(),
     orders: new Map(),
     invites: new Map(),
@@ -107,7 +117,8 @@ export function recordToJson(r: GroupRecord): unknown {
     status: r.status,
     ...toWire(r.signed),
     digests: r.digests,
-    seq: r.seq,
+    // What was reserved: a client that crashed resumes past every number it may have used.
+    seq: r.reserved,
     since: Object.fromEntries(r.since),
     senders: Object.fromEntries([...r.orders].map(([fp, order]) => [fp, order.state])),
     invites: [...r.invites.values()].map(keyed),
@@ -204,6 +215,7 @@ export function recordFromJson(value: unknown): GroupRecord {
       return d;
     }),
     seq: o.field("seq", checks.id, "a number"),
+    reserved: o.field("seq", checks.id, "a number"),
     since,
     orders,
     invites,

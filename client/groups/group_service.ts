@@ -190,7 +190,8 @@ export class GroupService {
       return l.ended;
     }));
     using deadline = Deadline.after(QUIT_WAIT_MS, () => new Error("quit wait over"));
-    const settled = Promise.allSettled([...this.#inflight]);
+    this.#book.settle();
+    const settled = Promise.allSettled([...this.#inflight, this.#o.file.save()]);
     await new Promise<void>((resolve) => {
       settled.then(() => resolve());
       deadline.signal.addEventListener("abort", () => resolve(), { once: true });
