@@ -15,8 +15,9 @@ export async function online(
   name: string,
   server: ServeProcess,
   home?: string,
+  args: string[] = [],
 ): Promise<ClientProcess> {
-  const client = await startClient(name, server.port, home ? { home } : {});
+  const client = await startClient(name, server.port, { args, ...(home ? { home } : {}) });
   await client.waitFor(is("ready"), 20_000);
   return client;
 }

@@ -176,3 +176,29 @@ Deno.test("groups: a member whose key changed is shown so and gets nothing until
     await server.stop();
   }
 });
+
+Deno.test("groups: with --relay always, every group link runs through the directory's relay, and messages and delivery reports flow as over direct links", async () => {
+  const server = await startServe();
+  const clients: ClientProcess[] = [];
+  try {
+    const alice = await online("alice", server, undefined, ["--relay", "always"]);
+    const bob = await online("bob", server, undefined, ["--relay", "always"]);
+    const carol = await online("carol", server, undefined, ["--relay", "always"]);
+    clients.push(alice, bob, carol);
+    await team(alice, [bob, carol]);
+    await alice.send("/msg #team through the relay");
+    await bob.send("/msg #team me too");
+    await showsCount(carol, 2);
+    await showsCount(alice, 1);
+    const sent = alice.events.find(is("group-sent"))!;
+    await alice.waitFor((e) =>
+      is("group-delivered", { id: sent.id })(e) && (e.pending as string[]).length === 0
+    );
+    assertEquals(shown(carol).sort(), ["alice:through the relay", "bob:me too"]);
+    const offers = server.log.filter((line) => line.includes("relay-offered")).length;
+    assert(offers >= 3, `the directory offered ${offers} relayed links`);
+  } finally {
+    await Promise.all(clients.map((c) => c.kill()));
+    await server.stop();
+  }
+});
