@@ -33,8 +33,7 @@ import type { HeldMail, MailService } from "./mail/mod.ts";
 import { admitPeer, type Arrival } from "./peer_door.ts";
 import { isSelf, type PeerTrust, type TrustAction, vetEntry, vetListing } from "./trust/mod.ts";
 // Groups (issue 24).
-import { type GroupFile, GroupService } from "./groups/mod.ts";
-import type { GroupRecord } from "./groups/mod.ts";
+import { type GroupFile, type GroupRecord, GroupService, runGroupCommand } from "./groups/mod.ts";
 
 /** How many users `/list` asks for. */
 const LIST_LIMIT = 200;
@@ -109,15 +108,9 @@ export class ChatSession {
     });
     // Groups (issue 24).
     this.#groups = options.groups && new GroupService({
-      name: options.name,
-      identity: options.identity,
-      link: options.link,
-      trust: options.trust,
+      ...options,
+      ...options.groups,
       policy: this.#policy,
-      mail: options.mail,
-      file: options.groups.file,
-      records: options.groups.records,
-      sink: options.sink,
       clock: this.#clock,
       signal: this.#stop.signal,
       apply,
@@ -221,14 +214,12 @@ export class ChatSession {
 
   async #run(command: ChatCommand, out: EventSink): Promise<void> {
     const trust = this.#o.trust;
+    // Groups (issue 24): the group commands, and plain lines while a group is current.
+    if (await runGroupCommand(this.#groups, command, out)) return;
     switch (command.kind) {
       case "empty":
         return;
       case "say":
-        // Groups (issue 24): a group that is the current conversation takes the line.
-        if (this.#groups?.current) {
-          return await this.#groups.command({ type: "say", text: command.text }, out);
-        }
         return await this.#runner.handle({ type: "say", text: command.text }, out);
       case "msg":
         return await this.#runner.handle(
@@ -238,27 +229,15 @@ export class ChatSession {
       case "mail":
         return await this.#needMail().waiting(out);
       case "eom":
-        // Groups (issue 24): EOM ends chats; a group stays until /leave.
-        if (this.#groups?.current) {
-          throw new CommandError({
-            code: "bad-command",
-            problem: "group-eom",
-            title: this.#groups.current.title,
-          });
-        }
-        return await this.#runner.handle({ type: command.kind }, out);
       case "chats":
         return await this.#runner.handle({ type: command.kind }, out);
       case "chat":
-        // Groups (issue 24): a chat chosen is the current conversation, not the group.
-        await this.#groups?.command({ type: "unfocus" }, out);
         return await this.#runner.handle(
           { type: "chat", name: parseName(command.name), now: this.#clock() },
           out,
         );
       case "accept":
       case "decline":
-        if (command.kind === "accept") await this.#groups?.command({ type: "unfocus" }, out);
         return await this.#runner.handle(
           { type: command.kind, name: parseName(command.name) },
           out,
@@ -293,43 +272,7 @@ export class ChatSession {
         });
       case "quit":
         return await this.quit();
-      // Groups (issue 24).
-      case "group-new":
-        return await this.#needGroups().command({ type: "new", title: command.title }, out);
-      case "group-invite":
-        return await this.#needGroups().command(
-          { type: "invite", ref: command.ref, name: parseName(command.name) },
-          out,
-        );
-      case "group-join":
-        return await this.#needGroups().command({ type: "join", ref: command.ref }, out);
-      case "group-decline":
-        return await this.#needGroups().command({ type: "decline", ref: command.ref }, out);
-      case "group-chat":
-        return await this.#needGroups().command({ type: "focus", ref: command.ref }, out);
-      case "group-msg":
-        return await this.#needGroups().command(
-          { type: "say", ref: command.ref, text: command.text },
-          out,
-        );
-      case "group-members":
-        return await this.#needGroups().command({ type: "members", ref: command.ref }, out);
-      case "groups":
-        return await this.#needGroups().command({ type: "groups" }, out);
-      case "group-remove":
-        return await this.#needGroups().command(
-          { type: "remove", ref: command.ref, name: parseName(command.name) },
-          out,
-        );
-      case "group-leave":
-        return await this.#needGroups().command({ type: "leave", ref: command.ref }, out);
     }
-  }
-
-  /** Groups (issue 24): the service, or the command fails (a client started without one). */
-  #needGroups(): GroupService {
-    if (!this.#groups) throw new CommandError({ code: "bad-command", problem: "no-groups" });
-    return this.#groups;
   }
 
   async #mail(to: Name, text: string, unlessOnline: boolean, out: EventSink): Promise<void> {

@@ -62,5 +62,12 @@ export async function team(alice: ClientProcess, others: ClientProcess[]): Promi
     await c.waitFor(is("group-joined", { title: "team" }), 15_000, mark);
     await alice.waitFor(is("group-member-added", { name: c.name }), 15_000);
   }
+  // Every member holds the last version: a message goes to the members of the version its
+  // sender holds, so one sent before that would not go to the members added since.
+  for (const [i, c] of others.entries()) {
+    for (const later of others.slice(i + 1)) {
+      await c.waitFor(is("group-member-added", { name: later.name }), 15_000);
+    }
+  }
   return created.group as string;
 }

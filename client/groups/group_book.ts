@@ -9,25 +9,15 @@
  *
  * @module
  */
-import { utf8 } from "../../crypto/mod.ts";
 import { type Name, nameKey } from "../../protocol/mod.ts";
 import type { ClientProblem, SecurityWarning } from "../core/mod.ts";
-import {
-  encodeFrame,
-  type GroupFrame,
-  MAX_FRAME_BYTES,
-  MAX_GROUP_TEXT_BYTES,
-} from "./group_frames.ts";
-import { about, fail, type GroupAction, type GroupEvent, type Peer, show } from "./group_events.ts";
-import { membershipFrame, prune, shown, takeFrame } from "./group_inbox.ts";
-import {
-  type GroupRecord,
-  INVITE_TTL_MS,
-  MAX_OUTBOX,
-  newRecord,
-  SEQ_BLOCK,
-} from "./group_record.ts";
-import { type BookContext, GroupState, MAX_GROUPS } from "./group_state.ts";
+import type { GroupFrame } from "./group_frames.ts";
+import { about, fail, type GroupAction, type GroupEvent, show } from "./group_events.ts";
+import { membershipFrame, prune, takeFrame } from "./group_inbox.ts";
+import { shown } from "./group_messages.ts";
+import { resend, say } from "./group_send.ts";
+import { type GroupRecord, INVITE_TTL_MS, newRecord } from "./group_record.ts";
+import { type BookContext, GroupState, MAX_GROUPS, save } from "./group_state.ts";
 import { isMember, MAX_MEMBERS, memberByKey, memberByName, toWire } from "./membership.ts";
 import { GAP_WAIT_MS } from "./sender_order.ts";
 import { parseTitle } from "./titles.ts";
@@ -174,7 +164,7 @@ export class GroupBook {
         ];
       }
       case "say":
-        return this.#say(e.ref, e.text, e.now);
+        return say(s, e.ref, e.text, e.now);
       case "focus": {
         const r = s.find(e.ref, ["joined", "joining"]);
         if ("problem" in r) return [fail(r)];
@@ -207,7 +197,7 @@ export class GroupBook {
       case "frame":
         return takeFrame(s, e);
       case "link-up":
-        return this.#linkUp(e.peer);
+        return resend(s, e.peer);
       case "tick":
         return this.#tick(e.now);
     }
@@ -266,75 +256,6 @@ export class GroupBook {
       ];
     }
     return [{ type: "resolve", group: r.id, name }];
-  }
-
-  #say(ref: string | undefined, text: string, now: number): GroupAction[] {
-    const s = this.#s;
-    const found = ref !== undefined
-      ? s.find(ref, ["joined", "joining"])
-      : s.current !== undefined && s.records.get(s.current)
-      ? s.records.get(s.current)!
-      : { code: "bad-command" as const, problem: "no-group-chat" as const };
-    if ("problem" in found) return [fail(found)];
-    const r = found;
-    const m = r.signed.membership;
-    if (r.status !== "joined") {
-      return [fail({ code: "bad-command", problem: "not-joined", title: m.title })];
-    }
-    const tooLong = fail({
-      code: "too-long",
-      problem: "group-too-long",
-      max: MAX_GROUP_TEXT_BYTES,
-    });
-    if (utf8(text).length > MAX_GROUP_TEXT_BYTES) return [tooLong];
-    const id = s.ctx.randomId();
-    const seq = r.seq + 1;
-    const frame = {
-      type: "group-msg" as const,
-      group: r.id,
-      version: m.version,
-      seq,
-      since: seq,
-      id,
-      text,
-      time: now,
-    };
-    if (encodeFrame(frame).length > MAX_FRAME_BYTES) return [tooLong];
-    r.seq = seq;
-    // Past what the file reserved: a new block is on disk before the message leaves.
-    const reserve = seq > r.reserved;
-    if (reserve) r.reserved = seq + SEQ_BLOCK - 1;
-    const others = s.others(r);
-    // Each member waits from the first message we sent them: what came before was not theirs.
-    for (const o of others) if (!r.since.has(o.fingerprint)) r.since.set(o.fingerprint, seq);
-    if (others.length > 0) {
-      if (r.outbox.length >= MAX_OUTBOX) r.outbox.shift();
-      r.outbox.push({
-        id,
-        seq: r.seq,
-        version: m.version,
-        text,
-        time: now,
-        to: new Map(others.map((o) => [o.fingerprint, { name: o.name, delivered: false }])),
-      });
-    }
-    return [
-      // A restart never reuses the number: the file holds a bound past it before it leaves.
-      save(reserve),
-      show({
-        type: "group-sent",
-        ...about(r),
-        id,
-        text,
-        time: new Date(now).toISOString(),
-        to: others.map((o) => o.name),
-      }),
-      ...others.map((to): GroupAction => ({
-        type: "deliver",
-        to,
-        frames: [{ ...frame, since: r.since.get(to.fingerprint)! }],
-      })),
-    ];
   }
 
   #members(r: GroupRecord) {
@@ -406,29 +327,6 @@ export class GroupBook {
     return [...actions, show({ type: "group-left", ...about(r), reason: "left" }), save()];
   }
 
-  /** A link with `peer` is up: the versions we hold, and what it has not shown yet. */
-  #linkUp(peer: Peer): GroupAction[] {
-    const actions: GroupAction[] = [];
-    for (const r of this.#s.list) {
-      if (r.status !== "joined" || !isMember(r.signed.membership, peer.name, peer.fingerprint)) {
-        continue;
-      }
-      const frames: GroupFrame[] = [{
-        type: "group-sync",
-        group: r.id,
-        version: r.signed.membership.version,
-      }];
-      for (const sent of r.outbox) {
-        if (sent.to.get(peer.fingerprint)?.delivered !== false) continue;
-        const { id, seq, version, text, time } = sent;
-        const since = Math.min(r.since.get(peer.fingerprint) ?? seq, seq);
-        frames.push({ type: "group-msg", group: r.id, version, seq, since, id, text, time });
-      }
-      actions.push({ type: "deliver", to: peer, frames });
-    }
-    return actions;
-  }
-
   #tick(now: number): GroupAction[] {
     const s = this.#s;
     const actions: GroupAction[] = [];
@@ -450,8 +348,4 @@ export class GroupBook {
     }
     return [...actions, save(), { type: "timer", at: s.nextTimer }];
   }
-}
-
-function save(wait = false): GroupAction {
-  return { type: "save", wait };
 }

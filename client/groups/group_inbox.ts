@@ -11,30 +11,22 @@
  */
 import { nameKey } from "../../protocol/mod.ts";
 import { PeerProtocolError } from "../core/mod.ts";
-import { decodeFrameBytes, type GroupFrame, MAX_ACK_IDS } from "./group_frames.ts";
+import { decodeFrameBytes, type GroupFrame } from "./group_frames.ts";
+import { about, type GroupAction, memberList, type Peer, show } from "./group_events.ts";
+import { type GroupRecord, INVITE_TTL_MS, newRecord } from "./group_record.ts";
 import {
-  about,
-  type GroupAction,
-  type GroupEvent,
-  groupWarning,
-  type GroupWarningReason,
-  memberList,
-  type Peer,
-  show,
-} from "./group_events.ts";
-import { type GroupRecord, type HeldMessage, INVITE_TTL_MS, newRecord } from "./group_record.ts";
-import {
+  deliver,
+  fault,
+  type FrameEvent,
   type GroupState,
-  MAX_FUTURE,
-  MAX_HELD_TOTAL,
   MAX_INVITATIONS,
   MAX_INVITATIONS_PER_INVITER,
+  save,
 } from "./group_state.ts";
+import { takeAck, takeMessage } from "./group_messages.ts";
 import {
   isMember,
   MAX_MEMBERS,
-  type Member,
-  memberByKey,
   memberByName,
   type Membership,
   openMembership,
@@ -42,10 +34,8 @@ import {
   toWire,
   type WireMembership,
 } from "./membership.ts";
-import { SenderOrder } from "./sender_order.ts";
 
-/** A frame event. */
-export type FrameEvent = Extract<GroupEvent, { type: "frame" }>;
+export type { FrameEvent };
 type Of<T extends GroupFrame["type"]> = Extract<GroupFrame, { type: T }>;
 
 /** What to do with one frame from a member (or someone claiming to be one). */
@@ -61,9 +51,9 @@ export function takeFrame(s: GroupState, e: FrameEvent): GroupAction[] {
     case "group-membership":
       return membership(s, e, frame);
     case "group-msg":
-      return message(s, e, frame);
+      return takeMessage(s, e, frame);
     case "group-ack":
-      return acked(s, e, frame);
+      return takeAck(s, e, frame);
     case "group-sync": {
       const r = joinedWith(s, frame.group, from);
       if (!r || frame.version >= r.signed.membership.version) return [];
@@ -97,26 +87,6 @@ export function takeFrame(s: GroupState, e: FrameEvent): GroupAction[] {
 /** The frame that gives `r`'s latest membership. */
 export function membershipFrame(r: GroupRecord): GroupFrame {
   return { type: "group-membership", group: r.id, ...toWire(r.signed) };
-}
-
-function deliver(to: Member, frame: GroupFrame): GroupAction {
-  return { type: "deliver", to, frames: [frame] };
-}
-
-function save(wait = false): GroupAction {
-  return { type: "save", wait };
-}
-
-/** A warning for what `e` brought (and, over a link, the link closed): the rule it broke. */
-function fault(
-  s: GroupState,
-  e: FrameEvent,
-  reason: GroupWarningReason,
-  detail?: string,
-): GroupAction[] {
-  const title = s.records.get(e.frame.group)?.signed.membership.title;
-  const warning = groupWarning(e.from, { id: e.frame.group, title }, reason, detail);
-  return e.via === "link" ? [warning, { type: "drop-link" }] : [warning];
 }
 
 /** `group` if we are a member and `from` is too. */
@@ -250,7 +220,7 @@ function newer(s: GroupState, r: GroupRecord, signed: Signed, now: number): Grou
   const waiting = s.future.get(r.id) ?? [];
   s.future.delete(r.id);
   for (const f of waiting) {
-    actions.push(...message(s, { type: "frame", ...f, known: "pinned", now }, f.frame));
+    actions.push(...takeMessage(s, { type: "frame", ...f, known: "pinned", now }, f.frame));
   }
   return actions;
 }
@@ -307,121 +277,4 @@ function join(s: GroupState, e: FrameEvent, frame: Of<"group-join">): GroupActio
     show({ type: "group-member-added", ...about(r), name: invite.name, by: s.ctx.self.name }),
     save(),
   ];
-}
-
-function message(s: GroupState, e: FrameEvent, frame: Of<"group-msg">): GroupAction[] {
-  const r = s.records.get(frame.group);
-  if (!r || r.status === "invited") return [];
-  const held = r.signed.membership;
-  if (frame.version > held.version) {
-    // Sent under a membership we do not hold yet: wait for it (bounded), and ask for it.
-    const waiting = s.future.get(r.id) ?? [];
-    if (waiting.length >= MAX_FUTURE || s.held >= MAX_HELD_TOTAL) return [];
-    waiting.push({ frame, from: e.from, via: e.via, at: e.now });
-    s.future.set(r.id, waiting);
-    const ask = waiting.length === 1
-      ? [deliver(e.from, { type: "group-sync", group: r.id, version: held.version })]
-      : [];
-    return [...ask, { type: "timer", at: s.nextTimer }];
-  }
-  if (!isMember(held, e.from.name, e.from.fingerprint)) return fault(s, e, "not-a-member");
-  if (r.status !== "joined") return [];
-  let order = r.orders.get(e.from.fingerprint);
-  if (!order) {
-    // A sender met for the first time: its numbers start where it says ours do.
-    order = new SenderOrder<HeldMessage>({ next: frame.since, skipped: [] });
-    r.orders.set(e.from.fingerprint, order);
-  }
-  const item: HeldMessage = {
-    from: e.from.name,
-    fingerprint: e.from.fingerprint,
-    id: frame.id,
-    text: frame.text,
-    time: frame.time,
-    offline: e.via === "mail",
-  };
-  const placed = order.take(frame.seq, item, e.now);
-  if ("duplicate" in placed) return acks(r, e.from, [frame.id]);
-  const actions: GroupAction[] = [];
-  if ("held" in placed) {
-    if (s.held > MAX_HELD_TOTAL) actions.push(...releaseOldest(s, e.now));
-    return [...actions, { type: "timer", at: s.nextTimer }];
-  }
-  return [...shown(r, e.from, placed.show, placed.late === true), save(), {
-    type: "timer",
-    at: s.nextTimer,
-  }];
-}
-
-/** Shows `items` from `from` (each once) and acknowledges them to it. */
-export function shown(
-  r: GroupRecord,
-  from: Member,
-  items: readonly HeldMessage[],
-  late = false,
-): GroupAction[] {
-  const events = items.map((m) =>
-    show({
-      type: "group-message",
-      ...about(r),
-      from: m.from,
-      id: m.id,
-      text: m.text,
-      time: new Date(m.time).toISOString(),
-      ...(m.offline ? { offline: true as const } : {}),
-      ...(late ? { late: true as const } : {}),
-    })
-  );
-  return [...events, ...acks(r, from, items.map((m) => m.id))];
-}
-
-function acks(r: GroupRecord, to: Member, ids: readonly string[]): GroupAction[] {
-  const frames: GroupFrame[] = [];
-  for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
-    frames.push({ type: "group-ack", group: r.id, ids: ids.slice(i, i + MAX_ACK_IDS) });
-  }
-  return frames.length > 0 ? [{ type: "deliver", to, frames }] : [];
-}
-
-/** Past MAX_HELD_TOTAL, the gap that has held longest is given up on. */
-function releaseOldest(s: GroupState, now: number): GroupAction[] {
-  let oldest: { r: GroupRecord; fp: string; at: number } | undefined;
-  for (const r of s.records.values()) {
-    for (const [fp, o] of r.orders) {
-      if (o.releaseAt !== undefined && (!oldest || o.releaseAt < oldest.at)) {
-        oldest = { r, fp, at: o.releaseAt };
-      }
-    }
-  }
-  if (!oldest) return [];
-  const order = oldest.r.orders.get(oldest.fp as never)!;
-  const items = order.release(now, true);
-  const from = memberByKey(oldest.r.signed.membership, oldest.fp);
-  return from ? shown(oldest.r, from, items) : [];
-}
-
-function acked(s: GroupState, e: FrameEvent, frame: Of<"group-ack">): GroupAction[] {
-  const r = s.records.get(frame.group);
-  if (r?.status !== "joined") return [];
-  const actions: GroupAction[] = [];
-  const taken: string[] = [];
-  for (const id of frame.ids) {
-    const sent = r.outbox.find((m) => m.id === id);
-    const to = sent?.to.get(e.from.fingerprint);
-    if (!sent || !to || to.delivered) continue;
-    to.delivered = true;
-    taken.push(id);
-    const all = [...sent.to.values()];
-    actions.push(show({
-      type: "group-delivered",
-      ...about(r),
-      id,
-      text: sent.text,
-      to: all.filter((t) => t.delivered).map((t) => t.name),
-      pending: all.filter((t) => !t.delivered).map((t) => t.name),
-    }));
-    if (all.every((t) => t.delivered)) r.outbox.splice(r.outbox.indexOf(sent), 1);
-  }
-  if (taken.length === 0) return [];
-  return [...actions, { type: "acked", fingerprint: e.from.fingerprint, ids: taken }, save()];
 }

@@ -8,21 +8,10 @@
  *
  * @module
  */
-import {
-  fromBase64,
-  type Identity,
-  PublicIdentity,
-  type SecureChannel,
-  UnexpectedPeerKey,
-} from "../../crypto/mod.ts";
+import { type Identity, PublicIdentity, type SecureChannel } from "../../crypto/mod.ts";
 import { Deadline } from "../../async/mod.ts";
-import {
-  DirectoryError,
-  DirectoryUnavailableError,
-  type Name,
-  type UserEntry,
-} from "../../protocol/mod.ts";
-import { type PathPolicy, randomId, reachPeer, receiveWithin, say } from "../chat/mod.ts";
+import { DirectoryError, type Name } from "../../protocol/mod.ts";
+import { type PathPolicy, randomId, say } from "../chat/mod.ts";
 import {
   ClientError,
   errorEvent,
@@ -32,24 +21,17 @@ import {
 } from "../core/mod.ts";
 import type { DirectoryLink } from "../directory/mod.ts";
 import type { GroupMail, MailService } from "../mail/mod.ts";
-import {
-  admitListed,
-  firstContact,
-  type PeerTrust,
-  refusal,
-  type TrustAction,
-  vetEntry,
-  vetKey,
-} from "../trust/mod.ts";
+import { firstContact, type PeerTrust, type TrustAction } from "../trust/mod.ts";
 import { FanOut, type FanOutAction, type FanOutEvent, type RouteResult } from "./fan_out.ts";
 import { GroupBook } from "./group_book.ts";
+import type { GroupCommand, Untimed } from "./group_commands.ts";
 import type { GroupAction, GroupEvent, Peer } from "./group_events.ts";
 import type { GroupFile } from "./group_file.ts";
 import { decodeFrameValue, type GroupFrame } from "./group_frames.ts";
-import { GroupLink, LINK_ANSWER_MS } from "./group_link.ts";
+import { GroupLink } from "./group_link.ts";
 import type { GroupRecord } from "./group_record.ts";
 import { mailFrames } from "./mail_parts.ts";
-import { checkMember } from "./member_check.ts";
+import { findInvitee, reachMember } from "./member_route.ts";
 import { type Member, member, signMembership } from "./membership.ts";
 
 /** Most group links open at once; past it, new ones are declined as busy and members get mail. */
@@ -86,28 +68,6 @@ export type GroupArrival = {
   /** The version of the group's membership the peer says it holds. */
   readonly version: number;
 };
-
-/** A group command, as the book takes it (time added here). */
-export type GroupCommand = Extract<
-  GroupEvent,
-  {
-    type:
-      | "new"
-      | "invite"
-      | "join"
-      | "decline"
-      | "say"
-      | "focus"
-      | "unfocus"
-      | "members"
-      | "groups"
-      | "remove"
-      | "leave";
-  }
->;
-
-/** A group command as the session gives it: the time is the service's. */
-export type Untimed<T> = T extends unknown ? Omit<T, "now"> : never;
 
 /** Groups, carried out. */
 export class GroupService {
@@ -219,7 +179,7 @@ export class GroupService {
           this.#fanOut({ type: "acked", fingerprint: action.fingerprint, ids: action.ids });
           break;
         case "resolve": {
-          const invitee = await this.#invitee(action.name, out);
+          const invitee = await findInvitee(this.#o, action.name, out);
           if (invitee) {
             const event: GroupEvent = {
               type: "invitee",
@@ -309,103 +269,24 @@ export class GroupService {
     }
   }
 
-  /**
-   * Reaches `to` for a link opened for `group`, with /chat's key checks: the
-   * membership's key, the pin, the directory's entry, the handshake.
-   */
+  /** Reaches `to` for a link opened for `group`; the link, or why not. */
   async #route(to: Member, group: string): Promise<RouteResult<GroupLink>> {
     if (this.#quitting) return { kind: "offline" };
-    let entry: UserEntry | undefined;
-    try {
-      entry = await this.#o.link.lookup(to.name);
-    } catch (error) {
-      if (!(error instanceof DirectoryError) && !(error instanceof DirectoryUnavailableError)) {
-        throw error;
-      }
-    }
-    const checked = checkMember(this.#o.trust, to, entry, group);
-    this.#warn(checked.actions);
-    if (checked.kind === "blocked") return { kind: "blocked" };
-    if (checked.kind === "mail") return { kind: "offline" };
-    const user = checked.user;
-    let channel: SecureChannel;
-    try {
-      const reached = await reachPeer(user, {
-        identity: this.#o.identity,
-        link: this.#o.link,
-        plan: this.#o.policy.plan(user, this.#o.clock()),
-        signal: this.#o.signal,
-        onRelay: () => {},
-      });
-      this.#o.policy.handle({
-        type: "reached",
-        peer: user.peer,
-        path: reached.path,
-        at: this.#o.clock(),
-      });
-      channel = reached.channel;
-    } catch (error) {
-      if (error instanceof UnexpectedPeerKey) {
-        const got = error.got.replaceAll(" ", "") as typeof to.fingerprint;
-        this.#warn(
-          refusal(to.name, {
-            admit: false,
-            reason: "unexpected-key",
-            expected: to.fingerprint,
-            got,
-          }),
-        );
-        return { kind: "blocked" };
-      }
-      return { kind: "offline" };
-    }
-    try {
-      const version = this.#book.version(group);
-      await say(channel, { type: "hello", name: this.#o.name, purpose: "group", group, version });
-      const answer = await receiveWithin(channel, LINK_ANSWER_MS, "answer");
-      if (answer.type !== "accept") throw new PeerProtocolError("no accept");
-    } catch {
-      // Declined (they do not hold us as a member, or are busy), silent or gone: mail then.
-      channel.abort();
-      return { kind: "offline" };
-    }
+    const reached = await reachMember(
+      {
+        ...this.#o,
+        warn: (actions) => this.#warn(actions),
+        version: (g) => this.#book.version(g),
+      },
+      to,
+      group,
+    );
+    if (reached.kind !== "channel") return reached;
     this.#o.apply(firstContact(this.#o.trust, to.name, to.fingerprint), this.#o.sink);
     const peer: Peer = { name: to.name, fingerprint: to.fingerprint, key: to.key };
-    const link = this.#open(peer, channel, "pinned");
+    const link = this.#open(peer, reached.channel, "pinned");
     this.#up(link);
     return { kind: "linked", link };
-  }
-
-  /** The invitee of /invite: its key, from the directory (or its prekey entry, offline), checked as /chat would. */
-  async #invitee(name: Name, out: EventSink): Promise<Member | undefined> {
-    const trust = this.#o.trust;
-    try {
-      const entry = await this.#o.link.lookup(name);
-      const vetted = vetEntry(trust, entry, name);
-      this.#o.apply(vetted.actions, out);
-      if (!vetted.value) return undefined;
-      const user = vetted.value;
-      const admission = admitListed(trust.pin(user.name), user.fingerprint);
-      if (!admission.admit) return void this.#o.apply(refusal(user.name, admission), out);
-      // The entry passed its checks: its key is the one the fingerprint names.
-      return member(user.name, PublicIdentity.fromRaw(fromBase64(entry.key)));
-    } catch (error) {
-      if (!(error instanceof DirectoryError) || error.code !== "not-found") throw error;
-    }
-    // Offline: the directory's binding (kept with the prekey) says the key, checked against the pin.
-    const answer = await this.#o.link.prekey(name);
-    const identity = PublicIdentity.fromRaw(fromBase64(answer.key));
-    const vetted = vetKey(trust, name, identity.fingerprint, (named) => ({
-      type: "security-warning",
-      peer: name,
-      reason: "directory-inconsistent",
-      expected: identity.fingerprint,
-      got: identity.fingerprint,
-      problem: "key-of-another",
-      named,
-    }));
-    this.#o.apply(vetted.actions, out);
-    return vetted.value ? member(name, identity) : undefined;
   }
 
   /** Opens the link over `channel` and tells the fan-out. */

@@ -10,7 +10,15 @@
 import { nameKey } from "../../protocol/mod.ts";
 import type { ClientProblem } from "../core/mod.ts";
 import type { GroupFrame } from "./group_frames.ts";
-import type { GroupReads, Peer, Via } from "./group_events.ts";
+import {
+  type GroupAction,
+  type GroupEvent,
+  type GroupReads,
+  groupWarning,
+  type GroupWarningReason,
+  type Peer,
+  type Via,
+} from "./group_events.ts";
 import { type GroupRecord, MAX_DIGESTS, type Status } from "./group_record.ts";
 import type { Change, Member, Membership, Signed } from "./membership.ts";
 import { PartsAssembler } from "./mail_parts.ts";
@@ -144,4 +152,29 @@ export class GroupState {
     for (const f of this.future.values()) if (f.length > 0) times.push(f[0].at + GAP_WAIT_MS);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
+}
+
+/** A frame event. */
+export type FrameEvent = Extract<GroupEvent, { type: "frame" }>;
+
+/** Deliver `frame` to `to`. */
+export function deliver(to: Member, frame: GroupFrame): GroupAction {
+  return { type: "deliver", to, frames: [frame] };
+}
+
+/** Write the groups file (with `wait`, before what follows). */
+export function save(wait = false): GroupAction {
+  return { type: "save", wait };
+}
+
+/** A warning for what `e` brought (and, over a link, the link closed): the rule it broke. */
+export function fault(
+  s: GroupState,
+  e: FrameEvent,
+  reason: GroupWarningReason,
+  detail?: string,
+): GroupAction[] {
+  const title = s.records.get(e.frame.group)?.signed.membership.title;
+  const warning = groupWarning(e.from, { id: e.frame.group, title }, reason, detail);
+  return e.via === "link" ? [warning, { type: "drop-link" }] : [warning];
 }

@@ -31,11 +31,16 @@
  */
 export {
   type GroupArrival,
-  type GroupCommand,
   GroupService,
   type GroupServiceOptions,
   MAX_LINKS,
 } from "./group_service.ts";
+export {
+  type GroupCommand,
+  groupCommand,
+  runGroupCommand,
+  type Untimed,
+} from "./group_commands.ts";
 export { GroupFile, GROUPS_FILE } from "./group_file.ts";
 export type { GroupRecord } from "./group_record.ts";
 export { GroupBook, type LinkAdmission } from "./group_book.ts";
