@@ -22,7 +22,8 @@ import {
 import { isMember, type Member, memberByKey } from "./membership.ts";
 import { SenderOrder } from "./sender_order.ts";
 
-type Of<T extends GroupFrame["type"]> = Extract<GroupFrame, { type: T }>;
+/** The frame of one type. */
+export type Of<T extends GroupFrame["type"]> = Extract<GroupFrame, { type: T }>;
 
 /** A member's message: shown once and in its sender's order, if its sender is a member. */
 export function takeMessage(s: GroupState, e: FrameEvent, frame: Of<"group-msg">): GroupAction[] {
