@@ -344,3 +344,36 @@ Deno.test("GroupBook: the groups file keeps groups, orders and the outbox across
   const aliceAgain = await GroupFile.load(`${path}-alice`);
   assertEquals(aliceAgain.records[0].outbox.map((m) => m.text), ["kept"]);
 });
+
+Deno.test("GroupBook: at most 100 groups, and 64 members with invitations; the 101st and the 65th are refused with their bound", () => {
+  const alice = client("alice");
+  for (let i = 0; i < 100; i++) {
+    assertEquals(alice.book.handle({ type: "new", title: `g${i}`, now: 0 })[0].type, "save");
+  }
+  assertEquals(alice.book.handle({ type: "new", title: "one-more", now: 0 })[0], {
+    type: "fail",
+    problem: { code: "too-many-groups", problem: "too-many-groups", max: 100 },
+  });
+  for (let i = 0; i < 63; i++) {
+    const m = client(`m${i}`);
+    const actions = alice.book.handle({ type: "invite", ref: "#g0", name: m.name });
+    assertEquals(actions[0].type, "resolve", `invitation ${i}`);
+    alice.book.handle({ type: "invitee", group: alice.book.records[0].id, invitee: m.me, now: 0 });
+  }
+  assertEquals(alice.book.handle({ type: "invite", ref: "#g0", name: parseName("late") })[0], {
+    type: "fail",
+    problem: { code: "group-full", problem: "group-full", title: "g0", max: 64 },
+  });
+});
+
+Deno.test("GroupBook: a member who joins late waits from the first message sent to them, not from 1", () => {
+  const { net, alice, bob } = team();
+  net.cmd(alice, { type: "say", ref: "#team", text: "before dave", now: net.now });
+  const dave = client("dave");
+  net.clients.push(dave);
+  net.cmd(alice, { type: "invite", ref: "#team", name: dave.name });
+  net.cmd(dave, { type: "join", ref: "#team" });
+  net.cmd(alice, { type: "say", ref: "#team", text: "hello dave", now: net.now });
+  net.cmd(bob, { type: "say", ref: "#team", text: "hi dave", now: net.now });
+  assertEquals(texts(dave), ["alice:hello dave", "bob:hi dave"]);
+});

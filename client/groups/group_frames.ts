@@ -75,6 +75,32 @@ const isVersion = (v: unknown): v is number => checks.id(v) && v >= 1;
 const isSeq = (v: unknown): v is number => checks.id(v) && v >= 1 && v <= MAX_SEQ;
 const DOC_CHARS = Math.ceil(MAX_DOC_BYTES / 3) * 4;
 
+/**
+ * `frames` with the acknowledgements of each group merged, up to
+ * MAX_ACK_IDS a frame, in the place of the first: what goes as mail goes in
+ * as few sealed messages as it can.
+ */
+export function mergeAcks(frames: readonly GroupFrame[]): GroupFrame[] {
+  const out: GroupFrame[] = [];
+  const open = new Map<string, Extract<GroupFrame, { type: "group-ack" }>>();
+  for (const frame of frames) {
+    if (frame.type !== "group-ack") {
+      out.push(frame);
+      continue;
+    }
+    for (const id of frame.ids) {
+      let ack = open.get(frame.group);
+      if (!ack || ack.ids.length >= MAX_ACK_IDS) {
+        ack = { type: "group-ack", group: frame.group, ids: [] };
+        open.set(frame.group, ack);
+        out.push(ack);
+      }
+      ack.ids.push(id);
+    }
+  }
+  return out;
+}
+
 /** The bytes of `frame`, as a record or a mail body's field carries it. */
 export function encodeFrame(frame: GroupFrame): Uint8Array {
   return utf8(JSON.stringify(frame));

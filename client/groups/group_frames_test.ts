@@ -6,6 +6,7 @@ import {
   decodeFrameValue,
   encodeFrame,
   type GroupFrame,
+  mergeAcks,
 } from "./group_frames.ts";
 import {
   mailFrames,
@@ -115,4 +116,19 @@ Deno.test("PartsAssembler refuses parts that do not make the frame they name, an
   // Parts older than PART_WAIT_MS are dropped.
   assertEquals(assembler.take("other", parts[0], PART_WAIT_MS + 1).kind, "waiting");
   assertEquals(assembler.size, 1);
+});
+
+Deno.test("mergeAcks() puts a group's acknowledgements in as few frames as fit, where the first was", () => {
+  const ack = (n: number): GroupFrame => ({
+    type: "group-ack",
+    group,
+    ids: [String(n).padStart(32, "0")],
+  });
+  const merged = mergeAcks([
+    ack(1),
+    msg("between"),
+    ...Array.from({ length: 100 }, (_, i) => ack(i + 2)),
+  ]);
+  assertEquals(merged.map((f) => f.type), ["group-ack", "group-msg", "group-ack"]);
+  assertEquals(merged.map((f) => f.type === "group-ack" ? f.ids.length : 0), [100, 0, 1]);
 });

@@ -27,7 +27,7 @@ import { GroupBook } from "./group_book.ts";
 import type { GroupCommand, Untimed } from "./group_commands.ts";
 import type { GroupAction, GroupEvent, Peer } from "./group_events.ts";
 import type { GroupFile } from "./group_file.ts";
-import { decodeFrameValue, type GroupFrame } from "./group_frames.ts";
+import { decodeFrameValue, type GroupFrame, mergeAcks } from "./group_frames.ts";
 import { GroupLink } from "./group_link.ts";
 import type { GroupRecord } from "./group_record.ts";
 import { mailFrames } from "./mail_parts.ts";
@@ -259,7 +259,7 @@ export class GroupService {
     const mail = this.#o.mail;
     if (!mail) return;
     const identity = PublicIdentity.fromRaw(to.key);
-    for (const frame of frames) {
+    for (const frame of mergeAcks(frames)) {
       for (const piece of mailFrames(frame)) {
         // Lost mail is counted: what a member did not show stays pending in the book and goes
         // again once a link with them is up.
