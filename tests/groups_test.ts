@@ -6,8 +6,9 @@
  * nothing more; the group survives restarts.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { type ClientProcess, type Event, startServe } from "../harness/mod.ts";
+import { type ClientProcess, type Event, runCli, startServe } from "../harness/mod.ts";
 import { online, shown, showsCount, team } from "./group_helpers.ts";
+import { Identity, toBase64 } from "../crypto/mod.ts";
 
 const is = (type: string, fields: Record<string, unknown> = {}) => (e: Event): boolean =>
   e.type === type && Object.entries(fields).every(([k, v]) => e[k] === v);
@@ -199,6 +200,57 @@ Deno.test("groups: with --relay always, every group link runs through the direct
     assert(offers >= 3, `the directory offered ${offers} relayed links`);
   } finally {
     await Promise.all(clients.map((c) => c.kill()));
+    await server.stop();
+  }
+});
+
+Deno.test("groups: a groups file altered by hand, not p2pchat's, or readable by others is refused at start, saying which file and what to do", async () => {
+  const server = await startServe();
+  try {
+    const alice = await online("alice", server);
+    await alice.send("/group new team");
+    await alice.waitFor(is("group-created"));
+    assertEquals(await alice.quit(), 0);
+    const path = `${alice.home}/groups`;
+    const kept = await Deno.readTextFile(path);
+    const start = async () => {
+      const run = await runCli([
+        "connect",
+        "--json",
+        "--name",
+        "alice",
+        "--home",
+        alice.home,
+        "--server",
+        `127.0.0.1:${server.port}`,
+      ]);
+      return { code: run.code, stdout: run.stdout + run.stderr };
+    };
+
+    // Someone adds mallory to the membership in the file: the admin's signature no longer holds.
+    const file = JSON.parse(kept);
+    const doc = JSON.parse(atob(file.groups[0].doc));
+    doc.members.push({ name: "mallory", key: toBase64(Identity.generate().public.key) });
+    file.groups[0].doc = btoa(JSON.stringify(doc));
+    await Deno.writeTextFile(path, JSON.stringify(file), { mode: 0o600 });
+    const altered = await start();
+    assertEquals(altered.code, 1);
+    assert(
+      altered.stdout.includes(path) && altered.stdout.includes("fix or remove it"),
+      altered.stdout,
+    );
+
+    await Deno.writeTextFile(path, "not json", { mode: 0o600 });
+    const garbage = await start();
+    assertEquals(garbage.code, 1);
+    assert(garbage.stdout.includes("not p2pchat's group state"), garbage.stdout);
+
+    await Deno.writeTextFile(path, kept);
+    await Deno.chmod(path, 0o644);
+    const exposed = await start();
+    assertEquals(exposed.code, 1);
+    assert(exposed.stdout.includes("chmod 600"), exposed.stdout);
+  } finally {
     await server.stop();
   }
 });
