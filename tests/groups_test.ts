@@ -254,3 +254,48 @@ Deno.test("groups: a groups file altered by hand, not p2pchat's, or readable by 
     await server.stop();
   }
 });
+
+Deno.test("groups: bad group commands get specific errors in command order, and the session goes on", async () => {
+  const server = await startServe();
+  const alice = await online("alice", server);
+  try {
+    const lines = [
+      "/group new bad!title",
+      "/invite #nope bob",
+      "/join #nope",
+      "/group new team",
+      "/group new TEAM",
+      "/invite #team alice",
+      "/msg #team " + "x".repeat(4097),
+      "/leave #team",
+      "/groups",
+    ];
+    for (const line of lines) await alice.send(line);
+    const replies = await Promise.all(
+      lines.map((line) => alice.waitFor((e) => e.re === line.slice(0, 80))),
+    );
+    assertEquals(replies.map((e) => e.type === "error" ? e.code : e.type), [
+      "bad-command",
+      "unknown-group",
+      "unknown-group",
+      "group-created",
+      "bad-command",
+      "self",
+      "too-long",
+      "group-left",
+      "groups",
+    ]);
+    assert(
+      String(replies[0].message).includes("cannot be a group's title"),
+      String(replies[0].message),
+    );
+    assert(
+      String(replies[4].message).includes("already have a group called #TEAM"),
+      String(replies[4].message),
+    );
+    assertEquals(replies[8].groups, [], "the admin alone may leave: the group is gone");
+  } finally {
+    await alice.kill();
+    await server.stop();
+  }
+});
