@@ -125,7 +125,9 @@ export class GroupService {
     const peer: Peer = { name, fingerprint: channel.peer.fingerprint, key: channel.peer.key };
     const decision = this.#book.admits(name, peer.fingerprint, arrival.group, arrival.version);
     if (!decision.admit || this.#quitting || this.#links.size >= MAX_LINKS) {
-      if (decision.admit === false && decision.warning) this.#o.sink.emit(decision.warning);
+      if (decision.admit === false && decision.warning) {
+        this.#warn([{ type: "warn", warning: decision.warning }]);
+      }
       const reason = decision.admit ? "busy" : "security";
       // A peer gone already needs no answer: the channel closes either way.
       say(channel, { type: "decline", reason }).catch(() => {}).finally(() => channel.close());
@@ -144,18 +146,22 @@ export class GroupService {
   async quit(): Promise<void> {
     this.#quitting = true;
     clearTimeout(this.#timer);
+    using deadline = Deadline.after(QUIT_WAIT_MS, () => new Error("quit wait over"));
+    const within = (work: Promise<unknown>): Promise<void> =>
+      new Promise<void>((resolve) => {
+        work.then(() => resolve(), () => resolve());
+        deadline.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
     // Each link closes after what it carries; what a member did not show goes as mail.
-    await Promise.all([...this.#links].map((l) => {
+    await within(Promise.all([...this.#links].map((l) => {
       l.close();
       return l.ended;
-    }));
-    using deadline = Deadline.after(QUIT_WAIT_MS, () => new Error("quit wait over"));
+    })));
+    await within(Promise.allSettled([...this.#inflight]));
+    // The file says the very numbers used, so the next start goes on from them.
     this.#book.settle();
-    const settled = Promise.allSettled([...this.#inflight, this.#o.file.save()]);
-    await new Promise<void>((resolve) => {
-      settled.then(() => resolve());
-      deadline.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    // A file that cannot be written is the user's to know; quitting goes on.
+    await this.#o.file.save().catch((error) => this.#o.sink.emit(errorEvent(error)));
   }
 
   /** Carries out the book's actions in order, replying to `out`; a `fail` throws. */
