@@ -41,6 +41,8 @@ import { ownAddresses } from "./own_addresses.ts";
 import { PeerTrust } from "./trust/mod.ts";
 import { PinFile } from "./trust/mod.ts";
 import { TerminalUi } from "./terminal/mod.ts";
+// Groups (issue 24).
+import { GroupFile, GROUPS_FILE } from "./groups/mod.ts";
 
 /** Pinned directory keys, by `host:port`. */
 export const KNOWN_SERVERS_FILE = "known_servers";
@@ -109,11 +111,13 @@ async function runSession(
       });
     }
     const { identity } = await loadOrCreateIdentity(join(options.home, IDENTITY_FILE));
-    const [serverPins, peerPins, prekeys, mailBook] = await Promise.all([
+    const [serverPins, peerPins, prekeys, mailBook, groups] = await Promise.all([
       PinFile.load(join(options.home, KNOWN_SERVERS_FILE)),
       PinFile.load(join(options.home, KNOWN_PEERS_FILE)),
       PrekeyRing.load(join(options.home, PREKEYS_FILE)),
       MailBook.load(join(options.home, MAIL_FILE)),
+      // Groups (issue 24): the groups this client is in, and its invitations.
+      GroupFile.load(join(options.home, GROUPS_FILE)),
     ]);
     // Mail the directory delivers before the app exists waits for it.
     const early: { id: number; sealed: string; stored: number }[] = [];
@@ -199,6 +203,7 @@ async function runSession(
       relay: options.relay,
       mail,
       punch: options.punch,
+      groups,
     });
     const started = app;
     terminal?.attach(() => promptWords(started.view), () => started.knownNames);

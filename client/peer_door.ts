@@ -86,6 +86,16 @@ export type DoorContext = {
   apply(actions: readonly TrustAction[]): void;
   /** A `resume` for the open chat with `name`: the path upgrader's to decide. */
   resume(name: string, channel: SecureChannel, hello: PeerMessage): void;
+  /** Groups (issue 24): a group link, vetted; the groups decide (none: it is declined). */
+  group?(
+    arrival: {
+      name: Name;
+      channel: SecureChannel;
+      known: KeyStatus;
+      group: string;
+      version: number;
+    },
+  ): void;
 };
 
 /** Declines on `channel` and closes it. */
@@ -173,6 +183,12 @@ export async function admitPeer(
   if (!decision.admit) {
     ctx.apply(refusal(name, decision));
     return void decline(channel, "security");
+  }
+  // Groups (issue 24): a group link is never a request: the groups admit or decline it.
+  if (hello.purpose === "group" && hello.group !== undefined) {
+    if (!ctx.group) return void decline(channel, "security");
+    const { group, version = 0 } = hello;
+    return void ctx.group({ name, channel, known: decision.status, group, version });
   }
   return {
     name,

@@ -32,6 +32,8 @@ import type { DirectoryLink } from "./directory/mod.ts";
 import type { HeldMail, MailService } from "./mail/mod.ts";
 import { admitPeer, type Arrival } from "./peer_door.ts";
 import { isSelf, type PeerTrust, type TrustAction, vetEntry, vetListing } from "./trust/mod.ts";
+// Groups (issue 24).
+import { type GroupFile, type GroupRecord, GroupService, runGroupCommand } from "./groups/mod.ts";
 
 /** How many users `/list` asks for. */
 const LIST_LIMIT = 200;
@@ -51,6 +53,8 @@ export type SessionOptions = {
   clock?: () => number;
   /** Hole punching (docs/protocol.md §11.2): `--punch` (on unless false). */
   punch?: boolean;
+  /** Groups (issue 24): the groups file and what it held; without it, no groups. */
+  groups?: { file: GroupFile; records: readonly GroupRecord[] };
 };
 
 /** The client. */
@@ -66,6 +70,8 @@ export class ChatSession {
   /** The commands, one after another. */
   #commands: Promise<void> = Promise.resolve();
   #quitting: Promise<void> | undefined;
+  /** Groups (issue 24). */
+  readonly #groups: GroupService | undefined;
 
   /** A session as `options.name`. */
   constructor(options: SessionOptions) {
@@ -106,6 +112,15 @@ export class ChatSession {
       seenFrom: () => options.link.seenFrom,
       reportPunch: (result) => void options.link.punchReport(result).catch(() => {}),
     });
+    // Groups (issue 24).
+    this.#groups = options.groups && new GroupService({
+      ...options,
+      ...options.groups,
+      policy: this.#policy,
+      clock: this.#clock,
+      signal: this.#stop.signal,
+      apply,
+    });
   }
 
   /** Resolves once the user has quit and every chat has ended. */
@@ -114,13 +129,15 @@ export class ChatSession {
   }
 
   /** Where a plain line goes now: what the prompt shows. */
-  get view(): BookView {
-    return this.#runner.view;
+  get view(): BookView & { group?: string } {
+    // Groups (issue 24): a group that is the current conversation.
+    const group = this.#groups?.current;
+    return group ? { self: this.#o.name, group: group.title } : this.#runner.view;
   }
 
-  /** Names worth completing: online users seen, chats, requests. */
+  /** Names worth completing: online users seen, chats, requests (and `#TITLE` of groups). */
   get knownNames(): string[] {
-    return this.#runner.knownNames;
+    return [...this.#runner.knownNames, ...(this.#groups?.titles ?? [])];
   }
 
   /**
@@ -192,6 +209,8 @@ export class ChatSession {
     this.#quitting ??= (async () => {
       this.#stop.abort(new Error("the user quit"));
       await this.#runner.quit();
+      // Groups (issue 24): links closed, what members did not show left as mail.
+      await this.#groups?.quit();
       // Leaving: a directory that is gone already has nobody to tell.
       await this.#o.link.stop().catch(() => {});
       this.#done.resolve();
@@ -201,6 +220,8 @@ export class ChatSession {
 
   async #run(command: ChatCommand, out: EventSink): Promise<void> {
     const trust = this.#o.trust;
+    // Groups (issue 24): the group commands, and plain lines while a group is current.
+    if (await runGroupCommand(this.#groups, command, out)) return;
     switch (command.kind) {
       case "empty":
         return;
@@ -285,6 +306,8 @@ export class ChatSession {
         trust: this.#o.trust,
         apply: (actions) => this.#apply(actions, this.#o.sink),
         resume: (name, channel, hello) => this.#runner.resume(name, channel, hello),
+        // Groups (issue 24): a group link goes to the groups, never shown as a request.
+        group: this.#groups && ((arrival) => this.#groups!.arrive(arrival)),
       });
     } catch (error) {
       return this.#reportQuietly(error);

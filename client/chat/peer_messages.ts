@@ -28,9 +28,20 @@ export type DeclineReason = typeof DECLINE_REASONS[number];
 export type PeerMessage =
   /**
    * The initiator's first words: who it claims to be, the chat's id (to move
-   * it later), and whether it can punch through NATs (§11.2).
+   * it later), and whether it can punch through NATs (§11.2). Groups (issue
+   * 24): `purpose` "group" opens a group link, not a chat, for `group`
+   * (docs/protocol.md §13.2).
    */
-  | { type: "hello"; name: string; chat?: string; punch?: true }
+  | {
+    type: "hello";
+    name: string;
+    chat?: string;
+    punch?: true;
+    purpose?: "group";
+    group?: string;
+    /** Groups: the version of the group's membership the initiator holds. */
+    version?: number;
+  }
   /** The first words on a new connection that is to carry an open chat (docs/protocol.md §11.1). */
   | { type: "resume"; name: string; chat: string }
   /** The answer to resume: the chat moves to this connection. */
@@ -87,6 +98,16 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
     case "hello": {
       const name = o.field("name", isName, "a name");
       const chat = o.optional("chat", isRandomId, "a 32-digit hex chat id");
+      // Groups (issue 24): a group link names its purpose and its group.
+      const purpose = o.optional("purpose", checks.oneOf(["group"] as const), "group");
+      if (purpose !== undefined) {
+        return {
+          type,
+          name,
+          purpose,
+          group: o.field("group", isRandomId, "a 32-digit hex group id"),
+        };
+      }
       return {
         type,
         name,

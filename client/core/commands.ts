@@ -26,7 +26,18 @@ export type ChatCommand =
   | { kind: "quit" }
   | { kind: "eom" }
   | { kind: "say"; text: string }
-  | { kind: "empty" };
+  | { kind: "empty" }
+  // Groups (issue 24): `ref` is `#TITLE` or `#` and an id prefix, as typed.
+  | { kind: "group-new"; title: string }
+  | { kind: "group-invite"; ref: string; name: string }
+  | { kind: "group-join"; ref: string }
+  | { kind: "group-decline"; ref: string }
+  | { kind: "group-chat"; ref: string }
+  | { kind: "group-msg"; ref: string; text: string }
+  | { kind: "group-members"; ref: string }
+  | { kind: "groups" }
+  | { kind: "group-remove"; ref: string; name: string }
+  | { kind: "group-leave"; ref: string };
 
 /** Every command with its arguments and what it does, for /help and completion. */
 export const COMMAND_HELP: readonly [string, string][] = [
@@ -45,11 +56,23 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ["/quit", "end every chat and leave (so do Ctrl-C and Ctrl-D)"],
   ["EOM", "alone on a line: end the current chat for both sides"],
   ["//text", "send a line that starts with / (it goes as /text)"],
+  // Groups (issue 24).
+  ["/group new TITLE", "create a group #TITLE with you as its admin"],
+  ["/invite #TITLE NAME", "invite NAME to your group (admin)"],
+  ["/join #TITLE", "join the group you were invited to"],
+  ["/decline #TITLE", "decline an invitation to a group"],
+  ["/chat #TITLE", "make the group the current conversation: lines go to every member"],
+  ["/msg #TITLE TEXT", "send TEXT to every member of the group"],
+  ["/members #TITLE", "the members, with fingerprints and verified marks"],
+  ["/groups", "your groups and invitations"],
+  ["/remove #TITLE NAME", "remove NAME from your group (admin)"],
+  ["/leave #TITLE", "leave the group"],
 ];
 
 /** The command words, for tab completion. */
-export const COMMAND_WORDS: readonly string[] = COMMAND_HELP.map(([usage]) => usage.split(" ")[0])
-  .filter((w) => /^\/[a-z]/.test(w));
+export const COMMAND_WORDS: readonly string[] = [
+  ...new Set(COMMAND_HELP.map(([usage]) => usage.split(" ")[0]).filter((w) => /^\/[a-z]/.test(w))),
+];
 
 export { CommandError };
 
@@ -94,16 +117,26 @@ export function parseCommand(line: string): ChatCommand {
       return rest[0] ? { kind: "list", prefix: rest[0] } : { kind: "list" };
     case "/whois":
       return { kind: "whois", name: needName("/whois NAME") };
-    case "/chat":
-      return { kind: "chat", name: needName("/chat NAME") };
+    case "/chat": {
+      const name = needName("/chat NAME");
+      // Groups (issue 24): `/chat #TITLE`.
+      return name.startsWith("#") ? { kind: "group-chat", ref: name } : { kind: "chat", name };
+    }
     case "/accept":
       return { kind: "accept", name: needName("/accept NAME") };
-    case "/decline":
-      return { kind: "decline", name: needName("/decline NAME") };
+    case "/decline": {
+      const name = needName("/decline NAME");
+      // Groups (issue 24): `/decline #TITLE`.
+      return name.startsWith("#")
+        ? { kind: "group-decline", ref: name }
+        : { kind: "decline", name };
+    }
     case "/msg": {
       // The text is everything after the name and the spaces that follow it, as typed.
       const match = /^[ \t]*\/msg[ \t]+([^ \t]+)[ \t]+([^]+)$/.exec(trimmed);
       if (!match) throw usageError("/msg NAME TEXT");
+      // Groups (issue 24): `/msg #TITLE TEXT`.
+      if (match[1].startsWith("#")) return { kind: "group-msg", ref: match[1], text: match[2] };
       return { kind: "msg", name: match[1], text: match[2] };
     }
     case "/chats":
@@ -120,6 +153,24 @@ export function parseCommand(line: string): ChatCommand {
       return { kind: "help" };
     case "/quit":
       return { kind: "quit" };
+    // Groups (issue 24).
+    case "/group":
+      if (rest[0] !== "new" || !rest[1]) throw usageError("/group new TITLE");
+      return { kind: "group-new", title: rest[1] };
+    case "/invite":
+      if (!rest[0] || !rest[1]) throw usageError("/invite #TITLE NAME");
+      return { kind: "group-invite", ref: rest[0], name: rest[1] };
+    case "/join":
+      return { kind: "group-join", ref: needName("/join #TITLE") };
+    case "/members":
+      return { kind: "group-members", ref: needName("/members #TITLE") };
+    case "/groups":
+      return { kind: "groups" };
+    case "/remove":
+      if (!rest[0] || !rest[1]) throw usageError("/remove #TITLE NAME");
+      return { kind: "group-remove", ref: rest[0], name: rest[1] };
+    case "/leave":
+      return { kind: "group-leave", ref: needName("/leave #TITLE") };
     default:
       throw new CommandError({
         code: "bad-command",

@@ -84,3 +84,49 @@ Deno.test("replyTag() is the line as typed, trimmed of spaces and tabs, cut to M
   const long = "👩".repeat(MAX_RE_LENGTH + 5);
   assertEquals([...replyTag(long)].length, MAX_RE_LENGTH, "cut between characters, not code units");
 });
+
+// Groups (issue 24).
+Deno.test("parseCommand() reads the group commands: #TITLE picks a group where a name would go", () => {
+  assertEquals(parseCommand("/group new team"), { kind: "group-new", title: "team" });
+  assertEquals(parseCommand("/invite #team bob"), {
+    kind: "group-invite",
+    ref: "#team",
+    name: "bob",
+  });
+  assertEquals(parseCommand("/join #team"), { kind: "group-join", ref: "#team" });
+  assertEquals(parseCommand("/decline #team"), { kind: "group-decline", ref: "#team" });
+  assertEquals(parseCommand("/decline bob"), { kind: "decline", name: "bob" });
+  assertEquals(parseCommand("/chat #team"), { kind: "group-chat", ref: "#team" });
+  assertEquals(parseCommand("/msg #team  hi  all"), {
+    kind: "group-msg",
+    ref: "#team",
+    text: "hi  all",
+  });
+  assertEquals(parseCommand("/members #3fa2"), { kind: "group-members", ref: "#3fa2" });
+  assertEquals(parseCommand("/groups"), { kind: "groups" });
+  assertEquals(parseCommand("/remove #team bob"), {
+    kind: "group-remove",
+    ref: "#team",
+    name: "bob",
+  });
+  assertEquals(parseCommand("/leave #team"), { kind: "group-leave", ref: "#team" });
+  for (
+    const [line, usage] of [["/group", "/group new TITLE"], [
+      "/invite #team",
+      "/invite #TITLE NAME",
+    ]]
+  ) {
+    try {
+      parseCommand(line);
+      throw new Error(`${line} parsed`);
+    } catch (error) {
+      assertEquals((error as CommandError).problem, {
+        code: "bad-command",
+        problem: "usage",
+        usage,
+      });
+    }
+  }
+  assertEquals(complete("/gro", []), [["/group", "/groups"], "/gro"]);
+  assertEquals(complete("/chat #t", ["bob", "#team"]), [["#team "], "#t"]);
+});

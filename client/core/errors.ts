@@ -25,7 +25,12 @@ export type ClientErrorCode =
   | "listen-failed"
   | "name-replaced"
   | "name-lost"
-  | "mail-failed";
+  | "mail-failed"
+  // Groups (issue 24).
+  | "unknown-group"
+  | "not-admin"
+  | "group-full"
+  | "too-many-groups";
 
 /** What a peer did not send in time, or before it hung up. */
 export type AwaitedWord = "answer" | "resume-answer";
@@ -77,7 +82,23 @@ export type ClientProblem =
   /** The directory lost its data and could not give the name back; `why`: its own words. */
   | { code: "name-lost"; problem: "name-lost"; why: string }
   | { code: "mail-failed"; problem: "mail-failed"; cause: string }
-  | { code: "peer-protocol"; problem: "peer-protocol"; rule: string };
+  | { code: "peer-protocol"; problem: "peer-protocol"; rule: string }
+  // Groups (issue 24).
+  | { code: "bad-command"; problem: "bad-title"; title: string }
+  | { code: "bad-command"; problem: "title-taken"; title: string }
+  | { code: "bad-command"; problem: "already-member"; name: string; title: string }
+  | { code: "bad-command"; problem: "not-in-group"; name: string; title: string }
+  | { code: "bad-command"; problem: "admin-leave"; title: string }
+  | { code: "bad-command"; problem: "not-joined"; title: string }
+  | { code: "bad-command"; problem: "no-group-chat" }
+  | { code: "bad-command"; problem: "group-eom"; title: string }
+  | { code: "bad-command"; problem: "no-groups" }
+  | { code: "too-long"; problem: "group-too-long"; max: number }
+  | { code: "unknown-group"; problem: "unknown-group"; ref: string }
+  | { code: "unknown-group"; problem: "ambiguous-group"; ref: string; ids: string[] }
+  | { code: "not-admin"; problem: "not-admin"; title: string; admin: string }
+  | { code: "group-full"; problem: "group-full"; title: string; max: number }
+  | { code: "too-many-groups"; problem: "too-many-groups"; max: number };
 
 /** The problems of one code. */
 export type ProblemOf<C extends ClientErrorCode> = Extract<ClientProblem, { code: C }>;

@@ -39,7 +39,16 @@ export type WarningReason =
   /** An offline message that did not open or did not hold up (`detail` says why). */
   | "mail-rejected"
   /** The directory's prekey for a name is not signed by the name's key. */
-  | "prekey-invalid";
+  | "prekey-invalid"
+  // Groups (issue 24): docs/cli.md, Groups.
+  /** A message, link or change from a key that is not a member of the group's latest membership. */
+  | "not-a-member"
+  /** A membership change not signed by the group's admin (a member forging one). */
+  | "not-admin"
+  /** A membership older than the one held, never held before: replayed. */
+  | "old-membership"
+  /** A second, different membership of a version already held: the admin signed two. */
+  | "membership-conflict";
 
 /** Why a message left for someone offline will not arrive. */
 export type UndeliveredReason = "expired" | "mailbox-full" | "refused" | "outbox-full";
@@ -67,7 +76,9 @@ export type Notice =
   /** The directory answered Busy (over capacity): trying again in `waitMs`. */
   | { code: "directory-busy"; server: string; waitMs: number }
   /** The data directory (your identity and pins) may be written by others; `warning` says how to stop it. */
-  | { code: "home-exposed"; home: string; warning: string };
+  | { code: "home-exposed"; home: string; warning: string }
+  // Groups (issue 24): /join went to the group's admin, who lets you in.
+  | { code: "group-join-sent"; group: string; title: string; admin: string };
 
 /**
  * The longest `re` a reply carries, in characters (code points): the
@@ -144,6 +155,9 @@ export type EventBody =
     named?: string;
     /** For `peer-protocol`: which rule the peer broke. */
     detail?: string;
+    /** Groups (issue 24): the group it was about, and its title when known. */
+    group?: string;
+    title?: string;
   }
   | {
     type: "chats";
@@ -173,7 +187,9 @@ export type EventBody =
   | { type: "server-restored" }
   // Hole punching (docs/protocol.md §11.2).
   /** Punching a direct path failed; the chat stays relayed. Said once per chat. */
-  | { type: "punch-failed"; peer: string; attempts: number; detail: PunchFailure };
+  | { type: "punch-failed"; peer: string; attempts: number; detail: PunchFailure }
+  // Groups (issue 24): docs/cli.md, Groups.
+  | GroupEventBody;
 
 // Hole punching (docs/protocol.md §11.2).
 /** How a direct connection was made: dialed (`direct`) or punched through both NATs. */
@@ -195,6 +211,92 @@ export type PunchFailure =
   | "not-moved"
   /** The peer cannot punch now (no directory connection, or it failed with you lately). */
   | "peer-unable";
+
+/** A group member as group events list them. */
+export type GroupMemberInfo = { name: string; fingerprint: string };
+
+/** Groups (issue 24): every group event (docs/cli.md, Groups). */
+export type GroupEventBody =
+  | { type: "group-created"; group: string; title: string }
+  /** Someone invites you: the admin, their key, how well you know it, and the members. */
+  | {
+    type: "group-invite";
+    group: string;
+    title: string;
+    from: string;
+    fingerprint: string;
+    known: KeyStatus;
+    version: number;
+    members: GroupMemberInfo[];
+  }
+  /** Reply to /invite: the invitation went to `name`. */
+  | { type: "group-invited"; group: string; title: string; name: string; fingerprint: string }
+  /** The invitee declined your invitation. */
+  | { type: "group-declined"; group: string; title: string; name: string }
+  | { type: "group-joined"; group: string; title: string; members: GroupMemberInfo[] }
+  /** `offline`: it came as mail; `late`: after the messages sent after it (its gap timed out). */
+  | {
+    type: "group-message";
+    group: string;
+    title: string;
+    from: string;
+    id: string;
+    text: string;
+    time: string;
+    offline?: true;
+    late?: true;
+  }
+  | {
+    type: "group-sent";
+    group: string;
+    title: string;
+    id: string;
+    text: string;
+    time: string;
+    to: string[];
+  }
+  /** Who has shown message `id` so far, and who not yet. */
+  | {
+    type: "group-delivered";
+    group: string;
+    title: string;
+    id: string;
+    text: string;
+    to: string[];
+    pending: string[];
+  }
+  | { type: "group-member-added"; group: string; title: string; name: string; by: string }
+  | { type: "group-member-removed"; group: string; title: string; name: string; by: string }
+  | { type: "group-left"; group: string; title: string; reason: "left" | "removed" | "declined" }
+  /** Reply to /chat #TITLE: lines now go to the group. */
+  | { type: "group-current"; group: string; title: string }
+  | {
+    type: "groups";
+    groups: {
+      group: string;
+      title: string;
+      state: "joined" | "joining" | "invited";
+      admin: string;
+      members: number;
+      version: number;
+      current: boolean;
+    }[];
+  }
+  | {
+    type: "members";
+    group: string;
+    title: string;
+    version: number;
+    admin: string;
+    members: {
+      name: string;
+      fingerprint: string;
+      verified: boolean;
+      admin: boolean;
+      self: boolean;
+    }[];
+    invited: string[];
+  };
 
 /** The one event that says something did not add up. */
 export type SecurityWarning = Extract<ClientEvent, { type: "security-warning" }>;

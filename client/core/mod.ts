@@ -33,6 +33,8 @@ export {
   type CloseReason,
   type EventBody,
   type EventSink,
+  type GroupEventBody,
+  type GroupMemberInfo,
   type KeyStatus,
   type ListedUser,
   MAX_RE_LENGTH,

@@ -16,7 +16,9 @@ export const MAX_RECEIPT_IDS = 100;
 /** A sealed body: a message, or a receipt for messages shown. */
 export type MailBody =
   | { type: "message"; from: string; to: string; id: string; time: number; text: string }
-  | { type: "receipt"; from: string; to: string; ids: string[]; time: number };
+  | { type: "receipt"; from: string; to: string; ids: string[]; time: number }
+  /** Groups (issue 24): a group frame (docs/protocol.md §13.4), decoded by client/groups. */
+  | { type: "group"; from: string; to: string; time: number; frame: Record<string, unknown> };
 
 /** The bytes that are sealed for `body`. */
 export function encodeBody(body: MailBody): Uint8Array {
@@ -35,7 +37,13 @@ export function decodeBody(bytes: Uint8Array): MailBody {
   const from = o.field("from", checks.string, "a name");
   const to = o.field("to", checks.string, "a name");
   const time = o.field("time", checks.dateTime, "a time a date can hold");
-  const type = o.field("type", checks.oneOf(["message", "receipt"] as const), "message or receipt");
+  const type = o.field(
+    "type",
+    checks.oneOf(["message", "receipt", "group"] as const),
+    "message, receipt or group",
+  );
+  // Groups (issue 24): the frame is checked by the group book, against the group's rules.
+  if (type === "group") return { type, from, to, time, frame: { ...o.object("frame").fields } };
   if (type === "message") {
     return {
       type: "message",

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Fingerprint, PublicIdentity } from "../../crypto/mod.ts";
+import type { KeyStatus } from "../trust/mod.ts";
 import type { Name, UserEntry, WirePrekey } from "../../protocol/mod.ts";
 import type {
   ClientEvent,
@@ -62,6 +63,15 @@ export type MailEvent =
     readonly to: Name;
     readonly text: string;
     readonly id: string;
+    readonly time: number;
+  }
+  /** Groups (issue 24): send group `frame` to `to`, sealed only to `member`'s key. */
+  | {
+    readonly type: "send-group";
+    readonly job: number;
+    readonly to: Name;
+    readonly member: PublicIdentity;
+    readonly frame: Record<string, unknown>;
     readonly time: number;
   }
   /** The directory's prekey answer for the job's recipient. */
@@ -148,6 +158,17 @@ export type MailAction =
     readonly job: number;
     readonly problem?: ClientProblem;
     readonly error?: unknown;
+  }
+  /**
+   * Groups (issue 24): a group frame from `from`, whose signer `sender` is
+   * proven to speak for the name; `known`: how well we knew that key.
+   */
+  | {
+    readonly type: "group";
+    readonly from: Name;
+    readonly sender: PublicIdentity;
+    readonly frame: Record<string, unknown>;
+    readonly known: KeyStatus;
   };
 
 /** The warning for a held message refused unshown: who signed it (if known), the name, why. */

@@ -109,6 +109,10 @@ export class MailRoom {
     switch (event.type) {
       case "send":
         return this.#sent(this.#out.message(event.job, event.to, event.text, event.id, event.time));
+      case "send-group":
+        return this.#sent(
+          this.#out.group(event.job, event.to, event.member, event.frame, event.time),
+        );
       case "prekey":
       case "sealed":
       case "deposited":
@@ -240,8 +244,22 @@ export class MailRoom {
   #proven(held: Held): MailAction[] {
     const sender = held.sender!;
     const body = held.body!;
+    // Groups (issue 24): how well the key was known before this mail pins it, for invitations.
+    const pin = this.#trust.pin(held.from!);
+    const known = pin ? (pin.verified ? "verified" : "pinned") : "new";
     const actions = trustActions(firstContact(this.#trust, held.from!, sender.fingerprint));
     const job = held.job;
+    if (body.type === "group") {
+      // The group book checks the frame against the group; shown or not, the mail is handled.
+      const group: MailAction = {
+        type: "group",
+        from: held.from!,
+        sender,
+        frame: body.frame,
+        known,
+      };
+      return [...actions, group, ...this.#finish("handled")];
+    }
     if (body.type === "receipt") {
       return [...actions, {
         type: "take-receipted",

@@ -13,6 +13,7 @@ import {
   MailError,
   mailSender,
   openMail,
+  type PublicIdentity,
   sealMail,
   toBase64,
 } from "../../crypto/mod.ts";
@@ -25,7 +26,7 @@ import {
 import { ClientError, errorEvent } from "../core/mod.ts";
 import type { EventSink } from "../core/mod.ts";
 import { randomId } from "../chat/mod.ts";
-import type { PeerTrust } from "../trust/mod.ts";
+import type { KeyStatus, PeerTrust } from "../trust/mod.ts";
 import { encodeBody } from "./mail_body.ts";
 import type { MailBook } from "./mail_book.ts";
 import {
@@ -38,6 +39,14 @@ import {
 } from "./mail_events.ts";
 import { MailRoom } from "./mail_room.ts";
 import type { PrekeyRing } from "./prekey_ring.ts";
+
+/** Groups (issue 24): a group frame that came as mail, its sender proven. */
+export type GroupMail = {
+  readonly from: Name;
+  readonly sender: PublicIdentity;
+  readonly frame: Record<string, unknown>;
+  readonly known: KeyStatus;
+};
 
 /** What the room needs of the directory. */
 export interface MailDirectory {
@@ -74,6 +83,8 @@ export class MailService {
   /** Sends one after another, so messages reach the directory in the order typed. */
   #sending: Promise<void> = Promise.resolve();
   #acksLost = 0;
+  /** Groups (issue 24): where group frames that came as mail go. */
+  #onGroup: ((frame: GroupMail) => void) | undefined;
 
   /** A service for the user `options.name`. */
   constructor(options: MailServiceOptions) {
@@ -107,6 +118,30 @@ export class MailService {
       return entry.done.promise;
     });
     // The next send waits for this one, whatever its outcome; the outcome is the caller's.
+    this.#sending = sent.catch(() => {});
+    return sent;
+  }
+
+  /** Groups (issue 24): hands every proven group frame that comes as mail to `handler`. */
+  onGroupFrame(handler: (mail: GroupMail) => void): void {
+    this.#onGroup = handler;
+  }
+
+  /**
+   * Groups (issue 24): seals `frame` for `to`, only to `member`'s key, and
+   * leaves it at the directory, after the sends before it. Resolves once the
+   * directory holds it; rejects when it will not (warned, refused, away).
+   */
+  sendGroup(to: Name, member: PublicIdentity, frame: Record<string, unknown>): Promise<void> {
+    const sent = this.#sending.then(() => {
+      const job = this.#room.job();
+      const entry = { out: this.#o.sink, done: Promise.withResolvers<void>() };
+      this.#sends.set(job, entry);
+      this.#run(
+        this.#room.handle({ type: "send-group", job, to, member, frame, time: this.#clock() }),
+      );
+      return entry.done.promise;
+    });
     this.#sending = sent.catch(() => {});
     return sent;
   }
@@ -217,6 +252,14 @@ export class MailService {
         // Safe to lose: what is not acknowledged comes again next session and is shown once
         // (the mail book remembers ids); counted, for the diagnostics.
         return void directory.mailAck(action.ids).catch(() => this.#acksLost++);
+      case "group":
+        // Groups (issue 24): without a group service, a group frame has nobody to go to.
+        return this.#onGroup?.({
+          from: action.from,
+          sender: action.sender,
+          frame: action.frame,
+          known: action.known,
+        });
       case "done": {
         const send = this.#sends.get(action.job);
         this.#sends.delete(action.job);

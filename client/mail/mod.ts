@@ -16,7 +16,7 @@
  * @module
  */
 export { MailRoom } from "./mail_room.ts";
-export { type MailDirectory, MailService } from "./mail_service.ts";
+export { type GroupMail, type MailDirectory, MailService } from "./mail_service.ts";
 export {
   type HeldMail,
   type MailAction,

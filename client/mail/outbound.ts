@@ -46,9 +46,11 @@ const REFUSALS: Partial<Record<string, UndeliveredReason>> = {
 /** A message or receipt on its way out. */
 type Sending = {
   readonly body: MailBody;
-  /** A receipt goes only to the key that signed the messages. */
+  /** A receipt goes only to the key that signed the messages (a group frame: the member's). */
   readonly expected?: PublicIdentity;
   recipient?: Recipient;
+  /** Groups (issue 24): the directory holds it. */
+  deposited?: boolean;
 };
 
 /** How a send job ended: a receipt that did not go is `lost`. */
@@ -111,6 +113,24 @@ export class Outbound {
     return { actions: [{ type: "ask-prekey", job, name: to }] };
   }
 
+  /**
+   * Groups (issue 24): starts sending a group frame to `to`, sealed only to
+   * `member`'s key (the one the membership lists).
+   */
+  group(
+    job: number,
+    to: Name,
+    member: PublicIdentity,
+    frame: Record<string, unknown>,
+    time: number,
+  ): OutboundStep {
+    this.#sends.set(job, {
+      body: { type: "group", from: this.#self, to, time, frame },
+      expected: member,
+    });
+    return { actions: [{ type: "ask-prekey", job, name: to }] };
+  }
+
   /** Takes the result of a send job's step. */
   handle(event: OutboundEvent): OutboundStep {
     const sending = this.#sends.get(event.job);
@@ -127,7 +147,8 @@ export class Outbound {
           actions: [{ type: "deposit", job, to: sending.recipient!.name, sealed: event.sealed }],
         };
       case "deposited": {
-        if (sending.body.type === "receipt") return this.#end(job);
+        sending.deposited = true;
+        if (sending.body.type !== "message") return this.#end(job);
         const { id, text, time } = sending.body;
         const { name, identity } = sending.recipient!;
         const key = toBase64(identity.key);
@@ -158,7 +179,7 @@ export class Outbound {
 
   #failed(job: number, sending: Sending, error: unknown): OutboundStep {
     const refused = error instanceof DirectoryError && REFUSALS[error.code];
-    if (!refused || sending.body.type === "receipt") return this.#end(job, { error });
+    if (!refused || sending.body.type !== "message") return this.#end(job, { error });
     const { id, text } = sending.body;
     const shown: ClientEvent = {
       type: "undelivered",
@@ -257,6 +278,13 @@ export class Outbound {
       const lost = failure.problem !== undefined || failure.error !== undefined ||
         sending.recipient === undefined;
       return { actions: before, ended: { job, receipt: true, lost } };
+    }
+    if (sending?.body.type === "group" && !sending.deposited && !failure.problem) {
+      // Groups (issue 24): a frame the directory does not hold fails its send, warned or not.
+      failure = {
+        problem: { code: "mail-failed", problem: "mail-failed", cause: "not deposited" },
+        error: failure.error,
+      };
     }
     return {
       actions: [...before, { type: "done", job, ...failure }],

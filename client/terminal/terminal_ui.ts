@@ -20,6 +20,7 @@ import type { ClientEvent, EventSink } from "../core/mod.ts";
 import { safeText } from "./safe_text.ts";
 import { TerminalInput } from "./terminal_input.ts";
 import { displayWidth, wrapText } from "./wrap.ts";
+import { groupLine, isGroupEvent } from "./group_words.ts";
 import {
   chatPathWords,
   closedWords,
@@ -214,6 +215,14 @@ export class TerminalUi implements EventSink {
   #render(e: ClientEvent): [text: string, toStderr: boolean, hang?: number] | null {
     const fp = (f: string): string => formatFingerprint(f as Fingerprint);
     const clock = (iso: string): string => this.#style("dim", `[${iso.slice(11, 16)}]`);
+    // Groups (issue 24): their lines are group_words.ts's.
+    if (isGroupEvent(e)) {
+      const line = groupLine(e, this.#input !== undefined);
+      if (!line) return null;
+      const text = line.style ? this.#style(line.style, line.text) : line.text;
+      if (line.hang === undefined) return [text, line.stderr === true];
+      return [this.#style("cyan", line.hang) + text, false, displayWidth(line.hang)];
+    }
     switch (e.type) {
       case "ready":
         return [

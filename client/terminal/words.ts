@@ -14,6 +14,8 @@ import type {
   PunchFailure,
   UndeliveredReason,
 } from "../core/mod.ts";
+// Groups (issue 24): their sentences live beside these, in group_words.ts.
+import { groupProblemWords, groupWarningWords, joinSentWords } from "./group_words.ts";
 
 const fp = (f: string): string => formatFingerprint(f as Fingerprint);
 
@@ -44,6 +46,9 @@ export function noticeWords(notice: Notice): string {
     case "home-exposed":
       // storage/ words the warning (serve shows the same one): it names the directory and the fix.
       return `Warning: ${notice.warning}`;
+    // Groups (issue 24).
+    case "group-join-sent":
+      return joinSentWords(notice.title, notice.admin);
   }
 }
 
@@ -114,6 +119,12 @@ export function warningWords(e: Extract<ClientEvent, { type: "security-warning" 
       return `The directory's answer for ${e.peer} is inconsistent (${
         problemWords(e.problem, e.named)
       }); not connecting and not trusting it. The directory may be lying`;
+    // Groups (issue 24).
+    case "not-a-member":
+    case "not-admin":
+    case "old-membership":
+    case "membership-conflict":
+      return groupWarningWords(e);
   }
 }
 
@@ -260,6 +271,23 @@ export function clientProblemWords(p: ClientProblem): string {
       return `A message left for you could not be handled (${p.cause}); it comes again next time`;
     case "peer-protocol":
       return `The peer sent a malformed message (${p.rule})`;
+    // Groups (issue 24).
+    case "bad-title":
+    case "title-taken":
+    case "already-member":
+    case "not-in-group":
+    case "admin-leave":
+    case "not-joined":
+    case "no-group-chat":
+    case "group-eom":
+    case "no-groups":
+    case "group-too-long":
+    case "unknown-group":
+    case "ambiguous-group":
+    case "not-admin":
+    case "group-full":
+    case "too-many-groups":
+      return groupProblemWords(p);
   }
 }
 
@@ -285,10 +313,14 @@ export type PromptView = {
   readonly chat?: string;
   /** With no chat open: the peer who left the last one, to whom lines go as offline mail. */
   readonly mail?: string;
+  /** Groups (issue 24): the title of the group lines go to, when it is the current conversation. */
+  readonly group?: string;
 };
 
 /** The prompt: who you are and where a plain line goes (`alice→bob (mail)> ` when by mail). */
 export function promptWords(view: PromptView): string {
+  // Groups (issue 24): `alice→#team> `.
+  if (view.group !== undefined) return `${view.self}→#${view.group}> `;
   if (view.chat !== undefined) return `${view.self}→${view.chat}> `;
   return view.mail !== undefined ? `${view.self}→${view.mail} (mail)> ` : `${view.self}> `;
 }

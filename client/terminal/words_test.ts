@@ -102,3 +102,42 @@ Deno.test("words say how a chat moved, why a punch failed, and who answered in t
   assertEquals(chatPathWords({ path: "direct", via: "punched" }), ", punched");
   assertEquals(chatPathWords({ path: "relay" }), ", relayed");
 });
+
+// Groups (issue 24).
+Deno.test("group warnings name the group and say what was refused; --json carries them as message", () => {
+  const base = {
+    type: "security-warning" as const,
+    peer: "bob",
+    expected: "",
+    got: "ab".repeat(32),
+    group: "cd".repeat(16),
+    title: "team",
+  };
+  for (
+    const reason of ["not-a-member", "not-admin", "old-membership", "membership-conflict"] as const
+  ) {
+    const line = jsonLine({ ...base, reason }) as { message: string };
+    assert(line.message.includes("#team") && line.message.includes("bob"), line.message);
+  }
+  const untitled = jsonLine({ ...base, reason: "not-a-member", title: undefined }) as {
+    message: string;
+  };
+  assert(untitled.message.includes("the group cdcdcdcd"), untitled.message);
+});
+
+Deno.test("group command refusals are worded from their facts, and the prompt names the current group", () => {
+  assertEquals(
+    clientProblemWords({ code: "not-admin", problem: "not-admin", title: "team", admin: "alice" }),
+    "Only #team's admin, alice, can change who is in it",
+  );
+  assert(
+    clientProblemWords({
+      code: "unknown-group",
+      problem: "ambiguous-group",
+      ref: "team",
+      ids: ["3fa2c1d0", "77aa0b1c"],
+    })
+      .includes("#3fa2c1d0, #77aa0b1c"),
+  );
+  assertEquals(promptWords({ self: "alice", chat: "bob", group: "team" }), "alice→#team> ");
+});
