@@ -16,7 +16,7 @@ Deno.test("parseServeOptions() gives the documented defaults", () => {
     maxPerAddress: 64,
     registerRate: 10,
     nameTtlMs: 30 * 86_400_000,
-    idleTimeoutMs: 30_000,
+    idleTimeoutMs: 90_000,
     handshakeTimeoutMs: 10_000,
     maxHandshakes: 1024,
     startups: { start: 512, rate: 30, full: 1024, perSource: 32 },

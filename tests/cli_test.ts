@@ -28,7 +28,7 @@ Deno.test("each command's help is aligned, wrapped at 80 columns, each default s
       if (line.includes("(default:")) assert(/\(default: [^)]+\)$/.test(line), `whole: ${line}`);
     }
     if (command === "serve") {
-      assertEquals((stdout.match(/default: 30s/g) ?? []).length, 1, "the idle timeout, once");
+      assertEquals((stdout.match(/default: 90s/g) ?? []).length, 1, "the idle timeout, once");
       assert(stdout.includes("(default: 7447)"));
     }
   }
