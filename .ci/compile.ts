@@ -20,7 +20,9 @@ export const PERMISSIONS = [
   "--allow-net",
   "--allow-read",
   "--allow-write",
-  "--allow-env=HOME,USERPROFILE,XDG_CONFIG_HOME,P2PCHAT_HOME,P2PCHAT_SERVER,P2PCHAT_STORE,NO_COLOR,TERM",
+  // Not a list of names: ioredis's `debug` enumerates the whole environment as it loads
+  // (`serve --store redis://…`), which a list refuses, failing the binary at that point.
+  "--allow-env",
   // Own interface addresses, announced so that peers on the same network connect directly.
   "--allow-sys=networkInterfaces,uid,gid",
 ];

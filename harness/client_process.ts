@@ -39,6 +39,8 @@ export type ClientSetup = {
   netns?: string;
   /** Where to listen for peers (default 127.0.0.1:0). */
   listen?: string;
+  /** Permission flags instead of `-A` (the compiled binary's, say). */
+  permissions?: readonly string[];
 };
 
 /** The events seen, for a failure message: the last 20 of them (a flood prints millions). */
@@ -61,7 +63,7 @@ export async function startClient(
     args: [
       ...prefix,
       "run",
-      "-A",
+      ...(setup.permissions ?? ["-A"]),
       "--quiet",
       MAIN,
       "connect",

@@ -32,6 +32,8 @@ export type ServeSetup = {
   netns?: string;
   /** A `--v8-flags=…` argument for the server's Deno (benchmarks run it as `deno task serve` does). */
   v8Flags?: string;
+  /** Permission flags instead of `-A` (the compiled binary's, say). */
+  permissions?: readonly string[];
 };
 
 /** Starts a server on 127.0.0.1 and a free port. */
@@ -39,7 +41,7 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
   const data = setup.data ?? await Deno.makeTempDir();
   const args = [
     "run",
-    "-A",
+    ...(setup.permissions ?? ["-A"]),
     "--quiet",
     ...(setup.v8Flags ? [setup.v8Flags] : []),
     MAIN,

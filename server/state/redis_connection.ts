@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 
 import { errorMessage } from "../../errors/mod.ts";
 import { DirectoryError } from "../../protocol/mod.ts";
@@ -64,6 +64,9 @@ export type OpenRedisOptions = {
  */
 export async function openRedis(url: string, options: OpenRedisOptions = {}): Promise<Redis> {
   const flag = options.flag ?? "--store";
+  // Loaded only here: a client, `id`, `--version` or a directory on SQLite never loads ioredis
+  // (nor its `debug`, which reads the whole environment as it loads).
+  const { Redis } = await import("ioredis");
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
