@@ -26,6 +26,7 @@ import { ClientError, type EventSink } from "./core/mod.ts";
 import type { Admitted, Arrival, Link } from "./peer_door.ts";
 import { awaitAnswer, type DialContext, dialPeer } from "./peer_dial.ts";
 import { type CheckedUser, firstContact, type TrustAction, type TrustView } from "./trust/mod.ts";
+import type { FileShell } from "./files/mod.ts";
 
 /** What the runner needs of the session. */
 export type RunnerOptions = {
@@ -51,6 +52,8 @@ export type RunnerOptions = {
   apply(actions: readonly TrustAction[], out: EventSink): void;
   /** Reports a failure nobody's command asked for. */
   report(error: unknown): void;
+  /** Files (issue 23): the transfers, told of chats opening, ending and refused. */
+  files?: FileShell;
 };
 
 /** Runs one client's chat book. */
@@ -144,6 +147,10 @@ export class ChatRunner {
       switch (action.type) {
         case "show":
           out.emit(action.event);
+          // Files (issue 23): a /send that asked for this chat hears it will not come.
+          if (action.event.type === "chat-closed" && action.event.reason === "declined") {
+            this.#o.files?.refused(action.event.peer as Name, "declined");
+          }
           break;
         case "fail":
           throw new ClientError(action.problem);
@@ -216,6 +223,8 @@ export class ChatRunner {
         firstRead,
         id: info.chatId,
         relayToken: info.relayToken,
+        // Files (issue 23).
+        files: this.#o.files ? (message) => this.#o.files!.receive(chat, message) : undefined,
         onState: (state) => {
           const event: BookEvent<Link> | undefined = state.kind === "over"
             ? { type: "chat-over", chat: id, by: state.outcome.by }
@@ -227,7 +236,13 @@ export class ChatRunner {
       },
     );
     this.#chats.set(id, chat);
-    chat.ended.then(() => this.#chats.delete(id));
+    chat.ended.then(() => {
+      this.#chats.delete(id);
+      // Files (issue 23): what travelled on the chat stops, resumable.
+      this.#o.files?.closed(chat);
+    });
+    // Files (issue 23): offers waiting for this chat go, after its chat-open is shown.
+    queueMicrotask(() => this.#o.files?.opened(chat));
     // A relayed chat keeps looking for a direct path, unless the user asked for the relay always.
     this.#upgrader.start(chat);
   }

@@ -41,6 +41,7 @@ import { ownAddresses } from "./own_addresses.ts";
 import { PeerTrust } from "./trust/mod.ts";
 import { PinFile } from "./trust/mod.ts";
 import { TerminalUi } from "./terminal/mod.ts";
+import { FileShell } from "./files/mod.ts";
 
 /** Pinned directory keys, by `host:port`. */
 export const KNOWN_SERVERS_FILE = "known_servers";
@@ -57,6 +58,8 @@ export const connectCommand: Command<typeof connectFlags> = {
     const options = parseConnectOptions(values, {
       ...homeEnvFromProcess(),
       P2PCHAT_SERVER: Deno.env.get("P2PCHAT_SERVER"),
+      // Files (issue 23): where received files go by default.
+      XDG_DOWNLOAD_DIR: Deno.env.get("XDG_DOWNLOAD_DIR") || undefined,
     });
     if (options.name === undefined && (options.json || !Deno.stdin.isTerminal())) {
       throw new UsageError(
@@ -187,6 +190,16 @@ async function runSession(
       prekeys,
       sink,
     });
+    // Files (issue 23): transfers, with the records of parts kept from before.
+    const directory = link;
+    const files = await FileShell.create({
+      home: options.home,
+      downloads: options.downloads,
+      maxFileSize: options.maxFileSize,
+      sink,
+      relayLeft: (token) => directory.relayLeft(token),
+      report: (error) => sink.emit(errorEvent(error)),
+    });
     app = new ChatSession({
       name: self,
       identity,
@@ -196,6 +209,7 @@ async function runSession(
       autoAccept: options.autoAccept,
       relay: options.relay,
       mail,
+      files,
     });
     const started = app;
     terminal?.attach(() => promptWords(started.view), () => started.knownNames);

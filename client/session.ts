@@ -27,11 +27,11 @@ import {
   replyTag,
 } from "./core/mod.ts";
 import type { RelayMode } from "./connect_options.ts";
-import { joinRelay } from "./directory/mod.ts";
 import type { DirectoryLink } from "./directory/mod.ts";
 import type { HeldMail, MailService } from "./mail/mod.ts";
 import { admitPeer, type Arrival } from "./peer_door.ts";
 import { isSelf, type PeerTrust, type TrustAction, vetEntry, vetListing } from "./trust/mod.ts";
+import type { FileShell } from "./files/mod.ts";
 
 /** How many users `/list` asks for. */
 const LIST_LIMIT = 200;
@@ -49,6 +49,8 @@ export type SessionOptions = {
   /** Offline mail; without it, messages to people who are away are refused. */
   mail?: MailService;
   clock?: () => number;
+  /** Files (issue 23): sending and receiving files; without it, /send is refused. */
+  files?: FileShell;
 };
 
 /** The client. */
@@ -99,6 +101,7 @@ export class ChatSession {
       mail: (to, text, unlessOnline, out) => this.#mail(to, text, unlessOnline, out),
       apply,
       report: (error) => this.#reportQuietly(error),
+      files: options.files,
     });
   }
 
@@ -167,7 +170,8 @@ export class ChatSession {
     const stop = new AbortController();
     const ticket = this.#gate.relayed(offer.from.toLowerCase(), () => stop.abort());
     if (typeof ticket === "string") return;
-    joinRelay(at, offer.token, stop.signal).then((transport) => {
+    // Files (issue 23): joined through the link, which counts the relay's bytes.
+    this.#o.link.joinRelay(at, offer.token, stop.signal).then((transport) => {
       stop.signal.addEventListener("abort", () => transport.close(), { once: true });
       this.#answer(transport, { path: "relay", ticket, offer });
     }, (error) => {
@@ -186,6 +190,8 @@ export class ChatSession {
     this.#quitting ??= (async () => {
       this.#stop.abort(new Error("the user quit"));
       await this.#runner.quit();
+      // Files (issue 23): what is under way stops resumable, and the records are written.
+      await this.#o.files?.quit();
       // Leaving: a directory that is gone already has nobody to tell.
       await this.#o.link.stop().catch(() => {});
       this.#done.resolve();
@@ -251,7 +257,52 @@ export class ChatSession {
         });
       case "quit":
         return await this.quit();
+      // Files (issue 23):
+      case "send":
+        return await this.#send(parseName(command.name), command.path, out);
+      case "accept-file":
+        return await this.#needFiles().accept(command.id);
+      case "decline-file":
+        return await this.#needFiles().decline(command.id);
+      case "cancel":
+        return await this.#needFiles().cancel(command.id);
+      case "files":
+        return this.#needFiles().list(out);
     }
+  }
+
+  /**
+   * Files (issue 23): `/send NAME PATH`. The file is offered on the open
+   * chat with NAME, or on the one this opens as /chat does; someone offline
+   * gets nothing (files are not left at the directory): `offline`.
+   */
+  async #send(name: Name, path: string, out: EventSink): Promise<void> {
+    const files = this.#needFiles();
+    this.#notSelf(name, "/send");
+    await files.send(name, path, out);
+    const open = this.#runner.chatWith(name);
+    if (open && !open.closing) return;
+    const online = await this.#o.link.lookup(name).then(() => true, (error) => {
+      if (error instanceof DirectoryError && error.code === "not-found") return false;
+      throw error;
+    }).catch((error) => {
+      files.refused(name, "connection-lost");
+      throw error;
+    });
+    if (!online) return files.refused(name, "offline");
+    try {
+      await this.#runner.handle({ type: "chat", name, now: this.#clock() }, out);
+    } catch (error) {
+      // Asking already: the offer goes once that chat opens.
+      if (error instanceof CommandError && error.problem.problem === "already-asking") return;
+      files.refused(name, "connection-lost");
+      throw error;
+    }
+  }
+
+  #needFiles(): FileShell {
+    if (!this.#o.files) throw new CommandError({ code: "bad-command", problem: "files-off" });
+    return this.#o.files;
   }
 
   async #mail(to: Name, text: string, unlessOnline: boolean, out: EventSink): Promise<void> {

@@ -39,6 +39,7 @@ import {
   MAX_TEXT_LENGTH,
   type PeerMessage,
 } from "./peer_messages.ts";
+import { type FileMessage, isFileMessage } from "../files/mod.ts";
 
 /** How long an end waits for the peer to acknowledge and close before closing anyway. */
 export const END_LINGER_MS = 2_000;
@@ -75,6 +76,12 @@ export type ChatOptions = {
   id?: string;
   /** The relay token, when the chat runs through the relay. */
   relayToken?: string;
+  /**
+   * Files (issue 23): where a file's messages go (client/files). The read
+   * waits while it works (a piece being written), so a peer cannot make a
+   * queue of them; without it, a file message is a protocol fault.
+   */
+  files?: (message: FileMessage, from: SecureChannel) => Promise<void> | void;
 };
 
 /** A live chat. */
@@ -104,6 +111,8 @@ export class Chat {
    * with work (each repeat would be acknowledged again), not a lost ack.
    */
   readonly #lastIn = new WeakMap<SecureChannel, number>();
+  /** Files (issue 23): where a file's messages go. */
+  readonly #files: ChatOptions["files"];
 
   /** Runs the chat over `channel`. */
   constructor(peer: ChatPeer, channel: SecureChannel, options: ChatOptions) {
@@ -115,6 +124,7 @@ export class Chat {
     this.#sink = options.sink;
     this.#onState = options.onState ?? (() => {});
     this.#clock = options.clock ?? Date.now;
+    this.#files = options.files;
     this.#readFrom(channel, options.firstRead);
   }
 
@@ -131,6 +141,11 @@ export class Chat {
   /** How the chat's bytes travel now. */
   get path(): Path {
     return this.#path;
+  }
+
+  /** Files (issue 23): the connection the chat runs on now (a move changes it). */
+  get channel(): SecureChannel {
+    return this.#channel;
   }
 
   /**
@@ -258,7 +273,10 @@ export class Chat {
     try {
       let bytes = await (firstRead ?? channel.receive());
       for (; bytes !== null; bytes = await channel.receive()) {
-        this.#handle(decodePeerMessage(bytes), channel);
+        const message = decodePeerMessage(bytes);
+        // Files (issue 23): a file's messages go to its transfer, which may hold the read a while.
+        if (isFileMessage(message) && this.#files) await this.#files(message, channel);
+        else this.#handle(message, channel);
       }
       const state = this.#channel.state;
       outcome = {

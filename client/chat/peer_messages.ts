@@ -8,6 +8,15 @@
 import { MAX_MESSAGE, toHex } from "../../crypto/mod.ts";
 import { type Check, checks, JsonObject } from "../../protocol/mod.ts";
 import { PeerProtocolError } from "../core/mod.ts";
+// Files (issue 23): a file's messages, JSON and binary, are decoded by client/files.
+import {
+  decodeFileFrame,
+  decodeFileJson,
+  encodeFileMessage,
+  FILE_FRAME_MARK,
+  type FileMessage,
+  isFileMessage,
+} from "../files/mod.ts";
 
 export { PeerProtocolError };
 
@@ -37,12 +46,16 @@ export type PeerMessage =
   | { type: "decline"; reason: DeclineReason }
   | { type: "msg"; id: string; text: string; time: number }
   | { type: "ack"; id: string }
-  | { type: "eom" };
+  | { type: "eom" }
+  // Files (issue 23): offers, answers and the file's bytes (docs/protocol.md §14.1).
+  | FileMessage;
 
 const encoder = new TextEncoder();
 
 /** Encodes a peer message. */
 export function encodePeerMessage(message: PeerMessage): Uint8Array {
+  // Files (issue 23): list and data pieces are binary.
+  if (isFileMessage(message)) return encodeFileMessage(message);
   return encoder.encode(JSON.stringify(message));
 }
 
@@ -63,6 +76,8 @@ const fail = (message: string): PeerProtocolError => new PeerProtocolError(messa
 
 /** Decodes and validates a peer message; throws PeerProtocolError naming what is wrong. */
 export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
+  // Files (issue 23): a binary message is a file's list or data piece.
+  if (bytes[0] === FILE_FRAME_MARK) return decodeFileFrame(bytes);
   const o = JsonObject.parse(bytes, { limit: MAX_MESSAGE, fail });
   const type = o.field("type", checks.string, "a message type");
   switch (type) {
@@ -98,6 +113,8 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
     case "ack":
       return { type, id: o.field("id", isMessageId, "a message id") };
     default:
+      // Files (issue 23).
+      if (type.startsWith("file-")) return decodeFileJson(type, o);
       throw o.fail("a message of an unknown type");
   }
 }

@@ -25,7 +25,9 @@ export type ClientErrorCode =
   | "listen-failed"
   | "name-replaced"
   | "name-lost"
-  | "mail-failed";
+  | "mail-failed"
+  // Files (issue 23):
+  | "bad-file";
 
 /** What a peer did not send in time, or before it hung up. */
 export type AwaitedWord = "answer" | "resume-answer";
@@ -77,7 +79,16 @@ export type ClientProblem =
   /** The directory lost its data and could not give the name back; `why`: its own words. */
   | { code: "name-lost"; problem: "name-lost"; why: string }
   | { code: "mail-failed"; problem: "mail-failed"; cause: string }
-  | { code: "peer-protocol"; problem: "peer-protocol"; rule: string };
+  | { code: "peer-protocol"; problem: "peer-protocol"; rule: string }
+  // Files (issue 23):
+  /** No transfer of this session has an id starting with `id` (that the command applies to). */
+  | { code: "bad-command"; problem: "no-transfer"; id: string; command: string }
+  | { code: "bad-command"; problem: "ambiguous-transfer"; id: string; count: number }
+  | { code: "bad-command"; problem: "files-off" }
+  | { code: "bad-file"; problem: "file-missing"; path: string }
+  | { code: "bad-file"; problem: "not-a-file"; path: string }
+  | { code: "bad-file"; problem: "file-unreadable"; path: string; cause: string }
+  | { code: "bad-file"; problem: "file-too-big"; path: string; size: number; max: number };
 
 /** The problems of one code. */
 export type ProblemOf<C extends ClientErrorCode> = Extract<ClientProblem, { code: C }>;
@@ -100,6 +111,10 @@ export class CommandError extends ClientError<"bad-command" | "self"> {}
 /** A message the chat will not send; the problem says why. */
 export class ChatError
   extends ClientError<"too-long" | "too-many-unacked" | "peer-slow" | "chat-ended"> {}
+
+// Files (issue 23):
+/** A file `/send` cannot offer: missing, not a regular file, unreadable, too big. */
+export class FileError extends ClientError<"bad-file"> {}
 
 /** A peer could not be reached or did not answer in time. */
 export class PeerUnreachableError extends ClientError<"peer-unreachable"> {}

@@ -1,0 +1,204 @@
+/**
+ * The shell of one file being sent (`outgoing.ts` is the machine): it
+ * hashes the file, offers it on the chat, and pumps what the receiver asks
+ * for (the hash list, then the chunks it lacks) through the chat's channel
+ * as it is now, waiting while FILE_LOW_WATER bytes are queued there so that
+ * chat messages go first.
+ *
+ * @module
+ */
+import type { FileHandle } from "node:fs/promises";
+import type { Name, NameKey } from "../../protocol/mod.ts";
+import type { EventBody } from "../core/mod.ts";
+import { encodeFileMessage, type FileMessage } from "./file_messages.ts";
+import {
+  FileChanged,
+  type FileHasher,
+  type HashedFile,
+  idBytes,
+  pumpChunks,
+  sendList,
+} from "./file_reader.ts";
+import type { Outcome } from "./incoming.ts";
+import { type OutgoingAction, type OutgoingEvent, OutgoingTransfer } from "./outgoing.ts";
+import { belowLowWater } from "./pace.ts";
+import { Progress } from "./progress.ts";
+import type { FileChat, TransferContext } from "./transfer_context.ts";
+
+/** One file being sent. */
+export class Sending {
+  /** Which way it goes. */
+  readonly direction = "out";
+  readonly id: string;
+  readonly peer: Name;
+  readonly key: NameKey;
+  readonly machine: OutgoingTransfer;
+  readonly progress: Progress;
+  /** How it ended, once it did. */
+  outcome: Outcome | undefined;
+  /** Whether the user was told it waits for a slot. */
+  toldWaiting = false;
+  /** The chat it was offered on, once it was. */
+  #chat: FileChat | undefined;
+  readonly #ctx: TransferContext;
+  readonly #file: FileHandle;
+  readonly #path: string;
+  #hashed: HashedFile | undefined;
+  readonly #stop = new AbortController();
+  /** Bytes pumped in this attempt (what was kept from before is the machine's). */
+  #sent = 0;
+
+  /** `file` (open at `path`, `size` bytes), for `peer`, offered as `name`. */
+  constructor(
+    target: { id: string; peer: Name; key: NameKey },
+    file: { handle: FileHandle; path: string; name: string; size: number },
+    ctx: TransferContext,
+  ) {
+    this.id = target.id;
+    this.peer = target.peer;
+    this.key = target.key;
+    this.machine = new OutgoingTransfer({ id: target.id, name: file.name, size: file.size });
+    this.progress = new Progress(0, ctx.clock());
+    this.#file = file.handle;
+    this.#path = file.path;
+    this.#ctx = ctx;
+  }
+
+  /** The chat it was offered on, once it was. */
+  get chat(): FileChat | undefined {
+    return this.#chat;
+  }
+
+  /** The file's name, size and SHA-256 (once hashed). */
+  get file(): { name: string; size: number; sha256: string } {
+    const { name, size } = this.machine.file;
+    return { name, size, sha256: this.#hashed?.sha256 ?? "" };
+  }
+
+  /** Hashes the file; resolves once it is ready to be offered (or failed). */
+  async prepare(hasher: FileHasher): Promise<void> {
+    try {
+      this.#hashed = await hasher.hash(this.#path, this.#file);
+    } catch (error) {
+      return this.feed({
+        type: "fail",
+        reason: error instanceof FileChanged ? "changed" : "unreadable",
+      });
+    }
+    if (this.#hashed.size !== this.machine.file.size) {
+      return this.feed({ type: "fail", reason: "changed" });
+    }
+    await this.feed({ type: "prepared", prepared: this.#hashed });
+  }
+
+  /** Offers the file on `chat`. */
+  offer(chat: FileChat): Promise<void> {
+    this.#chat = chat;
+    this.#ctx.sink.emit({
+      type: "file-offer",
+      peer: this.peer,
+      id: this.id,
+      ...this.file,
+      direction: "out",
+    });
+    return this.feed({ type: "offer" });
+  }
+
+  /** Feeds `event`; resolves once its actions are started. */
+  async feed(event: OutgoingEvent): Promise<void> {
+    await this.#run(this.machine.handle(event));
+  }
+
+  async #run(actions: OutgoingAction[]): Promise<void> {
+    let list = false;
+    for (const action of actions) {
+      switch (action.type) {
+        case "say":
+          this.#say(action.message);
+          break;
+        case "send-list":
+          list = true;
+          break;
+        case "pump":
+          this.#pump(list, action.chunks);
+          break;
+        case "finish":
+          await this.#finish(action.outcome);
+          break;
+      }
+    }
+  }
+
+  #say(message: FileMessage): void {
+    // A chat that is gone needs no word: its end fails the transfer (FileShell.closed).
+    this.#chat?.channel.send(encodeFileMessage(message)).catch(() => {});
+  }
+
+  /** Sends the list (when asked) and `chunks` in the background; then `pumped`, or why not. */
+  #pump(list: boolean, chunks: readonly number[]): void {
+    const chat = this.#chat!;
+    const hashed = this.#hashed!;
+    const signal = this.#stop.signal;
+    const id = idBytes(this.id);
+    const send = async (frame: Uint8Array): Promise<void> => {
+      await belowLowWater(() => chat.channel.bufferedAmount, signal);
+      if (signal.aborted) return;
+      await chat.channel.send(frame);
+    };
+    (async () => {
+      try {
+        if (list) await sendList(id, hashed, send);
+        await pumpChunks(this.#file, hashed, {
+          id,
+          chunks,
+          send,
+          signal,
+          sent: (bytes) => {
+            this.#sent += bytes;
+            const bytesNow = Math.min(
+              this.machine.file.size,
+              this.machine.resumedBytes + this.#sent,
+            );
+            this.progress.update(bytesNow, this.#ctx.clock());
+          },
+        });
+      } catch (error) {
+        if (signal.aborted || chat.channel.closed) return; // Ended meanwhile, or the chat is gone.
+        return await this.feed({
+          type: "fail",
+          reason: error instanceof FileChanged ? "changed" : "unreadable",
+        });
+      }
+      if (!signal.aborted) await this.feed({ type: "pumped" });
+    })().catch((error) => this.#ctx.report(error));
+  }
+
+  async #finish(outcome: Outcome): Promise<void> {
+    this.outcome = outcome;
+    this.#stop.abort();
+    await this.#file.close().catch(() => {}); // Only read from: nothing to lose.
+    const base = { peer: this.peer, id: this.id, name: this.machine.file.name };
+    const event: EventBody = outcome.kind === "done"
+      ? {
+        type: "file-sent",
+        ...base,
+        size: this.machine.file.size,
+        sha256: this.#hashed!.sha256,
+        resumed_bytes: this.machine.resumedBytes,
+      }
+      : {
+        type: "file-failed",
+        ...base,
+        direction: "out",
+        reason: outcome.reason,
+        resumable: outcome.resumable,
+        by: outcome.by,
+        size: this.machine.file.size,
+        ...(outcome.detail ? { detail: outcome.detail } : {}),
+        ...(outcome.max === undefined ? {} : { max: outcome.max }),
+        ...(outcome.left === undefined ? {} : { left: outcome.left }),
+      };
+    this.#ctx.sink.emit(event);
+    this.#ctx.ended(this.id);
+  }
+}
