@@ -97,6 +97,8 @@ export type FileMessage =
   | { type: "file-want"; id: string; have: string; list?: true }
   /** The file is complete, checked and in place. */
   | { type: "file-done"; id: string }
+  /** The receiver has taken `bytes` of data so far in this attempt: the sender's window moves on. */
+  | { type: "file-ack"; id: string; bytes: number }
   | { type: "file-cancel"; id: string; reason: FileCancelReason }
   /** Binary: a piece of the chunk hash list. */
   | { type: "file-list"; id: string; offset: number; data: Uint8Array }
@@ -163,6 +165,8 @@ export function decodeFileJson(type: string, o: JsonObject): FileMessage {
       const list = o.optional("list", (v): v is true => v === true, "true");
       return list ? { type, id, have, list } : { type, id, have };
     }
+    case "file-ack":
+      return { type, id, bytes: o.field("bytes", isSize, "a byte count") };
     case "file-end":
     case "file-done":
       return { type, id };

@@ -186,50 +186,102 @@ export async function sendList(
   }
 }
 
+/** Largest chunk read whole (and hashed in one go) before its pieces are sent; larger ones stream. */
+const WHOLE_READ = 4 * 1024 * 1024;
+
+/** What a pump does. */
+export type PumpPlan = {
+  id: Uint8Array;
+  chunks: readonly number[];
+  send: SendFrame;
+  /** Counts the data bytes of each piece sent. */
+  sent: (bytes: number) => void;
+  signal: AbortSignal;
+};
+
 /**
- * Reads chunks `chunks` of the file and sends them in pieces through
- * `send`, counting each piece's bytes with `sent`, until done or `signal`
- * aborts. Throws FileChanged when a chunk no longer matches its hash (before
- * its last piece leaves).
+ * Reads chunks `plan.chunks` of the file and sends them in pieces through
+ * `plan.send`, until done or `plan.signal` aborts. A chunk is read whole
+ * (the next one is read while this one is sent) and hashed, and sent only
+ * if it still matches the list; a chunk larger than WHOLE_READ is read and
+ * hashed piece by piece, its last piece held back until the hash matches.
+ * Throws FileChanged when a chunk no longer matches (nothing of it that
+ * would not match has left).
  */
 export async function pumpChunks(
   file: FileHandle,
   hashed: HashedFile,
-  plan: {
-    id: Uint8Array;
-    chunks: readonly number[];
-    send: SendFrame;
-    sent: (bytes: number) => void;
-    signal: AbortSignal;
-  },
+  plan: PumpPlan,
 ): Promise<void> {
   if (plan.id.length !== FILE_ID_BYTES) throw new RangeError("A transfer id is 16 bytes");
   const frame = new Uint8Array(FRAME_HEADER + MAX_PIECE);
-  const { size, chunk, hashes } = hashed;
+  if (hashed.chunk > WHOLE_READ) return await pumpStreaming(file, hashed, plan, frame);
+  const { size, chunk } = hashed;
+  const buffers = [new Uint8Array(chunk), new Uint8Array(chunk)];
+  const read = (at: number): Promise<Uint8Array> | undefined => {
+    const index = plan.chunks[at];
+    if (index === undefined) return undefined;
+    return readChunk(file, buffers[at % 2].subarray(0, chunkLength(size, chunk, index)), index * chunk);
+  };
+  let next = read(0);
+  for (let at = 0; at < plan.chunks.length; at++) {
+    const index = plan.chunks[at];
+    const data = await next!;
+    next = read(at + 1);
+    // The read ahead is awaited (and its failure seen) at the next turn; none is left dangling.
+    next?.catch(() => {});
+    if (plan.signal.aborted) return;
+    if (!matches(hashed, index, createHash("sha256").update(data).digest())) {
+      throw new FileChanged(`chunk ${index} changed after the file was hashed`);
+    }
+    for (let offset = 0; offset < data.length; offset += MAX_PIECE) {
+      if (plan.signal.aborted) return;
+      const piece = data.subarray(offset, offset + MAX_PIECE);
+      frame.set(piece, FRAME_HEADER);
+      writeFrameHeader(frame, KIND_DATA, plan.id, { index, offset });
+      await plan.send(frame.subarray(0, FRAME_HEADER + piece.length));
+      plan.sent(piece.length);
+    }
+  }
+}
+
+/** Fills `buffer` from `position` of the file; FileChanged if the file ends first. */
+async function readChunk(file: FileHandle, buffer: Uint8Array, position: number) {
+  for (let done = 0; done < buffer.length;) {
+    const { bytesRead } = await file.read(buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) throw new FileChanged("the file got shorter while it was sent");
+    done += bytesRead;
+  }
+  return buffer;
+}
+
+function matches(hashed: HashedFile, index: number, digest: Uint8Array): boolean {
+  const expected = hashed.hashes.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES);
+  return equalBytes(new Uint8Array(digest), expected);
+}
+
+/** pumpChunks() for chunks too large to hold: piece by piece, the last held until the hash matches. */
+async function pumpStreaming(
+  file: FileHandle,
+  hashed: HashedFile,
+  plan: PumpPlan,
+  frame: Uint8Array,
+): Promise<void> {
+  const { size, chunk } = hashed;
   for (const index of plan.chunks) {
     const length = chunkLength(size, chunk, index);
     const hash = createHash("sha256");
     for (let offset = 0; offset < length; offset += MAX_PIECE) {
       if (plan.signal.aborted) return;
       const pieceLength = Math.min(MAX_PIECE, length - offset);
-      const data = frame.subarray(FRAME_HEADER, FRAME_HEADER + pieceLength);
-      for (let done = 0; done < pieceLength;) {
-        const { bytesRead } = await file.read(
-          data,
-          done,
-          pieceLength - done,
-          index * chunk + offset + done,
-        );
-        if (bytesRead === 0) throw new FileChanged("the file got shorter while it was sent");
-        done += bytesRead;
-      }
+      const data = await readChunk(
+        file,
+        frame.subarray(FRAME_HEADER, FRAME_HEADER + pieceLength),
+        index * chunk + offset,
+      );
       hash.update(data);
-      const last = offset + pieceLength === length;
-      if (last) {
-        const expected = hashes.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES);
-        if (!equalBytes(new Uint8Array(hash.digest()), expected)) {
-          throw new FileChanged(`chunk ${index} changed after the file was hashed`);
-        }
+      if (offset + pieceLength === length && !matches(hashed, index, hash.digest())) {
+        throw new FileChanged(`chunk ${index} changed after the file was hashed`);
       }
       writeFrameHeader(frame, KIND_DATA, plan.id, { index, offset });
       await plan.send(frame.subarray(0, FRAME_HEADER + pieceLength));

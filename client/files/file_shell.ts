@@ -156,6 +156,8 @@ export class FileShell {
       return;
     }
     switch (message.type) {
+      case "file-ack":
+        return t.acked(message.bytes);
       case "file-accept":
         return await t.feed({ type: "accepted", have: message.have });
       case "file-decline":

@@ -19,9 +19,9 @@ import { setImmediate } from "node:timers";
 /** Bytes queued on the channel above which file data waits. */
 export const FILE_LOW_WATER = 128 * 1024;
 /** Quick looks before the wait backs off to a timer. */
-const QUICK_LOOKS = 256;
+const QUICK_LOOKS = 2_000;
 /** The timer's period once backed off. */
-const SLOW_LOOK_MS = 5;
+const SLOW_LOOK_MS = 1;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

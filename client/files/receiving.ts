@@ -20,6 +20,9 @@ import type { FileKey, PartRecord } from "./resume_records.ts";
 import { safeFileName } from "./safe_name.ts";
 import type { FileChat, TransferContext } from "./transfer_context.ts";
 
+/** How often the receiver acknowledges the data it took, in bytes (the sender's window moves on). */
+export const ACK_EVERY = 512 * 1024;
+
 /** One file being received. */
 export class Receiving {
   /** Which way it goes. */
@@ -39,6 +42,9 @@ export class Receiving {
   #part: PartFile | undefined;
   /** The steps so far, one after another. */
   #steps: Promise<void> = Promise.resolve();
+  /** Data bytes taken in this attempt, and those not acknowledged yet. */
+  #taken = 0;
+  #unacked = 0;
 
   /** An offer that came on `chat`. */
   constructor(chat: FileChat, offer: OfferedFile, ctx: TransferContext) {
@@ -133,6 +139,12 @@ export class Receiving {
             return await this.#run(this.#diskFailed(error));
           }
           this.progress.update(this.machine.bytes, this.#ctx.clock());
+          this.#taken += action.data.length;
+          this.#unacked += action.data.length;
+          if (this.#unacked >= ACK_EVERY) {
+            this.#unacked = 0;
+            this.#say({ type: "file-ack", id: this.id, bytes: this.#taken });
+          }
           break;
         case "verified":
           this.#ctx.records.update(this.fileKey, this.machine.have.toBase64());

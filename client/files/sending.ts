@@ -25,6 +25,18 @@ import { belowLowWater } from "./pace.ts";
 import { Progress } from "./progress.ts";
 import type { FileChat, TransferContext } from "./transfer_context.ts";
 
+/**
+ * File data one transfer has in flight before the receiver's acknowledgements
+ * (docs/protocol.md §14.6): what the socket buffers of both ends hold at
+ * most for it, so a chat message sent meanwhile waits behind that, not
+ * behind the tens of megabytes a kernel would queue for a slow receiver.
+ */
+export const FILE_WINDOW = 4 * 1024 * 1024;
+/** How often a full window looks whether the chat moved (what was in flight there is forgiven). */
+const WINDOW_LOOK_MS = 50;
+/** A window with no acknowledgement this long is forgiven: a move may have lost what was in it. */
+const WINDOW_STALL_MS = 5_000;
+
 /** One file being sent. */
 export class Sending {
   /** Which way it goes. */
@@ -47,6 +59,11 @@ export class Sending {
   readonly #stop = new AbortController();
   /** Bytes pumped in this attempt (what was kept from before is the machine's). */
   #sent = 0;
+  /** The window: bytes acknowledged (the receiver's count, plus what was forgiven). */
+  #acked = 0;
+  #forgiven = 0;
+  #ackedAt = 0;
+  #ackWake = Promise.withResolvers<void>();
 
   /** `file` (open at `path`, `size` bytes), for `peer`, offered as `name`. */
   constructor(
@@ -104,6 +121,41 @@ export class Sending {
     return this.feed({ type: "offer" });
   }
 
+  /** The receiver has taken `bytes` of this attempt's data: the window moves on. */
+  acked(bytes: number): void {
+    const acked = Math.min(this.#sent, bytes + this.#forgiven);
+    if (acked <= this.#acked) return;
+    this.#acked = acked;
+    this.#ackedAt = this.#ctx.clock();
+    this.#ackWake.resolve();
+    this.#ackWake = Promise.withResolvers<void>();
+  }
+
+  /**
+   * Waits while FILE_WINDOW bytes are unacknowledged. What went out on a
+   * connection the chat has moved away from, or sits unacknowledged for
+   * WINDOW_STALL_MS, is forgiven: the receiver asks at the end for anything
+   * that never came.
+   */
+  async #window(chat: FileChat, signal: AbortSignal): Promise<void> {
+    const channel = chat.channel;
+    while (this.#sent - this.#acked > FILE_WINDOW && !signal.aborted) {
+      const stalled = this.#ctx.clock() - this.#ackedAt > WINDOW_STALL_MS;
+      if (chat.channel !== channel || stalled) {
+        this.#forgiven += this.#sent - this.#acked;
+        this.#acked = this.#sent;
+        this.#ackedAt = this.#ctx.clock();
+        return;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#ackWake.promise,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, WINDOW_LOOK_MS)),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
   /** Feeds `event`; resolves once its actions are started. */
   async feed(event: OutgoingEvent): Promise<void> {
     await this.#run(this.machine.handle(event));
@@ -140,7 +192,9 @@ export class Sending {
     const hashed = this.#hashed!;
     const signal = this.#stop.signal;
     const id = idBytes(this.id);
+    this.#ackedAt = this.#ctx.clock();
     const send = async (frame: Uint8Array): Promise<void> => {
+      await this.#window(chat, signal);
       await belowLowWater(() => chat.channel.bufferedAmount, signal);
       if (signal.aborted) return;
       await chat.channel.send(frame);
