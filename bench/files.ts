@@ -189,13 +189,12 @@ try {
   await Promise.all([alice.waitFor(is("ready")), bob.waitFor(is("ready"))]);
   await alice.send("/chat bob");
   await alice.waitFor(is("chat-open", { peer: "bob", path: "direct" }));
-  const runs = [];
+  const runs: Awaited<ReturnType<typeof sendOnce>>[] = [];
   for (let i = 0; i < RUNS; i++) {
     log(`transfer ${i + 1} of ${RUNS}`);
     runs.push(await sendOnce(alice, bob, path));
   }
-  const median = <K extends keyof typeof runs[0]>(key: K): number =>
-    percentile(runs.map((r) => r[key] as number), 50);
+  const median = (key: keyof typeof runs[0]): number => percentile(runs.map((r) => r[key]), 50);
   const files = median("mib_s");
   const report = {
     file_mib: FILE_BYTES / MIB,

@@ -221,7 +221,11 @@ export async function pumpChunks(
   const read = (at: number): Promise<Uint8Array> | undefined => {
     const index = plan.chunks[at];
     if (index === undefined) return undefined;
-    return readChunk(file, buffers[at % 2].subarray(0, chunkLength(size, chunk, index)), index * chunk);
+    return readChunk(
+      file,
+      buffers[at % 2].subarray(0, chunkLength(size, chunk, index)),
+      index * chunk,
+    );
   };
   let next = read(0);
   for (let at = 0; at < plan.chunks.length; at++) {

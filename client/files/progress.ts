@@ -51,7 +51,6 @@ export class Progress {
     this.#bytes = bytes;
     const last = this.#samples.at(-1)!;
     if (now - last[0] >= 1000 / PROGRESS_PER_SECOND / 2) this.#samples.push([now, bytes]);
-    else last[1] = bytes;
     while (this.#samples.length > MAX_SAMPLES || now - this.#samples[0][0] > RATE_WINDOW_MS) {
       if (this.#samples.length <= 2) break;
       this.#samples.shift();
