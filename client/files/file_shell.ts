@@ -222,7 +222,8 @@ export class FileShell {
   /** Quitting: every transfer under way stops (resumable), and the records are written. */
   async quit(): Promise<void> {
     await Promise.all([...this.#transfers.values()].map((t) => {
-      if (t.outcome) return;
+      // One that ended is still reporting it (its part closed, its record written): waited for.
+      if (t.outcome) return t.settled;
       return t instanceof Receiving
         ? t.feed({ type: "lost" })
         : t.feed({ type: "fail", reason: "connection-lost" });

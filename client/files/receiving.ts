@@ -73,6 +73,11 @@ export class Receiving {
     return this.#part;
   }
 
+  /** Resolves once every step so far is carried out (its end reported, if it ended). */
+  get settled(): Promise<void> {
+    return this.#steps;
+  }
+
   /** Feeds `event` after the steps before it; resolves once it is carried out. */
   feed(event: IncomingEvent): Promise<void> {
     this.#steps = this.#steps.then(() => this.#run(this.machine.handle(event)))

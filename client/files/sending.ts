@@ -57,6 +57,8 @@ export class Sending {
   readonly #path: string;
   #hashed: HashedFile | undefined;
   readonly #stop = new AbortController();
+  /** The end being reported, once it ended. */
+  #finishing: Promise<void> = Promise.resolve();
   /** Bytes pumped in this attempt (what was kept from before is the machine's). */
   #sent = 0;
   /** The window: bytes acknowledged (the receiver's count, plus what was forgiven). */
@@ -156,6 +158,11 @@ export class Sending {
     }
   }
 
+  /** Resolves once its end (if it ended) is reported. */
+  get settled(): Promise<void> {
+    return this.#finishing;
+  }
+
   /** Feeds `event`; resolves once its actions are started. */
   async feed(event: OutgoingEvent): Promise<void> {
     await this.#run(this.machine.handle(event));
@@ -175,7 +182,8 @@ export class Sending {
           this.#pump(list, action.chunks);
           break;
         case "finish":
-          await this.#finish(action.outcome);
+          this.#finishing = this.#finish(action.outcome);
+          await this.#finishing;
           break;
       }
     }
