@@ -34,7 +34,7 @@ export const KIND_DATA = 0x02;
 /** Bytes of a transfer id (random, 128 bits). */
 export const FILE_ID_BYTES = 16;
 /** Bytes before the data in a binary file message. */
-export const FRAME_HEADER = 2 + FILE_ID_BYTES + 4 + 4;
+export const FRAME_HEADER: number = 2 + FILE_ID_BYTES + 4 + 4;
 /** Most data bytes one binary file message carries: one record's plaintext, less the header. */
 export const MAX_PIECE = MAX_MESSAGE - FRAME_HEADER;
 /** Bytes of one SHA-256 hash. */

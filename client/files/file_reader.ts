@@ -34,7 +34,7 @@ const PREPARE_READ = 1024 * 1024;
 export class FileChanged extends Error {}
 
 /** What identifies a file's content on disk without reading it: if any of it changes, hash again. */
-type Stamp = { dev: number; ino: number; size: number; mtimeMs: number };
+export type Stamp = { dev: number; ino: number; size: number; mtimeMs: number };
 
 /** A hashed file: what the offer says, and the chunk hashes the receiver is sent. */
 export type HashedFile = Prepared & {

@@ -40,8 +40,9 @@ function isTaken(error: unknown): boolean {
 
 /** A part being received. */
 export class PartFile {
-  /** The downloads directory, and the part's name in it. */
+  /** The downloads directory. */
   readonly dir: string;
+  /** The part's name in it. */
   readonly base: string;
   readonly #handle: FileHandle;
   #dirty = false;

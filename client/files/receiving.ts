@@ -27,14 +27,19 @@ export const ACK_EVERY = 512 * 1024;
 export class Receiving {
   /** Which way it goes. */
   readonly direction = "in";
+  /** The transfer's id (the sender's). */
   readonly id: string;
+  /** Who sends it, and their name's key. */
   readonly peer: Name;
+  /** `peer`, folded. */
   readonly key: NameKey;
   /** The chat it came on. */
   readonly chat: FileChat;
+  /** The machine that decides. */
   readonly machine: IncomingTransfer;
   /** The name it is saved under: the offered one, made safe. */
   readonly safeName: string;
+  /** How far it is. */
   readonly progress: Progress;
   /** How it ended, once it did. */
   outcome: Outcome | undefined;

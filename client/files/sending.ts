@@ -41,10 +41,15 @@ const WINDOW_STALL_MS = 5_000;
 export class Sending {
   /** Which way it goes. */
   readonly direction = "out";
+  /** The transfer's id. */
   readonly id: string;
+  /** Who it goes to. */
   readonly peer: Name;
+  /** `peer`, folded. */
   readonly key: NameKey;
+  /** The machine that decides. */
   readonly machine: OutgoingTransfer;
+  /** How far it is. */
   readonly progress: Progress;
   /** How it ended, once it did. */
   outcome: Outcome | undefined;

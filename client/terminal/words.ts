@@ -348,7 +348,8 @@ export function etaWords(seconds: number): string {
   return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
 }
 
-type FileEvent<T extends string> = Extract<ClientEvent, { type: T }>;
+/** One of the file events. */
+export type FileEvent<T extends string> = Extract<ClientEvent, { type: T }>;
 
 /** An offer, as the receiver reads it (the name is made safe by the interface). */
 export function fileOfferWords(e: FileEvent<"file-offer">): string {
