@@ -1,19 +1,18 @@
 /**
- * The sender's side on disk (docs/protocol.md §14.2, §14.3): hashing a file
- * once before it is offered (the whole file's SHA-256 and one per chunk, in
- * one pass), and reading chunks to send, each hashed again as it is read
- * and compared with the list before its last piece leaves: a file that
- * changed while it was sent is `changed`, and the receiver never gets a
- * chunk that does not match. Nothing holds more than one piece of the file.
+ * The sender's side (docs/protocol.md §14.2, §14.3): checking the file a
+ * `/send` names, hashing it once before it is offered, and pumping what the
+ * receiver asks for. The disk work (hashing, reading, hashing each chunk
+ * again as it is read) is the source desk's (`source_desk.ts`), in the
+ * files' worker; here each chunk that still matches its hash is cut into
+ * pieces and sent, and one that does not stops the transfer as `changed`
+ * before it leaves. Nothing holds more than two ranges of the file.
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { constants, type FileHandle, open } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { FileError } from "../core/mod.ts";
-import { equalBytes, sha256, toHex } from "../../crypto/mod.ts";
-import { chunkCount, chunkLength, chunkSizeFor } from "./chunk_plan.ts";
+import { chunkLength } from "./chunk_plan.ts";
+import type { DeskClient } from "./desk_client.ts";
 import {
   FILE_ID_BYTES,
   FRAME_HEADER,
@@ -26,15 +25,21 @@ import {
   writeFrameHeader,
 } from "./file_messages.ts";
 import type { Prepared } from "./outgoing.ts";
+import { sameStamp, type Stamp } from "./source_desk.ts";
 
-/** Bytes read at a time while hashing a file before the offer. */
-const PREPARE_READ = 1024 * 1024;
+/**
+ * Most bytes one read of a file to send asks for (a chunk, or a part of a
+ * larger one): whole pieces, so every range starts on the chunk's grid.
+ */
+const READ_RANGE = 64 * MAX_PIECE;
 
 /** The file changed (or shrank) after it was hashed. */
 export class FileChanged extends Error {}
 
-/** What identifies a file's content on disk without reading it: if any of it changes, hash again. */
-export type Stamp = { dev: number; ino: number; size: number; mtimeMs: number };
+/** The file could not be read any more. */
+export class FileUnreadable extends Error {}
+
+export type { Stamp };
 
 /** A hashed file: what the offer says, and the chunk hashes the receiver is sent. */
 export type HashedFile = Prepared & {
@@ -44,16 +49,9 @@ export type HashedFile = Prepared & {
   readonly stamp: Stamp;
 };
 
-function stampOf(info: { dev: number; ino: number; size: number; mtimeMs: number }): Stamp {
-  return { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
-}
-
-const sameStamp = (a: Stamp, b: Stamp): boolean =>
-  a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
-
 /**
- * Hashes files for offers, remembering the last few: sending the same
- * unchanged file again (to resume) costs no second pass.
+ * Hashes files for offers (through the desk), remembering the last few:
+ * sending the same unchanged file again (to resume) costs no second pass.
  */
 export class FileHasher {
   /** Files hashed this session, by path, while their stamp holds. */
@@ -65,41 +63,23 @@ export class FileHasher {
     this.#limit = limit;
   }
 
-  /** Hashes the file at `path` (opened as `file`), or returns what is known of it unchanged. */
-  async hash(path: string, file: FileHandle): Promise<HashedFile> {
-    const stamp = stampOf(await file.stat());
+  /** The hashes of the file at `path`: what is known of it unchanged, or a pass over it at `desk`. */
+  async hash(path: string, desk: DeskClient, t: number): Promise<HashedFile> {
+    const info = await Deno.stat(path);
     const known = this.#known.get(path);
-    if (known && sameStamp(known.stamp, stamp)) return known;
-    const chunk = chunkSizeFor(stamp.size);
-    const count = chunkCount(stamp.size, chunk);
-    const whole = createHash("sha256");
-    const hashes = new Uint8Array(count * HASH_BYTES);
-    const buffer = new Uint8Array(Math.min(PREPARE_READ, chunk));
-    for (let index = 0; index < count; index++) {
-      const length = chunkLength(stamp.size, chunk, index);
-      const part = createHash("sha256");
-      for (let done = 0; done < length;) {
-        const want = Math.min(buffer.length, length - done);
-        const { bytesRead } = await file.read(buffer, 0, want, index * chunk + done);
-        if (bytesRead === 0) throw new FileChanged(`${path} got shorter while it was hashed`);
-        const bytes = buffer.subarray(0, bytesRead);
-        whole.update(bytes);
-        part.update(bytes);
-        done += bytesRead;
-      }
-      hashes.set(part.digest(), index * HASH_BYTES);
+    if (known && info.ino !== null && info.dev !== null && info.mtime !== null) {
+      const stamp = {
+        dev: info.dev,
+        ino: info.ino,
+        size: info.size,
+        mtimeMs: info.mtime.getTime(),
+      };
+      if (sameStamp(known.stamp, stamp)) return known;
     }
-    if (!sameStamp(stamp, stampOf(await file.stat()))) {
-      throw new FileChanged(`${path} changed while it was hashed`);
-    }
-    const hashed: HashedFile = {
-      sha256: toHex(new Uint8Array(whole.digest())),
-      list: toHex(sha256(hashes)),
-      chunk,
-      size: stamp.size,
-      hashes,
-      stamp,
-    };
+    const reply = await desk.ask({ op: "source-hash", t, path });
+    if (reply.op !== "source-hashed") throw failure(reply);
+    const { sha256, list, chunk, size, hashes, stamp } = reply;
+    const hashed: HashedFile = { sha256, list, chunk, size, hashes, stamp };
     this.#known.delete(path);
     this.#known.set(path, hashed);
     if (this.#known.size > this.#limit) this.#known.delete(this.#known.keys().next().value!);
@@ -107,11 +87,17 @@ export class FileHasher {
   }
 }
 
-/** A file opened to be sent: its handle, full path, name and size. */
-export type FileToSend = { handle: FileHandle; full: string; name: string; size: number };
+/** What a failed desk reply means for a sender: FileChanged, or FileUnreadable. */
+export function failure(reply: { op: string; kind?: string; message?: string }): Error {
+  const message = reply.message ?? reply.op;
+  return reply.kind === "changed" ? new FileChanged(message) : new FileUnreadable(message);
+}
+
+/** A file checked to be sent: its full path, name and size. */
+export type FileToSend = { full: string; name: string; size: number };
 
 /**
- * Opens the file `/send` names (`~/` is under $HOME); throws FileError
+ * Checks the file `/send` names (`~/` is under $HOME); throws FileError
  * naming the path as typed when it is missing, not a regular file,
  * unreadable or larger than the protocol carries.
  */
@@ -142,8 +128,7 @@ export async function openToSend(path: string): Promise<FileToSend> {
     });
   }
   try {
-    const handle = await open(full, constants.O_RDONLY);
-    return { handle, full, name: basename(full), size: info.size };
+    (await Deno.open(full, { read: true })).close();
   } catch (error) {
     throw new FileError({
       code: "bad-file",
@@ -152,6 +137,7 @@ export async function openToSend(path: string): Promise<FileToSend> {
       cause: message(error),
     });
   }
+  return { full, name: basename(full), size: info.size };
 }
 
 const message = (error: unknown): string => error instanceof Error ? error.message : String(error);
@@ -186,11 +172,11 @@ export async function sendList(
   }
 }
 
-/** Largest chunk read whole (and hashed in one go) before its pieces are sent; larger ones stream. */
-const WHOLE_READ = 4 * 1024 * 1024;
-
 /** What a pump does. */
 export type PumpPlan = {
+  /** The desk that reads (the file open there as transfer `t`). */
+  desk: DeskClient;
+  t: number;
   id: Uint8Array;
   chunks: readonly number[];
   send: SendFrame;
@@ -199,97 +185,63 @@ export type PumpPlan = {
   signal: AbortSignal;
 };
 
+/** One read: a range of a chunk, and whether it is the chunk's last. */
+type Range = { index: number; offset: number; length: number; last: boolean };
+
 /**
- * Reads chunks `plan.chunks` of the file and sends them in pieces through
- * `plan.send`, until done or `plan.signal` aborts. A chunk is read whole
- * (the next one is read while this one is sent) and hashed, and sent only
- * if it still matches the list; a chunk larger than WHOLE_READ is read and
- * hashed piece by piece, its last piece held back until the hash matches.
- * Throws FileChanged when a chunk no longer matches (nothing of it that
- * would not match has left).
+ * Sends chunks `plan.chunks` in pieces through `plan.send`, until done or
+ * `plan.signal` aborts: the desk reads each chunk (in ranges of at most
+ * READ_RANGE, the next one read while this one is sent) and hashes it
+ * again; a chunk's last range leaves only if the chunk still matches its
+ * hash. Throws FileChanged when it does not (or the file got shorter).
  */
-export async function pumpChunks(
-  file: FileHandle,
-  hashed: HashedFile,
-  plan: PumpPlan,
-): Promise<void> {
+export async function pumpChunks(hashed: HashedFile, plan: PumpPlan): Promise<void> {
   if (plan.id.length !== FILE_ID_BYTES) throw new RangeError("A transfer id is 16 bytes");
-  const frame = new Uint8Array(FRAME_HEADER + MAX_PIECE);
-  if (hashed.chunk > WHOLE_READ) return await pumpStreaming(file, hashed, plan, frame);
   const { size, chunk } = hashed;
-  const buffers = [new Uint8Array(chunk), new Uint8Array(chunk)];
-  const read = (at: number): Promise<Uint8Array> | undefined => {
-    const index = plan.chunks[at];
-    if (index === undefined) return undefined;
-    return readChunk(
-      file,
-      buffers[at % 2].subarray(0, chunkLength(size, chunk, index)),
-      index * chunk,
-    );
-  };
-  let next = read(0);
-  for (let at = 0; at < plan.chunks.length; at++) {
-    const index = plan.chunks[at];
-    const data = await next!;
-    next = read(at + 1);
-    // The read ahead is awaited (and its failure seen) at the next turn; none is left dangling.
-    next?.catch(() => {});
-    if (plan.signal.aborted) return;
-    if (!matches(hashed, index, createHash("sha256").update(data).digest())) {
-      throw new FileChanged(`chunk ${index} changed after the file was hashed`);
-    }
-    for (let offset = 0; offset < data.length; offset += MAX_PIECE) {
-      if (plan.signal.aborted) return;
-      const piece = data.subarray(offset, offset + MAX_PIECE);
-      frame.set(piece, FRAME_HEADER);
-      writeFrameHeader(frame, KIND_DATA, plan.id, { index, offset });
-      await plan.send(frame.subarray(0, FRAME_HEADER + piece.length));
-      plan.sent(piece.length);
-    }
-  }
-}
-
-/** Fills `buffer` from `position` of the file; FileChanged if the file ends first. */
-async function readChunk(file: FileHandle, buffer: Uint8Array, position: number) {
-  for (let done = 0; done < buffer.length;) {
-    const { bytesRead } = await file.read(buffer, done, buffer.length - done, position + done);
-    if (bytesRead === 0) throw new FileChanged("the file got shorter while it was sent");
-    done += bytesRead;
-  }
-  return buffer;
-}
-
-function matches(hashed: HashedFile, index: number, digest: Uint8Array): boolean {
-  const expected = hashed.hashes.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES);
-  return equalBytes(new Uint8Array(digest), expected);
-}
-
-/** pumpChunks() for chunks too large to hold: piece by piece, the last held until the hash matches. */
-async function pumpStreaming(
-  file: FileHandle,
-  hashed: HashedFile,
-  plan: PumpPlan,
-  frame: Uint8Array,
-): Promise<void> {
-  const { size, chunk } = hashed;
+  const ranges: Range[] = [];
   for (const index of plan.chunks) {
     const length = chunkLength(size, chunk, index);
-    const hash = createHash("sha256");
-    for (let offset = 0; offset < length; offset += MAX_PIECE) {
+    for (let offset = 0; offset < length; offset += READ_RANGE) {
+      const part = Math.min(READ_RANGE, length - offset);
+      ranges.push({ index, offset, length: part, last: offset + part === length });
+    }
+  }
+  const read = (at: number) => {
+    const range = ranges[at];
+    if (!range) return undefined;
+    const { index, offset, length, last } = range;
+    const expected = last
+      ? hashed.hashes.slice(index * HASH_BYTES, (index + 1) * HASH_BYTES)
+      : undefined;
+    const asked = plan.desk.ask({
+      op: "source-read",
+      t: plan.t,
+      index,
+      position: index * chunk + offset,
+      length,
+      ...(expected ? { expected } : {}),
+    });
+    // Awaited at the next turn (its failure seen there): none is left dangling.
+    asked.catch(() => {});
+    return asked;
+  };
+  const frame = new Uint8Array(FRAME_HEADER + MAX_PIECE);
+  let next = read(0);
+  for (let at = 0; at < ranges.length; at++) {
+    const reply = await next!;
+    next = read(at + 1);
+    if (plan.signal.aborted) return;
+    if (reply.op !== "source-range") throw failure(reply);
+    const { index, offset } = ranges[at];
+    if (!reply.match) throw new FileChanged(`chunk ${index} changed after the file was hashed`);
+    const data = reply.data;
+    for (let from = 0; from < data.length; from += MAX_PIECE) {
       if (plan.signal.aborted) return;
-      const pieceLength = Math.min(MAX_PIECE, length - offset);
-      const data = await readChunk(
-        file,
-        frame.subarray(FRAME_HEADER, FRAME_HEADER + pieceLength),
-        index * chunk + offset,
-      );
-      hash.update(data);
-      if (offset + pieceLength === length && !matches(hashed, index, hash.digest())) {
-        throw new FileChanged(`chunk ${index} changed after the file was hashed`);
-      }
-      writeFrameHeader(frame, KIND_DATA, plan.id, { index, offset });
-      await plan.send(frame.subarray(0, FRAME_HEADER + pieceLength));
-      plan.sent(pieceLength);
+      const piece = data.subarray(from, from + MAX_PIECE);
+      frame.set(piece, FRAME_HEADER);
+      writeFrameHeader(frame, KIND_DATA, plan.id, { index, offset: offset + from });
+      await plan.send(frame.subarray(0, FRAME_HEADER + piece.length));
+      plan.sent(piece.length);
     }
   }
 }

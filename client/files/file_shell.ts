@@ -16,7 +16,7 @@ import { PeerProtocolError } from "../core/mod.ts";
 import { Bitmap, relayBytes } from "./chunk_plan.ts";
 import { type FileMessage, randomTransferId } from "./file_messages.ts";
 import { FileHasher, openToSend } from "./file_reader.ts";
-import { PartFile } from "./part_file.ts";
+import { DeskClient } from "./desk_client.ts";
 import { PROGRESS_PER_SECOND } from "./progress.ts";
 import { Receiving } from "./receiving.ts";
 import { ResumeRecords, TRANSFERS_FILE } from "./resume_records.ts";
@@ -56,6 +56,9 @@ export class FileShell {
   /** The open chat with each peer. */
   readonly #chats = new Map<NameKey, FileChat>();
   readonly #hasher = new FileHasher();
+  readonly #desk = new DeskClient();
+  /** Numbers transfers at the part desk. */
+  #nextT = 1;
   #ticker: ReturnType<typeof setInterval> | undefined;
 
   private constructor(options: FileShellOptions, records: ResumeRecords) {
@@ -66,6 +69,7 @@ export class FileShell {
       sink: options.sink,
       clock: this.#clock,
       records,
+      desk: this.#desk,
       ended: (id) => this.#ended(id),
       report: options.report,
     };
@@ -87,7 +91,7 @@ export class FileShell {
   async #syncParts(): Promise<void> {
     for (const t of this.#transfers.values()) {
       // A part that fails to sync fails its next write too, and that is reported.
-      if (t instanceof Receiving) await t.part?.sync().catch(() => {});
+      if (t instanceof Receiving) await t.sync().catch(() => {});
     }
   }
 
@@ -177,11 +181,11 @@ export class FileShell {
    * free. Throws FileError for a file that cannot be offered.
    */
   async send(peer: Name, path: string, out: EventSink): Promise<string> {
-    const { handle, full, name, size } = await openToSend(path);
+    const { full, name, size } = await openToSend(path);
     const id = randomTransferId();
     const t = new Sending(
       { id, peer, key: nameKey(peer) },
-      { handle, path: full, name, size },
+      { path: full, name, size, t: this.#nextT++ },
       this.#ctx,
     );
     this.#add(t);
@@ -230,13 +234,14 @@ export class FileShell {
     }));
     clearInterval(this.#ticker);
     await this.#records.flush().catch((error) => this.#o.report(error));
+    await this.#desk.stop();
   }
 
   async #offered(chat: FileChat, offer: Extract<FileMessage, { type: "file-offer" }>) {
     if (this.#transfers.has(offer.id)) {
       throw new PeerProtocolError("an offer with the id of another transfer");
     }
-    const t = new Receiving(chat, offer, this.#ctx);
+    const t = new Receiving(chat, offer, { ...this.#ctx, t: this.#nextT++ });
     const active = this.#activeWith(chat.peer.key, "in");
     this.#add(t);
     this.#o.sink.emit({
@@ -255,12 +260,12 @@ export class FileShell {
     if (!record || record.chunk !== offer.chunk || record.list !== offer.list) return;
     if (record.dir !== resolve(this.#o.downloads)) return;
     const have = Bitmap.fromBase64(record.have, t.machine.count);
-    const part = have && await PartFile.reopen(record.dir, record.part, offer.size);
-    if (!have || !part) return;
+    if (!have) return;
     let kept = 0;
     for (let i = 0; i < have.size; i++) {
       if (have.has(i)) kept += Math.min(offer.chunk, offer.size - i * offer.chunk);
     }
+    if (!await t.resume(record.dir, record.part, have)) return;
     this.#o.sink.emit({
       type: "notice",
       notice: {
@@ -272,7 +277,6 @@ export class FileShell {
         size: offer.size,
       },
     });
-    void t.resume(part, have);
   }
 
   /** Offers what is ready for `key`, while a chat is open and slots are free. */

@@ -3,8 +3,9 @@
  * §14.3): what arrives (the hash list, chunk data, the sender's end or
  * cancel; the disk's answers) comes in as events, and what to do goes out
  * as actions: say this to the sender, write these bytes at that position,
- * hash this chunk or the whole part from disk, put the part in place, and
- * finally how it ended. Every chunk is checked against the list as it
+ * give the hash of this chunk or of the whole part (the part desk takes it
+ * as the bytes are written, in order, or from disk), put the part in
+ * place, and finally how it ended. Every chunk is checked against the list as it
  * completes, the list against the offer, and the whole file against the
  * offer's SHA-256 before the part takes its final name.
  *
@@ -19,14 +20,14 @@
  *   id: "00".repeat(16), name: "empty.txt", size: 0, sha256: empty, chunk: 1 << 20, list: empty,
  * });
  * file.handle({ type: "accepted", have: new Bitmap(0) }); // says file-accept
- * console.log(file.handle({ type: "end" })); // [{ type: "place" }]
+ * console.log(file.handle({ type: "end" })); // [{ type: "hash-file" }]
  * ```
  *
  * @module
  */
 import { equalBytes, fromHex, sha256 } from "../../crypto/mod.ts";
 import { Bitmap, chunkCount, chunkLength } from "./chunk_plan.ts";
-import { ChunkAssembly, InOrderHash } from "./chunk_assembly.ts";
+import { ChunkAssembly } from "./chunk_assembly.ts";
 import { type FileCancelReason, type FileMessage, HASH_BYTES } from "./file_messages.ts";
 import type { OfferedFile } from "./file_messages.ts";
 import type { FileFailReason, FileStoppedBy } from "../core/mod.ts";
@@ -64,11 +65,11 @@ export type IncomingEvent =
     readonly offset: number;
     readonly data: Uint8Array;
   }
-  /** The shell hashed chunk `index` from disk. */
+  /** The shell took chunk `index`'s hash (as its pieces were written, or from disk). */
   | { readonly type: "chunk-hashed"; readonly index: number; readonly digest: Uint8Array }
   /** The sender sent everything asked for. */
   | { readonly type: "end" }
-  /** The shell hashed the whole part from disk. */
+  /** The shell took the whole part's hash (as it was written in order, or in one pass). */
   | { readonly type: "file-hashed"; readonly digest: Uint8Array }
   | { readonly type: "placed"; readonly path: string }
   | { readonly type: "disk-full" }
@@ -84,7 +85,14 @@ export type IncomingEvent =
 /** What to do. */
 export type IncomingAction =
   | { readonly type: "say"; readonly message: FileMessage }
-  | { readonly type: "write"; readonly position: number; readonly data: Uint8Array }
+  /** Writes `data` at `position`: a piece of chunk `index`, which starts at `start`. */
+  | {
+    readonly type: "write";
+    readonly position: number;
+    readonly data: Uint8Array;
+    readonly index: number;
+    readonly start: number;
+  }
   | {
     readonly type: "hash-chunk";
     readonly index: number;
@@ -117,9 +125,8 @@ export class IncomingTransfer {
   readonly #open = new Map<number, ChunkAssembly>();
   /** Digests of complete chunks whose hash has not arrived in the list yet. */
   readonly #early = new Map<number, Uint8Array>();
-  /** Chunks being hashed from disk. */
+  /** Complete chunks whose hash the shell is taking. */
   readonly #hashing = new Set<number>();
-  readonly #whole = new InOrderHash();
   #endWaiting = false;
   #wants = 0;
 
@@ -232,8 +239,6 @@ export class IncomingTransfer {
       if (have.has(i)) this.#resumed += chunkLength(this.offer.size, this.offer.chunk, i);
     }
     this.#bytes = this.#resumed;
-    // Bytes kept from before are not hashed again now: the whole file is, once, at the end.
-    if (this.#resumed > 0) this.#whole.abandon();
     const actions: IncomingAction[] = [{
       type: "say",
       message: { type: "file-accept", id: this.offer.id, have: have.toBase64() },
@@ -285,13 +290,16 @@ export class IncomingTransfer {
     }
     if (!assembly.add(offset, data)) return [];
     const position = index * chunk + offset;
-    this.#whole.feed(position, data);
     this.#bytes += data.length;
-    const actions: IncomingAction[] = [{ type: "write", position, data }];
+    const actions: IncomingAction[] = [{
+      type: "write",
+      position,
+      data,
+      index,
+      start: index * chunk,
+    }];
     if (!assembly.complete) return actions;
     this.#open.delete(index);
-    const digest = assembly.digest();
-    if (digest) return [...actions, ...this.#verify(index, digest)];
     this.#hashing.add(index);
     return [...actions, {
       type: "hash-chunk",
@@ -328,15 +336,13 @@ export class IncomingTransfer {
         this.#bytes -= assembly.covered;
         this.#open.delete(index);
       }
-      this.#whole.abandon();
       const message: FileMessage = this.#listOk
         ? { type: "file-want", id: this.offer.id, have: this.#have.toBase64() }
         : { type: "file-want", id: this.offer.id, have: this.#have.toBase64(), list: true };
       return [{ type: "say", message }];
     }
     this.#state = "checking";
-    const digest = this.#whole.digest(this.offer.size);
-    return digest ? this.#checked(digest) : [{ type: "hash-file" }];
+    return [{ type: "hash-file" }];
   }
 
   #checked(digest: Uint8Array): IncomingAction[] {

@@ -64,7 +64,7 @@ function shell(transfer: IncomingTransfer, size: number) {
   return { disk, said, run, outcome: () => outcome };
 }
 
-Deno.test("IncomingTransfer: pieces in order are checked chunk by chunk and the whole file once, without reading back", () => {
+Deno.test("IncomingTransfer: pieces in order are checked chunk by chunk as each completes, then the whole file", () => {
   const f = file(3 * CHUNK + 100);
   const t = new IncomingTransfer(f.offer);
   const s = shell(t, f.offer.size);
@@ -74,14 +74,16 @@ Deno.test("IncomingTransfer: pieces in order are checked chunk by chunk and the 
   for (let i = 0; i < f.count; i++) {
     for (const piece of f.pieces(i)) {
       const actions = t.handle({ type: "data", ...piece });
-      assert(!actions.some((a) => a.type === "hash-chunk"), "in order: hashed as it came");
-      for (const a of actions) if (a.type === "verified") verified.push(a.index);
       s.run(actions);
+      for (const a of actions) {
+        if (a.type === "hash-chunk") verified.push(a.index);
+      }
     }
   }
-  assertEquals(verified, [0, 1, 2, 3]);
+  assertEquals(verified, [0, 1, 2, 3], "each chunk's hash asked for as it completed");
+  assert([0, 1, 2, 3].every((i) => t.have.has(i)));
   const end = t.handle({ type: "end" });
-  assertEquals(end, [{ type: "place" }], "the whole file's hash came as the pieces did");
+  assertEquals(end, [{ type: "hash-file" }]);
   s.run(end);
   assertEquals(s.outcome(), { kind: "done", path: "/d/f.bin" });
   assertEquals(s.said, ["file-accept", "file-done"]);
@@ -211,7 +213,11 @@ Deno.test("IncomingTransfer: a resume keeps what it has, counts it, sends only w
   s.run(t.handle({ type: "list", offset: 0, data: f.hashes }));
   for (const piece of [...f.pieces(2), ...f.pieces(3)]) s.run(t.handle({ type: "data", ...piece }));
   const end = t.handle({ type: "end" });
-  assertEquals(end, [{ type: "hash-file" }], "kept bytes were not hashed at resume: once, now");
+  assertEquals(
+    end,
+    [{ type: "hash-file" }],
+    "kept bytes were not hashed at resume: once, at the end",
+  );
   s.run(end);
   assertEquals(s.outcome(), { kind: "done", path: "/d/f.bin" });
 });
@@ -282,5 +288,5 @@ Deno.test("IncomingTransfer: an empty file is complete at once", () => {
     list: empty,
   });
   t.handle({ type: "accepted", have: new Bitmap(0) });
-  assertEquals(t.handle({ type: "end" }), [{ type: "place" }]);
+  assertEquals(t.handle({ type: "end" }), [{ type: "hash-file" }]);
 });

@@ -1,9 +1,12 @@
 /**
  * The shell of one file being received (`incoming.ts` is the machine): it
- * feeds the machine what arrives and carries out what it decides, on the
- * part file (`part_file.ts`) and the records of parts kept for resume, one
- * step at a time and in order, however many connections deliver at once.
- * A write that fails for space is `no-space`, and the part is kept.
+ * feeds the machine what arrives and carries out what it decides, through
+ * the part desk (`desk_client.ts`: the part's writes and hashes, in a
+ * worker) and the records of parts kept for resume, one step at a time and
+ * in order, however many connections deliver at once. Writes and hashes do
+ * not hold up the chat's read: a hash comes back as an event of its own,
+ * and the read waits only while WRITE_AHEAD bytes are unwritten. A write
+ * that fails for space is `no-space`, and the part is kept.
  *
  * @module
  */
@@ -14,14 +17,14 @@ import { Bitmap } from "./chunk_plan.ts";
 import { encodeFileMessage, type FileMessage, type OfferedFile } from "./file_messages.ts";
 import { type IncomingAction, type IncomingEvent, IncomingTransfer } from "./incoming.ts";
 import type { Outcome } from "./incoming.ts";
-import { isNoSpace, PartFile } from "./part_file.ts";
+import type { DeskReply } from "./part_desk.ts";
 import { Progress } from "./progress.ts";
 import type { FileKey, PartRecord } from "./resume_records.ts";
 import { safeFileName } from "./safe_name.ts";
 import type { FileChat, TransferContext } from "./transfer_context.ts";
 
 /** How often the receiver acknowledges the data it took, in bytes (the sender's window moves on). */
-export const ACK_EVERY = 512 * 1024;
+export const ACK_EVERY = 1024 * 1024;
 
 /** One file being received. */
 export class Receiving {
@@ -44,15 +47,18 @@ export class Receiving {
   /** How it ended, once it did. */
   outcome: Outcome | undefined;
   readonly #ctx: TransferContext;
-  #part: PartFile | undefined;
+  /** This transfer's number at the part desk. */
+  readonly #t: number;
+  /** The part, once it is open: its directory and name. */
+  #part: { dir: string; base: string } | undefined;
   /** The steps so far, one after another. */
   #steps: Promise<void> = Promise.resolve();
   /** Data bytes taken in this attempt, and those not acknowledged yet. */
   #taken = 0;
   #unacked = 0;
 
-  /** An offer that came on `chat`. */
-  constructor(chat: FileChat, offer: OfferedFile, ctx: TransferContext) {
+  /** An offer that came on `chat`; `t` numbers it at the part desk. */
+  constructor(chat: FileChat, offer: OfferedFile, ctx: TransferContext & { t: number }) {
     this.id = offer.id;
     this.chat = chat;
     this.peer = chat.peer.name;
@@ -61,6 +67,7 @@ export class Receiving {
     this.safeName = safeFileName(offer.name);
     this.progress = new Progress(0, ctx.clock());
     this.#ctx = ctx;
+    this.#t = ctx.t;
   }
 
   /** What the offer said. */
@@ -73,9 +80,9 @@ export class Receiving {
     return { peer: this.chat.peer.fingerprint, sha256: this.offer.sha256, size: this.offer.size };
   }
 
-  /** The part, once there is one. */
-  get part(): PartFile | undefined {
-    return this.#part;
+  /** Whether a part is open (its data is synced before a record is written). */
+  get hasPart(): boolean {
+    return this.#part !== undefined && !this.outcome;
   }
 
   /** Resolves once every step so far is carried out (its end reported, if it ended). */
@@ -90,36 +97,59 @@ export class Receiving {
     return this.#steps;
   }
 
+  /** Puts what was written on disk (before a record claims it). */
+  async sync(): Promise<void> {
+    if (this.hasPart) await this.#ctx.desk.ask({ op: "sync", t: this.#t });
+  }
+
   /** The user accepted: a new part in `downloads`, then the accept to the sender. */
   accept(downloads: string): Promise<void> {
     this.#steps = this.#steps.then(async () => {
+      let reply: DeskReply;
       try {
         await ensurePrivateDir(downloads);
-        this.#part = await PartFile.create(downloads, this.safeName);
+        reply = await this.#ctx.desk.ask({
+          op: "create",
+          t: this.#t,
+          dir: downloads,
+          name: this.safeName,
+        });
       } catch (error) {
-        return await this.#run(
-          this.machine.handle({ type: isNoSpace(error) ? "disk-full" : "disk-failed" }),
-        );
+        reply = { op: "failed", t: this.#t, q: 0, kind: "failed", message: String(error) };
       }
-      this.#ctx.records.put(this.#record(this.#part, new Bitmap(this.machine.count)));
+      if (reply.op !== "opened") return await this.#run(this.#diskFailed(reply));
+      this.#part = { dir: reply.dir, base: reply.base };
+      const none = new Bitmap(this.machine.count);
+      this.#ctx.records.put(this.#record(this.#part, none));
       this.progress.restart(0, this.#ctx.clock());
-      await this.#run(
-        this.machine.handle({ type: "accepted", have: new Bitmap(this.machine.count) }),
-      );
+      await this.#run(this.machine.handle({ type: "accepted", have: none }));
     }).catch((error) => this.#ctx.report(error));
     return this.#steps;
   }
 
-  /** The same file from the same sender, kept in `part` with the chunks `have`: on from there. */
-  resume(part: PartFile, have: Bitmap): Promise<void> {
-    this.#part = part;
-    this.#ctx.records.put(this.#record(part, have));
+  /**
+   * The same file from the same sender, kept in the part `base` of `dir`
+   * with the chunks `have`: on from there. Resolves false (nothing done)
+   * when that part is gone or no longer a plain file.
+   */
+  async resume(dir: string, base: string, have: Bitmap): Promise<boolean> {
+    const reply = await this.#ctx.desk.ask({
+      op: "reopen",
+      t: this.#t,
+      dir,
+      base,
+      size: this.offer.size,
+    });
+    if (reply.op !== "opened") return false;
+    this.#part = { dir, base };
+    this.#ctx.records.put(this.#record(this.#part, have));
     const kept = this.feed({ type: "accepted", have });
     this.progress.restart(this.machine.resumedBytes, this.#ctx.clock());
-    return kept;
+    await kept;
+    return true;
   }
 
-  #record(part: PartFile, have: Bitmap): PartRecord {
+  #record(part: { dir: string; base: string }, have: Bitmap): PartRecord {
     const { sha256, size, chunk, list } = this.offer;
     return {
       peer: this.chat.peer.fingerprint,
@@ -136,56 +166,63 @@ export class Receiving {
   }
 
   async #run(actions: IncomingAction[]): Promise<void> {
+    const desk = this.#ctx.desk;
+    const t = this.#t;
     for (const action of actions) {
       switch (action.type) {
         case "say":
           this.#say(action.message);
           break;
-        case "write":
-          try {
-            await this.#part!.write(action.position, action.data);
-          } catch (error) {
-            // What follows the failed write is moot: the machine has ended.
-            return await this.#run(this.#diskFailed(error));
-          }
+        case "write": {
+          const { position, index, start, data } = action;
+          // Counted before it is handed over: the worker takes the buffer with it.
+          const size = data.length;
+          const { queued, written } = desk.write({ t, position, index, start, data });
+          written.then((reply) => {
+            if (reply.op === "failed") this.feed(this.#diskEvent(reply));
+          });
+          // The read waits only while the desk has WRITE_AHEAD bytes to write.
+          await queued;
           this.progress.update(this.machine.bytes, this.#ctx.clock());
-          this.#taken += action.data.length;
-          this.#unacked += action.data.length;
-          if (this.#unacked >= ACK_EVERY) {
-            this.#unacked = 0;
-            this.#say({ type: "file-ack", id: this.id, bytes: this.#taken });
-          }
+          this.#took(size);
           break;
+        }
         case "verified":
           this.#ctx.records.update(this.fileKey, this.machine.have.toBase64());
           break;
         case "hash-chunk":
-        case "hash-file": {
-          let digest: Uint8Array;
-          try {
-            digest = action.type === "hash-chunk"
-              ? await this.#part!.hash(action.position, action.length)
-              : await this.#part!.hash(0, this.offer.size);
-          } catch (error) {
-            return await this.#run(this.#diskFailed(error));
-          }
-          await this.#run(this.machine.handle(
-            action.type === "hash-chunk"
-              ? { type: "chunk-hashed", index: action.index, digest }
-              : { type: "file-hashed", digest },
-          ));
+          // The hash comes back as an event of its own: the read goes on meanwhile.
+          void desk.ask({
+            op: "chunk",
+            t,
+            index: action.index,
+            position: action.position,
+            length: action.length,
+          })
+            .then((reply) =>
+              this.feed(
+                reply.op === "chunk"
+                  ? { type: "chunk-hashed", index: action.index, digest: reply.digest }
+                  : this.#diskEvent(reply),
+              )
+            );
           break;
-        }
-        case "place": {
-          let path: string;
-          try {
-            path = await this.#part!.place(this.safeName);
-          } catch (error) {
-            return await this.#run(this.#diskFailed(error));
-          }
-          await this.#run(this.machine.handle({ type: "placed", path }));
+        case "hash-file":
+          void desk.ask({ op: "file", t, size: this.offer.size }).then((reply) =>
+            this.feed(
+              reply.op === "file"
+                ? { type: "file-hashed", digest: reply.digest }
+                : this.#diskEvent(reply),
+            )
+          );
           break;
-        }
+        case "place":
+          void desk.ask({ op: "place", t, name: this.safeName }).then((reply) =>
+            this.feed(
+              reply.op === "placed" ? { type: "placed", path: reply.path } : this.#diskEvent(reply),
+            )
+          );
+          break;
         case "finish":
           await this.#finish(action.outcome);
           break;
@@ -193,8 +230,23 @@ export class Receiving {
     }
   }
 
-  #diskFailed(error: unknown): IncomingAction[] {
-    return this.machine.handle({ type: isNoSpace(error) ? "disk-full" : "disk-failed" });
+  /** Counts `bytes` taken; acknowledges every ACK_EVERY (the sender's window moves on). */
+  #took(bytes: number): void {
+    this.#taken += bytes;
+    this.#unacked += bytes;
+    if (this.#unacked < ACK_EVERY) return;
+    this.#unacked = 0;
+    this.#say({ type: "file-ack", id: this.id, bytes: this.#taken });
+  }
+
+  #diskEvent(reply: DeskReply): IncomingEvent {
+    return {
+      type: reply.op === "failed" && reply.kind === "no-space" ? "disk-full" : "disk-failed",
+    };
+  }
+
+  #diskFailed(reply: DeskReply): IncomingAction[] {
+    return this.machine.handle(this.#diskEvent(reply));
   }
 
   #say(message: FileMessage): void {
@@ -205,6 +257,8 @@ export class Receiving {
   async #finish(outcome: Outcome): Promise<void> {
     this.outcome = outcome;
     const base = { peer: this.peer, id: this.id, name: this.offer.name };
+    const part = this.#part;
+    this.#part = undefined;
     let event: EventBody;
     if (outcome.kind === "done") {
       await this.#ctx.records.remove(this.fileKey).catch((error) => this.#ctx.report(error));
@@ -217,12 +271,12 @@ export class Receiving {
         resumed_bytes: this.machine.resumedBytes,
       };
     } else {
-      if (this.#part && outcome.resumable) {
-        await this.#part.close().catch(() => {}); // A part that will not close is still there.
-        await this.#ctx.records.flush().catch((error) => this.#ctx.report(error));
-      } else if (this.#part) {
-        await this.#part.discard();
-        await this.#ctx.records.remove(this.fileKey).catch((error) => this.#ctx.report(error));
+      if (part) {
+        // A part that is kept is closed (synced) before its record is written; one given up goes.
+        await this.#ctx.desk.ask({ op: "close", t: this.#t, discard: !outcome.resumable });
+        const records = this.#ctx.records;
+        await (outcome.resumable ? records.flush() : records.remove(this.fileKey))
+          .catch((error) => this.#ctx.report(error));
       }
       event = {
         type: "file-failed",

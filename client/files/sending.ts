@@ -7,13 +7,14 @@
  *
  * @module
  */
-import type { FileHandle } from "node:fs/promises";
 import type { Name, NameKey } from "../../protocol/mod.ts";
 import type { EventBody } from "../core/mod.ts";
 import { encodeFileMessage, type FileMessage } from "./file_messages.ts";
 import {
+  failure,
   FileChanged,
   type FileHasher,
+  FileUnreadable,
   type HashedFile,
   idBytes,
   pumpChunks,
@@ -58,8 +59,11 @@ export class Sending {
   /** The chat it was offered on, once it was. */
   #chat: FileChat | undefined;
   readonly #ctx: TransferContext;
-  readonly #file: FileHandle;
   readonly #path: string;
+  /** This transfer's number at the desk, where its file is read. */
+  readonly #t: number;
+  /** Whether the file is open at the desk. */
+  #open = false;
   #hashed: HashedFile | undefined;
   readonly #stop = new AbortController();
   /** The end being reported, once it ended. */
@@ -71,11 +75,13 @@ export class Sending {
   #forgiven = 0;
   #ackedAt = 0;
   #ackWake = Promise.withResolvers<void>();
+  /** The connection what is in flight went out on. */
+  #sentOn: unknown;
 
-  /** `file` (open at `path`, `size` bytes), for `peer`, offered as `name`. */
+  /** The file at `path` (`size` bytes, `t` at the desk), for `peer`, offered as `name`. */
   constructor(
     target: { id: string; peer: Name; key: NameKey },
-    file: { handle: FileHandle; path: string; name: string; size: number },
+    file: { path: string; name: string; size: number; t: number },
     ctx: TransferContext,
   ) {
     this.id = target.id;
@@ -83,8 +89,8 @@ export class Sending {
     this.key = target.key;
     this.machine = new OutgoingTransfer({ id: target.id, name: file.name, size: file.size });
     this.progress = new Progress(0, ctx.clock());
-    this.#file = file.handle;
     this.#path = file.path;
+    this.#t = file.t;
     this.#ctx = ctx;
   }
 
@@ -102,7 +108,7 @@ export class Sending {
   /** Hashes the file; resolves once it is ready to be offered (or failed). */
   async prepare(hasher: FileHasher): Promise<void> {
     try {
-      this.#hashed = await hasher.hash(this.#path, this.#file);
+      this.#hashed = await hasher.hash(this.#path, this.#ctx.desk, this.#t);
     } catch (error) {
       return this.feed({
         type: "fail",
@@ -145,10 +151,9 @@ export class Sending {
    * that never came.
    */
   async #window(chat: FileChat, signal: AbortSignal): Promise<void> {
-    const channel = chat.channel;
     while (this.#sent - this.#acked > FILE_WINDOW && !signal.aborted) {
       const stalled = this.#ctx.clock() - this.#ackedAt > WINDOW_STALL_MS;
-      if (chat.channel !== channel || stalled) {
+      if (chat.channel !== this.#sentOn || stalled) {
         this.#forgiven += this.#sent - this.#acked;
         this.#acked = this.#sent;
         this.#ackedAt = this.#ctx.clock();
@@ -209,18 +214,39 @@ export class Sending {
     const send = async (frame: Uint8Array): Promise<void> => {
       await this.#window(chat, signal);
       await belowLowWater(() => chat.channel.bufferedAmount, signal);
-      if (signal.aborted) return;
-      await chat.channel.send(frame);
+      for (;;) {
+        if (signal.aborted) return;
+        const channel = chat.channel;
+        this.#sentOn = channel;
+        try {
+          return await channel.send(frame);
+        } catch (error) {
+          // A connection the chat moved away from failed: the piece goes on the new one.
+          if (chat.channel === channel || chat.channel.closed) throw error;
+        }
+      }
     };
     (async () => {
       try {
+        if (!this.#open) {
+          const opened = await this.#ctx.desk.ask({
+            op: "source-open",
+            t: this.#t,
+            path: this.#path,
+            stamp: hashed.stamp,
+          });
+          if (opened.op !== "source-opened") throw failure(opened);
+          this.#open = true;
+        }
         if (list) await sendList(id, hashed, send);
-        await pumpChunks(this.#file, hashed, {
+        await pumpChunks(hashed, {
+          desk: this.#ctx.desk,
+          t: this.#t,
           id,
           chunks,
           send,
           signal,
-          sent: (bytes) => {
+          sent: (bytes: number) => {
             this.#sent += bytes;
             const bytesNow = Math.min(
               this.machine.file.size,
@@ -230,11 +256,14 @@ export class Sending {
           },
         });
       } catch (error) {
-        if (signal.aborted || chat.channel.closed) return; // Ended meanwhile, or the chat is gone.
-        return await this.feed({
-          type: "fail",
-          reason: error instanceof FileChanged ? "changed" : "unreadable",
-        });
+        if (signal.aborted) return;
+        if (error instanceof FileChanged) {
+          return await this.feed({ type: "fail", reason: "changed" });
+        }
+        if (error instanceof FileUnreadable) {
+          return await this.feed({ type: "fail", reason: "unreadable" });
+        }
+        return; // The chat is gone: its end fails the transfer (FileShell.closed).
       }
       if (!signal.aborted) await this.feed({ type: "pumped" });
     })().catch((error) => this.#ctx.report(error));
@@ -243,7 +272,10 @@ export class Sending {
   async #finish(outcome: Outcome): Promise<void> {
     this.outcome = outcome;
     this.#stop.abort();
-    await this.#file.close().catch(() => {}); // Only read from: nothing to lose.
+    if (this.#open) {
+      this.#open = false;
+      await this.#ctx.desk.ask({ op: "source-close", t: this.#t });
+    }
     const base = { peer: this.peer, id: this.id, name: this.machine.file.name };
     const event: EventBody = outcome.kind === "done"
       ? {

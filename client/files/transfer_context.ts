@@ -10,6 +10,7 @@ import type { Fingerprint, SecureChannel } from "../../crypto/mod.ts";
 import type { Name, NameKey } from "../../protocol/mod.ts";
 import type { EventSink, Path } from "../core/mod.ts";
 import type { ResumeRecords } from "./resume_records.ts";
+import type { DeskClient } from "./desk_client.ts";
 
 /** A chat a file can travel on (client/chat's Chat is one). */
 export type FileChat = {
@@ -30,6 +31,8 @@ export type TransferContext = {
   readonly clock: () => number;
   /** The records of parts kept for resume. */
   readonly records: ResumeRecords;
+  /** Where parts are written and hashed. */
+  readonly desk: DeskClient;
   /** The transfer ended: its slot is free. */
   ended(id: string): void;
   /** A failure nobody's command asked for (a bug): reported, not thrown. */
