@@ -15,6 +15,7 @@ import { Identity } from "../crypto/mod.ts";
 import { type ClientProcess, type Event, startClient, startServe } from "../harness/mod.ts";
 import { firstLines } from "../harness/process_io.ts";
 import { rssKib } from "./proc.ts";
+import { v8FlagsArgument } from "../server/mod.ts";
 import { percentile, round } from "./stats.ts";
 import {
   type BenchConn,
@@ -30,8 +31,11 @@ const { values } = parseArgs({
     json: { type: "boolean" },
     size: { type: "string", default: "256" },
     runs: { type: "string", default: "3" },
+    /** Run the clients as the compiled binary does (`serve`'s V8 flags, server/v8_flags.ts). */
+    binary: { type: "boolean" },
   },
 });
+const v8Flags = values.binary ? v8FlagsArgument() : undefined;
 const MIB = 1024 * 1024;
 const FILE_BYTES = Number(values.size) * MIB;
 const RUNS = Number(values.runs);
@@ -181,20 +185,32 @@ try {
   }
   log(`a ${FILE_BYTES / MIB} MiB file`);
   const path = await randomFile(work, FILE_BYTES);
-  alice = await startClient("alice", server.port);
+  alice = await startClient("alice", server.port, { v8Flags });
   bob = await startClient("bob", server.port, {
     args: ["--auto-accept", "--downloads", join(work, "in")],
+    v8Flags,
   });
   await Promise.all([alice.waitFor(is("ready")), bob.waitFor(is("ready"))]);
   await alice.send("/chat bob");
   await alice.waitFor(is("chat-open", { peer: "bob", path: "direct" }));
   // The channel's bulk and the file, one after the other in each run: the machine is shared,
   // and a ratio of two figures taken moments apart holds better than two medians.
-  const runs: (Awaited<ReturnType<typeof sendOnce>> & { channel_mib_s: number })[] = [];
+  const runs: (Awaited<ReturnType<typeof sendOnce>> & {
+    channel_mib_s: number;
+    channel_sink_peak_above_idle_mib: number;
+  })[] = [];
   for (let i = 0; i < RUNS; i++) {
     log(`run ${i + 1} of ${RUNS}: the channel's bulk, then the file`);
+    // The channel's own bulk, and what it alone costs its receiving end in memory.
+    const idle = rssKib(echo.pid) / 1024;
+    const sink = sampleRss(echo.pid);
     const channel = await bulk("p2pchat", ports, context);
-    runs.push({ channel_mib_s: channel, ...await sendOnce(alice, bob, path) });
+    const sinkPeak = round(sink.stop() - idle, 1);
+    runs.push({
+      channel_mib_s: channel,
+      channel_sink_peak_above_idle_mib: sinkPeak,
+      ...await sendOnce(alice, bob, path),
+    });
   }
   const median = (values: number[]): number => percentile(values, 50);
   bulkMib.p2pchat = median(runs.map((r) => r.channel_mib_s));
@@ -211,12 +227,17 @@ try {
     chat_rtt_p99_ms: Math.max(...runs.map((r) => r.chat_rtt_p99_ms)),
     sender_peak_above_idle_mib: Math.max(...runs.map((r) => r.sender_peak_above_idle_mib)),
     receiver_peak_above_idle_mib: Math.max(...runs.map((r) => r.receiver_peak_above_idle_mib)),
+    channel_sink_peak_above_idle_mib: Math.max(
+      ...runs.map((r) => r.channel_sink_peak_above_idle_mib),
+    ),
     runs,
   };
   if (values.json) console.log(JSON.stringify(report));
   else {
     console.log(
-      `p2pchat bench-files: loopback, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`,
+      `p2pchat bench-files: loopback, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}${
+        v8Flags ? `, clients with ${v8Flags}` : ""
+      }`,
     );
     console.log(`| measure | value |`);
     console.log(`| --- | ---: |`);
@@ -235,6 +256,10 @@ try {
         ],
         ["sender peak RSS above idle (MiB)", report.sender_peak_above_idle_mib],
         ["receiver peak RSS above idle (MiB)", report.receiver_peak_above_idle_mib],
+        [
+          "the channel's bulk alone: its receiving end's peak RSS above idle (MiB)",
+          report.channel_sink_peak_above_idle_mib,
+        ],
       ]
     ) console.log(`| ${label} | ${value} |`);
   }

@@ -39,6 +39,8 @@ export type ClientSetup = {
   netns?: string;
   /** Where to listen for peers (default 127.0.0.1:0). */
   listen?: string;
+  /** A `--v8-flags=…` argument for the client's Deno (bench-files runs it as the binary does). */
+  v8Flags?: string;
 };
 
 /** The events seen, for a failure message: the last 20 of them (a flood prints millions). */
@@ -63,6 +65,7 @@ export async function startClient(
       "run",
       "-A",
       "--quiet",
+      ...(setup.v8Flags ? [setup.v8Flags] : []),
       MAIN,
       "connect",
       "--json",
