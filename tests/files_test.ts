@@ -206,6 +206,7 @@ Deno.test("files: the sender killed halfway; sent again, only what is missing mo
       bob.stderr.some((line) => line.includes("resuming without asking")),
       bob.stderr.join("\n"),
     );
+    assert(bob.events.slice(from).some(offered({ resuming: true })), "the offer says it resumes");
     const sent = await again.waitFor(is("file-sent"));
     assertEquals(sent.resumed_bytes, resumed.resumed_bytes);
     assertEquals(await sha256Of(String(resumed.path)), file.sha256);

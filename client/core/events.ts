@@ -220,6 +220,8 @@ export type EventBody =
     size: number;
     sha256: string;
     direction?: "out";
+    /** The same file from the same sender, kept in part from before: it resumes without asking. */
+    resuming?: true;
   }
   /** At most 4 a second per transfer, both sides; `rate` in bytes a second. */
   | {

@@ -244,28 +244,27 @@ export class FileShell {
     const t = new Receiving(chat, offer, { ...this.#ctx, t: this.#nextT++ });
     const active = this.#activeWith(chat.peer.key, "in");
     this.#add(t);
-    this.#o.sink.emit({
-      type: "file-offer",
-      peer: t.peer,
-      id: t.id,
-      name: offer.name,
-      size: offer.size,
-      sha256: offer.sha256,
-    });
-    if (active >= MAX_ACTIVE_PER_PEER) return void t.feed({ type: "refuse", reason: "busy" });
+    const told = (resuming: boolean) =>
+      this.#o.sink.emit({
+        type: "file-offer",
+        peer: t.peer,
+        id: t.id,
+        name: offer.name,
+        size: offer.size,
+        sha256: offer.sha256,
+        ...(resuming ? { resuming } : {}),
+      });
+    if (active >= MAX_ACTIVE_PER_PEER) {
+      told(false);
+      return void t.feed({ type: "refuse", reason: "busy" });
+    }
     if (offer.size > this.#o.maxFileSize) {
+      told(false);
       return void t.feed({ type: "refuse", reason: "too-large", max: this.#o.maxFileSize });
     }
-    const record = this.#records.find(t.fileKey);
-    if (!record || record.chunk !== offer.chunk || record.list !== offer.list) return;
-    if (record.dir !== resolve(this.#o.downloads)) return;
-    const have = Bitmap.fromBase64(record.have, t.machine.count);
-    if (!have) return;
-    let kept = 0;
-    for (let i = 0; i < have.size; i++) {
-      if (have.has(i)) kept += Math.min(offer.chunk, offer.size - i * offer.chunk);
-    }
-    if (!await t.resume(record.dir, record.part, have)) return;
+    const kept = await this.#kept(t);
+    told(kept !== undefined);
+    if (!kept) return;
     this.#o.sink.emit({
       type: "notice",
       notice: {
@@ -273,10 +272,30 @@ export class FileShell {
         peer: t.peer,
         id: t.id,
         name: offer.name,
-        kept,
+        kept: kept.bytes,
         size: offer.size,
       },
     });
+    await t.resume(kept.have);
+  }
+
+  /**
+   * What is kept of the file `t` offers, from an earlier attempt: its part
+   * (reopened) and checked chunks, if there is a record of it in this
+   * downloads directory and the part is still there.
+   */
+  async #kept(t: Receiving): Promise<{ have: Bitmap; bytes: number } | undefined> {
+    const offer = t.offer;
+    const record = this.#records.find(t.fileKey);
+    if (!record || record.chunk !== offer.chunk || record.list !== offer.list) return undefined;
+    if (record.dir !== resolve(this.#o.downloads)) return undefined;
+    const have = Bitmap.fromBase64(record.have, t.machine.count);
+    if (!have || !await t.reopen(record.dir, record.part)) return undefined;
+    let bytes = 0;
+    for (let i = 0; i < have.size; i++) {
+      if (have.has(i)) bytes += Math.min(offer.chunk, offer.size - i * offer.chunk);
+    }
+    return { have, bytes };
   }
 
   /** Offers what is ready for `key`, while a chat is open and slots are free. */

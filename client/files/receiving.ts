@@ -128,11 +128,11 @@ export class Receiving {
   }
 
   /**
-   * The same file from the same sender, kept in the part `base` of `dir`
-   * with the chunks `have`: on from there. Resolves false (nothing done)
-   * when that part is gone or no longer a plain file.
+   * Opens again the part `base` of `dir`, kept from an earlier attempt at
+   * the same file; false (nothing done) when it is gone or no longer a
+   * plain file.
    */
-  async resume(dir: string, base: string, have: Bitmap): Promise<boolean> {
+  async reopen(dir: string, base: string): Promise<boolean> {
     const reply = await this.#ctx.desk.ask({
       op: "reopen",
       t: this.#t,
@@ -142,11 +142,15 @@ export class Receiving {
     });
     if (reply.op !== "opened") return false;
     this.#part = { dir, base };
-    this.#ctx.records.put(this.#record(this.#part, have));
+    return true;
+  }
+
+  /** Resumes from the reopened part, which holds the chunks `have`, without asking. */
+  async resume(have: Bitmap): Promise<void> {
+    this.#ctx.records.put(this.#record(this.#part!, have));
     const kept = this.feed({ type: "accepted", have });
     this.progress.restart(this.machine.resumedBytes, this.#ctx.clock());
     await kept;
-    return true;
   }
 
   #record(part: { dir: string; base: string }, have: Bitmap): PartRecord {

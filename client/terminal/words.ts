@@ -355,6 +355,7 @@ export type FileEvent<T extends string> = Extract<ClientEvent, { type: T }>;
 export function fileOfferWords(e: FileEvent<"file-offer">): string {
   const what = `${e.name} (${sizeWords(e.size)}, sha256 ${e.sha256.slice(0, 16)})`;
   if (e.direction === "out") return `Offered ${what} to ${e.peer}; waiting for them to accept`;
+  if (e.resuming) return `${e.peer} offers ${what} again`;
   const id = shortId(e.id);
   return `${e.peer} offers ${what}: /accept-file ${id} or /decline-file ${id}`;
 }
