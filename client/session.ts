@@ -32,6 +32,7 @@ import type { HeldMail, MailService } from "./mail/mod.ts";
 import { admitPeer, type Arrival } from "./peer_door.ts";
 import { isSelf, type PeerTrust, type TrustAction, vetEntry, vetListing } from "./trust/mod.ts";
 import type { FileShell } from "./files/mod.ts";
+import { sendFile } from "./file_send.ts";
 
 /** How many users `/list` asks for. */
 const LIST_LIMIT = 200;
@@ -259,7 +260,14 @@ export class ChatSession {
         return await this.quit();
       // Files (issue 23):
       case "send":
-        return await this.#send(parseName(command.name), command.path, out);
+        return await sendFile(parseName(command.name), command.path, {
+          files: this.#needFiles(),
+          chats: this.#runner,
+          link: this.#o.link,
+          notSelf: (name) => this.#notSelf(name, "/send"),
+          now: this.#clock,
+          out,
+        });
       case "accept-file":
         return await this.#needFiles().accept(command.id);
       case "decline-file":
@@ -268,35 +276,6 @@ export class ChatSession {
         return await this.#needFiles().cancel(command.id);
       case "files":
         return this.#needFiles().list(out);
-    }
-  }
-
-  /**
-   * Files (issue 23): `/send NAME PATH`. The file is offered on the open
-   * chat with NAME, or on the one this opens as /chat does; someone offline
-   * gets nothing (files are not left at the directory): `offline`.
-   */
-  async #send(name: Name, path: string, out: EventSink): Promise<void> {
-    const files = this.#needFiles();
-    this.#notSelf(name, "/send");
-    await files.send(name, path, out);
-    const open = this.#runner.chatWith(name);
-    if (open && !open.closing) return;
-    const online = await this.#o.link.lookup(name).then(() => true, (error) => {
-      if (error instanceof DirectoryError && error.code === "not-found") return false;
-      throw error;
-    }).catch((error) => {
-      files.refused(name, "connection-lost");
-      throw error;
-    });
-    if (!online) return files.refused(name, "offline");
-    try {
-      await this.#runner.handle({ type: "chat", name, now: this.#clock() }, out);
-    } catch (error) {
-      // Asking already: the offer goes once that chat opens.
-      if (error instanceof CommandError && error.problem.problem === "already-asking") return;
-      files.refused(name, "connection-lost");
-      throw error;
     }
   }
 

@@ -76,11 +76,7 @@ export type ChatOptions = {
   id?: string;
   /** The relay token, when the chat runs through the relay. */
   relayToken?: string;
-  /**
-   * Files (issue 23): where a file's messages go (client/files). The read
-   * waits while it works (a piece being written), so a peer cannot make a
-   * queue of them; without it, a file message is a protocol fault.
-   */
+  /** Files (issue 23): where a file's messages go; the read waits for it (none: a fault). */
   files?: (message: FileMessage, from: SecureChannel) => Promise<void> | void;
 };
 
@@ -111,7 +107,6 @@ export class Chat {
    * with work (each repeat would be acknowledged again), not a lost ack.
    */
   readonly #lastIn = new WeakMap<SecureChannel, number>();
-  /** Files (issue 23): where a file's messages go. */
   readonly #files: ChatOptions["files"];
 
   /** Runs the chat over `channel`. */
@@ -274,7 +269,7 @@ export class Chat {
       let bytes = await (firstRead ?? channel.receive());
       for (; bytes !== null; bytes = await channel.receive()) {
         const message = decodePeerMessage(bytes);
-        // Files (issue 23): a file's messages go to its transfer, which may hold the read a while.
+        // Files (issue 23).
         if (isFileMessage(message) && this.#files) await this.#files(message, channel);
         else this.#handle(message, channel);
       }

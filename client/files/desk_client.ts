@@ -18,13 +18,15 @@ export const WRITE_AHEAD = 4 * 1024 * 1024;
 /** How long a new worker may take to say it is ready before the desk runs in this thread. */
 const WORKER_START_MS = 5_000;
 
-/** Any request, and any reply. */
-type AnyRequest = DeskRequest | SourceRequest;
-type AnyReply = DeskReply | SourceReply;
-/** A request without its number (the client numbers them). */
-type Ask = AnyRequest extends infer R ? R extends { q: number } ? Omit<R, "q"> : never : never;
-/** The reply to a request of `op`. */
-type ReplyTo<A> = A extends { op: `source-${string}` } ? SourceReply : DeskReply;
+/** Any request to either desk. */
+export type AnyRequest = DeskRequest | SourceRequest;
+/** Any reply of either desk. */
+export type AnyReply = DeskReply | SourceReply;
+/** A request to either desk without its number (the client numbers them). */
+export type Ask = AnyRequest extends infer R ? R extends { q: number } ? Omit<R, "q"> : never
+  : never;
+/** The reply to a request `A`: the source desk's for its ops, else the part desk's. */
+export type ReplyTo<A> = A extends { op: `source-${string}` } ? SourceReply : DeskReply;
 
 /** The client of one part desk. */
 export class DeskClient {

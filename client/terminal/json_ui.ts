@@ -8,7 +8,7 @@
  */
 import type { ClientEvent, EventSink } from "../core/mod.ts";
 import { closedWords, errorText, noticeWords, serverLostWords, warningWords } from "./words.ts";
-import { fileFailedWords } from "./words.ts";
+import { fileFailedWords } from "./file_words.ts";
 
 const encoder = new TextEncoder();
 

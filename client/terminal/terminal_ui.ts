@@ -29,24 +29,12 @@ import {
   warningWords,
 } from "./words.ts";
 // Files (issue 23):
-import {
-  fileFailedWords,
-  fileOfferWords,
-  fileReceivedWords,
-  fileSentWords,
-  shortId,
-  sizeWords,
-  type StatusRow,
-} from "./words.ts";
-import { statusRow } from "./status_rows.ts";
+import { renderFileEvent, TransferRows } from "./status_rows.ts";
 
 type Style = Parameters<typeof styleText>[0];
 
 /** How much of a message a delivery report quotes. */
 const QUOTE_LENGTH = 40;
-/** Files (issue 23): most status rows shown above the input; the last one counts the rest. */
-const MAX_STATUS_ROWS = 6;
-
 /** Every string in `value` made safe for the terminal (events are plain data). */
 function safeFields<T>(value: T): T {
   if (typeof value === "string") return safeText(value) as T;
@@ -88,8 +76,8 @@ export class TerminalUi implements EventSink {
   #question: string | undefined;
   #ended = false;
   #closed = false;
-  /** Files (issue 23): the transfers under way, by id, for the status rows. */
-  readonly #transfers = new Map<string, StatusRow>();
+  /** Files (issue 23): the status rows of the transfers under way. */
+  readonly #transfers = new TransferRows();
 
   /** Reads stdin; in a terminal, in raw mode with our line editor. */
   constructor() {
@@ -102,7 +90,7 @@ export class TerminalUi implements EventSink {
         complete: (before) => complete(before, this.#names()),
       });
       this.#input.setPrompt(this.#prompt());
-      this.#input.setStatus((columns) => this.#statusRows(columns));
+      this.#input.setStatus((columns) => this.#transfers.rows(columns));
       return;
     }
     this.#rl = readline.createInterface({ input: process.stdin, terminal: false });
@@ -193,36 +181,10 @@ export class TerminalUi implements EventSink {
     this.#rl?.close();
   }
 
-  /** Files (issue 23): one row per transfer under way, fitted to `columns`. */
-  #statusRows(columns: number): string[] {
-    const rows = [...this.#transfers.values()];
-    if (rows.length <= MAX_STATUS_ROWS) return rows.map((row) => statusRow(row, columns));
-    const shown = rows.slice(0, MAX_STATUS_ROWS - 1).map((row) => statusRow(row, columns));
-    const more = `  … ${rows.length - shown.length} more transfers: /files`;
-    return [...shown, [...more].slice(0, columns).join("")];
-  }
-
-  /** Files (issue 23): keeps the status rows in step with the transfers' events. */
-  #track(e: ClientEvent): boolean {
-    switch (e.type) {
-      case "file-progress":
-        this.#transfers.set(e.id, e);
-        this.#input?.redraw();
-        return true;
-      case "file-received":
-      case "file-sent":
-      case "file-failed":
-        this.#transfers.delete(e.id);
-        return false;
-      default:
-        return false;
-    }
-  }
-
   /** Prints the event above the input line. */
   emit(event: ClientEvent): void {
     // Files (issue 23): progress redraws the status rows in place; it prints no line.
-    if (this.#track(safeFields(event))) return;
+    if (this.#transfers.track(safeFields(event))) return void this.#input?.redraw();
     const rendered = this.#render(safeFields(event));
     if (!rendered) return;
     const [text, toStderr, hang] = rendered;
@@ -398,34 +360,12 @@ export class TerminalUi implements EventSink {
         return [this.#style("green", "Directory connection restored"), true];
       // Files (issue 23):
       case "file-offer":
-        return [
-          e.direction === "out" ? fileOfferWords(e) : this.#style("bold", fileOfferWords(e)),
-          false,
-        ];
       case "file-progress":
-        return null;
       case "file-received":
-        return [this.#style("green", fileReceivedWords(e)), false];
       case "file-sent":
-        return [this.#style("green", `  ✓ ${fileSentWords(e)}`), false];
       case "file-failed":
-        return [this.#style("yellow", fileFailedWords(e)), true];
       case "files":
-        if (e.transfers.length === 0) return ["No transfers in this session.", false];
-        return [
-          e.transfers.map((t) =>
-            `  ${t.direction === "in" ? "↓" : "↑"} ${shortId(t.id)} ${t.peer}  ${t.name}  ${
-              sizeWords(t.size)
-            }  ${t.state}${
-              t.state === "sending" || t.state === "receiving"
-                ? ` ${t.size === 0 ? 100 : Math.floor((t.bytes * 100) / t.size)}%`
-                : t.reason
-                ? ` (${t.reason})`
-                : ""
-            }`
-          ).join("\n"),
-          false,
-        ];
+        return renderFileEvent(e, (style, text) => this.#style(style, text));
     }
   }
 }
