@@ -1,9 +1,11 @@
 /**
- * The part desk as the receiving side uses it (docs/protocol.md §14.3):
- * requests go to a worker of its own (part_worker.ts), so that writing
- * pieces and hashing chunks take the other core, not the thread that reads
- * the chats and decrypts; where no worker can be started (a binary built
- * without it, say) the desk runs in this thread. Either way requests are
+ * The files' desks (the receiver's parts, the sender's sources) as the
+ * transfers use them (docs/protocol.md §14.3): on a machine with
+ * WORKER_MIN_CORES cores or more, requests go to a worker of their own
+ * (part_worker.ts), so that writing, reading and hashing take another core,
+ * not the thread that reads the chats and seals; with fewer, or where no
+ * worker can be started (a binary built without it), the desks run in this
+ * thread. Either way requests are
  * carried out in order. Pieces are handed over without a copy when their
  * buffer is theirs alone, and at most WRITE_AHEAD bytes wait to be written.
  *
@@ -15,6 +17,13 @@ import { FRAME_HEADER } from "./file_messages.ts";
 
 /** Bytes handed to the desk and not written yet, at most; more waits. */
 export const WRITE_AHEAD = 4 * 1024 * 1024;
+/**
+ * Cores a machine needs before the desk gets a worker of its own: on two,
+ * the worker only takes turns with the threads that seal and open records
+ * (and with the peer, on one machine), and costs a heap of its own
+ * (measured: bench-files, README); from four on, the disk work runs beside them.
+ */
+export const WORKER_MIN_CORES = 4;
 /** How long a new worker may take to say it is ready before the desk runs in this thread. */
 const WORKER_START_MS = 5_000;
 
@@ -44,9 +53,14 @@ export class DeskClient {
   /** Resolved when nothing asked is pending (what stop() waits for). */
   #idle: PromiseWithResolvers<void> | undefined;
 
-  /** A desk in the worker `script` (part_worker.ts unless given; false: in this thread). */
-  constructor(script: URL | false = new URL("./part_worker.ts", import.meta.url)) {
-    this.#script = script;
+  /**
+   * A desk in the worker `script` (part_worker.ts unless given; false: in
+   * this thread, as on a machine with fewer than WORKER_MIN_CORES cores).
+   */
+  constructor(script?: URL | false) {
+    this.#script = script ??
+      (navigator.hardwareConcurrency >= WORKER_MIN_CORES &&
+        new URL("./part_worker.ts", import.meta.url));
   }
 
   /** Whether the desk runs in a worker (false until it started, or when it could not). */

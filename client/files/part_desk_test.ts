@@ -62,7 +62,7 @@ Deno.test("PartDesk: a failed write says so, and what follows for that transfer 
 
 Deno.test("DeskClient: runs the desk in a worker, hands pieces over, and keeps the order of requests", async () => {
   const dir = await Deno.makeTempDir();
-  const client = new DeskClient();
+  const client = new DeskClient(new URL("./part_worker.ts", import.meta.url));
   const opened = await client.ask({ op: "create", t: 1, dir, name: "w.bin" });
   assertEquals(opened.op, "opened");
   assertEquals(client.inWorker, true);
