@@ -122,6 +122,11 @@ export class DeskClient {
       );
       return;
     }
+    if (request.op === "source-read" && request.into) {
+      // The buffer goes to the worker to be read into, and comes back with the range.
+      this.#worker!.postMessage(request, [request.into.buffer as ArrayBuffer]);
+      return;
+    }
     if (request.op === "write") {
       // Handed over without a copy when the buffer is the piece's alone (a record's plaintext).
       const { data } = request;

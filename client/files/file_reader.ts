@@ -206,7 +206,8 @@ export async function pumpChunks(hashed: HashedFile, plan: PumpPlan): Promise<vo
       ranges.push({ index, offset, length: part, last: offset + part === length });
     }
   }
-  const read = (at: number) => {
+  /** Reads range `at`, into `into` (a buffer an earlier range is done with) when given. */
+  const read = (at: number, into?: Uint8Array) => {
     const range = ranges[at];
     if (!range) return undefined;
     const { index, offset, length, last } = range;
@@ -220,6 +221,7 @@ export async function pumpChunks(hashed: HashedFile, plan: PumpPlan): Promise<vo
       position: index * chunk + offset,
       length,
       ...(expected ? { expected } : {}),
+      ...(into ? { into } : {}),
     });
     // Awaited at the next turn (its failure seen there): none is left dangling.
     asked.catch(() => {});
@@ -227,9 +229,12 @@ export async function pumpChunks(hashed: HashedFile, plan: PumpPlan): Promise<vo
   };
   const frame = new Uint8Array(FRAME_HEADER + MAX_PIECE);
   let next = read(0);
+  // The buffer of the range before: done with, it is read into again (no garbage per range).
+  let spare: Uint8Array | undefined;
   for (let at = 0; at < ranges.length; at++) {
     const reply = await next!;
-    next = read(at + 1);
+    next = read(at + 1, spare);
+    spare = undefined;
     if (plan.signal.aborted) return;
     if (reply.op !== "source-range") throw failure(reply);
     const { index, offset } = ranges[at];
@@ -243,6 +248,7 @@ export async function pumpChunks(hashed: HashedFile, plan: PumpPlan): Promise<vo
       await plan.send(frame.subarray(0, FRAME_HEADER + piece.length));
       plan.sent(piece.length);
     }
+    spare = new Uint8Array(data.buffer);
   }
 }
 

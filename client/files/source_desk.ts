@@ -49,6 +49,8 @@ export type SourceRequest =
     position: number;
     length: number;
     expected?: Uint8Array;
+    /** A buffer to read into (one handed back after an earlier range), if it is large enough. */
+    into?: Uint8Array;
   }
   | { op: "source-close"; t: number; q: number };
 
@@ -146,7 +148,10 @@ export class SourceDesk {
           source.index = r.index;
           source.chunkHash = createHash("sha256");
         }
-        const data = await fill(source.file, new Uint8Array(r.length), r.position);
+        const buffer = r.into && r.into.length >= r.length
+          ? r.into.subarray(0, r.length)
+          : new Uint8Array(r.length);
+        const data = await fill(source.file, buffer, r.position);
         source.chunkHash!.update(data);
         if (!r.expected) return { op: "source-range", t, q, data, match: true };
         const digest = new Uint8Array(source.chunkHash!.digest());
