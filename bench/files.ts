@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { Identity } from "../crypto/mod.ts";
 import { type ClientProcess, type Event, startClient, startServe } from "../harness/mod.ts";
 import { firstLines } from "../harness/process_io.ts";
-import { rssKib } from "./proc.ts";
+import { cpuSeconds, rssKib } from "./proc.ts";
 import { v8FlagsArgument } from "../server/mod.ts";
 import { percentile, round } from "./stats.ts";
 import {
@@ -58,8 +58,10 @@ async function bulk(
   transport: TransportName,
   ports: ServerPorts,
   context: Parameters<typeof dialBench>[2],
-) {
+  sink?: number,
+): Promise<{ mibS: number; cpuPerMib: number }> {
   const conn: BenchConn = await dialBench(transport, ports[transport].sink, context);
+  const cpu0 = cpuSeconds(Deno.pid) + (sink ? cpuSeconds(sink) : 0);
   const message = new Uint8Array(BULK);
   const last = new Uint8Array(BULK);
   last[BULK - 1] = 0x01;
@@ -77,7 +79,9 @@ async function bulk(
   }
   const seconds = (performance.now() - start) / 1000;
   conn.close();
-  return round(((count + 1) * BULK) / MIB / seconds, 1);
+  const mib = ((count + 1) * BULK) / MIB;
+  const cpu = cpuSeconds(Deno.pid) + (sink ? cpuSeconds(sink) : 0) - cpu0;
+  return { mibS: round(mib / seconds, 1), cpuPerMib: (cpu * 1000) / mib };
 }
 
 /** Samples `pid`'s RSS every 50 ms until stopped; returns the peak in MiB. */
@@ -123,11 +127,13 @@ async function sendOnce(alice: ClientProcess, bob: ClientProcess, path: string, 
   const fromA = alice.events.length;
   const fromB = bob.events.length;
   const idle = { alice: rssKib(alice.process.pid) / 1024, bob: rssKib(bob.process.pid) / 1024 };
+  const cpu = () => cpuSeconds(alice.process.pid) + cpuSeconds(bob.process.pid);
   const rss = { alice: sampleRss(alice.process.pid), bob: sampleRss(bob.process.pid) };
   const sentAt = performance.now();
   await alice.send(`/send bob ${path}`);
   const offer = await bob.waitFor(is("file-offer"), 120_000, fromB);
   const offeredAt = performance.now();
+  const cpuAtAccept = cpu();
   await bob.send(`/accept-file ${offer.id}`);
   const acceptedAt = performance.now();
   // Chat messages while the file moves: each one's time from typing to its delivery report.
@@ -145,6 +151,7 @@ async function sendOnce(alice: ClientProcess, bob: ClientProcess, path: string, 
   })();
   const received = await bob.waitFor(is("file-received", { id: offer.id }), 600_000, fromB);
   const receivedAt = performance.now();
+  const cpuUsed = cpu() - cpuAtAccept;
   chatting = false;
   await chat;
   await alice.waitFor(is("file-sent", { id: offer.id }), 60_000, fromA);
@@ -153,6 +160,7 @@ async function sendOnce(alice: ClientProcess, bob: ClientProcess, path: string, 
   return {
     mib_s: round(FILE_BYTES / MIB / ((receivedAt - acceptedAt) / 1000), 1),
     hash_s: round((offeredAt - sentAt) / 1000, 2),
+    cpu_ms_per_mib: round((cpuUsed * 1000) / (FILE_BYTES / MIB), 2),
     chat_rtt_p50_ms: rtts.length ? round(percentile(rtts, 50), 1) : 0,
     chat_rtt_p99_ms: rtts.length ? round(percentile(rtts, 99), 1) : 0,
     chat_messages: rtts.length,
@@ -187,7 +195,7 @@ try {
   const bulkMib = {} as Record<TransportName, number>;
   for (const transport of ["tcp", "tls"] as const) {
     log(`${transport}: bulk`);
-    bulkMib[transport] = await bulk(transport, ports, context);
+    bulkMib[transport] = (await bulk(transport, ports, context)).mibS;
   }
   log(`a ${FILE_BYTES / MIB} MiB file`);
   const path = await randomFile(work, FILE_BYTES);
@@ -203,6 +211,7 @@ try {
   // and a ratio of two figures taken moments apart holds better than two medians.
   const runs: (Awaited<ReturnType<typeof sendOnce>> & {
     channel_mib_s: number;
+    channel_cpu_ms_per_mib: number;
     channel_sink_peak_above_idle_mib: number;
   })[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -210,10 +219,11 @@ try {
     // The channel's own bulk, and what it alone costs its receiving end in memory.
     const idle = rssKib(echo.pid) / 1024;
     const sink = sampleRss(echo.pid);
-    const channel = await bulk("p2pchat", ports, context);
+    const channel = await bulk("p2pchat", ports, context, echo.pid);
     const sinkPeak = round(sink.stop() - idle, 1);
     runs.push({
-      channel_mib_s: channel,
+      channel_mib_s: channel.mibS,
+      channel_cpu_ms_per_mib: round(channel.cpuPerMib, 2),
       channel_sink_peak_above_idle_mib: sinkPeak,
       ...await sendOnce(alice, bob, path),
     });
@@ -229,6 +239,9 @@ try {
     file_mib_s: files,
     file_vs_channel_bulk: round(median(runs.map((r) => r.mib_s / r.channel_mib_s)), 2),
     file_vs_tls: round(files / bulkMib.tls, 2),
+    // What the ratio would be where CPU is all that limits: the channel's CPU per MiB (both
+    // ends) over the file's (both clients, every thread), in the same runs.
+    cpu_ratio: round(median(runs.map((r) => r.channel_cpu_ms_per_mib / r.cpu_ms_per_mib)), 2),
     channel_vs_tls: round(bulkMib.p2pchat / bulkMib.tls, 2),
     hash_s: runs[0].hash_s,
     chat_rtt_p50_ms: chatRun.chat_rtt_p50_ms,
@@ -259,6 +272,7 @@ try {
         [`file of ${FILE_BYTES / MIB} MiB, accept to checked (MiB/s, median of ${RUNS})`, files],
         ["file / channel bulk (median of the runs' ratios)", report.file_vs_channel_bulk],
         ["channel / TLS", report.channel_vs_tls],
+        ["CPU per MiB: channel / file (both ends, every thread)", report.cpu_ratio],
         ["hashing before the offer, first run (s)", report.hash_s],
         [
           `chat round trip during a transfer, p50 / p99 (ms, ${report.chat_messages} messages)`,

@@ -1,14 +1,15 @@
 /**
  * The sender's side (docs/protocol.md §14.2, §14.3): checking the file a
  * `/send` names, hashing it once before it is offered, and pumping what the
- * receiver asks for. The disk work (hashing, reading, hashing each chunk
- * again as it is read) is the source desk's (`source_desk.ts`), in the
- * files' worker; here each chunk that still matches its hash is cut into
- * pieces and sent, and one that does not stops the transfer as `changed`
- * before it leaves. Nothing holds more than two ranges of the file.
+ * receiver asks for. The disk work (hashing, reading, checking that the
+ * file is still what was hashed) is the source desk's (`source_desk.ts`);
+ * here each range is cut into pieces and sent, and a file that changed
+ * stops the transfer as `changed` before anything of it leaves. Nothing
+ * holds more than three ranges of the file.
  *
  * @module
  */
+import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { FileError } from "../core/mod.ts";
 import { chunkLength } from "./chunk_plan.ts";
@@ -16,7 +17,6 @@ import type { DeskClient } from "./desk_client.ts";
 import {
   FILE_ID_BYTES,
   FRAME_HEADER,
-  HASH_BYTES,
   KIND_DATA,
   KIND_LIST,
   MAX_FILE_BYTES,
@@ -185,15 +185,15 @@ export type PumpPlan = {
   signal: AbortSignal;
 };
 
-/** One read: a range of a chunk, and whether it is the chunk's last. */
-type Range = { index: number; offset: number; length: number; last: boolean };
+/** One read: a range of a chunk. */
+type Range = { index: number; offset: number; length: number };
 
 /**
  * Sends chunks `plan.chunks` in pieces through `plan.send`, until done or
  * `plan.signal` aborts: the desk reads each chunk (in ranges of at most
- * READ_RANGE, the next one read while this one is sent) and hashes it
- * again; a chunk's last range leaves only if the chunk still matches its
- * hash. Throws FileChanged when it does not (or the file got shorter).
+ * READ_RANGE, the next one read while this one is sent), and a range
+ * leaves only if the file is still what was hashed. Throws FileChanged when
+ * it is not (written to since, or shorter).
  */
 export async function pumpChunks(hashed: HashedFile, plan: PumpPlan): Promise<void> {
   if (plan.id.length !== FILE_ID_BYTES) throw new RangeError("A transfer id is 16 bytes");
@@ -203,24 +203,20 @@ export async function pumpChunks(hashed: HashedFile, plan: PumpPlan): Promise<vo
     const length = chunkLength(size, chunk, index);
     for (let offset = 0; offset < length; offset += READ_RANGE) {
       const part = Math.min(READ_RANGE, length - offset);
-      ranges.push({ index, offset, length: part, last: offset + part === length });
+      ranges.push({ index, offset, length: part });
     }
   }
   /** Reads range `at`, into `into` (a buffer an earlier range is done with) when given. */
   const read = (at: number, into?: Uint8Array) => {
     const range = ranges[at];
     if (!range) return undefined;
-    const { index, offset, length, last } = range;
-    const expected = last
-      ? hashed.hashes.slice(index * HASH_BYTES, (index + 1) * HASH_BYTES)
-      : undefined;
+    const { index, offset, length } = range;
     const asked = plan.desk.ask({
       op: "source-read",
       t: plan.t,
       index,
       position: index * chunk + offset,
       length,
-      ...(expected ? { expected } : {}),
       ...(into ? { into } : {}),
     });
     // Awaited at the next turn (its failure seen there): none is left dangling.
@@ -238,7 +234,6 @@ export async function pumpChunks(hashed: HashedFile, plan: PumpPlan): Promise<vo
     if (plan.signal.aborted) return;
     if (reply.op !== "source-range") throw failure(reply);
     const { index, offset } = ranges[at];
-    if (!reply.match) throw new FileChanged(`chunk ${index} changed after the file was hashed`);
     const data = reply.data;
     for (let from = 0; from < data.length; from += MAX_PIECE) {
       if (plan.signal.aborted) return;

@@ -2,9 +2,11 @@
  * The sender's disk work (docs/protocol.md §14.2, §14.3), beside the
  * receiver's in the same worker (part_worker.ts): hashing a file once before
  * it is offered (the whole file's SHA-256 and one per chunk, in one pass),
- * and reading what is to be sent in ranges, each chunk hashed again as it is
- * read and compared with the list at its last range, so the main thread
- * only seals and sends. A file that changed, or got shorter, is `changed`.
+ * and reading what is to be sent in ranges, each checked against the file's
+ * stamp (device, inode, size, modification time) as it was hashed: a file
+ * written to since, or got shorter, is `changed`. (Hashing each chunk again
+ * as it is read would cost as much CPU again as the channel's own sealing
+ * of it; the receiver checks every chunk against its hash anyway.)
  *
  * @example
  * ```ts
@@ -18,9 +20,9 @@
  *
  * @module
  */
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { constants, type FileHandle, open } from "node:fs/promises";
-import { equalBytes, sha256, toHex } from "../../crypto/mod.ts";
+import { sha256, toHex } from "../../crypto/mod.ts";
 import { chunkCount, chunkLength, chunkSizeFor } from "./chunk_plan.ts";
 import { HASH_BYTES } from "./file_messages.ts";
 
@@ -37,9 +39,8 @@ export type SourceRequest =
   /** Open the file at `path` to send it, if it is still what was hashed (`stamp`). */
   | { op: "source-open"; t: number; q: number; path: string; stamp: Stamp }
   /**
-   * Read `length` bytes at `position`, a range of chunk `index`; at the
-   * chunk's last range (`expected` given), say whether the chunk still has
-   * that hash.
+   * Read `length` bytes at `position` (a range of chunk `index`), if the
+   * file is still what was hashed (its stamp, looked at after the read).
    */
   | {
     op: "source-read";
@@ -48,7 +49,6 @@ export type SourceRequest =
     index: number;
     position: number;
     length: number;
-    expected?: Uint8Array;
     /** A buffer to read into (one handed back after an earlier range), if it is large enough. */
     into?: Uint8Array;
   }
@@ -68,8 +68,7 @@ export type SourceReply =
     stamp: Stamp;
   }
   | { op: "source-opened"; t: number; q: number }
-  /** `match`: at the chunk's last range, whether it still has its hash (true before that). */
-  | { op: "source-range"; t: number; q: number; data: Uint8Array; match: boolean }
+  | { op: "source-range"; t: number; q: number; data: Uint8Array }
   | { op: "source-closed"; t: number; q: number }
   /** `changed`: the file changed or got shorter; `failed`: it could not be read. */
   | { op: "source-failed"; t: number; q: number; kind: "changed" | "failed"; message: string };
@@ -98,7 +97,7 @@ async function fill(file: FileHandle, buffer: Uint8Array, position: number): Pro
   return buffer;
 }
 
-type Source = { file: FileHandle; chunkHash: Hash | undefined; index: number };
+type Source = { file: FileHandle; stamp: Stamp };
 
 /** Files being hashed and read for sending, by transfer. */
 export class SourceDesk {
@@ -138,25 +137,21 @@ export class SourceDesk {
           await file.close();
           throw new Changed("the file changed after it was hashed");
         }
-        this.#open.set(t, { file, chunkHash: undefined, index: -1 });
+        this.#open.set(t, { file, stamp: r.stamp });
         return { op: "source-opened", t, q };
       }
       case "source-read": {
         const source = this.#open.get(t);
         if (!source) throw new Error(`No file is open for transfer ${t}`);
-        if (source.index !== r.index) {
-          source.index = r.index;
-          source.chunkHash = createHash("sha256");
-        }
         const buffer = r.into && r.into.length >= r.length
           ? r.into.subarray(0, r.length)
           : new Uint8Array(r.length);
         const data = await fill(source.file, buffer, r.position);
-        source.chunkHash!.update(data);
-        if (!r.expected) return { op: "source-range", t, q, data, match: true };
-        const digest = new Uint8Array(source.chunkHash!.digest());
-        source.index = -1;
-        return { op: "source-range", t, q, data, match: equalBytes(digest, r.expected) };
+        // Looked at after the read: a write to the file meanwhile changes its stamp.
+        if (!sameStamp(stampOf(await source.file.stat()), source.stamp)) {
+          throw new Changed("the file changed after it was hashed");
+        }
+        return { op: "source-range", t, q, data };
       }
       case "source-close": {
         await this.#open.get(t)?.file.close();
