@@ -29,6 +29,7 @@ import { type CheckedUser, firstContact, type TrustAction, type TrustView } from
 import type { PunchResult } from "../protocol/mod.ts";
 import type { SeenFrom } from "./directory/mod.ts";
 import { Puncher } from "./punch/mod.ts";
+import type { FileShell } from "./files/mod.ts";
 
 /** What the runner needs of the session. */
 export type RunnerOptions = {
@@ -59,6 +60,8 @@ export type RunnerOptions = {
   seenFrom(): SeenFrom | undefined;
   /** Tells the directory how a chat's punch ended (a count). */
   reportPunch(result: PunchResult): void;
+  /** Files (issue 23): the transfers, told of chats opening, ending and refused. */
+  files?: FileShell;
 };
 
 /** Runs one client's chat book. */
@@ -154,6 +157,10 @@ export class ChatRunner {
       switch (action.type) {
         case "show":
           out.emit(this.#withVia(action.event));
+          // Files (issue 23): a /send that asked for this chat hears it will not come.
+          if (action.event.type === "chat-closed" && action.event.reason === "declined") {
+            this.#o.files?.refused(action.event.peer as Name, "declined");
+          }
           break;
         case "fail":
           throw new ClientError(action.problem);
@@ -228,6 +235,8 @@ export class ChatRunner {
         relayToken: info.relayToken,
         // Hole punching: the punch's messages ride on the relayed chat (§11.2).
         aside: (message) => this.#punchers.get(id)?.take(message) ?? false,
+        // Files (issue 23).
+        files: this.#o.files ? (message) => this.#o.files!.receive(chat, message) : undefined,
         onState: (state) => {
           const event: BookEvent<Link> | undefined = state.kind === "over"
             ? { type: "chat-over", chat: id, by: state.outcome.by }
@@ -242,7 +251,11 @@ export class ChatRunner {
     chat.ended.then(() => {
       this.#chats.delete(id);
       this.#punchers.delete(id);
+      // Files (issue 23): what travelled on the chat stops, resumable.
+      this.#o.files?.closed(chat);
     });
+    // Files (issue 23): offers waiting for this chat go, after its chat-open is shown.
+    queueMicrotask(() => this.#o.files?.opened(chat));
     // A relayed chat keeps looking for a direct path, unless the user asked for the relay always.
     this.#upgrader.start(chat);
     this.#punch(id, chat, info);

@@ -43,6 +43,7 @@ import { PinFile } from "./trust/mod.ts";
 import { TerminalUi } from "./terminal/mod.ts";
 // Groups (issue 24).
 import { GroupFile, GROUPS_FILE } from "./groups/mod.ts";
+import { FileShell } from "./files/mod.ts";
 
 /** Pinned directory keys, by `host:port`. */
 export const KNOWN_SERVERS_FILE = "known_servers";
@@ -59,6 +60,8 @@ export const connectCommand: Command<typeof connectFlags> = {
     const options = parseConnectOptions(values, {
       ...homeEnvFromProcess(),
       P2PCHAT_SERVER: Deno.env.get("P2PCHAT_SERVER"),
+      // Files (issue 23): where received files go by default.
+      XDG_DOWNLOAD_DIR: Deno.env.get("XDG_DOWNLOAD_DIR") || undefined,
     });
     if (options.name === undefined && (options.json || !Deno.stdin.isTerminal())) {
       throw new UsageError(
@@ -193,6 +196,16 @@ async function runSession(
       prekeys,
       sink,
     });
+    // Files (issue 23): transfers, with the records of parts kept from before.
+    const directory = link;
+    const files = await FileShell.create({
+      home: options.home,
+      downloads: options.downloads,
+      maxFileSize: options.maxFileSize,
+      sink,
+      relayLeft: (token) => directory.relayLeft(token),
+      report: (error) => sink.emit(errorEvent(error)),
+    });
     app = new ChatSession({
       name: self,
       identity,
@@ -204,6 +217,7 @@ async function runSession(
       mail,
       punch: options.punch,
       groups,
+      files,
     });
     const started = app;
     terminal?.attach(() => promptWords(started.view), () => started.knownNames);

@@ -6,7 +6,8 @@
  * @module
  */
 import { type FlagValues, UsageError } from "../cli/mod.ts";
-import { parseChoice, parseHostPort, parseServerList } from "../cli/mod.ts";
+import { parseChoice, parseHostPort, parseServerList, parseSize } from "../cli/mod.ts";
+import { join, resolve } from "node:path";
 import { type Fingerprint, parseFingerprint } from "../crypto/mod.ts";
 import { InvalidNameError, type Name, parseName } from "../protocol/mod.ts";
 import { type HomeEnv, resolveDataDir } from "../storage/mod.ts";
@@ -70,7 +71,32 @@ export const connectFlags = {
     description:
       "punch a direct path through both NATs for a relayed chat (from the directory connection's port)",
   },
+  // Files (issue 23):
+  downloads: {
+    type: "string",
+    value: "DIR",
+    description:
+      "where received files go (else $XDG_DOWNLOAD_DIR/p2pchat, else ~/Downloads/p2pchat; created 0700)",
+  },
+  "max-file-size": {
+    type: "string",
+    value: "SIZE",
+    default: "4G",
+    description: "larger files offered to you are refused before any data moves (K, M, G)",
+  },
 } as const;
+
+/** Files (issue 23): what the downloads directory depends on. */
+export type DownloadsEnv = { XDG_DOWNLOAD_DIR?: string; HOME?: string; USERPROFILE?: string };
+
+/** Files (issue 23): `--downloads`, else $XDG_DOWNLOAD_DIR/p2pchat, else ~/Downloads/p2pchat. */
+export function resolveDownloads(flag: string | undefined, env: DownloadsEnv): string {
+  if (flag) return flag;
+  if (env.XDG_DOWNLOAD_DIR) return join(env.XDG_DOWNLOAD_DIR, "p2pchat");
+  const home = env.HOME ?? env.USERPROFILE;
+  if (home) return join(home, "Downloads", "p2pchat");
+  throw new UsageError("Cannot find a downloads directory: pass --downloads DIR");
+}
 
 /** Typed `connect` options. */
 export type ConnectOptions = {
@@ -86,12 +112,17 @@ export type ConnectOptions = {
   relay: RelayMode;
   /** Hole punching: `--punch on|off`. */
   punch: boolean;
+  // Files (issue 23):
+  /** Where received files go. */
+  downloads: string;
+  /** Offers larger than this are refused. */
+  maxFileSize: number;
 };
 
 /** Validates flags; throws UsageError naming the flag at fault. */
 export function parseConnectOptions(
   values: FlagValues<typeof connectFlags>,
-  env: HomeEnv & { P2PCHAT_SERVER?: string },
+  env: HomeEnv & DownloadsEnv & { P2PCHAT_SERVER?: string },
 ): ConnectOptions {
   let serverKey: Fingerprint | undefined;
   if (values["server-key"] !== undefined) {
@@ -127,5 +158,8 @@ export function parseConnectOptions(
     serverKey,
     relay: parseChoice("relay", values.relay, ["never", "auto", "always"] as const),
     punch: parseChoice("punch", values.punch, ["on", "off"] as const) === "on",
+    // Files (issue 23):
+    downloads: resolve(resolveDownloads(values.downloads, env)),
+    maxFileSize: parseSize("max-file-size", values["max-file-size"]),
   };
 }

@@ -25,6 +25,8 @@ Deno.test("parseConnectOptions() gives the documented defaults", () => {
     serverKey: undefined,
     relay: "auto",
     punch: true,
+    downloads: "/h/Downloads/p2pchat",
+    maxFileSize: 4 * 1024 ** 3,
   });
 });
 
@@ -77,4 +79,18 @@ Deno.test("parseConnectOptions() reads --punch on|off and names the choices othe
     await usageError(["--punch", "maybe"]),
     '--punch must be one of on, off, got "maybe"',
   );
+});
+
+// Files (issue 23):
+Deno.test("parseConnectOptions() puts downloads under --downloads, else $XDG_DOWNLOAD_DIR/p2pchat, else ~/Downloads/p2pchat", () => {
+  assertEquals(parse(["--downloads", "/d"]).downloads, "/d");
+  assertEquals(parse([], { HOME: "/h", XDG_DOWNLOAD_DIR: "/x" }).downloads, "/x/p2pchat");
+  assertEquals(parse([]).downloads, "/h/Downloads/p2pchat");
+});
+
+Deno.test("parseConnectOptions() reads --max-file-size as a size and refuses what is not one", async () => {
+  assertEquals(parse(["--max-file-size", "64M"]).maxFileSize, 64 * 1024 ** 2);
+  assertEquals(parse(["--max-file-size", "1000"]).maxFileSize, 1000);
+  const message = await usageError(["--max-file-size", "lots"]);
+  assertEquals(message, '--max-file-size must be a size such as 65536, 64K, 64M or 1G, got "lots"');
 });

@@ -27,13 +27,14 @@ import {
   replyTag,
 } from "./core/mod.ts";
 import type { RelayMode } from "./connect_options.ts";
-import { joinRelay } from "./directory/mod.ts";
 import type { DirectoryLink } from "./directory/mod.ts";
 import type { HeldMail, MailService } from "./mail/mod.ts";
 import { admitPeer, type Arrival } from "./peer_door.ts";
 import { isSelf, type PeerTrust, type TrustAction, vetEntry, vetListing } from "./trust/mod.ts";
 // Groups (issue 24).
 import { type GroupFile, type GroupRecord, GroupService, runGroupCommand } from "./groups/mod.ts";
+import type { FileShell } from "./files/mod.ts";
+import { sendFile } from "./file_send.ts";
 
 /** How many users `/list` asks for. */
 const LIST_LIMIT = 200;
@@ -55,6 +56,8 @@ export type SessionOptions = {
   punch?: boolean;
   /** Groups (issue 24): the groups file and what it held; without it, no groups. */
   groups?: { file: GroupFile; records: readonly GroupRecord[] };
+  /** Files (issue 23): sending and receiving files; without it, /send is refused. */
+  files?: FileShell;
 };
 
 /** The client. */
@@ -111,6 +114,7 @@ export class ChatSession {
       // so one lost changes a number.
       seenFrom: () => options.link.seenFrom,
       reportPunch: (result) => void options.link.punchReport(result).catch(() => {}),
+      files: options.files,
     });
     // Groups (issue 24).
     this.#groups = options.groups && new GroupService({
@@ -190,7 +194,8 @@ export class ChatSession {
     const stop = new AbortController();
     const ticket = this.#gate.relayed(offer.from.toLowerCase(), () => stop.abort());
     if (typeof ticket === "string") return;
-    joinRelay(at, offer.token, stop.signal).then((transport) => {
+    // Files (issue 23): joined through the link, which counts the relay's bytes.
+    this.#o.link.joinRelay(at, offer.token, stop.signal).then((transport) => {
       stop.signal.addEventListener("abort", () => transport.close(), { once: true });
       this.#answer(transport, { path: "relay", ticket, offer });
     }, (error) => {
@@ -211,6 +216,8 @@ export class ChatSession {
       await this.#runner.quit();
       // Groups (issue 24): links closed, what members did not show left as mail.
       await this.#groups?.quit();
+      // Files (issue 23): what is under way stops resumable, and the records are written.
+      await this.#o.files?.quit();
       // Leaving: a directory that is gone already has nobody to tell.
       await this.#o.link.stop().catch(() => {});
       this.#done.resolve();
@@ -278,7 +285,30 @@ export class ChatSession {
         });
       case "quit":
         return await this.quit();
+      // Files (issue 23):
+      case "send":
+        return await sendFile(parseName(command.name), command.path, {
+          files: this.#needFiles(),
+          chats: this.#runner,
+          link: this.#o.link,
+          notSelf: (name) => this.#notSelf(name, "/send"),
+          now: this.#clock,
+          out,
+        });
+      case "accept-file":
+        return await this.#needFiles().accept(command.id);
+      case "decline-file":
+        return await this.#needFiles().decline(command.id);
+      case "cancel":
+        return await this.#needFiles().cancel(command.id);
+      case "files":
+        return this.#needFiles().list(out);
     }
+  }
+
+  #needFiles(): FileShell {
+    if (!this.#o.files) throw new CommandError({ code: "bad-command", problem: "files-off" });
+    return this.#o.files;
   }
 
   async #mail(to: Name, text: string, unlessOnline: boolean, out: EventSink): Promise<void> {

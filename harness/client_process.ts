@@ -41,6 +41,8 @@ export type ClientSetup = {
   listen?: string;
   /** Permission flags instead of `-A` (the compiled binary's, say). */
   permissions?: readonly string[];
+  /** A `--v8-flags=…` argument for the client's Deno (bench-files runs it as the binary does). */
+  v8Flags?: string;
 };
 
 /** The events seen, for a failure message: the last 20 of them (a flood prints millions). */
@@ -65,6 +67,7 @@ export async function startClient(
       "run",
       ...(setup.permissions ?? ["-A"]),
       "--quiet",
+      ...(setup.v8Flags ? [setup.v8Flags] : []),
       MAIN,
       "connect",
       "--json",

@@ -117,7 +117,8 @@ export type Reply =
   | { id: number; type: "user"; user: UserEntry }
   | { id: number; type: "pong" }
   | { id: number; type: "bye" }
-  | { id: number; type: "relay-token"; token: string }
+  /** Files (issue 23): `budget`, the bytes the relay carries for this chat (both ways, §11). */
+  | { id: number; type: "relay-token"; token: string; budget?: number }
   | { id: number; type: "ok" }
   | { id: number; type: "prekey"; name: string; key: string; prekey: WirePrekey }
   /** The message is held until `expires` (ms since the epoch). */
@@ -128,7 +129,7 @@ export type Reply =
 export type Notice =
   | { type: "closing"; reason: CloseReason; message: string }
   /** `relay`: where to join (`HOST:PORT`) when it is not the directory instance the client uses. */
-  | { type: "relay-offer"; from: string; token: string; relay?: string }
+  | { type: "relay-offer"; from: string; token: string; relay?: string; budget?: number }
   /** A sealed message held for this user; `stored` is when the directory took it (ms). */
   | { type: "mail"; id: number; sealed: string; stored: number };
 
@@ -257,11 +258,14 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
   const type = o.field("type", checks.string, "a string");
   if (type === "relay-offer") {
     const relay = o.optional("relay", isShortString, "HOST:PORT");
+    // Files (issue 23): the relay's byte budget for the chat.
+    const budget = o.optional("budget", checks.id, "a byte count");
     return {
       type,
       from: o.field("from", isShortString, "a string"),
       token: o.field("token", isToken, "a 32-digit hex token"),
       ...(relay === undefined ? {} : { relay }),
+      ...(budget === undefined ? {} : { budget }),
     };
   }
   if (type === "mail") {
@@ -305,8 +309,16 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
     case "bye":
     case "ok":
       return { id: id!, type };
-    case "relay-token":
-      return { id: id!, type, token: o.field("token", isToken, "a 32-digit hex token") };
+    case "relay-token": {
+      // Files (issue 23): the relay's byte budget for the chat.
+      const budget = o.optional("budget", checks.id, "a byte count");
+      return {
+        id: id!,
+        type,
+        token: o.field("token", isToken, "a 32-digit hex token"),
+        ...(budget === undefined ? {} : { budget }),
+      };
+    }
     case "prekey":
       return {
         id: id!,

@@ -304,11 +304,13 @@ export class Session {
     if (!target || ("local" in target && target.local === this)) {
       throw new DirectoryError("not-found", `Nobody called ${peer} is online`);
     }
+    // Files (issue 23): both ends learn the relay's byte budget, to refuse a file that won't fit.
+    const budget = this.#ctx.relay.maxBytes;
     if ("local" in target) {
       const token = this.#ctx.relay.offer(this, target.local);
-      target.local.notify({ type: "relay-offer", from: this.#name!, token });
+      target.local.notify({ type: "relay-offer", from: this.#name!, token, budget });
       this.#ctx.log.event("relay-offered", { session: this.id, to: target.local.id });
-      return this.#reply({ id, type: "relay-token", token });
+      return this.#reply({ id, type: "relay-token", token, budget });
     }
     const token = this.#ctx.relay.offer(this, this.#ctx.relay.remoteEnd(target.remote.key));
     try {
@@ -316,13 +318,14 @@ export class Session {
         from: this.#name!,
         token,
         relay: this.#ctx.advertise,
+        budget,
       });
     } catch (error) {
       this.#ctx.relay.cancel(token);
       throw error;
     }
     this.#ctx.log.event("relay-offered", { session: this.id, to: target.remote.instance });
-    this.#reply({ id, type: "relay-token", token });
+    this.#reply({ id, type: "relay-token", token, budget });
   }
 
   /** Sends an unsolicited notice. */

@@ -39,6 +39,7 @@ import {
   MAX_TEXT_LENGTH,
   type PeerMessage,
 } from "./peer_messages.ts";
+import { type FileMessage, isFileMessage } from "../files/mod.ts";
 
 /** How long an end waits for the peer to acknowledge and close before closing anyway. */
 export const END_LINGER_MS = 2_000;
@@ -77,6 +78,8 @@ export type ChatOptions = {
   relayToken?: string;
   /** Hole punching (§11.2): takes a message not the chat's own (the punch's); false refuses it. */
   aside?: (message: PeerMessage, from: SecureChannel) => boolean;
+  /** Files (issue 23): where a file's messages go; the read waits for it (none: a fault). */
+  files?: (message: FileMessage, from: SecureChannel) => Promise<void> | void;
 };
 
 /** A live chat. */
@@ -108,6 +111,7 @@ export class Chat {
    * with work (each repeat would be acknowledged again), not a lost ack.
    */
   readonly #lastIn = new WeakMap<SecureChannel, number>();
+  readonly #files: ChatOptions["files"];
 
   /** Runs the chat over `channel`. */
   constructor(peer: ChatPeer, channel: SecureChannel, options: ChatOptions) {
@@ -120,6 +124,7 @@ export class Chat {
     this.#onState = options.onState ?? (() => {});
     this.#clock = options.clock ?? Date.now;
     this.#aside = options.aside;
+    this.#files = options.files;
     this.#readFrom(channel, options.firstRead);
   }
 
@@ -141,6 +146,11 @@ export class Chat {
   /** Hole punching: how the direct connection the chat runs on was made. */
   get via(): Via {
     return this.#via;
+  }
+
+  /** Files (issue 23): the connection the chat runs on now (a move changes it). */
+  get channel(): SecureChannel {
+    return this.#channel;
   }
 
   /**
@@ -269,7 +279,10 @@ export class Chat {
     try {
       let bytes = await (firstRead ?? channel.receive());
       for (; bytes !== null; bytes = await channel.receive()) {
-        this.#handle(decodePeerMessage(bytes), channel);
+        const message = decodePeerMessage(bytes);
+        // Files (issue 23).
+        if (isFileMessage(message) && this.#files) await this.#files(message, channel);
+        else this.#handle(message, channel);
       }
       const state = this.#channel.state;
       outcome = {

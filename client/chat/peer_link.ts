@@ -16,7 +16,6 @@ import {
   type SecureChannel,
   UnexpectedPeerKey,
 } from "../../crypto/mod.ts";
-import { joinRelay } from "../directory/mod.ts";
 import type { CheckedUser } from "../trust/mod.ts";
 import type { AwaitedWord, Path } from "../core/mod.ts";
 import type { DirectoryLink } from "../directory/mod.ts";
@@ -196,7 +195,8 @@ export async function reachPeer(user: CheckedUser, options: ReachOptions): Promi
       }
       options.onRelay();
       const relayToken = await abortable(options.link.relay(user.name), race.signal);
-      const transport = await joinRelay(options.link.server, relayToken, race.signal);
+      // Files (issue 23): joined through the link, which counts the relay's bytes.
+      const transport = await options.link.joinRelay(options.link.server, relayToken, race.signal);
       const channel = await initiateChannel(transport, options.identity, {
         expectedPeer: user.fingerprint,
         signal: race.signal,

@@ -9,6 +9,15 @@ import { MAX_MESSAGE, toHex } from "../../crypto/mod.ts";
 import { type Check, checks, JsonObject } from "../../protocol/mod.ts";
 import { PeerProtocolError } from "../core/mod.ts";
 import { isIpLiteral } from "../trust/mod.ts";
+// Files (issue 23): a file's messages, JSON and binary, are decoded by client/files.
+import {
+  decodeFileFrame,
+  decodeFileJson,
+  encodeFileMessage,
+  FILE_FRAME_MARK,
+  type FileMessage,
+  isFileMessage,
+} from "../files/mod.ts";
 
 export { PeerProtocolError };
 
@@ -58,7 +67,9 @@ export type PeerMessage =
   /** Where the sender's directory sees it (its NAT's mapping); without it: not now. */
   | { type: "punch-connect"; attempt: number; address?: string; port?: number }
   /** The leader to the follower: dial now (the leader dials half a round trip later). */
-  | { type: "punch-sync"; attempt: number };
+  | { type: "punch-sync"; attempt: number }
+  // Files (issue 23): offers, answers and the file's bytes (docs/protocol.md §14.1).
+  | FileMessage;
 
 // Hole punching (docs/protocol.md §11.2).
 /** Most punch attempts per chat; a peer's attempt numbers run from 1 to this. */
@@ -72,6 +83,8 @@ const encoder = new TextEncoder();
 
 /** Encodes a peer message. */
 export function encodePeerMessage(message: PeerMessage): Uint8Array {
+  // Files (issue 23): list and data pieces are binary.
+  if (isFileMessage(message)) return encodeFileMessage(message);
   return encoder.encode(JSON.stringify(message));
 }
 
@@ -92,6 +105,8 @@ const fail = (message: string): PeerProtocolError => new PeerProtocolError(messa
 
 /** Decodes and validates a peer message; throws PeerProtocolError naming what is wrong. */
 export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
+  // Files (issue 23): a binary message is a file's list or data piece.
+  if (bytes[0] === FILE_FRAME_MARK) return decodeFileFrame(bytes);
   const o = JsonObject.parse(bytes, { limit: MAX_MESSAGE, fail });
   const type = o.field("type", checks.string, "a message type");
   switch (type) {
@@ -159,6 +174,8 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
         attempt: o.field("attempt", isAttempt, `an attempt from 1 to ${PUNCH_MAX_ATTEMPTS}`),
       };
     default:
+      // Files (issue 23).
+      if (type.startsWith("file-")) return decodeFileJson(type, o);
       throw o.fail("a message of an unknown type");
   }
 }

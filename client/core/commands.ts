@@ -37,7 +37,13 @@ export type ChatCommand =
   | { kind: "group-members"; ref: string }
   | { kind: "groups" }
   | { kind: "group-remove"; ref: string; name: string }
-  | { kind: "group-leave"; ref: string };
+  | { kind: "group-leave"; ref: string }
+  // Files (issue 23):
+  | { kind: "send"; name: string; path: string }
+  | { kind: "accept-file"; id: string }
+  | { kind: "decline-file"; id: string }
+  | { kind: "files" }
+  | { kind: "cancel"; id: string };
 
 /** Every command with its arguments and what it does, for /help and completion. */
 export const COMMAND_HELP: readonly [string, string][] = [
@@ -67,6 +73,12 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ["/groups", "your groups and invitations"],
   ["/remove #TITLE NAME", "remove NAME from your group (admin)"],
   ["/leave #TITLE", "leave the group"],
+  // Files (issue 23):
+  ["/send NAME PATH", "offer the file at PATH to NAME (opening a chat if none is open)"],
+  ["/accept-file ID", "accept a file offered to you (ID as shown; a unique prefix is enough)"],
+  ["/decline-file ID", "decline a file offered to you"],
+  ["/files", "transfers in progress, waiting and finished in this session"],
+  ["/cancel ID", "stop a transfer, sending or receiving"],
 ];
 
 /** The command words, for tab completion. */
@@ -171,6 +183,21 @@ export function parseCommand(line: string): ChatCommand {
       return { kind: "group-remove", ref: rest[0], name: rest[1] };
     case "/leave":
       return { kind: "group-leave", ref: needName("/leave #TITLE") };
+    // Files (issue 23):
+    case "/send": {
+      // The path is everything after the name and the spaces that follow it: paths hold spaces.
+      const match = /^[ \t]*\/send[ \t]+([^ \t]+)[ \t]+([^]+)$/.exec(trimmed);
+      if (!match) throw usageError("/send NAME PATH");
+      return { kind: "send", name: match[1], path: match[2] };
+    }
+    case "/accept-file":
+      return { kind: "accept-file", id: needName("/accept-file ID") };
+    case "/decline-file":
+      return { kind: "decline-file", id: needName("/decline-file ID") };
+    case "/files":
+      return { kind: "files" };
+    case "/cancel":
+      return { kind: "cancel", id: needName("/cancel ID") };
     default:
       throw new CommandError({
         code: "bad-command",

@@ -71,7 +71,7 @@ Deno.test("parseCommand() says the right form for a malformed command", async ()
 
 Deno.test("complete() finishes commands first and names after them, ignoring case", () => {
   assertEquals(complete("/li", ["bob"]), [["/list "], "/li"], "one hit: with a space after it");
-  assertEquals(complete("/c", []), [["/chat", "/chats"], "/c"]);
+  assertEquals(complete("/c", []), [["/chat", "/chats", "/cancel"], "/c"]);
   assertEquals(complete("/chat B", ["alice", "bob", "Bobby"]), [["bob", "Bobby"], "B"]);
   assertEquals(complete("hello al", ["alice"]), [["alice "], "al"]);
   assertEquals(complete("/chat z", ["alice"]), [[], "z"], "no match changes nothing");

@@ -30,7 +30,9 @@ export type ClientErrorCode =
   | "unknown-group"
   | "not-admin"
   | "group-full"
-  | "too-many-groups";
+  | "too-many-groups"
+  // Files (issue 23):
+  | "bad-file";
 
 /** What a peer did not send in time, or before it hung up. */
 export type AwaitedWord = "answer" | "resume-answer";
@@ -98,7 +100,16 @@ export type ClientProblem =
   | { code: "unknown-group"; problem: "ambiguous-group"; ref: string; ids: string[] }
   | { code: "not-admin"; problem: "not-admin"; title: string; admin: string }
   | { code: "group-full"; problem: "group-full"; title: string; max: number }
-  | { code: "too-many-groups"; problem: "too-many-groups"; max: number };
+  | { code: "too-many-groups"; problem: "too-many-groups"; max: number }
+  // Files (issue 23):
+  /** No transfer of this session has an id starting with `id` (that the command applies to). */
+  | { code: "bad-command"; problem: "no-transfer"; id: string; command: string }
+  | { code: "bad-command"; problem: "ambiguous-transfer"; id: string; count: number }
+  | { code: "bad-command"; problem: "files-off" }
+  | { code: "bad-file"; problem: "file-missing"; path: string }
+  | { code: "bad-file"; problem: "not-a-file"; path: string }
+  | { code: "bad-file"; problem: "file-unreadable"; path: string; cause: string }
+  | { code: "bad-file"; problem: "file-too-big"; path: string; size: number; max: number };
 
 /** The problems of one code. */
 export type ProblemOf<C extends ClientErrorCode> = Extract<ClientProblem, { code: C }>;
@@ -121,6 +132,10 @@ export class CommandError extends ClientError<"bad-command" | "self"> {}
 /** A message the chat will not send; the problem says why. */
 export class ChatError
   extends ClientError<"too-long" | "too-many-unacked" | "peer-slow" | "chat-ended"> {}
+
+// Files (issue 23):
+/** A file `/send` cannot offer: missing, not a regular file, unreadable, too big. */
+export class FileError extends ClientError<"bad-file"> {}
 
 /** A peer could not be reached or did not answer in time. */
 export class PeerUnreachableError extends ClientError<"peer-unreachable"> {}

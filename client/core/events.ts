@@ -78,7 +78,57 @@ export type Notice =
   /** The data directory (your identity and pins) may be written by others; `warning` says how to stop it. */
   | { code: "home-exposed"; home: string; warning: string }
   // Groups (issue 24): /join went to the group's admin, who lets you in.
-  | { code: "group-join-sent"; group: string; title: string; admin: string };
+  | { code: "group-join-sent"; group: string; title: string; admin: string }
+  // Files (issue 23):
+  /** `/send`: the file is being hashed before it is offered (a chat is opened first if need be). */
+  | { code: "file-preparing"; peer: string; id: string; name: string; size: number }
+  /** An offer of a file kept in part from before: it resumes without asking, `kept` bytes kept. */
+  | { code: "file-resuming"; peer: string; id: string; name: string; kept: number; size: number }
+  /** An offer waits: `peer` has MAX_ACTIVE_PER_PEER transfers with you under way. */
+  | { code: "file-waiting"; peer: string; id: string; name: string };
+
+// Files (issue 23):
+/** Why a transfer failed (docs/cli.md, `file-failed`). */
+export type FileFailReason =
+  | "declined"
+  | "cancelled"
+  | "too-large"
+  | "corrupt"
+  | "no-space"
+  | "changed"
+  | "connection-lost"
+  | "offline"
+  | "busy"
+  | "relay-budget"
+  | "unreadable"
+  | "unwritable";
+
+/** Who stopped a transfer: you, the peer, or neither (the network, a disk, a check). */
+export type FileStoppedBy = "you" | "peer" | "none";
+
+/** Where a transfer is, as `/files` lists it. */
+export type FileState =
+  | "preparing"
+  | "waiting"
+  | "offered"
+  | "sending"
+  | "receiving"
+  | "checking"
+  | "done"
+  | "failed";
+
+/** A transfer as `/files` lists it. */
+export type ListedTransfer = {
+  peer: string;
+  id: string;
+  name: string;
+  size: number;
+  direction: "in" | "out";
+  state: FileState;
+  bytes: number;
+  /** For a failed one: why. */
+  reason?: FileFailReason;
+};
 
 /**
  * The longest `re` a reply carries, in characters (code points): the
@@ -189,7 +239,71 @@ export type EventBody =
   /** Punching a direct path failed; the chat stays relayed. Said once per chat. */
   | { type: "punch-failed"; peer: string; attempts: number; detail: PunchFailure }
   // Groups (issue 24): docs/cli.md, Groups.
-  | GroupEventBody;
+  | GroupEventBody
+  // Files (issue 23):
+  /** An offer arrived, or left (`direction: "out"`). */
+  | {
+    type: "file-offer";
+    peer: string;
+    id: string;
+    name: string;
+    size: number;
+    sha256: string;
+    direction?: "out";
+    /** The same file from the same sender, kept in part from before: it resumes without asking. */
+    resuming?: true;
+  }
+  /** At most 4 a second per transfer, both sides; `rate` in bytes a second. */
+  | {
+    type: "file-progress";
+    peer: string;
+    id: string;
+    bytes: number;
+    size: number;
+    rate: number;
+    name: string;
+    direction: "in" | "out";
+  }
+  /** The file is complete, its SHA-256 checked, and in place under `path`. */
+  | {
+    type: "file-received";
+    peer: string;
+    id: string;
+    name: string;
+    path: string;
+    size: number;
+    sha256: string;
+    resumed_bytes: number;
+  }
+  /** The receiver confirmed the checked file. */
+  | {
+    type: "file-sent";
+    peer: string;
+    id: string;
+    name: string;
+    size: number;
+    sha256: string;
+    resumed_bytes: number;
+  }
+  /** A transfer stopped; `resumable`: a later /send of the same file picks up what was kept. */
+  | {
+    type: "file-failed";
+    peer: string;
+    id: string;
+    reason: FileFailReason;
+    resumable: boolean;
+    name: string;
+    direction: "in" | "out";
+    by: FileStoppedBy;
+    /** For `too-large`: the receiver's --max-file-size. For `relay-budget`: the bytes the relay still carries. */
+    max?: number;
+    left?: number;
+    /** For `corrupt`: what did not match. */
+    detail?: string;
+    size?: number;
+  }
+  /** `/files`: transfers under way, waiting and finished in this session. */
+  | { type: "files"; transfers: ListedTransfer[] };
 
 // Hole punching (docs/protocol.md §11.2).
 /** How a direct connection was made: dialed (`direct`) or punched through both NATs. */

@@ -46,7 +46,9 @@ export type DirectoryClientOptions = {
   heartbeatMs?: number;
   requestTimeoutMs?: number;
   /** Called when another user asks this one to meet through the relay (at `relay`, if given). */
-  onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
+  onRelayOffer?: (
+    offer: { from: string; token: string; relay?: string; budget?: number },
+  ) => void;
   /** Called for each sealed message the directory holds for this user (§12). */
   onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
   /**
@@ -225,11 +227,14 @@ export class DirectoryClient {
     return reply.user;
   }
 
-  /** Asks the server to relay a chat with `peer`; returns the one-time token both sides join with. */
-  async relay(peer: string): Promise<string> {
+  /**
+   * Asks the server to relay a chat with `peer`; returns the one-time token
+   * both sides join with, and (files, issue 23) the relay's byte budget for it.
+   */
+  async relay(peer: string): Promise<{ token: string; budget?: number }> {
     const reply = await this.#request({ type: "relay", peer });
     if (reply.type !== "relay-token") throw unexpected(reply);
-    return reply.token;
+    return { token: reply.token, budget: reply.budget };
   }
 
   /** Tells the directory that the relayed chat with `token` moved to a direct connection. */

@@ -15,6 +15,7 @@ import { delay } from "../../async/mod.ts";
 import {
   type Fingerprint,
   type Identity,
+  type Transport,
   UnexpectedPeerKey,
   UnrevealedEphemeral,
 } from "../../crypto/mod.ts";
@@ -33,6 +34,8 @@ import {
   type Registered,
 } from "./directory_client.ts";
 import type { LocalEnd } from "./reusable_socket.ts";
+import { joinRelay } from "./relay_client.ts";
+import { RelayMeters } from "./relay_meter.ts";
 import { isIpLiteral } from "../trust/mod.ts";
 import { ClientError, errorEvent, ServerKeyError } from "../core/mod.ts";
 import type { EventSink } from "../core/mod.ts";
@@ -100,6 +103,8 @@ export class DirectoryLink {
   readonly #wrongKey = new Map<number, ServerKeyError>();
   /** Hole punching: where the directory saw the client it registered with come from. */
   #seen: { client: DirectoryClient; from: SeenFrom } | undefined;
+  /** Files (issue 23): the bytes each relayed chat carried, against its budget. */
+  readonly #meters = new RelayMeters();
 
   /** A link to the directory the options name; connect() opens it. */
   constructor(options: DirectoryLinkOptions) {
@@ -207,7 +212,11 @@ export class DirectoryLink {
         expectedServer: demanded,
         identifyWithinMs: IDENTIFY_TIMEOUT_MS,
         heartbeatMs: this.#options.heartbeatMs,
-        onRelayOffer: this.#options.onRelayOffer,
+        onRelayOffer: (offer) => {
+          // Files (issue 23): what the relay carries for this chat, for offers of files.
+          this.#meters.budget(offer.token, offer.budget);
+          this.#options.onRelayOffer?.(offer);
+        },
         onMail: this.#options.onMail,
         unrevealed: this.#unrevealed,
         reusablePort: this.#options.reusablePort,
@@ -280,8 +289,28 @@ export class DirectoryLink {
   }
 
   /** Asks the directory to relay a chat with `peer`; returns the token. */
-  relay(peer: string): Promise<string> {
-    return this.#need().relay(peer);
+  async relay(peer: string): Promise<string> {
+    const { token, budget } = await this.#need().relay(peer);
+    // Files (issue 23): what the relay carries for this chat, for offers of files.
+    this.#meters.budget(token, budget);
+    return token;
+  }
+
+  /**
+   * Files (issue 23): joins the relay at `at` with `token` (joinRelay), its
+   * bytes counted against the budget the directory gave for it.
+   */
+  async joinRelay(
+    at: { hostname: string; port: number },
+    token: string,
+    signal?: AbortSignal,
+  ): Promise<Transport> {
+    return this.#meters.count(token, await joinRelay(at, token, signal));
+  }
+
+  /** Files (issue 23): the bytes the relay will still carry for `token`'s chat, if known. */
+  relayLeft(token: string): number | undefined {
+    return this.#meters.left(token);
   }
 
   /**

@@ -29,6 +29,7 @@ export {
   hostPortLabel,
 } from "./directory_client.ts";
 export { joinRelay, RELAY_JOIN_TIMEOUT_MS } from "./relay_client.ts";
+export { MAX_METERS, RelayMeters } from "./relay_meter.ts";
 export { DirectoryLink, IDENTIFY_TIMEOUT_MS, STARTUP_RETRY_MS } from "./directory_link.ts";
 export { describeAnswer, mustBeDirectory } from "./directory_probe.ts";
 // Hole punching (docs/protocol.md §11.2): the directory connection's port, dialed from again.

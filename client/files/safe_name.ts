@@ -36,6 +36,9 @@ export const FALLBACK_NAME = "file";
 /** How many `name (n).ext` variants are tried before giving up on a free name. */
 export const MAX_NAME_TRIES = 1000;
 
+/** The longest extension kept whole when a name is cut, in UTF-16 code units (with its dot). */
+const MAX_EXTENSION = 16;
+
 const UNSAFE = /[\/\\:*?"<>|]|[\p{Cc}\p{Cf}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/gu;
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\.|$)/i;
 const encoder = new TextEncoder();
@@ -62,7 +65,7 @@ export function safeFileName(offered: string): string {
   const room = MAX_NAME_BYTES - 1;
   if (encoder.encode(name).length > room) {
     const dot = name.lastIndexOf(".");
-    const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : "";
+    const extension = dot > 0 && name.length - dot <= MAX_EXTENSION ? name.slice(dot) : "";
     const stem = name.slice(0, name.length - extension.length);
     name = trim(cutToBytes(stem, room - encoder.encode(extension).length) + extension);
   }
@@ -75,9 +78,30 @@ export function safeFileName(offered: string): string {
  * `report (2).pdf`, … (still within MAX_NAME_BYTES).
  */
 export function numberedName(name: string, n: number): string {
-  if (n === 0) return name;
+  return numbered(name, n, 0);
+}
+
+/** What a part file ends in. */
+export const PART_SUFFIX = ".part";
+
+/**
+ * The name of the part a file saved as `name` is received into (its `n`-th
+ * alternative when taken): `report.pdf.part`, `report (1).pdf.part`, …,
+ * cut so that the whole stays within MAX_NAME_BYTES.
+ */
+export function partFileName(name: string, n: number): string {
+  return numbered(name, n, PART_SUFFIX.length) + PART_SUFFIX;
+}
+
+/** `name` numbered `n` (0: as it is), cut to leave `reserve` bytes of MAX_NAME_BYTES. */
+function numbered(name: string, n: number, reserve: number): string {
   const dot = name.lastIndexOf(".");
-  const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
-  const suffix = ` (${n})${extension}`;
-  return cutToBytes(stem, MAX_NAME_BYTES - encoder.encode(suffix).length) + suffix;
+  // A long "extension" is part of the name: cutting it would leave no name at all.
+  const [stem, extension] = dot > 0 && name.length - dot <= MAX_EXTENSION
+    ? [name.slice(0, dot), name.slice(dot)]
+    : [name, ""];
+  const suffix = `${n === 0 ? "" : ` (${n})`}${extension}`;
+  const room = MAX_NAME_BYTES - reserve - encoder.encode(suffix).length;
+  if (n === 0 && encoder.encode(name).length <= MAX_NAME_BYTES - reserve) return name;
+  return cutToBytes(stem, room) + suffix;
 }

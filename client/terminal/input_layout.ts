@@ -159,3 +159,21 @@ export function cursorRowAfterResize(layout: InputLayout, columns: number): numb
   }
   return above + (rowOf.at(-1) ?? 0);
 }
+
+// Files (issue 23):
+/**
+ * `layout` with `status` rows above it (each fitted to the width already,
+ * status_rows.ts): one block, erased and redrawn as one, the cursor still in
+ * the input.
+ */
+export function withStatus(layout: InputLayout, status: readonly string[]): InputLayout {
+  if (status.length === 0) return layout;
+  const cells = (row: string): number[] =>
+    [...graphemes.segment(row)].map(({ segment }) => cellWidth(segment));
+  return {
+    columns: layout.columns,
+    rows: [...status, ...layout.rows],
+    widths: [...status.map(cells), ...layout.widths],
+    cursor: { row: layout.cursor.row + status.length, column: layout.cursor.column },
+  };
+}

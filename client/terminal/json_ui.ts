@@ -8,6 +8,7 @@
  */
 import type { ClientEvent, EventSink } from "../core/mod.ts";
 import { closedWords, errorText, noticeWords, serverLostWords, warningWords } from "./words.ts";
+import { fileFailedWords } from "./file_words.ts";
 
 const encoder = new TextEncoder();
 
@@ -28,6 +29,9 @@ export function jsonLine(event: ClientEvent): object {
       return { ...event, message: warningWords(event) };
     case "server-lost":
       return { ...event, message: serverLostWords(event.detail) };
+    // Files (issue 23):
+    case "file-failed":
+      return { ...event, message: fileFailedWords(event) };
     default:
       return event;
   }

@@ -14,7 +14,7 @@
 import { applyKey } from "./key_bindings.ts";
 import { KeyDecoder } from "./keys.ts";
 import { LineEditor } from "./line_editor.ts";
-import { cursorRowAfterResize, type InputLayout, layoutInput } from "./input_layout.ts";
+import { cursorRowAfterResize, type InputLayout, layoutInput, withStatus } from "./input_layout.ts";
 import { CLEAR_SCREEN, drawBlock, drawEntered, eraseBlock } from "./block_escapes.ts";
 import { applyCompletion, formatCandidates } from "./tab_completion.ts";
 
@@ -66,6 +66,8 @@ export class TerminalInput {
   /** The key before was Tab: a second one lists the candidates. */
   #tabbed = false;
   #escapeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Files (issue 23): the status rows above the input, fitted to a width. */
+  #status: (columns: number) => string[] = () => [];
 
   /** Puts the terminal in raw mode and starts reading keys. */
   constructor(events: InputEvents) {
@@ -89,11 +91,19 @@ export class TerminalInput {
     this.#remember = remember;
   }
 
+  /** Files (issue 23): where the status rows above the input come from (redrawn with it). */
+  setStatus(status: (columns: number) => string[]): void {
+    this.#status = status;
+  }
+
   /** Draws the block again in place, at the terminal's width now. */
   redraw(): void {
     if (this.#closed || this.#suspended) return;
     const columns = this.#columns();
-    const layout = layoutInput(this.#prompt, this.#editor.text, this.#editor.cursor, columns);
+    const layout = withStatus(
+      layoutInput(this.#prompt, this.#editor.text, this.#editor.cursor, columns),
+      this.#status(columns),
+    );
     writeNow(Deno.stdout, this.#erasing(columns) + drawBlock(layout));
     this.#drawn = layout;
   }

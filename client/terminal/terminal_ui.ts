@@ -32,12 +32,13 @@ import {
   undeliveredWords,
   warningWords,
 } from "./words.ts";
+// Files (issue 23):
+import { renderFileEvent, TransferRows } from "./status_rows.ts";
 
 type Style = Parameters<typeof styleText>[0];
 
 /** How much of a message a delivery report quotes. */
 const QUOTE_LENGTH = 40;
-
 /** Every string in `value` made safe for the terminal (events are plain data). */
 function safeFields<T>(value: T): T {
   if (typeof value === "string") return safeText(value) as T;
@@ -79,6 +80,8 @@ export class TerminalUi implements EventSink {
   #question: string | undefined;
   #ended = false;
   #closed = false;
+  /** Files (issue 23): the status rows of the transfers under way. */
+  readonly #transfers = new TransferRows();
 
   /** Reads stdin; in a terminal, in raw mode with our line editor. */
   constructor() {
@@ -91,6 +94,7 @@ export class TerminalUi implements EventSink {
         complete: (before) => complete(before, this.#names()),
       });
       this.#input.setPrompt(this.#prompt());
+      this.#input.setStatus((columns) => this.#transfers.rows(columns));
       return;
     }
     this.#rl = readline.createInterface({ input: process.stdin, terminal: false });
@@ -183,6 +187,8 @@ export class TerminalUi implements EventSink {
 
   /** Prints the event above the input line. */
   emit(event: ClientEvent): void {
+    // Files (issue 23): progress redraws the status rows in place; it prints no line.
+    if (this.#transfers.track(safeFields(event))) return void this.#input?.redraw();
     const rendered = this.#render(safeFields(event));
     if (!rendered) return;
     const [text, toStderr, hang] = rendered;
@@ -367,6 +373,14 @@ export class TerminalUi implements EventSink {
       // Hole punching (docs/protocol.md §11.2).
       case "punch-failed":
         return [this.#style("dim", punchFailedWords(e)), false];
+      // Files (issue 23):
+      case "file-offer":
+      case "file-progress":
+      case "file-received":
+      case "file-sent":
+      case "file-failed":
+      case "files":
+        return renderFileEvent(e, (style, text) => this.#style(style, text));
     }
   }
 }

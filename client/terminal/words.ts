@@ -16,6 +16,8 @@ import type {
 } from "../core/mod.ts";
 // Groups (issue 24): their sentences live beside these, in group_words.ts.
 import { groupProblemWords, groupWarningWords, joinSentWords } from "./group_words.ts";
+// Files (issue 23): sizes and ids in words.
+import { shortId, sizeWords } from "./file_words.ts";
 
 const fp = (f: string): string => formatFingerprint(f as Fingerprint);
 
@@ -49,6 +51,17 @@ export function noticeWords(notice: Notice): string {
     // Groups (issue 24).
     case "group-join-sent":
       return joinSentWords(notice.title, notice.admin);
+    // Files (issue 23):
+    case "file-preparing":
+      return `Hashing ${notice.name} (${sizeWords(notice.size)}) to offer it to ${notice.peer} as ${
+        shortId(notice.id)
+      }`;
+    case "file-resuming":
+      return `${notice.peer} offers ${notice.name} again: resuming without asking, ${
+        sizeWords(notice.kept)
+      } of ${sizeWords(notice.size)} kept from before (/cancel ${shortId(notice.id)} stops it)`;
+    case "file-waiting":
+      return `${notice.name} waits: 4 transfers with ${notice.peer} are under way`;
   }
 }
 
@@ -288,6 +301,21 @@ export function clientProblemWords(p: ClientProblem): string {
     case "group-full":
     case "too-many-groups":
       return groupProblemWords(p);
+    // Files (issue 23):
+    case "no-transfer":
+      return `No transfer ${p.id} that ${p.command} applies to; /files lists them`;
+    case "ambiguous-transfer":
+      return `${p.count} transfers start with ${p.id}; type more of the id (/files lists them)`;
+    case "files-off":
+      return "Sending files is off in this client";
+    case "file-missing":
+      return `No file ${p.path}`;
+    case "not-a-file":
+      return `${p.path} is not a regular file; send files one at a time (archive a folder first)`;
+    case "file-unreadable":
+      return `Cannot read ${p.path}: ${p.cause}`;
+    case "file-too-big":
+      return `${p.path} is ${sizeWords(p.size)}; at most ${sizeWords(p.max)} can be sent`;
   }
 }
 

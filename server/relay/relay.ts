@@ -62,6 +62,11 @@ export class RelayBroker {
     this.#clock = clock;
   }
 
+  /** Files (issue 23): the bytes one relayed chat may carry, both ways (`--relay-max-bytes`). */
+  get maxBytes(): number {
+    return this.#limits.maxBytes;
+  }
+
   /** Creates a token pairing `initiator` and `responder`; throws DirectoryError when disabled or over a limit. */
   offer(initiator: object, responder: object): string {
     if (!this.#limits.enabled) {

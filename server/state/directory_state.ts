@@ -59,7 +59,7 @@ export interface DirectoryState<S> {
   /** Hands a relay offer to a user online on another instance (through the store). */
   offerRemote(
     to: Extract<Located<S>, { remote: unknown }>["remote"],
-    offer: { from: string; token: string; relay: string },
+    offer: { from: string; token: string; relay: string; budget?: number },
   ): Promise<void>;
   /** Tells a user online on another instance that mail is waiting (through the store). */
   pokeMail(to: Extract<Located<S>, { remote: unknown }>["remote"]): Promise<void>;

@@ -20,6 +20,8 @@ export type InstanceMessage =
     readonly from: string;
     readonly token: string;
     readonly relay: string;
+    /** Files (issue 23): the relay's byte budget for the chat. */
+    readonly budget?: number;
   };
 
 /** The channels of the instances under one prefix. */

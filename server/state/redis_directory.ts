@@ -291,7 +291,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   /** Hands a relay offer to a user online on another instance. */
   async offerRemote(
     to: { instance: string; session: number; key: NameKey },
-    offer: { from: string; token: string; relay: string },
+    offer: { from: string; token: string; relay: string; budget?: number },
   ): Promise<void> {
     const delivered = await this.#publish(to.instance, {
       t: "offer",

@@ -112,8 +112,8 @@ export class LocalSessions<S extends LocalSession> {
     } else if (message.t === "mail") {
       session.checkMail();
     } else if (message.t === "offer") {
-      const { from, token, relay } = message;
-      session.notify({ type: "relay-offer", from, token, relay });
+      const { from, token, relay, budget } = message;
+      session.notify({ type: "relay-offer", from, token, relay, budget });
     }
   }
 }
