@@ -84,6 +84,9 @@ if (import.meta.main) {
   const outDir = dirname(output);
   const existed = await Deno.stat(outDir).then(() => true, () => false);
   const args = ["compile", ...PERMISSIONS, v8FlagsArgument(), "--output", output];
+  // Loaded by URL at run time (a worker for the disk work of file transfers), so compile cannot
+  // see it from main.ts.
+  args.push("--include", new URL("../client/files/part_worker.ts", import.meta.url).pathname);
   if (values.target) args.push("--target", values.target);
   args.push(new URL("../main.ts", import.meta.url).pathname);
   const { code } = await new Deno.Command(Deno.execPath(), { args }).spawn().status;

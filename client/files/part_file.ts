@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { constants, type FileHandle, link, open, unlink } from "node:fs/promises";
+import { constants, type FileHandle, link, lstat, open, unlink } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { MAX_NAME_TRIES, numberedName, partFileName } from "./safe_name.ts";
@@ -74,14 +74,21 @@ export class PartFile {
 
   /** Opens the part `base` in `dir` again to resume, or null when it is gone or not a plain file. */
   static async reopen(dir: string, base: string, size: number): Promise<PartFile | null> {
+    const path = join(dir, base);
     let handle: FileHandle;
+    let before;
     try {
-      handle = await open(join(dir, base), REOPEN);
+      // O_NOFOLLOW alone is not enough: under any permission set but -A, Deno resolves the
+      // path's links before it opens (to check the permission), so the flag never sees one.
+      // The name is looked at first, and what opened must be that very file.
+      before = await lstat(path);
+      if (!before.isFile()) return null;
+      handle = await open(path, REOPEN);
     } catch {
       return null; // Gone, a symlink now, or unreadable: start afresh.
     }
     const info = await handle.stat();
-    if (!info.isFile() || info.size > size) {
+    if (!info.isFile() || info.dev !== before.dev || info.ino !== before.ino || info.size > size) {
       await handle.close();
       return null;
     }
