@@ -36,10 +36,18 @@ export class AesGcmKey {
     this.#raw = raw;
   }
 
-  /** Imports 32 raw key bytes. */
+  /** Imports 32 raw key bytes (a copy: the caller may reuse its buffer). */
   static import(raw: Uint8Array): AesGcmKey {
+    return AesGcmKey.adopt(raw.slice());
+  }
+
+  /**
+   * Takes 32 raw key bytes as they are, without a copy: only for key
+   * material the caller made and nothing else holds or changes.
+   */
+  static adopt(raw: Uint8Array): AesGcmKey {
     if (raw.length !== KEY_LENGTH) throw new RangeError(`AES-256 keys are ${KEY_LENGTH} bytes`);
-    return new AesGcmKey(raw.slice());
+    return new AesGcmKey(raw);
   }
 
   #webKey(): Promise<CryptoKey> {

@@ -29,10 +29,11 @@ export function deriveKeys(
 ): DirectionalKeys {
   const length = 2 * (KEY_LENGTH + NONCE_LENGTH);
   const okm = hkdf(sharedSecret, transcriptHash, utf8(label), length);
-  const at = (offset: number, size: number): Uint8Array => okm.slice(offset, offset + size);
-  const i2rKey = AesGcmKey.import(at(0, KEY_LENGTH));
-  const r2iKey = AesGcmKey.import(at(KEY_LENGTH, KEY_LENGTH));
-  okm.fill(0, 0, 2 * KEY_LENGTH);
+  // Views of the one buffer HKDF made, which nothing else holds: a channel keeps its four
+  // values in one allocation (a directory keeps a channel per online user).
+  const at = (offset: number, size: number): Uint8Array => okm.subarray(offset, offset + size);
+  const i2rKey = AesGcmKey.adopt(at(0, KEY_LENGTH));
+  const r2iKey = AesGcmKey.adopt(at(KEY_LENGTH, KEY_LENGTH));
   return {
     initiatorToResponder: { key: i2rKey, iv: at(2 * KEY_LENGTH, NONCE_LENGTH) },
     responderToInitiator: { key: r2iKey, iv: at(2 * KEY_LENGTH + NONCE_LENGTH, NONCE_LENGTH) },

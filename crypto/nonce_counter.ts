@@ -20,10 +20,14 @@ export class NonceCounter {
   readonly #limit: number;
   #next = 0;
 
-  /** A counter over the 12-byte `iv` that refuses past `limit` nonces. */
+  /**
+   * A counter over the 12-byte `iv` that refuses past `limit` nonces. The
+   * iv is kept as given, not copied: it is key material the key schedule
+   * made for this direction alone (deriveKeys), and nothing changes it.
+   */
   constructor(iv: Uint8Array, limit: number = MAX_RECORDS_PER_KEY) {
     if (iv.length !== NONCE_LENGTH) throw new RangeError(`IVs are ${NONCE_LENGTH} bytes`);
-    this.#iv = iv.slice();
+    this.#iv = iv;
     this.#limit = limit;
   }
 

@@ -88,8 +88,10 @@ export class SecureChannel {
   #receiving = false;
   /** The close under way (ours, or writing out what we owed once the peer closed). */
   #closing: Promise<void> | undefined;
-  /** Resolved once the channel has ended, cleanly or not. */
-  readonly #over = Promise.withResolvers<void>();
+  /** Whether the channel has ended, cleanly or not. */
+  #ended = false;
+  /** Resolved once it has; made only when a drain waits for it (an idle channel holds none). */
+  #over: PromiseWithResolvers<void> | undefined;
 
   /** @internal Channels come from initiateChannel() and acceptChannel(). */
   constructor(
@@ -281,7 +283,7 @@ export class SecureChannel {
       await abortable(this.#writer.finish(FrameType.Close), linger.signal);
       // Draining: the socket closes once the peer has ended, so nothing is left unread (the
       // caller reads on; one that does not is cut off when the linger ends).
-      if (drain) await abortable(this.#over.promise, linger.signal);
+      if (drain) await abortable(this.#whenOver(), linger.signal);
     } catch {
       // The peer is gone or does not read: closing is all that is left to do.
     }
@@ -297,7 +299,7 @@ export class SecureChannel {
    */
   #peerClosed(): void {
     this.#state = CLOSED_BY_PEER;
-    this.#over.resolve();
+    this.#markOver();
     this.#reader.stop();
     const linger = Deadline.after(DRAIN_LINGER_MS, () => new Error("linger over"));
     // A close() meanwhile waits for this instead of cutting it short.
@@ -312,10 +314,21 @@ export class SecureChannel {
 
   #end(state: ChannelState): void {
     this.#state = state;
-    this.#over.resolve();
+    this.#markOver();
     this.#writer.fail(new RecordError("closed", "The channel is closed"));
     this.#reader.stop();
     this.#conn.close();
+  }
+
+  #whenOver(): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    this.#over ??= Promise.withResolvers<void>();
+    return this.#over.promise;
+  }
+
+  #markOver(): void {
+    this.#ended = true;
+    this.#over?.resolve();
   }
 
   #fail(error: ChannelError): void {

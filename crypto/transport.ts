@@ -60,52 +60,72 @@ async function readUnder(
  * `conn.readable` holds ~64 KiB per idle connection.
  */
 export function connTransport(conn: Deno.Conn): Transport {
-  let size = MIN_READ_BUFFER;
-  let closed = false;
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
   } catch {
     // Not a TCP socket (e.g. a Unix socket): nothing to disable.
   }
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
+  return new ConnTransport(conn);
+}
+
+/**
+ * connTransport()'s transport: a class, so that what a connection holds is
+ * its fields (its methods are shared, not closures made per connection; a
+ * directory holds one per online user).
+ */
+class ConnTransport implements Transport {
+  readonly #conn: Deno.Conn;
+  #size = MIN_READ_BUFFER;
+  #closed = false;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  read(signal?: AbortSignal): Promise<Uint8Array | null> {
+    return signal === undefined
+      ? this.#readOnce()
+      : readUnder(signal, () => this.close(), () => this.#readOnce());
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
-      conn.close();
+      this.#conn.close();
     } catch {
       // Already closed by the other side of our code.
     }
-  };
-  const failed = (error: unknown): null => {
-    if (closed || isConnectionReset(error)) return null;
-    throw error;
-  };
+  }
+
   // A promise chain rather than an async function: an idle connection's pending read then
   // holds no suspended frame (a directory holds one per online user, renewed every heartbeat).
-  const readOnce = (): Promise<Uint8Array | null> => {
-    if (closed) return Promise.resolve(null);
-    const buffer = new Uint8Array(size);
+  #readOnce(): Promise<Uint8Array | null> {
+    if (this.#closed) return Promise.resolve(null);
+    const buffer = new Uint8Array(this.#size);
     let reading: Promise<number | null>;
     try {
-      reading = conn.read(buffer);
+      reading = this.#conn.read(buffer);
     } catch (error) {
-      return new Promise((resolve) => resolve(failed(error)));
+      return new Promise((resolve) => resolve(this.#failed(error)));
     }
     return reading.then((n) => {
       if (n === null) return null;
-      if (n === size && size < MAX_READ_BUFFER) size *= 2;
-      else if (n < MIN_READ_BUFFER && size > MIN_READ_BUFFER) size = MIN_READ_BUFFER;
+      if (n === this.#size && this.#size < MAX_READ_BUFFER) this.#size *= 2;
+      else if (n < MIN_READ_BUFFER && this.#size > MIN_READ_BUFFER) this.#size = MIN_READ_BUFFER;
       return n === buffer.length ? buffer : buffer.slice(0, n);
-    }, failed);
-  };
-  return {
-    read: (signal) => signal === undefined ? readOnce() : readUnder(signal, close, readOnce),
-    async write(bytes: Uint8Array): Promise<void> {
-      let written = 0;
-      while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-    },
-    close,
-  };
+    }, (error) => this.#failed(error));
+  }
+
+  #failed(error: unknown): null {
+    if (this.#closed || isConnectionReset(error)) return null;
+    throw error;
+  }
 }
 
 /** A transport over a pair of Web streams (in-memory pipes, relays, tests). */

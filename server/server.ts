@@ -275,72 +275,92 @@ export class DirectoryServer {
     work.finally(() => this.#running.delete(work));
   }
 
-  async #serve(conn: Deno.TcpConn): Promise<void> {
+  /**
+   * One connection from accept to its end. A promise chain, not an async
+   * function: a session online holds no suspended frame of this (a directory
+   * holds one per user).
+   */
+  #serve(conn: Deno.TcpConn): Promise<void> {
     const address = conn.remoteAddr.hostname;
     const id = this.#nextId++;
     const count = (this.#perAddress.get(address) ?? 0) + 1;
     this.#perAddress.set(address, count);
     this.metrics.connectionsOpen++;
     const transport = connTransport(conn);
-    try {
-      if (this.#options.maxPerAddress > 0 && count > this.#options.maxPerAddress) {
-        return this.#refuseEarly(transport, id, address, "per-address-limit");
-      }
-      const ticket = this.#startups.admit(address, () => {
-        this.metrics.reject("startups-evicted");
-        this.#options.log.event("reject", { session: id, address, reason: "startups-evicted" });
-        transport.close();
-      });
-      if (typeof ticket === "string") {
-        this.metrics.admissions.refused++;
-        return this.#refuseEarly(transport, id, address, ticket);
-      }
-      let opened: Opened;
-      try {
-        opened = await this.#open(transport, id, address);
-      } catch (error) {
-        this.metrics.handshakeFailuresTotal++;
-        this.#options.log.event("handshake-failed", {
-          session: id,
-          reason: error instanceof ChannelError ? error.code : "internal",
-        });
-        return;
-      } finally {
-        this.#startups.release(ticket);
-      }
-      if ("relay" in opened) {
-        return await this.relay.join(opened.relay.rest, opened.relay.token, id);
-      }
-      if ("busy" in opened) return;
-      const { channel } = opened;
-      const session = new Session(id, conn.remoteAddr, channel, this.#ctx);
-      if (this.#sessions.size >= this.#options.maxClients || this.#stopping) {
-        this.metrics.reject("server-full");
-        this.#options.log.event("reject", { session: id, reason: "server-full" });
-        await channel.send(
-          encodeMessage({
-            id: null,
-            type: "error",
-            code: "server-full",
-            message: "The directory is full; try again later",
-          }),
-        ).catch(() => {}); // Safe to drop: refused either way; a failed send means it left already.
-        await session.end("server-full", "The directory is full; try again later");
-        return;
-      }
-      this.#sessions.add(session);
-      try {
-        await session.run();
-      } finally {
-        this.#sessions.delete(session);
-      }
-    } finally {
+    const release = (): void => {
       transport.close();
       this.metrics.connectionsOpen--;
       const left = (this.#perAddress.get(address) ?? 1) - 1;
       if (left === 0) this.#perAddress.delete(address);
       else this.#perAddress.set(address, left);
+    };
+    return this.#start(conn, transport, id, count).then((session) => {
+      if (session === undefined) return;
+      this.#sessions.add(session);
+      return session.run().finally(() => this.#sessions.delete(session));
+    }).finally(release);
+  }
+
+  /**
+   * Admission, the first frame and the handshake: the session to run, or
+   * undefined once the connection is done with (refused, busy, relayed).
+   */
+  async #start(
+    conn: Deno.TcpConn,
+    transport: Transport,
+    id: number,
+    count: number,
+  ): Promise<Session | undefined> {
+    const address = conn.remoteAddr.hostname;
+    if (this.#options.maxPerAddress > 0 && count > this.#options.maxPerAddress) {
+      this.#refuseEarly(transport, id, address, "per-address-limit");
+      return;
     }
+    const ticket = this.#startups.admit(address, () => {
+      this.metrics.reject("startups-evicted");
+      this.#options.log.event("reject", { session: id, address, reason: "startups-evicted" });
+      transport.close();
+    });
+    if (typeof ticket === "string") {
+      this.metrics.admissions.refused++;
+      this.#refuseEarly(transport, id, address, ticket);
+      return;
+    }
+    let opened: Opened;
+    try {
+      opened = await this.#open(transport, id, address);
+    } catch (error) {
+      this.metrics.handshakeFailuresTotal++;
+      this.#options.log.event("handshake-failed", {
+        session: id,
+        reason: error instanceof ChannelError ? error.code : "internal",
+      });
+      return;
+    } finally {
+      this.#startups.release(ticket);
+    }
+    if ("relay" in opened) {
+      await this.relay.join(opened.relay.rest, opened.relay.token, id);
+      return;
+    }
+    if ("busy" in opened) return;
+    const { channel } = opened;
+    const session = new Session(id, conn.remoteAddr, channel, this.#ctx);
+    if (this.#sessions.size >= this.#options.maxClients || this.#stopping) {
+      this.metrics.reject("server-full");
+      this.#options.log.event("reject", { session: id, reason: "server-full" });
+      await channel.send(
+        encodeMessage({
+          id: null,
+          type: "error",
+          code: "server-full",
+          message: "The directory is full; try again later",
+        }),
+      ).catch(() => {}); // Safe to drop: refused either way; a failed send means it left already.
+      await session.end("server-full", "The directory is full; try again later");
+      return;
+    }
+    return session;
   }
 
   /**

@@ -111,7 +111,8 @@ export class MailWindow {
   readonly #log: Logger;
   readonly #session: number;
   readonly #clock: () => number;
-  readonly #sent = new Set<number>();
+  /** Ids sent and not acknowledged; made with the first (most sessions never hold mail). */
+  #sent: Set<number> | undefined;
   #after = 0;
   #checking: Promise<void> | undefined;
   #again = false;
@@ -129,7 +130,7 @@ export class MailWindow {
 
   /** Forgets what the client acknowledged, making room for more. */
   acknowledged(ids: readonly number[]): void {
-    for (const id of ids) this.#sent.delete(id);
+    for (const id of ids) this.#sent?.delete(id);
   }
 
   /**
@@ -144,11 +145,11 @@ export class MailWindow {
     this.#checking = (async () => {
       do {
         this.#again = false;
-        const room = MAIL_WINDOW - this.#sent.size;
+        const room = MAIL_WINDOW - (this.#sent?.size ?? 0);
         if (room <= 0) break;
         const held = await this.#mailbox.held(owner, this.#clock(), this.#after, room);
         for (const mail of held) {
-          this.#sent.add(mail.id);
+          (this.#sent ??= new Set()).add(mail.id);
           this.#after = mail.id;
           notify({ type: "mail", id: mail.id, sealed: toBase64(mail.sealed), stored: mail.stored });
         }
