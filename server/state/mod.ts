@@ -15,7 +15,8 @@
  *
  * @module
  */
-export { type LocalSession, RedisDirectory } from "./redis_directory.ts";
+export { RedisDirectory } from "./redis_directory.ts";
+export type { LocalSession } from "./redis_local_sessions.ts";
 export { DEFAULT_PREFIX, openRedis, redactUrl, storeUnavailable } from "./redis_connection.ts";
 export { RedisBindings } from "./redis_bindings.ts";
 export { INSTANCE_TTL_MS } from "./redis_heartbeat.ts";
