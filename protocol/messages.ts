@@ -9,6 +9,12 @@
 import { fromBase64, MAX_MESSAGE, type SignedPrekey, toBase64 } from "../crypto/mod.ts";
 import { DIRECTORY_ERROR_CODES, type DirectoryErrorCode, ProtocolError } from "./errors.ts";
 import { checks, JsonObject } from "./json_object.ts";
+import {
+  CHECKPOINT_BASE64_LENGTH,
+  MAX_BINDING_PROOF_LENGTH,
+  MAX_ENTRY_LENGTH,
+  MAX_PROOF_HASHES,
+} from "../transparency/mod.ts";
 
 /** Largest sealed message (base64-decoded) the directory holds for an offline user (§12.3). */
 export const MAX_SEALED_BYTES = 6 * 1024;
@@ -55,7 +61,16 @@ export type Request =
   /** Holds a sealed message (base64) for `to` until it comes online. */
   | { id: number; type: "mail"; to: string; sealed: string }
   /** Deletes delivered messages. */
-  | { id: number; type: "mail-ack"; ids: number[] };
+  | { id: number; type: "mail-ack"; ids: number[] }
+  // Key transparency (docs/protocol.md §13.4): none needs a registration.
+  /** The latest checkpoint. */
+  | { id: number; type: "log-checkpoint" }
+  /** The consistency proof between two sizes of the log. */
+  | { id: number; type: "log-consistency"; from: number; to: number }
+  /** Entries `from` onward, at most `count` (MAX_LOG_ENTRIES). */
+  | { id: number; type: "log-entries"; from: number; count?: number }
+  /** A name's entries from index `from` on, each with its inclusion proof. */
+  | { id: number; type: "log-history"; name: string; from?: number };
 
 /** One online user as the directory lists it. */
 export type UserEntry = {
@@ -68,7 +83,18 @@ export type UserEntry = {
   fingerprint: string;
   /** Other addresses the user announced (its own interfaces), tried in parallel with `address`. */
   addresses?: string[];
+  /** Key transparency: the proof that `key` is the name's binding in the reply's checkpoint. */
+  proof?: string;
 };
+
+// Key transparency (docs/protocol.md §13.4).
+/** Most entries one `log-entries` reply carries. */
+export const MAX_LOG_ENTRIES = 500;
+/** Most entries one `log-history` reply carries, each with its inclusion proof. */
+export const MAX_HISTORY_ENTRIES = 32;
+
+/** A name's log entry with its index and inclusion proof (base64 of hashes). */
+export type HistoryEntry = { index: number; entry: string; proof: string };
 
 /** Most announced addresses a client may register. */
 export const MAX_ANNOUNCED_ADDRESSES = 4;
@@ -88,19 +114,58 @@ export const CLOSE_REASONS = [
 /** Why the server ends a session on its own. */
 export type CloseReason = typeof CLOSE_REASONS[number];
 
-/** server -> client */
+/**
+ * server -> client. Key transparency (§13.4): `checkpoint` (base64) and
+ * `proof` (a binding proof) go with every reply that shows a key, and with
+ * a lookup's `not-found` (the proof says what the log binds to the name).
+ */
 export type Reply =
-  | { id: number; type: "registered"; name: string; address: string; port: number }
-  | { id: number; type: "users"; users: UserEntry[]; more: boolean }
-  | { id: number; type: "user"; user: UserEntry }
+  | {
+    id: number;
+    type: "registered";
+    name: string;
+    address: string;
+    port: number;
+    checkpoint?: string;
+    proof?: string;
+  }
+  | { id: number; type: "users"; users: UserEntry[]; more: boolean; checkpoint?: string }
+  | { id: number; type: "user"; user: UserEntry; checkpoint?: string }
   | { id: number; type: "pong" }
   | { id: number; type: "bye" }
   | { id: number; type: "relay-token"; token: string }
   | { id: number; type: "ok" }
-  | { id: number; type: "prekey"; name: string; key: string; prekey: WirePrekey }
+  | {
+    id: number;
+    type: "prekey";
+    name: string;
+    key: string;
+    prekey: WirePrekey;
+    checkpoint?: string;
+    proof?: string;
+  }
   /** The message is held until `expires` (ms since the epoch). */
   | { id: number; type: "mail-queued"; expires: number }
-  | { id: number | null; type: "error"; code: DirectoryErrorCode; message: string };
+  | {
+    id: number | null;
+    type: "error";
+    code: DirectoryErrorCode;
+    message: string;
+    checkpoint?: string;
+    proof?: string;
+  }
+  // Key transparency (docs/protocol.md §13.4).
+  | { id: number; type: "log-checkpoint"; checkpoint: string }
+  | { id: number; type: "log-consistency"; from: number; to: number; proof: string }
+  | { id: number; type: "log-entries"; from: number; entries: string[]; checkpoint: string }
+  | {
+    id: number;
+    type: "log-history";
+    name: string;
+    entries: HistoryEntry[];
+    more: boolean;
+    checkpoint: string;
+  };
 
 /** server -> client, unsolicited */
 export type Notice =
@@ -134,6 +199,13 @@ const isIdList = (v: unknown): v is number[] =>
   Array.isArray(v) && v.length >= 1 && v.length <= MAX_ACK_IDS && v.every(checks.id);
 const SEALED_BASE64 = Math.ceil(MAX_SEALED_BYTES / 3) * 4;
 const isSealed = checks.base64(SEALED_BASE64);
+const base64Of = (bytes: number) => checks.base64(Math.ceil(bytes / 3) * 4);
+// Key transparency: each value checked for its form here, for its meaning by the client.
+const isCheckpoint = base64Of(CHECKPOINT_BASE64_LENGTH * 3 / 4);
+const isBindingProof = base64Of(MAX_BINDING_PROOF_LENGTH);
+const isHashes = base64Of(MAX_PROOF_HASHES * 32);
+const isEntry = base64Of(MAX_ENTRY_LENGTH);
+const isSize = checks.id;
 
 function decodePrekey(o: JsonObject): WirePrekey {
   return {
@@ -198,6 +270,30 @@ export function decodeRequest(bytes: Uint8Array): Request {
         type,
         ids: o.field("ids", isIdList, `a list of 1 to ${MAX_ACK_IDS} message ids`),
       };
+    // Key transparency (docs/protocol.md §13.4).
+    case "log-checkpoint":
+      return { id, type };
+    case "log-consistency":
+      return {
+        id,
+        type,
+        from: o.field("from", isSize, "a log size"),
+        to: o.field("to", isSize, "a log size"),
+      };
+    case "log-entries":
+      return {
+        id,
+        type,
+        from: o.field("from", isSize, "a log index"),
+        count: o.optional("count", isLimit, "a positive integer"),
+      };
+    case "log-history":
+      return {
+        id,
+        type,
+        name: o.field("name", isShortString, "a string"),
+        from: o.optional("from", isSize, "a log index"),
+      };
     default:
       throw o.fail("an unknown request type");
   }
@@ -212,6 +308,26 @@ function decodeUser(value: unknown): UserEntry {
     key: o.field("key", isShortString, "a string"),
     fingerprint: o.field("fingerprint", isShortString, "a string"),
     addresses: o.optional("addresses", isAddressList, "a list of addresses") ?? [],
+    ...optionalProof(o),
+  };
+}
+
+/** The key-transparency fields a reply may carry (§13.4), checked for their form. */
+function optionalProof(o: JsonObject): { checkpoint?: string; proof?: string } {
+  const checkpoint = o.optional("checkpoint", isCheckpoint, "a base64 checkpoint");
+  const proof = o.optional("proof", isBindingProof, "a base64 binding proof");
+  return {
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+    ...(proof === undefined ? {} : { proof }),
+  };
+}
+
+function decodeHistoryEntry(value: unknown): HistoryEntry {
+  const o = JsonObject.from(value, "a history entry", fail);
+  return {
+    index: o.field("index", isSize, "a log index"),
+    entry: o.field("entry", isEntry, "a base64 log entry"),
+    proof: o.field("proof", isHashes, "a base64 inclusion proof"),
   };
 }
 
@@ -254,6 +370,7 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         name: o.field("name", isShortString, "a string"),
         address: o.field("address", isShortString, "a string"),
         port: o.field("port", isPort, "a port number"),
+        ...optionalProof(o),
       };
     case "users":
       return {
@@ -261,9 +378,10 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         type,
         users: o.list("users", MAX_LIST_LIMIT, decodeUser),
         more: o.field("more", checks.boolean, "a boolean"),
+        ...optionalProof(o),
       };
     case "user":
-      return { id: id!, type, user: decodeUser(o.fields.user) };
+      return { id: id!, type, user: decodeUser(o.fields.user), ...optionalProof(o) };
     case "pong":
     case "bye":
     case "ok":
@@ -277,6 +395,7 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         name: o.field("name", isShortString, "a string"),
         key: o.field("key", checks.base64(44), "a base64 key"),
         prekey: decodePrekey(o.object("prekey")),
+        ...optionalProof(o),
       };
     case "mail-queued":
       return { id: id!, type, expires: o.field("expires", isTime, "a time in ms") };
@@ -286,6 +405,42 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         type,
         code: o.field("code", checks.oneOf(DIRECTORY_ERROR_CODES), "a known error code"),
         message: o.field("message", checks.string, "a string"),
+        ...optionalProof(o),
+      };
+    // Key transparency (docs/protocol.md §13.4).
+    case "log-checkpoint":
+      return {
+        id: id!,
+        type,
+        checkpoint: o.field("checkpoint", isCheckpoint, "a base64 checkpoint"),
+      };
+    case "log-consistency":
+      return {
+        id: id!,
+        type,
+        from: o.field("from", isSize, "a log size"),
+        to: o.field("to", isSize, "a log size"),
+        proof: o.field("proof", isHashes, "a base64 consistency proof"),
+      };
+    case "log-entries":
+      return {
+        id: id!,
+        type,
+        from: o.field("from", isSize, "a log index"),
+        entries: o.list("entries", MAX_LOG_ENTRIES, (v) => {
+          if (!isEntry(v)) throw fail('"entries" must hold base64 log entries');
+          return v;
+        }),
+        checkpoint: o.field("checkpoint", isCheckpoint, "a base64 checkpoint"),
+      };
+    case "log-history":
+      return {
+        id: id!,
+        type,
+        name: o.field("name", isShortString, "a string"),
+        entries: o.list("entries", MAX_HISTORY_ENTRIES, decodeHistoryEntry),
+        more: o.field("more", checks.boolean, "a boolean"),
+        checkpoint: o.field("checkpoint", isCheckpoint, "a base64 checkpoint"),
       };
     default:
       throw o.fail("an unknown message type");

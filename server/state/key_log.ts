@@ -14,7 +14,12 @@
  *
  * @module
  */
-import { DirectoryError, type NameKey } from "../../protocol/mod.ts";
+import {
+  DirectoryError,
+  MAX_HISTORY_ENTRIES,
+  MAX_LOG_ENTRIES,
+  type NameKey,
+} from "../../protocol/mod.ts";
 import {
   type CheckpointSigner,
   consistencyPath,
@@ -43,10 +48,6 @@ export const SEAL_DELAY_MS = 50;
 export const SEAL_BATCH = 256;
 /** How long a reply waits for the log to show a binding it lists. */
 export const PROOF_WAIT_MS = 2_000;
-/** Most entries one `log-entries` reply carries (about 53 KiB of base64). */
-export const MAX_LOG_ENTRIES = 500;
-/** Most entries one `log-history` reply carries, each with its inclusion proof. */
-export const MAX_HISTORY_ENTRIES = 32;
 /** How long to wait before trying a seal again after the store failed. */
 const SEAL_RETRY_MS = 1_000;
 
