@@ -16,6 +16,7 @@ import {
   Chat,
   ChatBook,
   encodePeerMessage,
+  type GossipCheckpoint,
   isClosing,
   type PathPolicy,
   PathUpgrader,
@@ -51,6 +52,10 @@ export type RunnerOptions = {
   apply(actions: readonly TrustAction[], out: EventSink): void;
   /** Reports a failure nobody's command asked for. */
   report(error: unknown): void;
+  /** Key transparency (§13.7): the checkpoint our hello and accept hand the peer. */
+  gossip?(): GossipCheckpoint | undefined;
+  /** Key transparency (§13.7): the checkpoint `peer`'s accept handed us, to reconcile. */
+  gossipIn?(peer: string, theirs: GossipCheckpoint): void;
 };
 
 /** Runs one client's chat book. */
@@ -62,6 +67,8 @@ export class ChatRunner {
   /** The open chats, by the book's id. */
   readonly #chats = new Map<number, Chat>();
   #expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Who each link we dialed reaches: the peer the accept's gossip comes from. */
+  readonly #dialed = new WeakMap<Link, Name>();
 
   /** A runner for the client `options` describes. */
   constructor(options: RunnerOptions) {
@@ -157,7 +164,8 @@ export class ChatRunner {
           await this.#dial(action.request, action.name, out);
           break;
         case "await-answer": {
-          const answer = await awaitAnswer(action.link);
+          const peer = this.#dialed.get(action.link) ?? "";
+          const answer = await awaitAnswer(action.link, (log) => this.#o.gossipIn?.(peer, log));
           // The answer (or its absence) is a long outcome: an event of its own, no reply.
           this.#later({ type: "answered", request: action.request, answer });
           break;
@@ -196,6 +204,7 @@ export class ChatRunner {
       if (!info) this.#later({ type: "dial-failed", request }, out);
     }
     if (!info) return;
+    if (info.link && info.name) this.#dialed.set(info.link, info.name);
     // The answer is awaited apart from the command: its outcome is no reply.
     const actions = this.#book.handle({ type: "reached", request, info });
     await this.#execute(actions.filter((a) => a.type !== "await-answer"), out);
@@ -234,8 +243,13 @@ export class ChatRunner {
 
   /** Says `message` on `link`; with `close`, closes it after (a peer gone needs no answer). */
   #say(link: Link, message: PeerMessage, close = false): void {
+    // Key transparency (§13.7): a hello and an accept hand the peer the checkpoint we keep.
+    const log = message.type === "hello" || message.type === "accept"
+      ? this.#o.gossip?.()
+      : undefined;
+    const said = log ? { ...message, log } : message;
     // A peer gone already needs no answer; its request ends by the watch or the answer's wait.
-    const sent = link.channel.send(encodePeerMessage(message)).catch(() => {});
+    const sent = link.channel.send(encodePeerMessage(said)).catch(() => {});
     if (close) sent.finally(() => link.channel.close());
   }
 

@@ -40,6 +40,7 @@ import { PrekeyRing, PREKEYS_FILE } from "./mail/mod.ts";
 import { ownAddresses } from "./own_addresses.ts";
 import { PeerTrust } from "./trust/mod.ts";
 import { PinFile } from "./trust/mod.ts";
+import { CheckpointFile, CHECKPOINTS_FILE } from "./trust/mod.ts";
 import { TerminalUi } from "./terminal/mod.ts";
 
 /** Pinned directory keys, by `host:port`. */
@@ -109,11 +110,13 @@ async function runSession(
       });
     }
     const { identity } = await loadOrCreateIdentity(join(options.home, IDENTITY_FILE));
-    const [serverPins, peerPins, prekeys, mailBook] = await Promise.all([
+    const [serverPins, peerPins, prekeys, mailBook, checkpoints] = await Promise.all([
       PinFile.load(join(options.home, KNOWN_SERVERS_FILE)),
       PinFile.load(join(options.home, KNOWN_PEERS_FILE)),
       PrekeyRing.load(join(options.home, PREKEYS_FILE)),
       MailBook.load(join(options.home, MAIL_FILE)),
+      // Key transparency (docs/protocol.md §13.6): each directory's checkpoint, kept.
+      CheckpointFile.load(join(options.home, CHECKPOINTS_FILE)),
     ]);
     // Mail the directory delivers before the app exists waits for it.
     const early: { id: number; sealed: string; stored: number }[] = [];
@@ -140,6 +143,7 @@ async function runSession(
       onRelayOffer: (offer) => app?.acceptRelayOffer(offer),
       onMail: (mail) => app ? app.receiveMail(mail) : early.push(mail),
       prekey: async () => toWirePrekey((await prekeys.current(Date.now())).signedBy(identity)),
+      log: { file: checkpoints, home: options.home },
     });
     try {
       await step(link.connect());
@@ -181,7 +185,13 @@ async function runSession(
     const mail = new MailService({
       name: self,
       identity,
-      directory: link,
+      // Every key the mail room goes by is one the directory's log proves (§13.6).
+      directory: {
+        prekey: (name) => link!.prekey(name),
+        lookup: (name) => link!.lookupProven(name),
+        mail: (to, sealed) => link!.mail(to, sealed),
+        mailAck: (ids) => link!.mailAck(ids),
+      },
       trust,
       book: mailBook,
       prekeys,

@@ -11,6 +11,7 @@ import { type Fingerprint, type Identity, UnexpectedPeerKey } from "../crypto/mo
 import type { Name } from "../protocol/mod.ts";
 import {
   type DeclineReason,
+  type GossipCheckpoint,
   type PathPolicy,
   randomId,
   reachPeer,
@@ -90,12 +91,19 @@ export async function dialPeer(
 
 /**
  * The answer to our hello on `link`, within REQUEST_TIMEOUT_MS: accept, or
- * why not (anything else, or nothing, counts as `timeout`).
+ * why not (anything else, or nothing, counts as `timeout`). The checkpoint
+ * an accept hands us goes to `gossip` (key transparency, §13.7).
  */
-export async function awaitAnswer(link: Link): Promise<"accept" | DeclineReason> {
+export async function awaitAnswer(
+  link: Link,
+  gossip?: (theirs: GossipCheckpoint) => void,
+): Promise<"accept" | DeclineReason> {
   try {
     const answer = await receiveWithin(link.channel, REQUEST_TIMEOUT_MS, "answer");
-    if (answer.type === "accept") return "accept";
+    if (answer.type === "accept") {
+      if (answer.log) gossip?.(answer.log);
+      return "accept";
+    }
     return answer.type === "decline" ? answer.reason : "timeout";
   } catch {
     // Closed, cut or silent: the request is over either way, as unanswered.

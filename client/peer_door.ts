@@ -28,6 +28,7 @@ import {
   decodePeerMessage,
   encodePeerMessage,
   type GateTicket,
+  type GossipCheckpoint,
   PEER_ADMISSION_MS,
   type PeerMessage,
 } from "./chat/mod.ts";
@@ -79,6 +80,8 @@ export type DoorContext = {
   apply(actions: readonly TrustAction[]): void;
   /** A `resume` for the open chat with `name`: the path upgrader's to decide. */
   resume(name: string, channel: SecureChannel, hello: PeerMessage): void;
+  /** Key transparency (§13.7): the checkpoint an admitted peer handed us, to reconcile. */
+  gossip?(peer: string, theirs: GossipCheckpoint): void;
 };
 
 /** Declines on `channel` and closes it. */
@@ -167,6 +170,7 @@ export async function admitPeer(
     ctx.apply(refusal(name, decision));
     return void decline(channel, "security");
   }
+  if (hello.log) ctx.gossip?.(name, hello.log);
   return {
     name,
     channel,

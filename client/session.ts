@@ -99,6 +99,9 @@ export class ChatSession {
       mail: (to, text, unlessOnline, out) => this.#mail(to, text, unlessOnline, out),
       apply,
       report: (error) => this.#reportQuietly(error),
+      // Key transparency (§13.7): checkpoints handed to peers with hello and accept, and theirs.
+      gossip: () => options.link.gossipCheckpoint(),
+      gossipIn: (peer, theirs) => void options.link.gossip(peer, theirs),
     });
   }
 
@@ -279,6 +282,7 @@ export class ChatSession {
         trust: this.#o.trust,
         apply: (actions) => this.#apply(actions, this.#o.sink),
         resume: (name, channel, hello) => this.#runner.resume(name, channel, hello),
+        gossip: (peer, theirs) => void this.#o.link.gossip(peer, theirs),
       });
     } catch (error) {
       return this.#reportQuietly(error);

@@ -23,17 +23,25 @@ export const DECLINE_REASONS = ["user", "security", "busy", "timeout"] as const;
 /** Why a peer declined. */
 export type DeclineReason = typeof DECLINE_REASONS[number];
 
+// Key transparency (docs/protocol.md §13.7): gossip.
+/**
+ * The checkpoint a client keeps of its directory, handed to the peer with
+ * `hello` and `accept` (a field older clients ignore): the directory's key
+ * and the checkpoint, both base64, as the directory sent them.
+ */
+export type GossipCheckpoint = { directory: string; checkpoint: string };
+
 /** Peer-to-peer messages. */
 export type PeerMessage =
   /** The initiator's first words: who it claims to be, and the chat's id (to move it later). */
-  | { type: "hello"; name: string; chat?: string }
+  | { type: "hello"; name: string; chat?: string; log?: GossipCheckpoint }
   /** The first words on a new connection that is to carry an open chat (docs/protocol.md §11.1). */
   | { type: "resume"; name: string; chat: string }
   /** The answer to resume: the chat moves to this connection. */
   | { type: "resumed" }
   /** The last words on a connection a chat moved away from: it goes on elsewhere. */
   | { type: "moved" }
-  | { type: "accept" }
+  | { type: "accept"; log?: GossipCheckpoint }
   | { type: "decline"; reason: DeclineReason }
   | { type: "msg"; id: string; text: string; time: number }
   | { type: "ack"; id: string }
@@ -58,8 +66,23 @@ export const isRandomId: Check<string> = checks.hex(32);
 export const isDateTime: Check<number> = checks.dateTime;
 
 const isName = checks.shortString(MAX_HELLO_NAME);
+/** A directory key and a checkpoint, in base64: 44 and 192 characters. */
+const isKey = checks.base64(44);
+const isCheckpoint = checks.base64(192);
 const isMessageId = checks.shortString(MAX_ID_LENGTH);
 const fail = (message: string): PeerProtocolError => new PeerProtocolError(message);
+
+/** The gossip a hello or accept may carry (§13.7), checked for its form. */
+function gossip(o: JsonObject): { log?: GossipCheckpoint } {
+  if (o.fields.log === undefined) return {};
+  const log = o.object("log");
+  return {
+    log: {
+      directory: log.field("directory", isKey, "a base64 directory key"),
+      checkpoint: log.field("checkpoint", isCheckpoint, "a base64 checkpoint"),
+    },
+  };
+}
 
 /** Decodes and validates a peer message; throws PeerProtocolError naming what is wrong. */
 export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
@@ -69,7 +92,7 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
     case "hello": {
       const name = o.field("name", isName, "a name");
       const chat = o.optional("chat", isRandomId, "a 32-digit hex chat id");
-      return chat === undefined ? { type, name } : { type, name, chat };
+      return { type, name, ...(chat === undefined ? {} : { chat }), ...gossip(o) };
     }
     case "resume":
       return {
@@ -77,9 +100,10 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
         name: o.field("name", isName, "a name"),
         chat: o.field("chat", isRandomId, "a 32-digit hex chat id"),
       };
+    case "accept":
+      return { type, ...gossip(o) };
     case "resumed":
     case "moved":
-    case "accept":
     case "eom":
       return { type };
     case "decline":

@@ -25,7 +25,9 @@ export type ClientErrorCode =
   | "listen-failed"
   | "name-replaced"
   | "name-lost"
-  | "mail-failed";
+  | "mail-failed"
+  // Key transparency (docs/protocol.md §13.6).
+  | "unproven-binding";
 
 /** What a peer did not send in time, or before it hung up. */
 export type AwaitedWord = "answer" | "resume-answer";
@@ -77,7 +79,10 @@ export type ClientProblem =
   /** The directory lost its data and could not give the name back; `why`: its own words. */
   | { code: "name-lost"; problem: "name-lost"; why: string }
   | { code: "mail-failed"; problem: "mail-failed"; cause: string }
-  | { code: "peer-protocol"; problem: "peer-protocol"; rule: string };
+  | { code: "peer-protocol"; problem: "peer-protocol"; rule: string }
+  // Key transparency (docs/protocol.md §13.6).
+  /** The directory's key for `peer` is not proven by its log (a warning said why). */
+  | { code: "unproven-binding"; problem: "unproven-binding"; peer: string };
 
 /** The problems of one code. */
 export type ProblemOf<C extends ClientErrorCode> = Extract<ClientProblem, { code: C }>;
