@@ -124,7 +124,10 @@ export function checkBinding(
 /** How a checkpoint seen stands to the one kept. */
 export type Standing = "first" | "same" | "newer" | "rollback" | "fork";
 
-/** `seen` against `kept`: its size decides, and at one size, its root. */
+/**
+ * `seen` against `kept`: its size decides, and at one size, its roots (a
+ * second map root over the same log is a second history too).
+ */
 export function compareCheckpoints(
   kept: SignedCheckpoint | undefined,
   seen: SignedCheckpoint,
@@ -132,7 +135,8 @@ export function compareCheckpoints(
   if (kept === undefined) return "first";
   if (seen.size < kept.size) return "rollback";
   if (seen.size > kept.size) return "newer";
-  return sameBytes(seen.logRoot, kept.logRoot) ? "same" : "fork";
+  const same = sameBytes(seen.logRoot, kept.logRoot) && sameBytes(seen.mapRoot, kept.mapRoot);
+  return same ? "same" : "fork";
 }
 
 /** Whether the consistency proof `wire` shows `larger` extends `smaller` (RFC 9162 §2.1.4.2). */
