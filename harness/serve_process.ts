@@ -32,6 +32,8 @@ export type ServeSetup = {
   netns?: string;
   /** A `--v8-flags=…` argument for the server's Deno (benchmarks run it as `deno task serve` does). */
   v8Flags?: string;
+  /** Another tree's main.ts to run (a benchmark's baseline); this tree's by default. */
+  main?: string;
 };
 
 /** Starts a server on 127.0.0.1 and a free port. */
@@ -42,7 +44,7 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
     "-A",
     "--quiet",
     ...(setup.v8Flags ? [setup.v8Flags] : []),
-    MAIN,
+    setup.main ?? MAIN,
     "serve",
     "--host",
     setup.host ?? "127.0.0.1",

@@ -47,9 +47,21 @@ export const EMPTY_SUBTREE: Hash = new Uint8Array(HASH_LENGTH);
 const LEAF = new Uint8Array([0x02]);
 const NODE = new Uint8Array([0x03]);
 
-/** Where a name sits in the map: SHA-256 of its folded (lower-case) form. */
+/** Paths computed lately, by name: a directory asks for one name's path several times a request. */
+const recentPaths = new Map<string, Hash>();
+/** Names whose paths are remembered, at most. */
+const RECENT_PATHS = 4_096;
+const encoder = new TextEncoder();
+
+/** Where a name sits in the map: SHA-256 of its folded (lower-case) form (do not change it). */
 export function mapPath(folded: string): Hash {
-  return sha256(new TextEncoder().encode(folded));
+  let path = recentPaths.get(folded);
+  if (path === undefined) {
+    path = sha256(encoder.encode(folded));
+    if (recentPaths.size >= RECENT_PATHS) recentPaths.clear();
+    recentPaths.set(folded, path);
+  }
+  return path;
 }
 
 /** A leaf's hash: SHA-256(0x02 || path || SHA-256(value)). */
@@ -98,15 +110,16 @@ export type MapProof = { readonly siblings: readonly Hash[]; readonly terminal: 
  * One binding: path (32) || value || leaf hash (32), in one buffer, so that
  * a name costs the map one typed array (the directory holds every name).
  */
-type Leaf = { readonly leaf: true; readonly bytes: Uint8Array };
+type Leaf = { readonly leaf: true; readonly bytes: Uint8Array; hash?: Hash };
 
 /**
  * Two or more leaves whose paths agree on their first `split` bits and
  * differ at bit `split`; `sample` is one of their leaves (its path is the
- * shared prefix). The hash at `split` is cached once asked, for subtrees
- * of CACHE_FROM leaves or more: below that, recomputing it from the cached
- * leaf hashes is one or two hashes, and memory is what a directory of many
- * names runs out of first.
+ * shared prefix). The hash at `split`, and the hash seen from the parent's
+ * depth (past the one-sided levels of the prefix), are cached once asked,
+ * for subtrees of CACHE_FROM leaves or more: below that, recomputing them
+ * from the cached leaf hashes takes a few hashes, and memory is what a
+ * directory of many names runs out of first.
  */
 type Branch = {
   readonly leaf: false;
@@ -116,17 +129,21 @@ type Branch = {
   readonly right: Node;
   readonly count: number;
   own?: Hash;
+  /** The hash seen from the last depth above the split asked (the parent's), for cached ones. */
+  above?: { readonly depth: number; readonly hash: Hash };
 };
 
 type Node = Leaf | Branch;
 
 /** Subtrees of at least this many leaves keep their hash. */
-const CACHE_FROM = 4;
+const CACHE_FROM = 2;
 
 const pathOf = (leaf: Leaf): Hash => leaf.bytes.subarray(0, HASH_LENGTH);
 const valueOf = (leaf: Leaf): Uint8Array =>
   leaf.bytes.subarray(HASH_LENGTH, leaf.bytes.length - HASH_LENGTH);
-const leafHashOf = (leaf: Leaf): Hash => leaf.bytes.subarray(leaf.bytes.length - HASH_LENGTH);
+/** The leaf's hash: a view of its buffer, made once (a root asks for it at every batch). */
+const leafHashOf = (leaf: Leaf): Hash =>
+  leaf.hash ??= leaf.bytes.subarray(leaf.bytes.length - HASH_LENGTH);
 const sampleOf = (node: Node): Uint8Array => node.leaf ? node.bytes : node.sample;
 const countOf = (node: Node): number => node.leaf ? 1 : node.count;
 
@@ -157,15 +174,18 @@ function join(split: number, a: Node, b: Node): Branch {
 /** The hash of the subtree at `depth` whose only non-empty part is `node`. */
 function hashAt(node: Node, depth: number): Hash {
   if (node.leaf) return leafHashOf(node);
+  if (node.above?.depth === depth) return node.above.hash;
   let hash = node.own ??
     mapNodeHash(hashAt(node.left, node.split + 1), hashAt(node.right, node.split + 1));
-  if (node.count >= CACHE_FROM) node.own = hash;
+  const cached = node.count >= CACHE_FROM;
+  if (cached) node.own = hash;
   // Above the split, each level holds the branch on one side and nothing on the other.
   for (let i = node.split - 1; i >= depth; i--) {
     hash = bit(node.sample, i) === 1
       ? mapNodeHash(EMPTY_SUBTREE, hash)
       : mapNodeHash(hash, EMPTY_SUBTREE);
   }
+  if (cached && depth < node.split) node.above = { depth, hash };
   return hash;
 }
 

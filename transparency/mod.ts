@@ -78,6 +78,7 @@ export {
   encodeHashes,
   MAX_BINDING_PROOF_LENGTH,
   MAX_PROOF_HASHES,
+  toWireBase64,
 } from "./wire.ts";
 export {
   CHECKPOINT_BODY_LENGTH,

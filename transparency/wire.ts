@@ -25,11 +25,20 @@
  *
  * @module
  */
-import { fromBase64, toBase64 } from "../crypto/mod.ts";
+import { Buffer } from "node:buffer";
+import { fromBase64 } from "../crypto/mod.ts";
 import { type MapProof, PATH_BITS } from "./binding_map.ts";
 import type { SignedCheckpoint } from "./checkpoint.ts";
 import { decodeValue, encodeValue, type MapValue, VALUE_LENGTH } from "./log_entry.ts";
 import { type Hash, HASH_LENGTH } from "./merkle_log.ts";
+
+/**
+ * Base64 of `bytes`, by node:buffer (native: some twenty times the speed of
+ * a loop, and a directory encodes a proof for every key it shows).
+ */
+export function toWireBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
 
 /** Bytes of a checkpoint on the wire. */
 export const CHECKPOINT_WIRE_LENGTH: number = 8 + 32 + 32 + 8 + 64;
@@ -49,7 +58,7 @@ export function encodeCheckpoint(checkpoint: SignedCheckpoint): string {
   bytes.set(checkpoint.mapRoot, 40);
   view.setBigInt64(72, BigInt(checkpoint.time));
   bytes.set(checkpoint.signature, 80);
-  return toBase64(bytes);
+  return toWireBase64(bytes);
 }
 
 function bytesOf(text: unknown, max: number): Uint8Array | null {
@@ -83,7 +92,7 @@ export function decodeCheckpoint(text: unknown): SignedCheckpoint | null {
 export function encodeHashes(hashes: readonly Hash[]): string {
   const bytes = new Uint8Array(hashes.length * HASH_LENGTH);
   hashes.forEach((hash, i) => bytes.set(hash, i * HASH_LENGTH));
-  return toBase64(bytes);
+  return toWireBase64(bytes);
 }
 
 /** The hashes `text` holds (at most MAX_PROOF_HASHES), or null. */
@@ -119,7 +128,7 @@ export function encodeBindingProof(binding: BindingProof): string {
   bytes.set(head, 1);
   new DataView(bytes.buffer).setUint16(1 + head.length, proof.siblings.length);
   proof.siblings.forEach((s, i) => bytes.set(s, 3 + head.length + i * HASH_LENGTH));
-  return toBase64(bytes);
+  return toWireBase64(bytes);
 }
 
 /** The binding proof `text` holds, or null when it is not exactly one. */

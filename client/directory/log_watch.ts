@@ -137,6 +137,7 @@ export class LogWatch {
    * Checks a registration's reply: the checkpoint, and that the log binds
    * your name to your key with no other key's bind since you last looked;
    * warns otherwise (the registration stands: the warning says what to do).
+   * Never throws.
    */
   registered(
     source: LogSource,
@@ -170,6 +171,10 @@ export class LogWatch {
       }
       if (own.kind === "rebound") this.#rebound(self, own);
       await this.#keep(source.server, { names: { [name]: binding.count } });
+    }).catch((error) => {
+      // The directory went away mid-check: the next registration checks again (nothing was
+      // kept). The registration itself stands either way.
+      if (!(error instanceof DirectoryUnavailableError)) this.#o.sink.emit(errorEvent(error));
     });
   }
 

@@ -23,7 +23,6 @@ import {
 import {
   type CheckpointSigner,
   consistencyPath,
-  encodeCheckpoint,
   encodeHashes,
   type Hash,
   inclusionPath,
@@ -34,6 +33,7 @@ import {
   type PerfectHash,
   signCheckpoint,
   type SignedCheckpoint,
+  toWireBase64,
   verifyCheckpoint,
 } from "../../transparency/mod.ts";
 import { type Extension, type LogFault, LogState } from "./log_state.ts";
@@ -42,8 +42,8 @@ import type { LogBackend } from "./log_store.ts";
 
 export type { LogBackend };
 
-/** How long an appended entry waits for its batch to be sealed. */
-export const SEAL_DELAY_MS = 50;
+/** How long an appended entry waits for its batch to be sealed (one signature per batch). */
+export const SEAL_DELAY_MS = 25;
 /** Most entries one checkpoint adds. */
 export const SEAL_BATCH = 256;
 /** How long a reply waits for the log to show a binding it lists. */
@@ -146,7 +146,7 @@ export class KeyLog {
     }
     const state = this.#state;
     return {
-      checkpoint: encodeCheckpoint(state.checkpoint),
+      checkpoint: state.wire,
       proofs: items.map(({ name }) => state.proof(name)),
     };
   }
@@ -154,7 +154,7 @@ export class KeyLog {
   /** The latest checkpoint, after learning of what other instances sealed. */
   async latest(): Promise<string> {
     await this.#refresh().catch((error) => this.#failed("refresh", error));
-    return encodeCheckpoint(this.#state.checkpoint);
+    return this.#state.wire;
   }
 
   /** The consistency proof between sizes `from` and `to` (both in the log). */
@@ -170,7 +170,7 @@ export class KeyLog {
     const state = await this.#atLeast(from);
     const to = Math.min(state.size, from + Math.min(count, MAX_LOG_ENTRIES));
     const bytes = to > from ? await this.#backend.entries(from, to) : [];
-    return { checkpoint: encodeCheckpoint(state.checkpoint), entries: bytes.map(base64) };
+    return { checkpoint: state.wire, entries: bytes.map(base64) };
   }
 
   /**
@@ -194,7 +194,7 @@ export class KeyLog {
       proof: encodeHashes(inclusionPath(index, state.size, perfect)),
     }));
     return {
-      checkpoint: encodeCheckpoint(state.checkpoint),
+      checkpoint: state.wire,
       entries,
       more: indices.length > shown.length,
     };
@@ -209,6 +209,7 @@ export class KeyLog {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#wake();
     await this.#work.catch(() => {}); // Failures were logged where they happened.
   }
 
@@ -242,6 +243,7 @@ export class KeyLog {
 
   /** One step towards the log showing more: a seal of what is pending, or what others sealed. */
   async #catchUp(deadline: number): Promise<boolean> {
+    if (this.#closed) return false;
     const before = this.#state.size;
     if (this.#appended <= before) {
       await this.#refresh().catch((error) => this.#failed("refresh", error));
@@ -249,22 +251,20 @@ export class KeyLog {
       if (this.#appended <= before) return false;
     }
     this.#schedule();
-    const left = deadline - this.#options.clock();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#committed.promise,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, left)))),
-    ]);
-    clearTimeout(timer);
-    return this.#state.size > before;
+    // Every seal, or failed attempt at one, wakes the waiters: no timer of their own is needed
+    // (a seal is at most SEAL_DELAY_MS away, a retry SEAL_RETRY_MS), and the deadline bounds them.
+    await this.#committed.promise;
+    return this.#state.size > before && this.#options.clock() < deadline;
   }
 
   #schedule(delay = SEAL_DELAY_MS): void {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#serial(() => this.#sealAll()).catch((error) => {
+      // Waiters wake after every attempt, whatever came of it: each checks again and its deadline.
+      this.#serial(() => this.#sealAll()).then(() => this.#wake(), (error) => {
         this.#failed("seal", error);
+        this.#wake();
         this.#schedule(SEAL_RETRY_MS);
       });
     }, delay);
@@ -302,6 +302,8 @@ export class KeyLog {
       if (await this.#backend.seal(from, extension.nodes, checkpoint)) {
         this.#faults(extension.faults);
         this.#commit(extension.make(checkpoint));
+        // All sealed that was appended when read: what came since scheduled a seal of its own.
+        if (extension.size >= stored.appended) return;
       }
     }
   }
@@ -357,6 +359,11 @@ export class KeyLog {
     for (const [name, { index }] of this.#pending) {
       if (index < state.size) this.#pending.delete(name);
     }
+    this.#wake();
+  }
+
+  /** Wakes whoever waits for the log to move (it did, or a seal failed). */
+  #wake(): void {
     const done = this.#committed;
     this.#committed = Promise.withResolvers<void>();
     done.resolve();
@@ -383,8 +390,4 @@ function outOfRange(why: string): DirectoryError {
   );
 }
 
-const base64 = (bytes: Uint8Array): string => {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-};
+const base64 = toWireBase64;

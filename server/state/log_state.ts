@@ -15,6 +15,7 @@ import {
   EMPTY_ROOT,
   EMPTY_SUBTREE,
   encodeBindingProof,
+  encodeCheckpoint,
   encodeValue,
   type Hash,
   leafHash,
@@ -115,9 +116,16 @@ export class LogState {
     return this.checkpoint.size;
   }
 
-  /** What the map says of the folded `name` now, if anything. */
-  value(name: string): MapValue | null {
-    const bytes = this.map.get(mapPath(name));
+  #wire: string | undefined;
+
+  /** The checkpoint as it travels (made once). */
+  get wire(): string {
+    return this.#wire ??= encodeCheckpoint(this.checkpoint);
+  }
+
+  /** What the map says of the folded `name` now (or of the map path `path`, when known). */
+  value(name: string, path: Uint8Array = mapPath(name)): MapValue | null {
+    const bytes = this.map.get(path);
     return bytes === null ? null : decodeValue(bytes);
   }
 
@@ -130,7 +138,8 @@ export class LogState {
 
   /** The binding proof of the folded `name` in this state, as it travels. */
   proof(name: string): string {
-    return encodeBindingProof({ value: this.value(name), proof: this.map.prove(mapPath(name)) });
+    const path = mapPath(name);
+    return encodeBindingProof({ value: this.value(name, path), proof: this.map.prove(path) });
   }
 
   /** The indices of `name`'s entries in this state, oldest first. */

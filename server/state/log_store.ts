@@ -130,7 +130,8 @@ export class SqliteLogStore implements LocalLogStore {
 
   seal(from: number, nodes: readonly TreeNode[], checkpoint: SignedCheckpoint): boolean {
     return this.#database.transaction(() => {
-      if ((this.checkpoint()?.size ?? 0) !== from) return false;
+      const sealed = this.#checkpoint.get() as { size: number } | undefined;
+      if (Number(sealed?.size ?? 0) !== from) return false;
       for (const node of nodes) this.#putNode.run(nodeId(node.level, node.index), node.hash);
       this.#putCheckpoint.run(checkpoint.size, encodeCheckpoint(checkpoint));
       return true;

@@ -34,3 +34,6 @@ export { DATABASE_FILE, DirectoryDatabase } from "./sqlite_database.ts";
 export { ListenError, type ServerErrorCode, StoreError } from "./errors.ts";
 export { openDirectoryDatabase } from "./open_database.ts";
 export { LEGACY_MAIL_FILE, LEGACY_NAMES_FILE, type MigrationReport } from "./legacy_files.ts";
+// Key transparency (docs/protocol.md §13.5): the log, for the state's users and its benchmark.
+export { KeyLog, type KeyLogOptions, PROOF_WAIT_MS, SEAL_BATCH, SEAL_DELAY_MS } from "./key_log.ts";
+export { localBackend, type LocalLogStore, MemoryLogStore, SqliteLogStore } from "./log_store.ts";
