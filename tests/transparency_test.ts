@@ -229,6 +229,43 @@ for (const store of stores) {
 
   Deno.test({
     name:
+      `transparency (${store}): a directory restored from an older copy that then grew past what a client saw is a fork, with evidence${suffix}`,
+    ignore,
+    fn: () =>
+      withDirectory(store, [], async (d) => {
+        const home = await Deno.makeTempDir();
+        let alice = await ready(await startClient("alice", d.serve.port, { home }));
+        await alice.quit();
+        const restore = await d.snapshot();
+        alice = await ready(await startClient("alice", d.serve.port, { home }));
+        const bob = await ready(await startClient("bob", d.serve.port));
+        await alice.send("/whois bob"); // alice keeps the log of alice, then bob
+        await alice.waitFor(is("users"));
+        await Promise.all([alice.quit(), bob.quit()]);
+        await restore();
+        await d.restart();
+        // Another history grows from the older copy: alice, then carol and dave.
+        for (const name of ["carol", "dave"]) {
+          await (await ready(await startClient(name, d.serve.port))).quit();
+        }
+        alice = await startClient("alice", d.serve.port, { home });
+        try {
+          const warning = await alice.waitFor(is("security-warning"));
+          assertEquals(warning.reason, "directory-fork");
+          const log = warning.log as { kept: number; seen: number; evidence: string };
+          assertEquals([log.kept, log.seen], [2, 3]);
+          const evidence = JSON.parse(await Deno.readTextFile(log.evidence));
+          assertEquals(evidence.kind, "directory-fork");
+          assert(evidence.answer.includes("does not hold"), evidence.answer);
+        } finally {
+          await alice.kill();
+          await Deno.remove(home, { recursive: true });
+        }
+      }),
+  });
+
+  Deno.test({
+    name:
       `transparency (${store}): a name another key held while its owner was away is reported to the owner, with that key and when${suffix}`,
     ignore,
     fn: () =>
