@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { Command } from "../../cli/mod.ts";
+import { type Command, UsageError } from "../../cli/mod.ts";
 import { Identity, UnexpectedPeerKey } from "../../crypto/mod.ts";
 import { ensurePrivateDir, homeEnvFromProcess } from "../../storage/mod.ts";
 import { DirectoryClient, hostPortLabel, IDENTIFY_TIMEOUT_MS } from "../directory/mod.ts";
@@ -26,6 +26,8 @@ import { checkEvidence } from "./evidence_check.ts";
 
 /** Pinned directory keys, by `host:port` (the file `connect` pins them in). */
 const KNOWN_SERVERS_FILE = "known_servers";
+/** Largest evidence file read (a client's are about 2 KiB). */
+const MAX_EVIDENCE_BYTES = 64 * 1024;
 
 /** The `audit` subcommand. */
 export const auditCommand: Command<typeof auditFlags> = {
@@ -142,6 +144,13 @@ async function connect(
 
 /** `--evidence FILE`: its checkpoints checked, and reconciled through the directory if one is given. */
 async function evidence(options: AuditOptions, pins: PinFile): Promise<number> {
+  const size = (await Deno.stat(options.evidence!)).size;
+  if (size > MAX_EVIDENCE_BYTES) {
+    throw new UsageError(
+      `--evidence: ${options.evidence} is ${size} bytes, not an evidence file`,
+      "audit",
+    );
+  }
   const text = await Deno.readTextFile(options.evidence!);
   const connected = options.server ? await connect(options, pins) : undefined;
   try {

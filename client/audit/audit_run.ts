@@ -37,6 +37,11 @@ import type { AuditState } from "./audit_state.ts";
 
 /** Pages of a name's history an audit reads, at most. */
 export const MAX_HISTORY_PAGES = 64;
+/**
+ * Entries one audit reads, at most (it holds every name's value): a log
+ * claiming more is named (`too-large`) rather than read without end.
+ */
+export const MAX_AUDIT_ENTRIES = 20_000_000;
 
 /** What the audit asks of the directory. */
 export interface AuditSource {
@@ -62,7 +67,8 @@ export type AuditProblemCode =
   | "rule-broken"
   | "log-mismatch"
   | "map-mismatch"
-  | "bad-history";
+  | "bad-history"
+  | "too-large";
 
 /** One inconsistency, with what it is about. */
 export type AuditProblem = {
@@ -147,6 +153,14 @@ export async function audit(
     problems.push({
       code: "directory-rollback",
       detail: `audited ${input.state.edge.size} entries before, ${checkpoint.size} now`,
+    });
+  }
+  if (checkpoint.size - input.state.edge.size > MAX_AUDIT_ENTRIES) {
+    problems.push({
+      code: "too-large",
+      detail: `${
+        checkpoint.size - input.state.edge.size
+      } entries to read, more than one audit reads (${MAX_AUDIT_ENTRIES})`,
     });
   }
   if (problems.length > 0) return { report };

@@ -104,6 +104,8 @@ function problemWords(p: { code: string; detail: string; index?: number }): stri
       return `map-mismatch: ${p.detail}: it proves bindings its log does not make`;
     case "bad-history":
       return `bad-history: ${p.detail}`;
+    case "too-large":
+      return `too-large: ${p.detail}`;
     default:
       return `${p.code}: ${p.detail}`;
   }
