@@ -121,12 +121,12 @@ function evidenceWords(log: { evidence?: string } | undefined): string {
 
 /** A warning about the directory's key-transparency log, in words. */
 function logWarningWords(e: Extract<ClientEvent, { type: "security-warning" }>): string {
-  const sizes = `${e.log?.seen ?? "?"} entries, after ${e.log?.kept ?? "?"} before`;
+  const sizes = `${e.log?.seen ?? "?"} entries now, ${e.log?.kept ?? "?"} before`;
   switch (e.reason) {
     case "unproven-binding":
-      return `The directory could not prove that the key it shows for ${
-        e.peer || "this name"
-      } is the name's in its signed log (${unprovenWords(e.detail)}); refused. A directory ` +
+      return `The directory could not prove that the key it shows for ${e.peer || "this name"} is ${
+        e.peer ? `${e.peer}'s` : "its"
+      } in its signed log (${unprovenWords(e.detail)}); refused. A directory ` +
         `that lies about keys does this; if it goes on, tell its operator (${AUDIT})`;
     case "directory-rollback":
       return `The directory now shows a smaller log than it showed you before (${sizes}): ` +
