@@ -10,11 +10,20 @@ import { fromBase64, MAX_MESSAGE, type SignedPrekey, toBase64 } from "../crypto/
 import { DIRECTORY_ERROR_CODES, type DirectoryErrorCode, ProtocolError } from "./errors.ts";
 import { checks, JsonObject } from "./json_object.ts";
 import {
-  CHECKPOINT_BASE64_LENGTH,
-  MAX_BINDING_PROOF_LENGTH,
-  MAX_ENTRY_LENGTH,
-  MAX_PROOF_HASHES,
-} from "../transparency/mod.ts";
+  decodeLogReply,
+  decodeLogRequest,
+  type LogReply,
+  type LogRequest,
+  optionalProof,
+} from "./log_messages.ts";
+
+export {
+  type HistoryEntry,
+  type LogReply,
+  type LogRequest,
+  MAX_HISTORY_ENTRIES,
+  MAX_LOG_ENTRIES,
+} from "./log_messages.ts";
 
 /** Largest sealed message (base64-decoded) the directory holds for an offline user (§12.3). */
 export const MAX_SEALED_BYTES = 6 * 1024;
@@ -62,15 +71,8 @@ export type Request =
   | { id: number; type: "mail"; to: string; sealed: string }
   /** Deletes delivered messages. */
   | { id: number; type: "mail-ack"; ids: number[] }
-  // Key transparency (docs/protocol.md §13.4): none needs a registration.
-  /** The latest checkpoint. */
-  | { id: number; type: "log-checkpoint" }
-  /** The consistency proof between two sizes of the log. */
-  | { id: number; type: "log-consistency"; from: number; to: number }
-  /** Entries `from` onward, at most `count` (MAX_LOG_ENTRIES). */
-  | { id: number; type: "log-entries"; from: number; count?: number }
-  /** A name's entries from index `from` on, each with its inclusion proof. */
-  | { id: number; type: "log-history"; name: string; from?: number };
+  // Key transparency (docs/protocol.md §13.4): the log's own requests (log_messages.ts).
+  | LogRequest;
 
 /** One online user as the directory lists it. */
 export type UserEntry = {
@@ -86,15 +88,6 @@ export type UserEntry = {
   /** Key transparency: the proof that `key` is the name's binding in the reply's checkpoint. */
   proof?: string;
 };
-
-// Key transparency (docs/protocol.md §13.4).
-/** Most entries one `log-entries` reply carries. */
-export const MAX_LOG_ENTRIES = 500;
-/** Most entries one `log-history` reply carries, each with its inclusion proof. */
-export const MAX_HISTORY_ENTRIES = 32;
-
-/** A name's log entry with its index and inclusion proof (base64 of hashes). */
-export type HistoryEntry = { index: number; entry: string; proof: string };
 
 /** Most announced addresses a client may register. */
 export const MAX_ANNOUNCED_ADDRESSES = 4;
@@ -154,18 +147,8 @@ export type Reply =
     checkpoint?: string;
     proof?: string;
   }
-  // Key transparency (docs/protocol.md §13.4).
-  | { id: number; type: "log-checkpoint"; checkpoint: string }
-  | { id: number; type: "log-consistency"; from: number; to: number; proof: string }
-  | { id: number; type: "log-entries"; from: number; entries: string[]; checkpoint: string }
-  | {
-    id: number;
-    type: "log-history";
-    name: string;
-    entries: HistoryEntry[];
-    more: boolean;
-    checkpoint: string;
-  };
+  // Key transparency (docs/protocol.md §13.4): the replies to the log's requests.
+  | LogReply;
 
 /** server -> client, unsolicited */
 export type Notice =
@@ -199,13 +182,6 @@ const isIdList = (v: unknown): v is number[] =>
   Array.isArray(v) && v.length >= 1 && v.length <= MAX_ACK_IDS && v.every(checks.id);
 const SEALED_BASE64 = Math.ceil(MAX_SEALED_BYTES / 3) * 4;
 const isSealed = checks.base64(SEALED_BASE64);
-const base64Of = (bytes: number) => checks.base64(Math.ceil(bytes / 3) * 4);
-// Key transparency: each value checked for its form here, for its meaning by the client.
-const isCheckpoint = base64Of(CHECKPOINT_BASE64_LENGTH * 3 / 4);
-const isBindingProof = base64Of(MAX_BINDING_PROOF_LENGTH);
-const isHashes = base64Of(MAX_PROOF_HASHES * 32);
-const isEntry = base64Of(MAX_ENTRY_LENGTH);
-const isSize = checks.id;
 
 function decodePrekey(o: JsonObject): WirePrekey {
   return {
@@ -270,32 +246,12 @@ export function decodeRequest(bytes: Uint8Array): Request {
         type,
         ids: o.field("ids", isIdList, `a list of 1 to ${MAX_ACK_IDS} message ids`),
       };
-    // Key transparency (docs/protocol.md §13.4).
-    case "log-checkpoint":
-      return { id, type };
-    case "log-consistency":
-      return {
-        id,
-        type,
-        from: o.field("from", isSize, "a log size"),
-        to: o.field("to", isSize, "a log size"),
-      };
-    case "log-entries":
-      return {
-        id,
-        type,
-        from: o.field("from", isSize, "a log index"),
-        count: o.optional("count", isLimit, "a positive integer"),
-      };
-    case "log-history":
-      return {
-        id,
-        type,
-        name: o.field("name", isShortString, "a string"),
-        from: o.optional("from", isSize, "a log index"),
-      };
-    default:
+    default: // Key transparency (docs/protocol.md §13.4): the log's own requests.
+    {
+      const log = decodeLogRequest(o, id, type);
+      if (log) return log;
       throw o.fail("an unknown request type");
+    }
   }
 }
 
@@ -309,25 +265,6 @@ function decodeUser(value: unknown): UserEntry {
     fingerprint: o.field("fingerprint", isShortString, "a string"),
     addresses: o.optional("addresses", isAddressList, "a list of addresses") ?? [],
     ...optionalProof(o),
-  };
-}
-
-/** The key-transparency fields a reply may carry (§13.4), checked for their form. */
-function optionalProof(o: JsonObject): { checkpoint?: string; proof?: string } {
-  const checkpoint = o.optional("checkpoint", isCheckpoint, "a base64 checkpoint");
-  const proof = o.optional("proof", isBindingProof, "a base64 binding proof");
-  return {
-    ...(checkpoint === undefined ? {} : { checkpoint }),
-    ...(proof === undefined ? {} : { proof }),
-  };
-}
-
-function decodeHistoryEntry(value: unknown): HistoryEntry {
-  const o = JsonObject.from(value, "a history entry", fail);
-  return {
-    index: o.field("index", isSize, "a log index"),
-    entry: o.field("entry", isEntry, "a base64 log entry"),
-    proof: o.field("proof", isHashes, "a base64 inclusion proof"),
   };
 }
 
@@ -407,42 +344,11 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         message: o.field("message", checks.string, "a string"),
         ...optionalProof(o),
       };
-    // Key transparency (docs/protocol.md §13.4).
-    case "log-checkpoint":
-      return {
-        id: id!,
-        type,
-        checkpoint: o.field("checkpoint", isCheckpoint, "a base64 checkpoint"),
-      };
-    case "log-consistency":
-      return {
-        id: id!,
-        type,
-        from: o.field("from", isSize, "a log size"),
-        to: o.field("to", isSize, "a log size"),
-        proof: o.field("proof", isHashes, "a base64 consistency proof"),
-      };
-    case "log-entries":
-      return {
-        id: id!,
-        type,
-        from: o.field("from", isSize, "a log index"),
-        entries: o.list("entries", MAX_LOG_ENTRIES, (v) => {
-          if (!isEntry(v)) throw fail('"entries" must hold base64 log entries');
-          return v;
-        }),
-        checkpoint: o.field("checkpoint", isCheckpoint, "a base64 checkpoint"),
-      };
-    case "log-history":
-      return {
-        id: id!,
-        type,
-        name: o.field("name", isShortString, "a string"),
-        entries: o.list("entries", MAX_HISTORY_ENTRIES, decodeHistoryEntry),
-        more: o.field("more", checks.boolean, "a boolean"),
-        checkpoint: o.field("checkpoint", isCheckpoint, "a base64 checkpoint"),
-      };
-    default:
+    default: // Key transparency (docs/protocol.md §13.4): the replies to the log's requests.
+    {
+      const log = decodeLogReply(o, id!, type);
+      if (log) return log;
       throw o.fail("an unknown message type");
+    }
   }
 }
