@@ -279,7 +279,7 @@ export class Session {
       fp: this.fingerprint,
     });
     // The proof that the name is this key's (§13.4), once the log shows it.
-    const { checkpoint, user } = await proofs.provenUser(this.#ctx, entry);
+    const { checkpoint, user } = await proofs.provenUser(this.#ctx, entry, { fresh: true });
     this.#reply({
       id: request.id,
       type: "registered",

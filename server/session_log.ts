@@ -61,12 +61,17 @@ export async function logReply(ctx: LogContext, request: LogRequest): Promise<Re
 
 const encoder = new TextEncoder();
 
-/** `user` with the proof that its key is its name's binding, and the checkpoint proven in. */
+/**
+ * `user` with the proof that its key is its name's binding, and the
+ * checkpoint proven in; `fresh` (a registration: a session's first answer)
+ * from the latest the store sealed.
+ */
 export async function provenUser(
   ctx: LogContext,
   user: UserEntry,
+  options: { fresh?: boolean } = {},
 ): Promise<{ user: UserEntry; checkpoint: string }> {
-  const { checkpoint, proof } = await provenKey(ctx, user.name, user.key);
+  const { checkpoint, proof } = await provenKey(ctx, user.name, user.key, options);
   return { user: { ...user, proof }, checkpoint };
 }
 
@@ -75,8 +80,9 @@ export async function provenKey(
   ctx: LogContext,
   name: string,
   key: string,
+  options: { fresh?: boolean } = {},
 ): Promise<{ checkpoint: string; proof: string }> {
-  const proven = await (await ctx.directory.keyLog()).prove([listed({ name, key })]);
+  const proven = await (await ctx.directory.keyLog()).prove([listed({ name, key })], options);
   return { checkpoint: proven.checkpoint, proof: proven.proofs[0] };
 }
 

@@ -133,11 +133,18 @@ export class KeyLog {
 
   /**
    * The checkpoint and a binding proof for each name, waiting (at most
-   * PROOF_WAIT_MS) until the map shows each with the key listed (base64),
-   * when one is given; a name with no key gets the map's word as it is.
+   * PROOF_WAIT_MS) until the map shows each with the key listed, when one
+   * is given; a name with no key gets the map's word as it is. `fresh`
+   * first learns what other instances sealed.
    */
-  async prove(items: readonly { name: NameKey; key?: Uint8Array }[]): Promise<Proven> {
+  async prove(
+    items: readonly { name: NameKey; key?: Uint8Array }[],
+    options: { fresh?: boolean } = {},
+  ): Promise<Proven> {
     const deadline = this.#options.clock() + PROOF_WAIT_MS;
+    // A session's first answer comes from the latest the store sealed, whichever instance
+    // sealed it: a client that fails over from another instance never sees this one behind it.
+    if (options.fresh) await this.#refresh().catch((error) => this.#failed("refresh", error));
     while (
       !items.every((item) => this.#state.shows(item.name, item.key)) &&
       this.#options.clock() < deadline
