@@ -13,6 +13,7 @@ import {
 } from "./cli/mod.ts";
 import { idCommand } from "./client/mod.ts";
 import { connectCommand } from "./client/mod.ts";
+import { auditCommand } from "./client/mod.ts";
 import { serveCommand } from "./server/mod.ts";
 import { storeCopyCommand } from "./server/mod.ts";
 import { errorMessage } from "./errors/mod.ts";
@@ -22,7 +23,14 @@ import config from "./deno.json" with { type: "json" };
 export const VERSION: string = config.version;
 
 // deno-lint-ignore no-explicit-any
-const COMMANDS: Command<any>[] = [serveCommand, connectCommand, idCommand, storeCopyCommand];
+const COMMANDS: Command<any>[] = [
+  serveCommand,
+  connectCommand,
+  idCommand,
+  storeCopyCommand,
+  // Key transparency (docs/protocol.md §15.8).
+  auditCommand,
+];
 
 /** The program's help: the commands, one line each, as git and ssh list theirs. */
 export function helpText(): string {

@@ -16,6 +16,7 @@ import {
   Chat,
   ChatBook,
   encodePeerMessage,
+  type GossipCheckpoint,
   isClosing,
   type PathPolicy,
   PathUpgrader,
@@ -62,6 +63,10 @@ export type RunnerOptions = {
   reportPunch(result: PunchResult): void;
   /** Files (issue 23): the transfers, told of chats opening, ending and refused. */
   files?: FileShell;
+  /** Key transparency (§15.7): the checkpoint our hello and accept hand the peer. */
+  gossip?(): GossipCheckpoint | undefined;
+  /** Key transparency (§15.7): the checkpoint `peer`'s accept handed us, to reconcile. */
+  gossipIn?(peer: string, theirs: GossipCheckpoint): void;
 };
 
 /** Runs one client's chat book. */
@@ -75,6 +80,8 @@ export class ChatRunner {
   /** Hole punching: the punch of each relayed chat that has one, by the book's id. */
   readonly #punchers = new Map<number, Puncher>();
   #expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Who each link we dialed reaches: the peer the accept's gossip comes from. */
+  readonly #dialed = new WeakMap<Link, Name>();
 
   /** A runner for the client `options` describes. */
   constructor(options: RunnerOptions) {
@@ -174,7 +181,8 @@ export class ChatRunner {
           await this.#dial(action.request, action.name, out);
           break;
         case "await-answer": {
-          const answer = await awaitAnswer(action.link);
+          const peer = this.#dialed.get(action.link) ?? "";
+          const answer = await awaitAnswer(action.link, (log) => this.#o.gossipIn?.(peer, log));
           // The answer (or its absence) is a long outcome: an event of its own, no reply.
           this.#later({ type: "answered", request: action.request, answer });
           break;
@@ -213,6 +221,7 @@ export class ChatRunner {
       if (!info) this.#later({ type: "dial-failed", request }, out);
     }
     if (!info) return;
+    if (info.link && info.name) this.#dialed.set(info.link, info.name);
     // The answer is awaited apart from the command: its outcome is no reply.
     const actions = this.#book.handle({ type: "reached", request, info });
     await this.#execute(actions.filter((a) => a.type !== "await-answer"), out);
@@ -295,11 +304,17 @@ export class ChatRunner {
   /** Says `message` on `link`; with `close`, closes it after (a peer gone needs no answer). */
   #say(link: Link, message: PeerMessage, close = false): void {
     // Hole punching: our hello and accept say we can punch, when we do (§11.2).
+    let said = message;
     if ((message.type === "hello" || message.type === "accept") && this.#o.policy.punches) {
-      message = { ...message, punch: true };
+      said = { ...said, punch: true } as PeerMessage;
     }
+    // Key transparency (§15.7): a hello and an accept hand the peer the checkpoint we keep.
+    const log = message.type === "hello" || message.type === "accept"
+      ? this.#o.gossip?.()
+      : undefined;
+    if (log) said = { ...said, log } as PeerMessage;
     // A peer gone already needs no answer; its request ends by the watch or the answer's wait.
-    const sent = link.channel.send(encodePeerMessage(message)).catch(() => {});
+    const sent = link.channel.send(encodePeerMessage(said)).catch(() => {});
     if (close) sent.finally(() => link.channel.close());
   }
 

@@ -40,6 +40,7 @@ import { PrekeyRing, PREKEYS_FILE } from "./mail/mod.ts";
 import { ownAddresses } from "./own_addresses.ts";
 import { PeerTrust } from "./trust/mod.ts";
 import { PinFile } from "./trust/mod.ts";
+import { CheckpointFile, CHECKPOINTS_FILE } from "./trust/mod.ts";
 import { TerminalUi } from "./terminal/mod.ts";
 // Groups (issue 24).
 import { GroupFile, GROUPS_FILE } from "./groups/mod.ts";
@@ -114,13 +115,15 @@ async function runSession(
       });
     }
     const { identity } = await loadOrCreateIdentity(join(options.home, IDENTITY_FILE));
-    const [serverPins, peerPins, prekeys, mailBook, groups] = await Promise.all([
+    const [serverPins, peerPins, prekeys, mailBook, groups, checkpoints] = await Promise.all([
       PinFile.load(join(options.home, KNOWN_SERVERS_FILE)),
       PinFile.load(join(options.home, KNOWN_PEERS_FILE)),
       PrekeyRing.load(join(options.home, PREKEYS_FILE)),
       MailBook.load(join(options.home, MAIL_FILE)),
       // Groups (issue 24): the groups this client is in, and its invitations.
       GroupFile.load(join(options.home, GROUPS_FILE)),
+      // Key transparency (docs/protocol.md §15.6): each directory's checkpoint, kept.
+      CheckpointFile.load(join(options.home, CHECKPOINTS_FILE)),
     ]);
     // Mail the directory delivers before the app exists waits for it.
     const early: { id: number; sealed: string; stored: number }[] = [];
@@ -149,6 +152,7 @@ async function runSession(
       prekey: async () => toWirePrekey((await prekeys.current(Date.now())).signedBy(identity)),
       // Hole punching (docs/protocol.md §11.2): peers dial from the directory connection's port.
       reusablePort: options.punch,
+      log: { file: checkpoints, home: options.home },
     });
     try {
       await step(link.connect());
@@ -190,7 +194,13 @@ async function runSession(
     const mail = new MailService({
       name: self,
       identity,
-      directory: link,
+      // Every key the mail room goes by is one the directory's log proves (§15.6).
+      directory: {
+        prekey: (name) => link!.prekey(name),
+        lookup: (name) => link!.lookupProven(name),
+        mail: (to, sealed) => link!.mail(to, sealed),
+        mailAck: (ids) => link!.mailAck(ids),
+      },
       trust,
       book: mailBook,
       prekeys,

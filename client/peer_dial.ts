@@ -11,6 +11,7 @@ import { type Fingerprint, type Identity, UnexpectedPeerKey } from "../crypto/mo
 import type { Name } from "../protocol/mod.ts";
 import {
   type DeclineReason,
+  type GossipCheckpoint,
   type PathPolicy,
   randomId,
   reachPeer,
@@ -91,13 +92,18 @@ export async function dialPeer(
 /**
  * The answer to our hello on `link`, within REQUEST_TIMEOUT_MS: accept, or
  * why not (anything else, or nothing, counts as `timeout`). An accept that
- * says the peer can punch is noted on the link (§11.2).
+ * says the peer can punch is noted on the link (§11.2); the checkpoint an
+ * accept hands us goes to `gossip` (key transparency, §15.7).
  */
-export async function awaitAnswer(link: Link): Promise<"accept" | DeclineReason> {
+export async function awaitAnswer(
+  link: Link,
+  gossip?: (theirs: GossipCheckpoint) => void,
+): Promise<"accept" | DeclineReason> {
   try {
     const answer = await receiveWithin(link.channel, REQUEST_TIMEOUT_MS, "answer");
     if (answer.type === "accept") {
       if (link.punch) link.punch.peer = answer.punch === true;
+      if (answer.log) gossip?.(answer.log);
       return "accept";
     }
     return answer.type === "decline" ? answer.reason : "timeout";

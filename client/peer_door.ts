@@ -28,6 +28,7 @@ import {
   decodePeerMessage,
   encodePeerMessage,
   type GateTicket,
+  type GossipCheckpoint,
   PEER_ADMISSION_MS,
   type PeerMessage,
 } from "./chat/mod.ts";
@@ -96,6 +97,8 @@ export type DoorContext = {
       version: number;
     },
   ): void;
+  /** Key transparency (§15.7): the checkpoint an admitted peer handed us, to reconcile. */
+  gossip?(peer: string, theirs: GossipCheckpoint): void;
 };
 
 /** Declines on `channel` and closes it. */
@@ -190,6 +193,7 @@ export async function admitPeer(
     const { group, version = 0 } = hello;
     return void ctx.group({ name, channel, known: decision.status, group, version });
   }
+  if (hello.log) ctx.gossip?.(name, hello.log);
   return {
     name,
     channel,

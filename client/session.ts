@@ -115,6 +115,9 @@ export class ChatSession {
       seenFrom: () => options.link.seenFrom,
       reportPunch: (result) => void options.link.punchReport(result).catch(() => {}),
       files: options.files,
+      // Key transparency (§15.7): checkpoints handed to peers with hello and accept, and theirs.
+      gossip: () => options.link.gossipCheckpoint(),
+      gossipIn: (peer, theirs) => void options.link.gossip(peer, theirs),
     });
     // Groups (issue 24).
     this.#groups = options.groups && new GroupService({
@@ -338,6 +341,7 @@ export class ChatSession {
         resume: (name, channel, hello) => this.#runner.resume(name, channel, hello),
         // Groups (issue 24): a group link goes to the groups, never shown as a request.
         group: this.#groups && ((arrival) => this.#groups!.arrive(arrival)),
+        gossip: (peer, theirs) => void this.#o.link.gossip(peer, theirs),
       });
     } catch (error) {
       return this.#reportQuietly(error);

@@ -34,6 +34,8 @@ export type ServeSetup = {
   v8Flags?: string;
   /** Permission flags instead of `-A` (the compiled binary's, say). */
   permissions?: readonly string[];
+  /** Another tree's main.ts to run (a benchmark's baseline); this tree's by default. */
+  main?: string;
 };
 
 /** Starts a server on 127.0.0.1 and a free port. */
@@ -44,7 +46,7 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
     ...(setup.permissions ?? ["-A"]),
     "--quiet",
     ...(setup.v8Flags ? [setup.v8Flags] : []),
-    MAIN,
+    setup.main ?? MAIN,
     "serve",
     "--host",
     setup.host ?? "127.0.0.1",

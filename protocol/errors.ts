@@ -24,6 +24,8 @@ export const DIRECTORY_ERROR_CODES = [
   "mailbox-full",
   "mail-off",
   "no-prekey",
+  // Key transparency (docs/protocol.md §15): a log request for sizes the log does not have.
+  "log-range",
 ] as const;
 
 /** A code the directory answers a request with. */

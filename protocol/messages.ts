@@ -9,6 +9,21 @@
 import { fromBase64, MAX_MESSAGE, type SignedPrekey, toBase64 } from "../crypto/mod.ts";
 import { DIRECTORY_ERROR_CODES, type DirectoryErrorCode, ProtocolError } from "./errors.ts";
 import { checks, JsonObject } from "./json_object.ts";
+import {
+  decodeLogReply,
+  decodeLogRequest,
+  type LogReply,
+  type LogRequest,
+  optionalProof,
+} from "./log_messages.ts";
+
+export {
+  type HistoryEntry,
+  type LogReply,
+  type LogRequest,
+  MAX_HISTORY_ENTRIES,
+  MAX_LOG_ENTRIES,
+} from "./log_messages.ts";
 
 /** Largest sealed message (base64-decoded) the directory holds for an offline user (§12.3). */
 export const MAX_SEALED_BYTES = 6 * 1024;
@@ -57,7 +72,9 @@ export type Request =
   /** Deletes delivered messages. */
   | { id: number; type: "mail-ack"; ids: number[] }
   // Hole punching (docs/protocol.md §11.2): how one chat's punch ended, counted by the directory.
-  | { id: number; type: "punch-report"; result: PunchResult };
+  | { id: number; type: "punch-report"; result: PunchResult }
+  // Key transparency (docs/protocol.md §15.4): the log's own requests (log_messages.ts).
+  | LogRequest;
 
 // Hole punching (docs/protocol.md §11.2).
 /** How a punch ended, as a client reports it and `/metrics` counts it. */
@@ -82,6 +99,8 @@ export type UserEntry = {
    * own (the user is behind a NAT).
    */
   observedPort?: number;
+  /** Key transparency: the proof that `key` is the name's binding in the reply's checkpoint. */
+  proof?: string;
 };
 
 /** Most announced addresses a client may register. */
@@ -102,7 +121,11 @@ export const CLOSE_REASONS = [
 /** Why the server ends a session on its own. */
 export type CloseReason = typeof CLOSE_REASONS[number];
 
-/** server -> client */
+/**
+ * server -> client. Key transparency (§15.4): `checkpoint` (base64) and
+ * `proof` (a binding proof) go with every reply that shows a key, and with
+ * a lookup's `not-found` (the proof says what the log binds to the name).
+ */
 export type Reply =
   /** `address`: where the directory sees the connection come from; `observedPort`: its source port (§11.2). */
   | {
@@ -112,18 +135,37 @@ export type Reply =
     address: string;
     port: number;
     observedPort?: number;
+    checkpoint?: string;
+    proof?: string;
   }
-  | { id: number; type: "users"; users: UserEntry[]; more: boolean }
-  | { id: number; type: "user"; user: UserEntry }
+  | { id: number; type: "users"; users: UserEntry[]; more: boolean; checkpoint?: string }
+  | { id: number; type: "user"; user: UserEntry; checkpoint?: string }
   | { id: number; type: "pong" }
   | { id: number; type: "bye" }
   /** Files (issue 23): `budget`, the bytes the relay carries for this chat (both ways, §11). */
   | { id: number; type: "relay-token"; token: string; budget?: number }
   | { id: number; type: "ok" }
-  | { id: number; type: "prekey"; name: string; key: string; prekey: WirePrekey }
+  | {
+    id: number;
+    type: "prekey";
+    name: string;
+    key: string;
+    prekey: WirePrekey;
+    checkpoint?: string;
+    proof?: string;
+  }
   /** The message is held until `expires` (ms since the epoch). */
   | { id: number; type: "mail-queued"; expires: number }
-  | { id: number | null; type: "error"; code: DirectoryErrorCode; message: string };
+  | {
+    id: number | null;
+    type: "error";
+    code: DirectoryErrorCode;
+    message: string;
+    checkpoint?: string;
+    proof?: string;
+  }
+  // Key transparency (docs/protocol.md §15.4): the replies to the log's requests.
+  | LogReply;
 
 /** server -> client, unsolicited */
 export type Notice =
@@ -228,8 +270,12 @@ export function decodeRequest(bytes: Uint8Array): Request {
         type,
         result: o.field("result", checks.oneOf(PUNCH_RESULTS), "success or failed"),
       };
-    default:
+    default: // Key transparency (docs/protocol.md §15.4): the log's own requests.
+    {
+      const log = decodeLogRequest(o, id, type);
+      if (log) return log;
       throw o.fail("an unknown request type");
+    }
   }
 }
 
@@ -243,6 +289,7 @@ function decodeUser(value: unknown): UserEntry {
     fingerprint: o.field("fingerprint", isShortString, "a string"),
     addresses: o.optional("addresses", isAddressList, "a list of addresses") ?? [],
     ...observedPortOf(o),
+    ...optionalProof(o),
   };
 }
 
@@ -295,6 +342,7 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         address: o.field("address", isShortString, "a string"),
         port: o.field("port", isPort, "a port number"),
         ...observedPortOf(o),
+        ...optionalProof(o),
       };
     case "users":
       return {
@@ -302,9 +350,10 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         type,
         users: o.list("users", MAX_LIST_LIMIT, decodeUser),
         more: o.field("more", checks.boolean, "a boolean"),
+        ...optionalProof(o),
       };
     case "user":
-      return { id: id!, type, user: decodeUser(o.fields.user) };
+      return { id: id!, type, user: decodeUser(o.fields.user), ...optionalProof(o) };
     case "pong":
     case "bye":
     case "ok":
@@ -326,6 +375,7 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         name: o.field("name", isShortString, "a string"),
         key: o.field("key", checks.base64(44), "a base64 key"),
         prekey: decodePrekey(o.object("prekey")),
+        ...optionalProof(o),
       };
     case "mail-queued":
       return { id: id!, type, expires: o.field("expires", isTime, "a time in ms") };
@@ -335,8 +385,13 @@ export function decodeServerMessage(bytes: Uint8Array): Reply | Notice {
         type,
         code: o.field("code", checks.oneOf(DIRECTORY_ERROR_CODES), "a known error code"),
         message: o.field("message", checks.string, "a string"),
+        ...optionalProof(o),
       };
-    default:
+    default: // Key transparency (docs/protocol.md §15.4): the replies to the log's requests.
+    {
+      const log = decodeLogReply(o, id!, type);
+      if (log) return log;
       throw o.fail("an unknown message type");
+    }
   }
 }

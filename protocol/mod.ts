@@ -39,9 +39,13 @@ export {
   DEFAULT_LIST_LIMIT,
   encodeMessage,
   fromWirePrekey,
+  // Key transparency (docs/protocol.md §15.4).
+  type HistoryEntry,
   MAX_ACK_IDS,
   MAX_ANNOUNCED_ADDRESSES,
+  MAX_HISTORY_ENTRIES,
   MAX_LIST_LIMIT,
+  MAX_LOG_ENTRIES,
   MAX_REQUEST_BYTES,
   MAX_SEALED_BYTES,
   type Notice,

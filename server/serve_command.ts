@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { Command } from "../cli/mod.ts";
-import { formatFingerprint } from "../crypto/mod.ts";
+import { formatFingerprint, type Identity } from "../crypto/mod.ts";
 import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from "../storage/mod.ts";
 import { homeEnvFromProcess } from "../storage/mod.ts";
 import { ensurePrivateDir, writableByOthers } from "../storage/mod.ts";
@@ -45,7 +45,7 @@ export const serveCommand: Command<typeof serveFlags> = {
     const identity = options.identityFile
       ? await loadIdentity(options.identityFile)
       : (await loadOrCreateIdentity(join(options.dataDir, IDENTITY_FILE))).identity;
-    const stores = await openStores(options, log);
+    const stores = await openStores(options, log, identity);
     const { store: _store, log: _format, mail: _mail, ...settings } = options;
     // Both listeners open before anything runs, so that either failing leaves nothing behind.
     let server: DirectoryServer | undefined;
@@ -106,13 +106,15 @@ type Stores = { store?: NameStore; state?: DirectoryState<Session>; mailbox?: Ma
  * Opens the stores `serve` was told to use: the bindings (with their
  * prekeys) and the mailbox in one SQLite database, or both in Redis.
  */
-async function openStores(options: ServeOptions, log: Logger): Promise<Stores> {
+async function openStores(options: ServeOptions, log: Logger, identity: Identity): Promise<Stores> {
   if (options.store.kind === "redis") {
     const state = await RedisDirectory.connect<Session>({
       url: options.store.url,
       nameTtlMs: options.nameTtlMs,
       log,
       clock: Date.now,
+      // Key transparency (docs/protocol.md §15): every instance signs the one log with this key.
+      identity,
     });
     if (!options.mail) return { state };
     try {

@@ -155,7 +155,13 @@ export class DirectoryServer {
     });
     if (!options.state && !options.store) throw new TypeError("A server needs a store or a state");
     this.state = options.state ??
-      new LocalDirectory<Session>(options.store!, { clock, nameTtlMs: options.nameTtlMs });
+      new LocalDirectory<Session>(options.store!, {
+        clock,
+        nameTtlMs: options.nameTtlMs,
+        // Key transparency (docs/protocol.md §15): the directory's key signs its log.
+        identity: options.identity,
+        event: (event, fields) => options.log.event(event, fields),
+      });
     this.relay = new RelayBroker(options.relay, options.log, clock);
     const { hostname, port } = listener.addr;
     this.#ctx = {

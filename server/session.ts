@@ -39,6 +39,8 @@ import type { Metrics, RejectionReason } from "./ops/mod.ts";
 import type { RateLimiter } from "./rate_limit.ts";
 import type { DirectoryState } from "./state/mod.ts";
 import type { RelayBroker } from "./relay/mod.ts";
+// Key transparency (docs/protocol.md §15.4).
+import * as proofs from "./session_log.ts";
 
 /** Bytes of replies a client may leave unread before it is dropped as a slow reader. */
 export const MAX_PENDING_REPLY_BYTES = 256 * 1024;
@@ -160,6 +162,10 @@ export class Session {
 
   async #handle(request: Request): Promise<void> {
     try {
+      // Key transparency (docs/protocol.md §15.4): the log's requests need no registration.
+      if (proofs.isLogRequest(request)) {
+        return this.#reply(await proofs.logReply(this.#ctx, request));
+      }
       switch (request.type) {
         case "ping":
           return this.#reply({ id: request.id, type: "pong" });
@@ -169,17 +175,16 @@ export class Session {
           return await this.end("shutdown", "Goodbye");
         case "register":
           return await this.#register(request);
-        case "list":
+        case "list": {
           this.#mustBeRegistered();
-          return this.#reply({
-            id: request.id,
-            type: "users",
-            ...await this.#ctx.directory.list({
-              prefix: request.prefix,
-              limit: Math.min(request.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
-              after: request.after,
-            }),
+          const page = await this.#ctx.directory.list({
+            prefix: request.prefix,
+            limit: Math.min(request.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
+            after: request.after,
           });
+          // Each user with the proof of its key, the page cut to fit one record (§15.4).
+          return this.#reply(await proofs.provenPage(this.#ctx, request.id, page));
+        }
         case "relay":
           return await this.#relay(request.id, request.peer);
         case "relay-upgraded":
@@ -187,9 +192,14 @@ export class Session {
           this.#ctx.relay.upgraded(this, request.token);
           this.#ctx.log.event("relay-upgraded", { session: this.id });
           return this.#reply({ id: request.id, type: "ok" });
-        case "prekey":
+        case "prekey": {
           this.#mustBeRegistered();
-          return this.#reply(await prekeyReply(this.#ctx, request.id, lookupName(request.name)));
+          const reply = await prekeyReply(this.#ctx, request.id, lookupName(request.name));
+          return this.#reply({
+            ...reply,
+            ...await proofs.provenKey(this.#ctx, reply.name, reply.key),
+          });
+        }
         // Hole punching (§11.2): a count, nothing more; a client that lies changes a number.
         case "punch-report":
           this.#mustBeRegistered();
@@ -218,11 +228,22 @@ export class Session {
           return this.checkMail();
         case "lookup": {
           this.#mustBeRegistered();
-          const user = await this.#ctx.directory.lookup(lookupName(request.name));
-          if (!user) {
-            throw new DirectoryError("not-found", `Nobody called ${request.name} is online`);
+          const found = await this.#ctx.directory.lookup(lookupName(request.name));
+          if (!found) {
+            // What the log binds to the name goes with the answer (§15.4): absent, or offline.
+            return this.#reply({
+              id: request.id,
+              type: "error",
+              code: "not-found",
+              message: `Nobody called ${request.name} is online`,
+              ...await proofs.provenAbsence(this.#ctx, request.name),
+            });
           }
-          return this.#reply({ id: request.id, type: "user", user });
+          return this.#reply({
+            id: request.id,
+            type: "user",
+            ...await proofs.provenUser(this.#ctx, found),
+          });
         }
       }
     } catch (error) {
@@ -275,6 +296,8 @@ export class Session {
       address: this.address,
       fp: this.fingerprint,
     });
+    // The proof that the name is this key's (§15.4), once the log shows it.
+    const { checkpoint, user } = await proofs.provenUser(this.#ctx, entry, { fresh: true });
     this.#reply({
       id: request.id,
       type: "registered",
@@ -283,6 +306,8 @@ export class Session {
       port: entry.port,
       // Hole punching (§11.2): where the client's connection comes from, its NAT's mapping.
       observedPort: this.observedPort,
+      checkpoint,
+      proof: user.proof,
     });
     this.checkMail();
   }

@@ -7,9 +7,11 @@
  *
  * @module
  */
+import { FakeLog } from "./fake_log.ts";
 import {
   acceptChannel,
   connTransport,
+  fromBase64,
   Identity,
   prefixedTransport,
   type SecureChannel,
@@ -25,6 +27,7 @@ import {
   READY_FRAME,
   RelayFrame,
   type Reply,
+  type Request,
   TOKEN_LENGTH,
   type UserEntry,
   type WirePrekey,
@@ -61,6 +64,22 @@ export type FakeDirectory = {
   /** Sends `to` (online now) a notice of the directory's making, then closes its session if it is `closing`. */
   notify(to: string, notice: Notice): Promise<void>;
   close(): void;
+  // Key transparency (docs/protocol.md §15).
+  /** The log every session sees, unless `logFor` says otherwise. */
+  readonly log: FakeLog;
+  /** Every log a registration is written to: `log`, and the forks `fork()` made. */
+  readonly logs: Set<FakeLog>;
+  /** A second history, written to from now on as `log` is: show it to someone with `logFor`. */
+  fork(): FakeLog;
+  /** The log a session sees, by the name it registered (undefined before it registers). */
+  logFor: (name: string | undefined) => FakeLog;
+  /** `shown`: log whatever key a reply shows (the lie a log exposes); `truth`: prove only what registered. */
+  proving: "shown" | "truth";
+  /** Alters the checkpoint and proof of each reply on its way out, for the session of `to`. */
+  tamper: (
+    proofs: { checkpoint: string; proof?: string },
+    to: string | undefined,
+  ) => { checkpoint?: string; proof?: string };
 };
 
 /** Starts a fake directory on 127.0.0.1 (on `port`, else any free one). */
@@ -73,9 +92,20 @@ export function startFakeDirectory(options: { port?: number } = {}): FakeDirecto
   const conns = new Set<Deno.TcpConn>();
   const waiting = new Map<string, Transport>();
   let nextMail = 1;
+  const log = new FakeLog(identity);
   const fake: FakeDirectory = {
     port: listener.addr.port,
     identity,
+    log,
+    logs: new Set([log]),
+    fork(): FakeLog {
+      const forked = fake.log.fork();
+      fake.logs.add(forked);
+      return forked;
+    },
+    logFor: () => fake.log,
+    proving: "shown",
+    tamper: (proofs) => proofs,
     users,
     lie: (entry) => entry,
     answer: () => undefined,
@@ -143,12 +173,19 @@ export function startFakeDirectory(options: { port?: number } = {}): FakeDirecto
     ).catch(() => undefined);
     if (!channel) return;
     let own: string | undefined;
+    /** The checkpoint and proof of `name` shown with `key`, from this session's log. */
+    const proven = (name: string, key?: string): { checkpoint?: string; proof?: string } => {
+      const view = fake.logFor(own);
+      if (key !== undefined && fake.proving === "shown") view.ensure(name, fromBase64(key));
+      return fake.tamper({ checkpoint: view.checkpoint, proof: view.proof(name) }, own);
+    };
     try {
       for await (const bytes of channel.messages()) {
         const request = decodeRequest(bytes);
         let reply: Reply;
         if (request.type === "register") {
           own = request.name.toLowerCase();
+          for (const history of fake.logs) history.ensure(own, channel.peer.key);
           channels.set(own, channel);
           users.set(own, {
             name: request.name,
@@ -171,6 +208,7 @@ export function startFakeDirectory(options: { port?: number } = {}): FakeDirecto
             name: request.name,
             address: conn.remoteAddr.hostname,
             port: request.port,
+            ...proven(own, toBase64(channel.peer.key)),
           };
           const mine = fake.held.get(own) ?? [];
           queueMicrotask(() => {
@@ -179,8 +217,9 @@ export function startFakeDirectory(options: { port?: number } = {}): FakeDirecto
         } else if (request.type === "prekey") {
           const asked = request.name.toLowerCase();
           const entry = fake.prekeys.get(asked);
-          reply = entry
-            ? { id: request.id, type: "prekey", ...fake.liePrekey(asked, entry) }
+          const shown = entry && fake.liePrekey(asked, entry);
+          reply = shown
+            ? { id: request.id, type: "prekey", ...shown, ...proven(shown.name, shown.key) }
             : { id: request.id, type: "error", code: "not-found", message: "not found" };
         } else if (request.type === "mail") {
           const to = request.to.toLowerCase();
@@ -199,16 +238,20 @@ export function startFakeDirectory(options: { port?: number } = {}): FakeDirecto
         } else if (request.type === "lookup") {
           const asked = request.name.toLowerCase();
           const user = fake.answer(asked) ?? users.get(asked);
-          reply = user
-            ? { id: request.id, type: "user", user: fake.lie(user) }
+          const shown = user && fake.lie(user);
+          const { checkpoint, proof } = shown ? proven(shown.name, shown.key) : {};
+          reply = shown
+            ? { id: request.id, type: "user", user: { ...shown, proof }, checkpoint }
             : { id: request.id, type: "error", code: "not-found", message: "not found" };
         } else if (request.type === "list") {
-          reply = {
-            id: request.id,
-            type: "users",
-            users: [...users.values()].map(fake.lie),
-            more: false,
-          };
+          const shown = [...users.values()].map(fake.lie).map((user) => ({
+            ...user,
+            proof: proven(user.name, user.key).proof,
+          }));
+          const { checkpoint } = proven("");
+          reply = { id: request.id, type: "users", users: shown, more: false, checkpoint };
+        } else if (request.type.startsWith("log-")) {
+          reply = logReply(fake.logFor(own), request);
         } else {
           reply = { id: request.id, type: request.type === "bye" ? "bye" : "pong" };
         }
@@ -230,6 +273,45 @@ export function startFakeDirectory(options: { port?: number } = {}): FakeDirecto
     }
   })().catch(() => {});
   return fake;
+}
+
+/** The fake's answer to one of the log's own requests, from `view`. */
+function logReply(view: FakeLog, request: Extract<Request, { id: number }>): Reply {
+  const id = request.id;
+  try {
+    switch (request.type) {
+      case "log-checkpoint":
+        return { id, type: "log-checkpoint", checkpoint: view.checkpoint };
+      case "log-consistency":
+        return {
+          id,
+          type: "log-consistency",
+          from: request.from,
+          to: request.to,
+          proof: view.consistency(request.from, request.to),
+        };
+      case "log-entries":
+        return {
+          id,
+          type: "log-entries",
+          from: request.from,
+          entries: view.entries(request.from, request.count ?? 500),
+          checkpoint: view.checkpoint,
+        };
+      case "log-history":
+        return {
+          id,
+          type: "log-history",
+          name: request.name,
+          entries: view.history(request.name, request.from ?? 0),
+          more: false,
+          checkpoint: view.checkpoint,
+        };
+    }
+  } catch (error) {
+    return { id, type: "error", code: "log-range", message: (error as Error).message };
+  }
+  return { id, type: "error", code: "bad-request", message: "not a log request" };
 }
 
 /** A TCP proxy on 127.0.0.1 that records every byte it forwards to `port`. */

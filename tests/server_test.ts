@@ -395,8 +395,9 @@ Deno.test("serve registers 1,000 clients connecting at once", async () => {
       await c.register(`user${String(i).padStart(4, "0")}`, 1000 + i);
       return c;
     }));
+    // A page holds at most 200, fewer when its users' proofs would not fit one record (§15.4).
     const first = await clients[0].list({ prefix: "user", limit: 200 });
-    assertEquals(first.users.length, 200);
+    assert(first.users.length > 0 && first.users.length <= 200, `${first.users.length} users`);
     assertEquals(first.more, true);
     let count = 0;
     for (

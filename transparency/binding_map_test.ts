@@ -125,3 +125,49 @@ Deno.test("binding map: a lying tree that puts a name's leaf on the wrong side c
   };
   assert(!verifyMapProof(root, mapPath(p), null, proof), "a misplaced leaf vouched for absence");
 });
+
+/** The root straight from the definition, over the leaves sorted by path: the reference. */
+function referenceRoot(leaves: [Uint8Array, Uint8Array][], depth = 0): Uint8Array {
+  if (leaves.length === 0) return EMPTY_SUBTREE;
+  if (leaves.length === 1) {
+    return sha256(new Uint8Array([0x02]), leaves[0][0], sha256(leaves[0][1]));
+  }
+  const bitOf = (p: Uint8Array) => (p[depth >> 3] >> (7 - (depth & 7))) & 1;
+  return sha256(
+    new Uint8Array([0x03]),
+    referenceRoot(leaves.filter(([p]) => bitOf(p) === 0), depth + 1),
+    referenceRoot(leaves.filter(([p]) => bitOf(p) === 1), depth + 1),
+  );
+}
+
+Deno.test("property: the persistent tree's root is the definition's after any sets and deletes, and old versions keep their own root and proofs", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 60 }), fc.boolean()), { maxLength: 80 }),
+      (ops) => {
+        const map = new BindingMap();
+        const truth = new Map<string, [Uint8Array, Uint8Array]>();
+        const versions: [ReturnType<typeof map.root>, typeof map.version, string][] = [];
+        for (const [n, set] of ops) {
+          const path = mapPath(`v${n}`);
+          if (set) {
+            map.set(path, key(n));
+            truth.set(toHex(path), [path, key(n)]);
+          } else {
+            map.delete(path);
+            truth.delete(toHex(path));
+          }
+          assertEquals(map.size, truth.size);
+          versions.push([map.root(), map.version, `v${n}`]);
+        }
+        assertEquals(map.root(), referenceRoot([...truth.values()]));
+        for (const [root, version, name] of versions) {
+          assertEquals(version.root(), root);
+          const value = version.get(mapPath(name));
+          assert(verifyMapProof(root, mapPath(name), value, version.prove(mapPath(name))));
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});

@@ -1,5 +1,5 @@
 /**
- * A checkpoint (docs/protocol.md §13.3): what the directory commits to after
+ * A checkpoint (docs/protocol.md §15.3): what the directory commits to after
  * each batch of log entries, signed with its identity key. Byte by byte:
  *
  *     context   "p2pchat/1 checkpoint\0"          (21)

@@ -1,10 +1,12 @@
 /**
- * Key transparency (docs/protocol.md §13): the append-only log of name
+ * Key transparency (docs/protocol.md §15): the append-only log of name
  * bindings (an RFC 9162 Merkle tree, with inclusion and consistency
- * proofs), the verifiable map from each name to its current key (proofs of
- * presence and absence), and the checkpoints the directory signs over both.
- * Pure code on `node:crypto`'s SHA-256 and the identity keys; the stores
- * keep the hashes, the clients check the proofs.
+ * proofs, and its right edge), its entries and the rules they follow, the
+ * verifiable map from each name to its current binding (proofs of presence
+ * and absence, persistent versions), the checkpoints the directory signs
+ * over both, and how each travels. Pure code on `node:crypto`'s SHA-256 and
+ * the identity keys; the stores keep the hashes, the clients check the
+ * proofs.
  *
  * @example
  * ```ts
@@ -43,8 +45,41 @@ export {
   type MapProof,
   type MapTerminal,
   PATH_BITS,
+  SparseMap,
   verifyMapProof,
 } from "./binding_map.ts";
+export {
+  decodeEntry,
+  decodeValue,
+  encodeEntry,
+  encodeValue,
+  KEY_LENGTH,
+  type LogEntry,
+  type MapValue,
+  MAX_COUNT,
+  MAX_ENTRY_LENGTH,
+  MAX_ENTRY_NAME,
+  type RuleBroken,
+  sameBytes,
+  VALUE_LENGTH,
+  valueAfter,
+  valueOf,
+} from "./log_entry.ts";
+export { LogFrontier, type TreeNode } from "./log_frontier.ts";
+export {
+  type BindingProof,
+  CHECKPOINT_BASE64_LENGTH,
+  CHECKPOINT_WIRE_LENGTH,
+  decodeBindingProof,
+  decodeCheckpoint,
+  decodeHashes,
+  encodeBindingProof,
+  encodeCheckpoint,
+  encodeHashes,
+  MAX_BINDING_PROOF_LENGTH,
+  MAX_PROOF_HASHES,
+  toWireBase64,
+} from "./wire.ts";
 export {
   CHECKPOINT_BODY_LENGTH,
   CHECKPOINT_CONTEXT,

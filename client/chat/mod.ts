@@ -40,6 +40,7 @@ export {
   type DeclineReason,
   decodePeerMessage,
   encodePeerMessage,
+  type GossipCheckpoint,
   isDateTime,
   isRandomId,
   type PeerMessage,

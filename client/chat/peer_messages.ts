@@ -33,6 +33,14 @@ export const DECLINE_REASONS = ["user", "security", "busy", "timeout"] as const;
 /** Why a peer declined. */
 export type DeclineReason = typeof DECLINE_REASONS[number];
 
+// Key transparency (docs/protocol.md §15.7): gossip.
+/**
+ * The checkpoint a client keeps of its directory, handed to the peer with
+ * `hello` and `accept` (a field older clients ignore): the directory's key
+ * and the checkpoint, both base64, as the directory sent them.
+ */
+export type GossipCheckpoint = { directory: string; checkpoint: string };
+
 /** Peer-to-peer messages. */
 export type PeerMessage =
   /**
@@ -50,6 +58,8 @@ export type PeerMessage =
     group?: string;
     /** Groups: the version of the group's membership the initiator holds. */
     version?: number;
+    /** Key transparency (§15.7): the checkpoint the sender keeps for this directory. */
+    log?: GossipCheckpoint;
   }
   /** The first words on a new connection that is to carry an open chat (docs/protocol.md §11.1). */
   | { type: "resume"; name: string; chat: string }
@@ -58,7 +68,7 @@ export type PeerMessage =
   /** The last words on a connection a chat moved away from: it goes on elsewhere. */
   | { type: "moved" }
   /** `punch`: the responder can punch through NATs too (§11.2). */
-  | { type: "accept"; punch?: true }
+  | { type: "accept"; punch?: true; log?: GossipCheckpoint }
   | { type: "decline"; reason: DeclineReason }
   | { type: "msg"; id: string; text: string; time: number }
   | { type: "ack"; id: string }
@@ -100,8 +110,23 @@ export const isRandomId: Check<string> = checks.hex(32);
 export const isDateTime: Check<number> = checks.dateTime;
 
 const isName = checks.shortString(MAX_HELLO_NAME);
+/** A directory key and a checkpoint, in base64: 44 and 192 characters. */
+const isKey = checks.base64(44);
+const isCheckpoint = checks.base64(192);
 const isMessageId = checks.shortString(MAX_ID_LENGTH);
 const fail = (message: string): PeerProtocolError => new PeerProtocolError(message);
+
+/** The gossip a hello or accept may carry (§15.7), checked for its form. */
+function gossip(o: JsonObject): { log?: GossipCheckpoint } {
+  if (o.fields.log === undefined) return {};
+  const log = o.object("log");
+  return {
+    log: {
+      directory: log.field("directory", isKey, "a base64 directory key"),
+      checkpoint: log.field("checkpoint", isCheckpoint, "a base64 checkpoint"),
+    },
+  };
+}
 
 /** Decodes and validates a peer message; throws PeerProtocolError naming what is wrong. */
 export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
@@ -121,6 +146,7 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
           name,
           purpose,
           group: o.field("group", isRandomId, "a 32-digit hex group id"),
+          ...gossip(o),
         };
       }
       return {
@@ -128,6 +154,7 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
         name,
         ...(chat === undefined ? {} : { chat }),
         ...punchFlag(o),
+        ...gossip(o),
       };
     }
     case "resume":
@@ -141,7 +168,7 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
     case "eom":
       return { type };
     case "accept":
-      return { type, ...punchFlag(o) };
+      return { type, ...punchFlag(o), ...gossip(o) };
     case "decline":
       return { type, reason: o.field("reason", checks.oneOf(DECLINE_REASONS), "a known reason") };
     case "msg":

@@ -32,7 +32,9 @@ export type ClientErrorCode =
   | "group-full"
   | "too-many-groups"
   // Files (issue 23):
-  | "bad-file";
+  | "bad-file"
+  // Key transparency (docs/protocol.md §15.6).
+  | "unproven-binding";
 
 /** What a peer did not send in time, or before it hung up. */
 export type AwaitedWord = "answer" | "resume-answer";
@@ -109,7 +111,10 @@ export type ClientProblem =
   | { code: "bad-file"; problem: "file-missing"; path: string }
   | { code: "bad-file"; problem: "not-a-file"; path: string }
   | { code: "bad-file"; problem: "file-unreadable"; path: string; cause: string }
-  | { code: "bad-file"; problem: "file-too-big"; path: string; size: number; max: number };
+  | { code: "bad-file"; problem: "file-too-big"; path: string; size: number; max: number }
+  // Key transparency (docs/protocol.md §15.6).
+  /** The directory's key for `peer` is not proven by its log (a warning said why). */
+  | { code: "unproven-binding"; problem: "unproven-binding"; peer: string };
 
 /** The problems of one code. */
 export type ProblemOf<C extends ClientErrorCode> = Extract<ClientProblem, { code: C }>;

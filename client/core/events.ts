@@ -48,7 +48,18 @@ export type WarningReason =
   /** A membership older than the one held, never held before: replayed. */
   | "old-membership"
   /** A second, different membership of a version already held: the admin signed two. */
-  | "membership-conflict";
+  | "membership-conflict"
+  // Key transparency (docs/protocol.md §15.6).
+  /** A key the directory showed is not proven to be its name's binding in a checkpoint it signed. */
+  | "unproven-binding"
+  /** The directory showed a log smaller than one it showed this client before. */
+  | "directory-rollback"
+  /** The directory showed a log that does not extend the one it showed this client before. */
+  | "directory-fork"
+  /** Your own name was bound to another key since you last saw it, or its history is hidden. */
+  | "own-name-rebound"
+  /** A peer saw a log of this directory that the one you saw cannot be reconciled with. */
+  | "directory-split-view";
 
 /** Why a message left for someone offline will not arrive. */
 export type UndeliveredReason = "expired" | "mailbox-full" | "refused" | "outbox-full";
@@ -203,11 +214,16 @@ export type EventBody =
     problem?: EntryProblem;
     /** For `directory-inconsistent` and `relay-mismatch`: the name the directory or offer gave. */
     named?: string;
-    /** For `peer-protocol`: which rule the peer broke. */
+    /** For `peer-protocol`: which rule the peer broke; for the log's warnings, which case. */
     detail?: string;
     /** Groups (issue 24): the group it was about, and its title when known. */
     group?: string;
     title?: string;
+    /**
+     * Key transparency: the log sizes kept and seen, when another key held
+     * your name (ISO time), and where the evidence was saved.
+     */
+    log?: { kept?: number; seen?: number; time?: string; evidence?: string };
   }
   | {
     type: "chats";

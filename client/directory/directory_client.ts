@@ -24,12 +24,16 @@ import {
   type CloseReason,
   decodeServerMessage,
   encodeMessage,
+  type HistoryEntry,
   type PunchResult,
   type Reply,
   type Request,
   type UserEntry,
   type WirePrekey,
 } from "../../protocol/mod.ts";
+
+/** Key transparency (docs/protocol.md §15.4): the checkpoint and proof a reply may carry. */
+export type LogProof = { checkpoint?: string; proof?: string };
 
 /** How often the client proves it is alive; the server drops it after three missed (90 s). */
 export const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -198,7 +202,7 @@ export class DirectoryClient {
     port: number,
     addresses?: string[],
     prekey?: WirePrekey,
-  ): Promise<Registered> {
+  ): Promise<Registered & LogProof> {
     const reply = await this.#request({
       type: "register",
       name,
@@ -207,24 +211,31 @@ export class DirectoryClient {
       ...(prekey ? { prekey } : {}),
     });
     if (reply.type !== "registered") throw unexpected(reply);
-    const { name: bound, address, port: listed, observedPort } = reply;
-    return { name: bound, address, port: listed, ...(observedPort ? { observedPort } : {}) };
+    const { name: bound, address, port: listed, observedPort, checkpoint, proof } = reply;
+    return {
+      name: bound,
+      address,
+      port: listed,
+      ...(observedPort ? { observedPort } : {}),
+      checkpoint,
+      proof,
+    };
   }
 
   /** Online users whose names start with `prefix`, a page at a time. */
   async list(
     options: { prefix?: string; limit?: number; after?: string } = {},
-  ): Promise<{ users: UserEntry[]; more: boolean }> {
+  ): Promise<{ users: UserEntry[]; more: boolean; checkpoint?: string }> {
     const reply = await this.#request({ type: "list", ...options });
     if (reply.type !== "users") throw unexpected(reply);
-    return { users: reply.users, more: reply.more };
+    return { users: reply.users, more: reply.more, checkpoint: reply.checkpoint };
   }
 
-  /** The online user called `name`; DirectoryError "not-found" when nobody is. */
-  async lookup(name: string): Promise<UserEntry> {
+  /** The online user called `name` (with the checkpoint its proof is in); DirectoryError "not-found" when nobody is. */
+  async lookup(name: string): Promise<UserEntry & { checkpoint?: string }> {
     const reply = await this.#request({ type: "lookup", name });
     if (reply.type !== "user") throw unexpected(reply);
-    return reply.user;
+    return { ...reply.user, checkpoint: reply.checkpoint };
   }
 
   /**
@@ -250,10 +261,13 @@ export class DirectoryClient {
   }
 
   /** The identity key and signed prekey of the bound name `name`, online or not (unchecked). */
-  async prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }> {
+  async prekey(
+    name: string,
+  ): Promise<{ name: string; key: string; prekey: WirePrekey } & LogProof> {
     const reply = await this.#request({ type: "prekey", name });
     if (reply.type !== "prekey") throw unexpected(reply);
-    return { name: reply.name, key: reply.key, prekey: reply.prekey };
+    const { key, prekey, checkpoint, proof } = reply;
+    return { name: reply.name, key, prekey, checkpoint, proof };
   }
 
   /** Leaves a sealed message for `to`; returns when the directory will drop it unread (ms). */
@@ -267,6 +281,44 @@ export class DirectoryClient {
   async mailAck(ids: number[]): Promise<void> {
     const reply = await this.#request({ type: "mail-ack", ids });
     if (reply.type !== "ok") throw unexpected(reply);
+  }
+
+  // Key transparency (docs/protocol.md §15.4): the log's requests.
+
+  /** The directory's latest checkpoint (base64, unchecked). */
+  async logCheckpoint(): Promise<string> {
+    const reply = await this.#request({ type: "log-checkpoint" });
+    if (reply.type !== "log-checkpoint") throw unexpected(reply);
+    return reply.checkpoint;
+  }
+
+  /** The consistency proof between log sizes `from` and `to` (base64 hashes, unchecked). */
+  async logConsistency(from: number, to: number): Promise<string> {
+    const reply = await this.#request({ type: "log-consistency", from, to });
+    if (reply.type !== "log-consistency" || reply.from !== from || reply.to !== to) {
+      throw unexpected(reply);
+    }
+    return reply.proof;
+  }
+
+  /** Log entries from index `from` on (at most `count`) and the checkpoint they are in (unchecked). */
+  async logEntries(
+    from: number,
+    count?: number,
+  ): Promise<{ entries: string[]; checkpoint: string }> {
+    const reply = await this.#request({ type: "log-entries", from, ...(count ? { count } : {}) });
+    if (reply.type !== "log-entries" || reply.from !== from) throw unexpected(reply);
+    return { entries: reply.entries, checkpoint: reply.checkpoint };
+  }
+
+  /** `name`'s log entries from index `from` on, with inclusion proofs (unchecked). */
+  async logHistory(
+    name: string,
+    from = 0,
+  ): Promise<{ entries: HistoryEntry[]; more: boolean; checkpoint: string }> {
+    const reply = await this.#request({ type: "log-history", name, from });
+    if (reply.type !== "log-history") throw unexpected(reply);
+    return { entries: reply.entries, more: reply.more, checkpoint: reply.checkpoint };
   }
 
   /** A round trip to the server (also what heartbeats send). */

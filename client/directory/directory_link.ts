@@ -14,6 +14,8 @@
 import { delay } from "../../async/mod.ts";
 import {
   type Fingerprint,
+  fingerprintOf,
+  fromBase64,
   type Identity,
   type Transport,
   UnexpectedPeerKey,
@@ -23,7 +25,6 @@ import {
   DirectoryBusyError,
   DirectoryUnavailableError,
   type PunchResult,
-  type UserEntry,
   type WirePrekey,
 } from "../../protocol/mod.ts";
 import { backoffMs, busyDelayMs } from "./backoff.ts";
@@ -40,6 +41,8 @@ import { isIpLiteral } from "../trust/mod.ts";
 import { ClientError, errorEvent, ServerKeyError } from "../core/mod.ts";
 import type { EventSink } from "../core/mod.ts";
 import type { PinFile } from "../trust/mod.ts";
+import type { CheckpointFile, ProvenUser } from "../trust/mod.ts";
+import { LogWatch } from "./log_watch.ts";
 
 /** How long the first connection keeps retrying a directory that hangs up during the handshake. */
 export const STARTUP_RETRY_MS = 10_000;
@@ -68,6 +71,8 @@ export type DirectoryLinkOptions = {
   prekey?: () => Promise<WirePrekey>;
   /** Hole punching (§11.2): connect from ports a peer connection can leave from too. */
   reusablePort?: boolean;
+  /** Key transparency (§15.6): the checkpoints kept, the data directory (evidence); else nothing is proven. */
+  log?: { file: CheckpointFile; home: string };
 };
 
 /**
@@ -105,11 +110,18 @@ export class DirectoryLink {
   #seen: { client: DirectoryClient; from: SeenFrom } | undefined;
   /** Files (issue 23): the bytes each relayed chat carried, against its budget. */
   readonly #meters = new RelayMeters();
+  /** The watch on the directory's key-transparency log. */
+  readonly #log: LogWatch | undefined;
 
   /** A link to the directory the options name; connect() opens it. */
   constructor(options: DirectoryLinkOptions) {
     if (options.servers.length === 0) throw new RangeError("A directory link needs a server");
     this.#options = options;
+    this.#log = options.log && new LogWatch({
+      ...options.log,
+      sink: options.sink,
+      server: () => this.serverLabel,
+    });
   }
 
   /** `host:port` of the instance in use. */
@@ -273,19 +285,47 @@ export class DirectoryLink {
     this.#registration = { name: reply.name, port, addresses };
     this.#seen = seenFrom(client, reply);
     this.#watch(client);
-    return reply;
+    // Your own name must be yours in the log, with no other key's bind since you last looked.
+    const self = { name: reply.name, key: this.#options.identity.public.key };
+    await this.#log?.registered(client, self, reply);
+    return { name: reply.name, address: reply.address, port: reply.port };
   }
 
-  /** Online users by prefix. */
-  list(
+  /** Online users by prefix, each with the log's verdict on its key. */
+  async list(
     options: { prefix?: string; after?: string; limit?: number },
-  ): Promise<{ users: UserEntry[]; more: boolean }> {
-    return this.#need().list(options);
+  ): Promise<{ users: ProvenUser[]; more: boolean }> {
+    const client = this.#need();
+    const { users, more, checkpoint } = await client.list(options);
+    const verdicts = await this.#log?.users(client, users, checkpoint);
+    return { users: users.map((user, i) => ({ ...user, proven: verdicts?.[i] })), more };
   }
 
-  /** One online user. */
-  lookup(name: string): Promise<UserEntry> {
-    return this.#need().lookup(name);
+  /** One online user, with the log's verdict on its key. */
+  async lookup(name: string): Promise<ProvenUser> {
+    const client = this.#need();
+    const { checkpoint, ...user } = await client.lookup(name);
+    const [proven] = (await this.#log?.users(client, [user], checkpoint)) ?? [];
+    return { ...user, proven };
+  }
+
+  /** One online user whose key the log proves; else a warning, and ClientError unproven-binding. */
+  async lookupProven(name: string): Promise<ProvenUser> {
+    const user = await this.lookup(name);
+    this.#log?.mustProve(user.name, user.fingerprint, user.proven);
+    return user;
+  }
+
+  /** The checkpoint to hand a peer in a chat (gossip), if one is kept. */
+  gossipCheckpoint(): { directory: string; checkpoint: string } | undefined {
+    return this.#state.kind === "up" ? this.#log?.handOut(this.#state.client.server) : undefined;
+  }
+
+  /** Reconciles a peer's checkpoint with ours (warning on a split view); never throws. */
+  gossip(peer: string, theirs: { directory: string; checkpoint: string }): Promise<void> {
+    const state = this.#state;
+    if (state.kind !== "up" || !this.#log) return Promise.resolve();
+    return this.#log.gossip(state.client, peer, theirs);
   }
 
   /** Asks the directory to relay a chat with `peer`; returns the token. */
@@ -329,9 +369,20 @@ export class DirectoryLink {
     return { hostname, port };
   }
 
-  /** The bound name's identity key and signed prekey, online or not (unchecked). */
-  prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }> {
-    return this.#need().prekey(name);
+  /** The bound name's key and signed prekey (unchecked); a key the log does not prove is refused. */
+  async prekey(name: string): Promise<{ name: string; key: string; prekey: WirePrekey }> {
+    const client = this.#need();
+    const { checkpoint, proof, ...answer } = await client.prekey(name);
+    const verdict = this.#log && await this.#log.key(client, { ...answer, proof }, checkpoint);
+    if (verdict?.ok !== true) {
+      LogWatch.refuse(
+        this.#options.sink,
+        answer.name,
+        fingerprintOf(fromBase64(answer.key)),
+        verdict,
+      );
+    }
+    return answer;
   }
 
   /** Leaves a sealed message for `to`; returns when the directory drops it unread. */

@@ -20,6 +20,7 @@ export {
   ANOTHER_NAME_QUESTION,
   clientProblemWords,
   closedWords,
+  type ErrorEvent,
   errorText,
   errorWords,
   identityCreatedWords,
@@ -32,3 +33,5 @@ export {
 } from "./words.ts";
 export { worded, wordedSink } from "./worded_sink.ts";
 export { TerminalUi } from "./terminal_ui.ts";
+// Key transparency (docs/protocol.md §15.8): what `p2pchat audit` prints.
+export { auditWords, type AuditWordsInput, evidenceWords } from "./audit_words.ts";

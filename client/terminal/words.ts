@@ -16,6 +16,8 @@ import type {
 } from "../core/mod.ts";
 // Groups (issue 24): their sentences live beside these, in group_words.ts.
 import { groupProblemWords, groupWarningWords, joinSentWords } from "./group_words.ts";
+// Key transparency (docs/protocol.md §15.6): the log's warnings live in log_words.ts.
+import { logWarningWords } from "./log_words.ts";
 // Files (issue 23): sizes and ids in words.
 import { shortId, sizeWords } from "./file_words.ts";
 
@@ -138,6 +140,13 @@ export function warningWords(e: Extract<ClientEvent, { type: "security-warning" 
     case "old-membership":
     case "membership-conflict":
       return groupWarningWords(e);
+    // Key transparency (docs/protocol.md §15.6).
+    case "unproven-binding":
+    case "directory-rollback":
+    case "directory-fork":
+    case "own-name-rebound":
+    case "directory-split-view":
+      return logWarningWords(e);
   }
 }
 
@@ -316,6 +325,9 @@ export function clientProblemWords(p: ClientProblem): string {
       return `Cannot read ${p.path}: ${p.cause}`;
     case "file-too-big":
       return `${p.path} is ${sizeWords(p.size)}; at most ${sizeWords(p.max)} can be sent`;
+    // Key transparency (docs/protocol.md §15.6).
+    case "unproven-binding":
+      return `Not done: the directory's log does not prove ${p.peer}'s key (see the warning)`;
   }
 }
 

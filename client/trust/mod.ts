@@ -38,9 +38,36 @@ export {
   refusal,
   type TrustAction,
   type TrustView,
+  unproven,
   type Verdict,
   vetEntry,
   vetKey,
   vetListing,
 } from "./trust_rules.ts";
 export { type Pin, PinFile } from "./pin_file.ts";
+// Key transparency (docs/protocol.md §15.6).
+export {
+  checkBinding,
+  compareCheckpoints,
+  directoryCheckpoint,
+  extendsLog,
+  type KeyVerdict,
+  ownHistory,
+  ownName,
+  type OwnVerdict,
+  type ProofProblem,
+  provenHistory,
+  type ProvenUser,
+  provenValue,
+  type Standing,
+  type WireHistoryEntry,
+} from "./log_checks.ts";
+export { CheckpointFile, CHECKPOINTS_FILE, type KeptLog } from "./checkpoint_file.ts";
+export {
+  describeCheckpoint,
+  type Evidence,
+  EVIDENCE_DIR,
+  type EvidenceCheckpoint,
+  type EvidenceKind,
+  saveEvidence,
+} from "./evidence.ts";

@@ -9,9 +9,10 @@
  * @module
  */
 import type { Fingerprint } from "../../crypto/mod.ts";
-import { type Name, nameKey, type UserEntry } from "../../protocol/mod.ts";
+import { type Name, nameKey } from "../../protocol/mod.ts";
 import type { SecurityWarning } from "../core/mod.ts";
 import { type CheckedUser, checkUser, checkUsers, type Inconsistency } from "./directory_check.ts";
+import type { KeyVerdict, ProvenUser } from "./log_checks.ts";
 import type { Pin } from "./pin_file.ts";
 import { admitListed, type Refusal } from "./admission.ts";
 
@@ -62,12 +63,17 @@ export function inconsistent(asked: string, problem: Inconsistency): SecurityWar
 
 /**
  * The directory's entry for `asked`, checked: its own consistency, the
- * name asked, and that it does not pass off a key pinned for someone else
- * (which is remembered, so `/trust` can accept it if they truly use both).
+ * name asked, that the log proves its key is the name's (key transparency:
+ * an entry without a verdict is not proven), and that it does not pass
+ * off a key pinned for someone else (which is remembered, so `/trust` can
+ * accept it if they truly use both).
  */
-export function vetEntry(view: TrustView, entry: UserEntry, asked: Name): Verdict<CheckedUser> {
+export function vetEntry(view: TrustView, entry: ProvenUser, asked: Name): Verdict<CheckedUser> {
   const checked = checkUser(entry, { name: asked });
   if ("problem" in checked) return { actions: [warn(inconsistent(asked, checked))] };
+  if (entry.proven?.ok !== true) {
+    return { actions: [warn(unproven(asked, checked.fingerprint, entry.proven))] };
+  }
   const others = view.pinnedUnderOtherNames(checked.name, checked.fingerprint);
   if (others.length === 0) return { value: checked, actions: [] };
   return {
@@ -84,13 +90,55 @@ export function vetEntry(view: TrustView, entry: UserEntry, asked: Name): Verdic
   };
 }
 
-/** A `list` answer, checked: the sound entries, and a warning for each of the others. */
+/**
+ * A `list` answer, checked: the sound entries whose keys the log proves,
+ * and a warning for each of the others (one for all, when the directory's
+ * log itself is not trusted).
+ */
 export function vetListing(
-  entries: readonly UserEntry[],
+  entries: readonly ProvenUser[],
   prefix: string | undefined,
 ): Verdict<CheckedUser[]> {
   const { users, inconsistencies } = checkUsers(entries, prefix);
-  return { value: users, actions: inconsistencies.map((i) => warn(inconsistent(prefix ?? "", i))) };
+  const actions = inconsistencies.map((i) => warn(inconsistent(prefix ?? "", i)));
+  const verdicts = new Map(entries.map((e) => [e.name.toLowerCase(), e.proven]));
+  const proven: CheckedUser[] = [];
+  let logWide: TrustAction | undefined;
+  for (const user of users) {
+    const verdict = verdicts.get(user.peer);
+    if (verdict?.ok === true) proven.push(user);
+    else if (verdict && verdict.reason !== "unproven-binding") {
+      logWide ??= warn(unproven("", "", verdict));
+    } else actions.push(warn(unproven(user.name, user.fingerprint, verdict)));
+  }
+  return { value: proven, actions: logWide ? [...actions, logWide] : actions };
+}
+
+/** The warning for a key the log does not prove (`verdict` undefined: no proof at all). */
+export function unproven(
+  asked: string,
+  got: string,
+  verdict: KeyVerdict | undefined,
+): SecurityWarning {
+  if (verdict === undefined || verdict.ok) {
+    return {
+      type: "security-warning",
+      peer: asked,
+      reason: "unproven-binding",
+      expected: "",
+      got,
+      detail: "no-proof",
+    };
+  }
+  return {
+    type: "security-warning",
+    peer: asked,
+    reason: verdict.reason,
+    expected: "",
+    got,
+    ...(verdict.detail ? { detail: verdict.detail } : {}),
+    ...(verdict.log ? { log: verdict.log } : {}),
+  };
 }
 
 /** What a refused key means: a warning, and, for a changed one, remembering it for `/trust`. */

@@ -1,6 +1,7 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { type Fingerprint, Identity, toBase64 } from "../../crypto/mod.ts";
-import { type Name, parseName, type UserEntry } from "../../protocol/mod.ts";
+import { type Name, parseName } from "../../protocol/mod.ts";
+import type { KeyVerdict, ProvenUser } from "./log_checks.ts";
 import type { Pin } from "./pin_file.ts";
 import {
   firstContact,
@@ -30,13 +31,14 @@ function view(pins: Record<string, Fingerprint> = {}): TrustView {
   };
 }
 
-const entry = (name: string, key = carol): UserEntry => ({
+const entry = (name: string, key = carol, proven: KeyVerdict = { ok: true }): ProvenUser => ({
   name,
   address: "192.0.2.7",
   port: 40123,
   key: toBase64(key.key),
   fingerprint: key.fingerprint,
   addresses: [],
+  proven,
 });
 
 Deno.test("vetEntry() takes a sound entry, and refuses a key pinned for someone else, remembering it for /trust", () => {
@@ -60,6 +62,48 @@ Deno.test("vetListing() keeps the sound entries and warns for each of the others
   assertEquals(actions.map((a) => a.type === "warn" && a.warning.problem), [
     "duplicate",
     "off-prefix",
+  ]);
+});
+
+Deno.test("vetEntry() refuses a key the log does not prove, or an entry with no verdict at all, and says why", () => {
+  const badProof = vetEntry(
+    view(),
+    entry("carol", carol, { ok: false, reason: "unproven-binding", detail: "bad-proof" }),
+    parseName("carol"),
+  );
+  assertEquals(badProof.value, undefined);
+  const warning = badProof.actions[0].type === "warn" ? badProof.actions[0].warning : undefined;
+  assertEquals([warning?.reason, warning?.detail, warning?.got], [
+    "unproven-binding",
+    "bad-proof",
+    carol.fingerprint,
+  ]);
+  const { proven: _, ...bare } = entry("carol");
+  const none = vetEntry(view(), bare, parseName("carol"));
+  assertEquals(none.actions.map((a) => a.type === "warn" && a.warning.detail), ["no-proof"]);
+  // The entry's own faults come first: they say more than the proof would.
+  const wrong = vetEntry(view(), { ...bare, name: "dave" }, parseName("carol"));
+  assertEquals(wrong.actions.map((a) => a.type === "warn" && a.warning.problem), ["wrong-name"]);
+});
+
+Deno.test("vetListing() drops each unproven entry with a warning, and warns once for all when the directory's log is caught lying", () => {
+  const forked: KeyVerdict = {
+    ok: false,
+    reason: "directory-fork",
+    log: { kept: 9, seen: 12, evidence: "/x" },
+  };
+  const { value, actions } = vetListing([
+    entry("carol"),
+    entry("dave", dave, { ok: false, reason: "unproven-binding", detail: "other-key" }),
+  ], undefined);
+  assertEquals(value?.map((u) => u.name), ["carol"]);
+  assertEquals(actions.map((a) => a.type === "warn" && [a.warning.peer, a.warning.detail]), [
+    ["dave", "other-key"],
+  ]);
+  const caught = vetListing([entry("carol", carol, forked), entry("dave", dave, forked)], "");
+  assertEquals(caught.value, []);
+  assertEquals(caught.actions.map((a) => a.type === "warn" && [a.warning.reason, a.warning.log]), [
+    ["directory-fork", { kept: 9, seen: 12, evidence: "/x" }],
   ]);
 });
 

@@ -8,8 +8,11 @@
  * @module
  */
 import type { Name, NameKey, UserEntry, WirePrekey } from "../../protocol/mod.ts";
+import { Identity } from "../../crypto/mod.ts";
 import type { NameStore } from "./name_store.ts";
 import { type BoundName, type ProvenKey, Registry, type Where } from "./registry.ts";
+import { KeyLog, type KeyLogOptions } from "./key_log.ts";
+import { localBackend } from "./log_store.ts";
 
 export type { BoundName, Where };
 
@@ -74,18 +77,47 @@ export interface DirectoryState<S> {
   maintain(): Promise<void>;
   /** Releases the state (closes the store). */
   close(): Promise<void>;
+  // Key transparency (docs/protocol.md §15).
+  /** The log of every binding's changes, which proves what the sessions list. */
+  keyLog(): Promise<KeyLog>;
 }
+
+/** What a state's key-transparency log runs with: the directory's identity, and its events. */
+export type StateLogOptions = {
+  /** Signs the log's checkpoints (tests may leave it out: a key of the moment then signs). */
+  identity?: KeyLogOptions["signer"];
+  /** Operator events of the log. */
+  event?: KeyLogOptions["event"];
+};
 
 /** One process: the Registry's presence in memory, bindings in a NameStore (SQLite). */
 export class LocalDirectory<S> implements DirectoryState<S> {
   readonly #registry: Registry<S>;
   readonly #store: NameStore;
+  /** The log, loaded from the store; every write to bindings waits for it. */
+  readonly #log: Promise<KeyLog>;
 
-  /** State over `store`, with the clock and name TTL given. */
-  constructor(store: NameStore, options: { clock: () => number; nameTtlMs?: number }) {
+  /** State over `store`, with the clock and name TTL given, its log signed by `identity`. */
+  constructor(
+    store: NameStore,
+    options: { clock: () => number; nameTtlMs?: number } & StateLogOptions,
+  ) {
     this.#store = store;
     this.#registry = new Registry<S>(store, options);
-    this.#registry.purgeExpired();
+    this.#log = KeyLog.open(localBackend(store.log), {
+      signer: options.identity ?? Identity.generate(),
+      clock: options.clock,
+      event: options.event,
+    }).then((log) => {
+      const adopted = this.#registry.attachLog(log);
+      if (adopted > 0) options.event?.("transparency-started", { bindings: adopted });
+      this.#registry.purgeExpired();
+      return log;
+    });
+  }
+
+  keyLog(): Promise<KeyLog> {
+    return this.#log;
   }
 
   isRegistered(session: S): boolean {
@@ -103,14 +135,15 @@ export class LocalDirectory<S> implements DirectoryState<S> {
   readonly storeUp = true;
   readonly storeErrors = 0;
 
-  register(
+  async register(
     session: S,
     name: Name,
     key: ProvenKey,
     where: Where,
     prekey?: WirePrekey,
   ): Promise<{ entry: UserEntry; replaced?: S }> {
-    return Promise.resolve().then(() => this.#registry.register(session, name, key, where, prekey));
+    await this.#log;
+    return this.#registry.register(session, name, key, where, prekey);
   }
 
   leave(session: S): Promise<string | undefined> {
@@ -149,14 +182,15 @@ export class LocalDirectory<S> implements DirectoryState<S> {
     return Promise.resolve(this.#registry.legacyName(text, key));
   }
 
-  maintain(): Promise<void> {
+  async maintain(): Promise<void> {
+    await this.#log;
     this.#registry.refresh();
     this.#registry.purgeExpired();
-    return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // A log that failed to load was reported then; the store closes all the same.
+    await this.#log.then((log) => log.close(), () => {});
     this.#store.close();
-    return Promise.resolve();
   }
 }

@@ -15,7 +15,8 @@
  *
  * @module
  */
-export { type LocalSession, RedisDirectory } from "./redis_directory.ts";
+export { RedisDirectory } from "./redis_directory.ts";
+export type { LocalSession } from "./redis_local_sessions.ts";
 export { DEFAULT_PREFIX, openRedis, redactUrl, storeUnavailable } from "./redis_connection.ts";
 export { RedisBindings } from "./redis_bindings.ts";
 export { INSTANCE_TTL_MS } from "./redis_heartbeat.ts";
@@ -33,3 +34,6 @@ export { DATABASE_FILE, DirectoryDatabase } from "./sqlite_database.ts";
 export { ListenError, type ServerErrorCode, StoreError } from "./errors.ts";
 export { openDirectoryDatabase } from "./open_database.ts";
 export { LEGACY_MAIL_FILE, LEGACY_NAMES_FILE, type MigrationReport } from "./legacy_files.ts";
+// Key transparency (docs/protocol.md §15.5): the log, for the state's users and its benchmark.
+export { KeyLog, type KeyLogOptions, PROOF_WAIT_MS, SEAL_BATCH, SEAL_DELAY_MS } from "./key_log.ts";
+export { localBackend, type LocalLogStore, MemoryLogStore, SqliteLogStore } from "./log_store.ts";

@@ -16,6 +16,12 @@ import {
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { PrekeyChange } from "./binding_rules.ts";
 import { DirectoryDatabase } from "./sqlite_database.ts";
+import {
+  type LocalLogStore,
+  type LoggedEntries,
+  MemoryLogStore,
+  SqliteLogStore,
+} from "./log_store.ts";
 
 /** A name bound to the identity key that first registered it. */
 export type Binding = {
@@ -29,8 +35,19 @@ export type Binding = {
 /** A prekey as the directory keeps it: with the identity key (base64) that registered it. */
 export type StoredPrekey = { readonly key: string; readonly prekey: WirePrekey };
 
-/** Where bindings and their prekeys are kept. */
+/**
+ * The lapses a purge logs: `lapse(key)` gives the entry for a binding it
+ * removes (undefined: the log does not say it is bound), written from index `from` on.
+ */
+export type PurgeLog = {
+  readonly from: number;
+  readonly lapse: (key: NameKey) => Uint8Array | undefined;
+};
+
+/** Where bindings and their prekeys are kept, with the key-transparency log of them. */
 export interface NameStore {
+  /** The log of the bindings' changes, written in the same transactions as they are. */
+  readonly log: LocalLogStore;
   /** The binding of the name with this folded key, if any. */
   get(key: NameKey): Binding | undefined;
   /** The prekey kept with the binding of `key`, if any. */
@@ -39,14 +56,23 @@ export interface NameStore {
   withSkeleton(skeleton: NameSkeleton): Binding[];
   /**
    * Creates or replaces the binding of `binding.key` and, in the same
-   * transaction, puts, drops or keeps its prekey.
+   * transaction, puts, drops or keeps its prekey and appends `logged`.
    */
-  put(binding: Binding, prekey?: { change: PrekeyChange; entry?: StoredPrekey }): void;
+  put(
+    binding: Binding,
+    prekey?: { change: PrekeyChange; entry?: StoredPrekey },
+    logged?: LoggedEntries,
+  ): void;
   /**
    * Drops bindings last used at or before `usedBy`, except those in `keep`,
-   * with their prekeys, and prekeys left without a binding; returns how many bindings.
+   * with their prekeys, and prekeys left without a binding, logging each
+   * lapse `log` gives in the same transaction; returns how many bindings.
    */
-  purge(usedBy: number, keep: (key: NameKey) => boolean): number;
+  purge(usedBy: number, keep: (key: NameKey) => boolean, log?: PurgeLog): number;
+  /** Every binding (the log's first entries, for a store that had none). */
+  all(): Binding[];
+  /** Appends `logged` alone, in a transaction of its own. */
+  append(logged: LoggedEntries): void;
   /** Releases the store. */
   close(): void;
 }
@@ -55,6 +81,7 @@ export interface NameStore {
 export class MemoryNameStore implements NameStore {
   readonly #bindings = new Map<NameKey, Binding>();
   readonly #prekeys = new Map<NameKey, StoredPrekey>();
+  readonly log: LocalLogStore = new MemoryLogStore();
 
   get(key: NameKey): Binding | undefined {
     return this.#bindings.get(key);
@@ -68,24 +95,41 @@ export class MemoryNameStore implements NameStore {
     return [...this.#bindings.values()].filter((b) => nameSkeleton(b.name) === skeleton);
   }
 
-  put(binding: Binding, prekey?: { change: PrekeyChange; entry?: StoredPrekey }): void {
+  put(
+    binding: Binding,
+    prekey?: { change: PrekeyChange; entry?: StoredPrekey },
+    logged?: LoggedEntries,
+  ): void {
+    if (logged) this.log.insert(logged);
     this.#bindings.set(binding.key, binding);
     if (prekey?.change === "put" && prekey.entry) this.#prekeys.set(binding.key, prekey.entry);
     if (prekey?.change === "drop") this.#prekeys.delete(binding.key);
   }
 
-  purge(usedBy: number, keep: (key: NameKey) => boolean): number {
+  purge(usedBy: number, keep: (key: NameKey) => boolean, log?: PurgeLog): number {
     let n = 0;
+    const lapses: Uint8Array[] = [];
     for (const [key, binding] of this.#bindings) {
       if (binding.lastUsed <= usedBy && !keep(key)) {
         this.#bindings.delete(key);
+        const lapse = log?.lapse(key);
+        if (lapse) lapses.push(lapse);
         n++;
       }
     }
+    if (log && lapses.length > 0) this.log.insert({ from: log.from, entries: lapses });
     for (const key of this.#prekeys.keys()) {
       if (!this.#bindings.has(key)) this.#prekeys.delete(key);
     }
     return n;
+  }
+
+  all(): Binding[] {
+    return [...this.#bindings.values()];
+  }
+
+  append(logged: LoggedEntries): void {
+    this.log.insert(logged);
   }
 
   close(): void {}
@@ -106,7 +150,9 @@ const COLUMNS = "key, name, public_key, last_used";
 
 /** Bindings and prekeys in the directory's SQLite database (sqlite_database.ts). */
 export class SqliteNameStore implements NameStore {
+  readonly log: LocalLogStore;
   readonly #database: DirectoryDatabase;
+  readonly #all: StatementSync;
   readonly #get: StatementSync;
   readonly #bySkeleton: StatementSync;
   readonly #put: StatementSync;
@@ -122,6 +168,8 @@ export class SqliteNameStore implements NameStore {
     this.#database = (typeof database === "string" ? new DirectoryDatabase(database) : database)
       .acquire();
     const db = this.#database.db;
+    this.log = new SqliteLogStore(this.#database);
+    this.#all = db.prepare(`SELECT ${COLUMNS} FROM bindings ORDER BY key`);
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE key = ?`);
     this.#bySkeleton = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE skeleton = ?`);
     this.#put = db.prepare(
@@ -156,8 +204,13 @@ export class SqliteNameStore implements NameStore {
     return (this.#bySkeleton.all(skeleton) as Row[]).map(fromRow);
   }
 
-  put(binding: Binding, prekey?: { change: PrekeyChange; entry?: StoredPrekey }): void {
+  put(
+    binding: Binding,
+    prekey?: { change: PrekeyChange; entry?: StoredPrekey },
+    logged?: LoggedEntries,
+  ): void {
     this.#database.transaction(() => {
+      if (logged) this.log.insert(logged);
       this.#put.run(
         binding.key,
         binding.name,
@@ -173,17 +226,29 @@ export class SqliteNameStore implements NameStore {
     });
   }
 
-  purge(usedBy: number, keep: (key: NameKey) => boolean): number {
+  purge(usedBy: number, keep: (key: NameKey) => boolean, log?: PurgeLog): number {
     return this.#database.transaction(() => {
       let n = 0;
+      const lapses: Uint8Array[] = [];
       for (const { key } of this.#stale.all(usedBy) as { key: string }[]) {
         if (keep(key as NameKey)) continue;
         this.#remove.run(key);
+        const lapse = log?.lapse(key as NameKey);
+        if (lapse) lapses.push(lapse);
         n++;
       }
+      if (log && lapses.length > 0) this.log.insert({ from: log.from, entries: lapses });
       this.#orphans.run();
       return n;
     });
+  }
+
+  all(): Binding[] {
+    return (this.#all.all() as Row[]).map(fromRow);
+  }
+
+  append(logged: LoggedEntries): void {
+    this.#database.transaction(() => this.log.insert(logged));
   }
 
   close(): void {

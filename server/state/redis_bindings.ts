@@ -32,6 +32,11 @@ import {
 import type { BoundName } from "./registry.ts";
 import type { StoredPrekey } from "./name_store.ts";
 import { IMPORT, REGISTER, SNAPSHOT, TOUCH } from "./redis_scripts.ts";
+import { Buffer } from "node:buffer";
+import { fromBase64 } from "../../crypto/mod.ts";
+import { encodeEntry } from "../../transparency/mod.ts";
+import { bindEvents, type LogHead } from "./log_rules.ts";
+import { formatHead, parseHead } from "./redis_log_events.ts";
 
 /** Attempts at a compare-and-set before a registration gives up (the name is that contested). */
 export const MAX_CLAIM_ATTEMPTS = 8;
@@ -63,15 +68,28 @@ export type ClaimOutcome =
   | { readonly kind: "refused"; readonly decision: Exclude<RegistrationDecision, { kind: "bind" }> }
   /** Re-asserting: another session holds the name now. */
   | { readonly kind: "replaced" }
-  /** Online; the presence it replaced, if any ('' when none), and the binding's last use. */
+  /**
+   * Online; the presence it replaced, if any ('' when none), the binding's
+   * last use, and the log's length after the entries the claim logged (0: none).
+   */
   | {
     readonly kind: "ok";
     readonly oldInstance: string;
     readonly oldSession: string;
     readonly lastUsed: number;
+    readonly logged: number;
   };
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
+/** The facts a decision about a name is made on, with their version (for the compare-and-set). */
+export type NameFacts = {
+  readonly version: string;
+  readonly current?: BindingFacts;
+  readonly lookalikes: Lookalike[];
+  /** What the key-transparency log last says of the name. */
+  readonly head?: LogHead;
+};
+
+type Script = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 
 const SCRIPTS = [
   ["p2pSnapshot", SNAPSHOT, 0],
@@ -118,19 +136,19 @@ export class RedisBindings {
     return `${this.#options.prefix}${kind}:${id}`;
   }
 
-  /** The facts of `name`'s binding and of its look-alikes, and their version. */
-  async #snapshot(
-    folded: NameKey,
-    name: Name,
-    now: number,
-  ): Promise<{ version: string; current?: BindingFacts; lookalikes: Lookalike[] }> {
+  /**
+   * The facts of `name`'s binding and of its look-alikes, what the log
+   * says of it, and their version.
+   * @internal
+   */
+  async snapshot(folded: NameKey, name: Name, now: number): Promise<NameFacts> {
     const reply = await this.#script("p2pSnapshot")(
       this.#options.prefix,
       folded,
       nameSkeleton(name),
     ) as string[];
     const facts: Lookalike[] = [];
-    for (let i = 1; i + 5 < reply.length; i += 6) {
+    for (let i = 2; i + 5 < reply.length; i += 6) {
       const [other, spelled, key, used, online, ttlLeft] = reply.slice(i, i + 6);
       if (spelled === "") continue; // indexed, but gone
       facts.push({
@@ -148,7 +166,14 @@ export class RedisBindings {
       version: reply[0],
       current,
       lookalikes: facts.filter((f) => f.nameKey !== folded),
+      head: parseHead(reply[1]),
     };
+  }
+
+  /** The log entries (as bytes) and head a fresh binding makes, given the facts (log_rules.ts). */
+  #logged(folded: NameKey, key: string, facts: NameFacts, now: number): (string | Buffer)[] {
+    const { entries, head } = bindEvents(folded, fromBase64(key), facts.head, now);
+    return [formatHead(head), ...entries.map((entry) => Buffer.from(encodeEntry(entry)))];
   }
 
   /**
@@ -160,7 +185,7 @@ export class RedisBindings {
     const folded = nameKey(claim.name);
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
       const now = this.#options.clock();
-      const facts = await this.#snapshot(folded, claim.name, now);
+      const facts = await this.snapshot(folded, claim.name, now);
       const decision = decideRegistration({
         name: claim.name,
         key: claim.key,
@@ -179,6 +204,10 @@ export class RedisBindings {
         key: claim.key,
         prekey: claim.prekey,
       };
+      // A name new to its key is logged, in the script that binds it (log_rules.ts).
+      const [head, ...entries] = decision.fresh
+        ? this.#logged(folded, claim.key, facts, now)
+        : [""];
       const result = await this.#script("p2pRegister")(
         this.#key("b", folded),
         this.#key("o", folded),
@@ -200,6 +229,9 @@ export class RedisBindings {
         claim.instance,
         claim.session,
         claim.mode,
+        head,
+        lapsesAt(decision.lastUsed, this.#options.nameTtlMs),
+        ...entries,
       ) as string[];
       if (result[0] === "retry") continue;
       if (result[0] === "replaced") return { kind: "replaced" };
@@ -208,6 +240,7 @@ export class RedisBindings {
         oldInstance: result[1],
         oldSession: result[2],
         lastUsed: decision.lastUsed,
+        logged: Number(result[3] || 0),
       };
     }
     throw new Error(`the name ${claim.name} changed ${MAX_CLAIM_ATTEMPTS} times while binding it`);
@@ -271,6 +304,7 @@ export class RedisBindings {
         this.#options.prefix,
         now,
         this.collectAfterMs,
+        lapsesAt(now, this.#options.nameTtlMs),
         ...batch,
       ) as number;
     }
@@ -287,7 +321,7 @@ export class RedisBindings {
     const folded = nameKey(binding.name);
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
       const now = this.#options.clock();
-      const facts = await this.#snapshot(folded, binding.name, now);
+      const facts = await this.snapshot(folded, binding.name, now);
       const decision = decideImport({
         key: binding.publicKey,
         lastUsed: binding.lastUsed,
@@ -298,6 +332,11 @@ export class RedisBindings {
       if (decision !== "copied") return decision;
       const left = lapsesAt(binding.lastUsed, this.#options.nameTtlMs) - now;
       const prekey = binding.prekey?.key === binding.publicKey ? binding.prekey : undefined;
+      // A copied binding is new to this store's log: logged as a bind (log_rules.ts); one that
+      // holds no key binds nobody, and is not.
+      const [head, ...entries] = binding.publicKey === ""
+        ? [""]
+        : this.#logged(folded, binding.publicKey, facts, now);
       const result = await this.#script("p2pImport")(
         this.#key("b", folded),
         this.#key("pk", folded),
@@ -310,6 +349,9 @@ export class RedisBindings {
         binding.lastUsed,
         Math.ceil(left) + GARBAGE_MARGIN_MS,
         prekey ? JSON.stringify(prekey) : "",
+        head,
+        lapsesAt(binding.lastUsed, this.#options.nameTtlMs),
+        ...entries,
       );
       if (result === "copied") return "copied";
     }

@@ -119,3 +119,19 @@ export async function persistenceWarning(redis: Redis): Promise<string | undefin
     return undefined; // CONFIG is often disabled on managed Redis: nothing to check then.
   }
 }
+
+/**
+ * Two connections to the store at `url`: one for requests, one to
+ * subscribe with (a subscribed connection serves nothing else); neither is
+ * left open when the other fails.
+ * @internal
+ */
+export async function openRedisPair(url: string): Promise<[Redis, Redis]> {
+  const redis = await openRedis(url);
+  try {
+    return [redis, await openRedis(url)];
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+}

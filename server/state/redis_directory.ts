@@ -25,14 +25,14 @@ import {
   type WirePrekey,
 } from "../../protocol/mod.ts";
 import { errorMessage } from "../../errors/mod.ts";
-import type { DirectoryState, Located } from "./directory_state.ts";
+import type { DirectoryState, Located, StateLogOptions } from "./directory_state.ts";
 import type { Logger } from "../ops/mod.ts";
 import { type BoundName, type ProvenKey, userEntry, type Where } from "./registry.ts";
 import { alreadyRegistered, listWindow, refreshDue, refusalFor } from "./binding_rules.ts";
 import { RedisPresences } from "./redis_presence.ts";
 import {
   DEFAULT_PREFIX,
-  openRedis,
+  openRedisPair,
   persistenceWarning,
   storeUnavailable,
 } from "./redis_connection.ts";
@@ -41,8 +41,8 @@ import { RedisBindings } from "./redis_bindings.ts";
 import { storedEntry } from "./redis_entries.ts";
 import { Heartbeat, HEARTBEAT_MS } from "./redis_heartbeat.ts";
 import { type LocalSession, LocalSessions, restoreSessions } from "./redis_local_sessions.ts";
-
-export type { LocalSession };
+import type { KeyLog } from "./key_log.ts";
+import { SharedLog } from "./redis_key_log.ts";
 
 /** How to reach the store and who this instance is. */
 export type RedisDirectoryOptions = {
@@ -56,7 +56,7 @@ export type RedisDirectoryOptions = {
   clock?: () => number;
   /** How often the heartbeat runs (default HEARTBEAT_MS; tests slow it down). */
   heartbeatMs?: number;
-};
+} & StateLogOptions;
 
 /** Bindings and presence in Redis, shared by every instance. */
 export class RedisDirectory<S extends LocalSession> implements DirectoryState<S> {
@@ -73,6 +73,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   readonly #presences: RedisPresences;
   readonly #sessions = new LocalSessions<S>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #shared: SharedLog;
   #errors = 0;
   #down = false;
   #closed = false;
@@ -100,7 +101,16 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
       log: options.log,
     });
     this.#channels = new InstanceChannels(redis, sub, this.#prefix);
-    this.#presences = new RedisPresences(redis, { prefix: this.#prefix, instance: this.instance });
+    this.#presences = new RedisPresences(redis, {
+      ...options,
+      prefix: this.#prefix,
+      instance: this.instance,
+    });
+    this.#shared = new SharedLog(redis, this.#bindings, {
+      ...options,
+      prefix: this.#prefix,
+      clock: this.#clock,
+    });
     // Connection errors are not requests: logged once per outage, not counted.
     for (const client of [redis, sub]) {
       client.on("error", (error: Error) => this.#failed("connection", error, false));
@@ -116,14 +126,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   static async connect<S extends LocalSession>(
     options: RedisDirectoryOptions,
   ): Promise<RedisDirectory<S>> {
-    const redis = await openRedis(options.url);
-    let sub: Redis;
-    try {
-      sub = await openRedis(options.url);
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
+    const [redis, sub] = await openRedisPair(options.url);
     const state = new RedisDirectory<S>(redis, sub, options);
     await state.#start();
     return state;
@@ -133,6 +136,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     const unsafe = await persistenceWarning(this.#redis);
     if (unsafe) this.#options.log.event("warning", { problem: "no-persistence", action: unsafe });
     await this.#channels.listen(this.instance, (message) => this.#sessions.deliver(message));
+    await this.#shared.start(this.#sub);
     await this.#heartbeat.beat();
     const every = this.#options.heartbeatMs ?? HEARTBEAT_MS;
     this.#timers.push(setInterval(() => this.#beat(), every));
@@ -140,6 +144,9 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     this.#redis.on("ready", () => this.#recoverInBackground());
     this.#options.log.event("store", { kind: "redis", instance: this.instance });
   }
+
+  /** The shared log (redis_key_log.ts), loaded before the instance serves anyone. */
+  keyLog = (): Promise<KeyLog> => this.#shared.loaded;
 
   /**
    * A store request that failed outside any client's request: counted, and
@@ -212,6 +219,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     );
     if (outcome.kind === "refused") throw refusalFor(outcome.decision, name);
     if (outcome.kind === "replaced") throw new TypeError("a registration cannot be replaced");
+    this.#shared.appended(outcome.logged);
     let replaced: S | undefined;
     if (outcome.oldInstance === this.instance) {
       const previous = this.#sessions.holding(folded);
@@ -276,16 +284,10 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   }
 
   /** Where the online user `name` is: a session here, or one on another instance. */
-  async locate(name: Name): Promise<Located<S> | undefined> {
-    const folded = nameKey(name);
-    const presence = await this.#store(() => this.#presences.get(folded));
-    if (!presence) return undefined;
-    const { instance, session } = presence;
-    if (instance === this.instance) {
-      const local = this.#sessions.holding(folded);
-      return local ? { local } : undefined;
-    }
-    return { remote: { instance, session, key: folded } };
+  locate(name: Name): Promise<Located<S> | undefined> {
+    return this.#store(() =>
+      this.#presences.locate(nameKey(name), (key) => this.#sessions.holding(key))
+    );
   }
 
   /** Hands a relay offer to a user online on another instance. */
@@ -293,13 +295,8 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
     to: { instance: string; session: number; key: NameKey },
     offer: { from: string; token: string; relay: string; budget?: number },
   ): Promise<void> {
-    const delivered = await this.#publish(to.instance, {
-      t: "offer",
-      key: to.key,
-      x: String(to.session),
-      ...offer,
-    });
-    if (delivered === 0) {
+    const message = { t: "offer", key: to.key, x: String(to.session), ...offer } as const;
+    if (await this.#publish(to.instance, message) === 0) {
       throw new DirectoryError("not-found", "That user's directory instance is gone");
     }
   }
@@ -322,9 +319,11 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   /**
    * Rewrites the last use of the bindings online here whose refresh is due
    * (binding_rules.ts), as the single process does; dead instances are
-   * swept by the heartbeat and lapsed bindings collected by Redis.
+   * swept by the heartbeat, lapsed bindings collected by Redis (and their
+   * lapses logged first, redis_log_events.ts).
    */
   async maintain(): Promise<void> {
+    await this.#store(() => this.#shared.lapses());
     const now = this.#clock();
     const due = this.#sessions.entries().map(([, mine]) => mine).filter((mine) =>
       refreshDue(mine.lastUsed, now, this.#options.nameTtlMs)
@@ -343,6 +342,7 @@ export class RedisDirectory<S extends LocalSession> implements DirectoryState<S>
   async close(): Promise<void> {
     this.#closed = true;
     this.#timers.forEach(clearInterval);
+    await this.#shared.close();
     // Safe to drop: without it, the heartbeat lapses in INSTANCE_TTL_MS and others sweep us then.
     await this.#heartbeat.stop().catch((error) => this.#failed("close", error));
     this.#sub.disconnect();

@@ -8,7 +8,8 @@
  */
 import type { Redis } from "ioredis";
 import type { NameKey, UserEntry } from "../../protocol/mod.ts";
-import { listPage, type ListWindow } from "./binding_rules.ts";
+import { lapsesAt, listPage, type ListWindow } from "./binding_rules.ts";
+import type { Located } from "./directory_state.ts";
 import { parsePresence } from "./redis_entries.ts";
 import { LEAVE, LIST } from "./redis_scripts.ts";
 
@@ -19,16 +20,19 @@ export class RedisPresences {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #instance: string;
+  readonly #nameTtlMs: number;
 
   /**
-   * Presences in `redis` under `prefix`, for the instance `instance`.
+   * Presences in `redis` under `prefix`, for the instance `instance`, of
+   * bindings that lapse `nameTtlMs` after their last use.
    * @internal
    */
-  constructor(redis: Redis, options: { prefix: string; instance: string }) {
+  constructor(redis: Redis, options: { prefix: string; instance: string; nameTtlMs: number }) {
     this.#redis = redis;
     this.#prefix = options.prefix;
     this.#instance = options.instance;
-    redis.defineCommand("p2pLeave", { numberOfKeys: 5, lua: LEAVE });
+    this.#nameTtlMs = options.nameTtlMs;
+    redis.defineCommand("p2pLeave", { numberOfKeys: 6, lua: LEAVE });
     redis.defineCommand("p2pList", { numberOfKeys: 1, lua: LIST });
   }
 
@@ -46,6 +50,21 @@ export class RedisPresences {
   ): Promise<{ instance: string; session: number; entry: UserEntry } | undefined> {
     const presence = await this.#redis.get(this.#key("o", key));
     return presence ? parsePresence(presence) : undefined;
+  }
+
+  /** Where `key` is online: a session of this instance (`holding` finds it), or another's. */
+  async locate<S>(
+    key: NameKey,
+    holding: (key: NameKey) => S | undefined,
+  ): Promise<Located<S> | undefined> {
+    const presence = await this.get(key);
+    if (!presence) return undefined;
+    const { instance, session } = presence;
+    if (instance === this.#instance) {
+      const local = holding(key);
+      return local ? { local } : undefined;
+    }
+    return { remote: { instance, session, key } };
   }
 
   /** The page of users online that `window` (binding_rules.ts) asks for. */
@@ -67,7 +86,8 @@ export class RedisPresences {
 
   /**
    * Takes `key` offline if session `session` of this instance still holds
-   * it; the binding, if still `binding`'s (base64 key), was last used `now`.
+   * it; the binding, if still `binding`'s (base64 key), was last used `now`
+   * (and lapses the name TTL after, unless used again).
    */
   async leave(
     key: NameKey,
@@ -79,12 +99,14 @@ export class RedisPresences {
       this.#key("iu", this.#instance),
       this.#key("b", key),
       this.#key("pk", key),
+      this.#key("log:due"),
       key,
       this.#instance,
       options.session,
       options.binding,
       options.now,
       options.collectAfterMs,
+      lapsesAt(options.now, this.#nameTtlMs),
     );
   }
 }

@@ -19,6 +19,12 @@
  * - `iu:<instance>`: set of the name keys online on that instance;
  * - `i:<instance>`: an instance's heartbeat, expiring unless renewed;
  * - `instances`: set of instance ids; `c:<instance>`: its pub/sub channel.
+ * - the key-transparency log (docs/protocol.md §15.5, redis_log_store.ts):
+ *   `log:e` the entries (a list, appended here with the binding they log),
+ *   `log:h` hash of name key -> what the log last says of it
+ *   (`bound|lapsed <count> <key, base64>`), `log:due` sorted set of the
+ *   name keys by when their binding lapses if unused, `log:n`, `log:c` and
+ *   `log:t` the sealed size, its checkpoint and the tree's nodes.
  *
  * @module
  */
@@ -49,7 +55,21 @@ local function facts(prefix, nk, skeleton)
   for other in string.gmatch(redis.call('HGET', prefix .. 'sk', skeleton) or '', '%S+') do
     if other ~= nk then add(other) end
   end
-  return table.concat(version, ' '), out
+  -- What the key-transparency log last says of the name: part of the facts, so that two
+  -- instances never both log a change of it.
+  local head = redis.call('HGET', prefix .. 'log:h', nk) or ''
+  table.insert(version, 'log=' .. head)
+  return table.concat(version, ' '), out, head
+end
+
+-- Appends the log entries of a decision (ARGV from 'first' on) and what the log then says of
+-- the name; returns the log's length after, as a string ('' when nothing was logged).
+local function logged(prefix, nk, head, first)
+  if #ARGV < first then return '' end
+  local length = 0
+  for i = first, #ARGV do length = redis.call('RPUSH', prefix .. 'log:e', ARGV[i]) end
+  redis.call('HSET', prefix .. 'log:h', nk, head)
+  return tostring(length)
 end
 
 -- Adds a name key to its skeleton's entry, dropping entries whose bindings are gone.
@@ -68,24 +88,27 @@ local function index(prefix, nk, skeleton)
 end
 `;
 
-/** Reads the facts of a registration: {version, then six fields per binding}. */
+/** Reads the facts of a registration: {version, the log's head, then six fields per binding}. */
 export const SNAPSHOT: string = FACTS + `
 -- ARGV: 1 prefix, 2 name key, 3 skeleton
-local version, out = facts(ARGV[1], ARGV[2], ARGV[3])
+local version, out, head = facts(ARGV[1], ARGV[2], ARGV[3])
+table.insert(out, 1, head)
 table.insert(out, 1, version)
 return out
 `;
 
 /**
- * Writes a decided registration if the facts are unchanged, and puts the
- * session online: {'ok', old instance, old session}, {'retry'}, or
+ * Writes a decided registration if the facts are unchanged, with the log
+ * entries it makes, and puts the session online: {'ok', old instance, old
+ * session, log length after ('' when nothing was logged)}, {'retry'}, or
  * {'replaced'} when re-asserting a name another session holds now.
  */
 export const REGISTER: string = FACTS + `
 -- KEYS: 1 binding, 2 presence, 3 online, 4 instance users, 5 prekey
 -- ARGV: 1 prefix, 2 name key, 3 skeleton, 4 version, 5 write binding (1/0), 6 name, 7 key,
 --       8 last use, 9 collect after (ms), 10 prekey change (put/drop/keep), 11 prekey,
---       12 entry, 13 instance, 14 session, 15 mode (register/reassert)
+--       12 entry, 13 instance, 14 session, 15 mode (register/reassert),
+--       16 the log's head after, 17 when the binding lapses unused (ms), 18... log entries
 if facts(ARGV[1], ARGV[2], ARGV[3]) ~= ARGV[4] then return {'retry'} end
 local old = redis.call('GET', KEYS[2])
 local instance, session = '', ''
@@ -96,7 +119,9 @@ end
 if ARGV[5] == '1' then
   redis.call('HSET', KEYS[1], 'n', ARGV[6], 'k', ARGV[7], 'u', ARGV[8])
   index(ARGV[1], ARGV[2], ARGV[3])
+  redis.call('ZADD', ARGV[1] .. 'log:due', ARGV[17], ARGV[2])
 end
+local length = logged(ARGV[1], ARGV[2], ARGV[16], 18)
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 if ARGV[10] == 'put' then
   redis.call('SET', KEYS[5], ARGV[11], 'PX', ARGV[9])
@@ -108,20 +133,23 @@ end
 redis.call('SET', KEYS[2], ARGV[13] .. ' ' .. ARGV[14] .. ' ' .. ARGV[12])
 redis.call('ZADD', KEYS[3], 0, ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[2])
-if not old then return {'ok', '', ''} end
+if not old then return {'ok', '', '', length} end
 if instance ~= ARGV[13] then redis.call('SREM', ARGV[1] .. 'iu:' .. instance, ARGV[2]) end
-return {'ok', instance, session}
+return {'ok', instance, session, length}
 `;
 
 /**
- * Imports a binding decided free (store copy) if the facts are unchanged:
- * 'copied' or 'retry'.
+ * Imports a binding decided free (store copy) if the facts are unchanged,
+ * with the log entries it makes: 'copied' or 'retry'.
  */
 export const IMPORT: string = FACTS + `
 -- KEYS: 1 binding, 2 prekey
 -- ARGV: 1 prefix, 2 name key, 3 skeleton, 4 version, 5 name, 6 key, 7 last use,
---       8 collect after (ms), 9 prekey ('' for none)
+--       8 collect after (ms), 9 prekey ('' for none), 10 the log's head after,
+--       11 when the binding lapses unused (ms), 12... log entries
 if facts(ARGV[1], ARGV[2], ARGV[3]) ~= ARGV[4] then return 'retry' end
+logged(ARGV[1], ARGV[2], ARGV[10], 12)
+redis.call('ZADD', ARGV[1] .. 'log:due', ARGV[11], ARGV[2])
 redis.call('HSET', KEYS[1], 'n', ARGV[5], 'k', ARGV[6], 'u', ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 index(ARGV[1], ARGV[2], ARGV[3])
@@ -135,8 +163,9 @@ return 'copied'
 
 /** Takes a presence offline if it is still this session's; its binding's last use is now. */
 export const LEAVE = `
--- KEYS: 1 presence, 2 online, 3 instance users, 4 binding, 5 prekey
--- ARGV: 1 name key, 2 instance, 3 session, 4 key, 5 now, 6 collect after (ms)
+-- KEYS: 1 presence, 2 online, 3 instance users, 4 binding, 5 prekey, 6 the log's lapse times
+-- ARGV: 1 name key, 2 instance, 3 session, 4 key, 5 now, 6 collect after (ms),
+--       7 when the binding lapses unused (ms)
 local instance, session = string.match(redis.call('GET', KEYS[1]) or '', '^(%S+) (%S+) ')
 if instance ~= ARGV[2] or session ~= ARGV[3] then return 0 end
 redis.call('DEL', KEYS[1])
@@ -146,20 +175,23 @@ if redis.call('HGET', KEYS[4], 'k') == ARGV[4] then
   redis.call('HSET', KEYS[4], 'u', ARGV[5])
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
   redis.call('PEXPIRE', KEYS[5], ARGV[6])
+  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[1])
 end
 return 1
 `;
 
 /** Rewrites the last use of bindings still held by the given keys; returns how many. */
 export const TOUCH = `
--- ARGV: 1 prefix, 2 now, 3 collect after (ms), then pairs of name key and key
+-- ARGV: 1 prefix, 2 now, 3 collect after (ms), 4 when they lapse unused (ms),
+--       then pairs of name key and key
 local n = 0
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local binding = ARGV[1] .. 'b:' .. ARGV[i]
   if redis.call('HGET', binding, 'k') == ARGV[i + 1] then
     redis.call('HSET', binding, 'u', ARGV[2])
     redis.call('PEXPIRE', binding, ARGV[3])
     redis.call('PEXPIRE', ARGV[1] .. 'pk:' .. ARGV[i], ARGV[3])
+    redis.call('ZADD', ARGV[1] .. 'log:due', ARGV[4], ARGV[i])
     n = n + 1
   end
 end
@@ -202,4 +234,52 @@ for _, instance in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return removed
+`;
+
+// Key transparency (docs/protocol.md §15.5).
+
+/**
+ * Logs the lapse of a binding decided lapsed, if the facts are unchanged:
+ * the log's length after ('' when nothing was logged: the log did not say
+ * it was bound), or 'retry'.
+ */
+export const LAPSE: string = FACTS + `
+-- ARGV: 1 prefix, 2 name key, 3 skeleton, 4 version, 5 the log's head after, 6... the entry
+if facts(ARGV[1], ARGV[2], ARGV[3]) ~= ARGV[4] then return 'retry' end
+redis.call('ZREM', ARGV[1] .. 'log:due', ARGV[2])
+return logged(ARGV[1], ARGV[2], ARGV[5], 6)
+`;
+
+/**
+ * Logs a binding made before the log existed as its first bind, unless the
+ * log says something of the name already or the binding changed: the log's
+ * length after, or 0.
+ */
+export const ADOPT = `
+-- ARGV: 1 prefix, 2 name key, 3 key (base64) the binding must hold, 4 the log's head after,
+--       5 when the binding lapses unused (ms), 6 the entry
+if redis.call('HEXISTS', ARGV[1] .. 'log:h', ARGV[2]) == 1 then return 0 end
+if redis.call('HGET', ARGV[1] .. 'b:' .. ARGV[2], 'k') ~= ARGV[3] then return 0 end
+local length = redis.call('RPUSH', ARGV[1] .. 'log:e', ARGV[6])
+redis.call('HSET', ARGV[1] .. 'log:h', ARGV[2], ARGV[4])
+redis.call('ZADD', ARGV[1] .. 'log:due', ARGV[5], ARGV[2])
+return length
+`;
+
+/**
+ * Seals a batch if the sealed size is still the one it extends: stores its
+ * nodes, the new size and checkpoint, and tells every instance; 1, or 0
+ * when another instance sealed first.
+ */
+export const SEAL = `
+-- KEYS: 1 sealed size, 2 nodes, 3 checkpoint, 4 entries
+-- ARGV: 1 the size it extends, 2 the new size, 3 the checkpoint, 4 the channel,
+--       then pairs of node id and hash
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+if redis.call('LLEN', KEYS[4]) < tonumber(ARGV[2]) then return 0 end
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
+redis.call('PUBLISH', ARGV[4], 'log ' .. ARGV[2])
+return 1
 `;

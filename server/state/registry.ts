@@ -15,7 +15,9 @@ import {
   type WirePrekey,
 } from "../../protocol/mod.ts";
 import { toBase64 } from "../../crypto/mod.ts";
+import { encodeEntry, type LogEntry } from "../../transparency/mod.ts";
 import type { Binding, NameStore, StoredPrekey } from "./name_store.ts";
+import { bindEvents, lapseEvent, type LogHead } from "./log_rules.ts";
 import {
   alreadyRegistered,
   type BindingFacts,
@@ -75,9 +77,20 @@ type Presence<S> = {
 /** The binding of a name as a session may use it: its spelling, key, and the prekey kept with it. */
 export type BoundName = { name: string; key: string; prekey?: WirePrekey };
 
+/** What the registry needs of the key-transparency log (key_log.ts's KeyLog). */
+export interface RegistryLog {
+  /** What the log last says of the folded `name`, sealed or not. */
+  head(name: string): LogHead | undefined;
+  /** Entries appended so far: the index of the next. */
+  readonly appended: number;
+  /** The store wrote `entries` from index `first` on. */
+  appendedLocally(first: number, entries: readonly LogEntry[]): void;
+}
+
 /** Presence and name bindings. `S` is whatever identifies a session to the caller. */
 export class Registry<S> {
   readonly #store: NameStore;
+  #log: RegistryLog | undefined;
   readonly #clock: () => number;
   readonly #ttl: number;
   readonly #online = new Map<NameKey, Presence<S>>();
@@ -90,6 +103,25 @@ export class Registry<S> {
     this.#store = store;
     this.#clock = options.clock;
     this.#ttl = options.nameTtlMs ?? DEFAULT_NAME_TTL_MS;
+  }
+
+  /**
+   * From now on, logs every fresh binding and every lapse in `log`, in the
+   * transaction that writes it. A log with no entry yet starts with the
+   * live bindings the store holds (a store from before the log, or one
+   * imported), each as its first bind; returns how many.
+   */
+  attachLog(log: RegistryLog): number {
+    this.#log = log;
+    if (log.appended > 0) return 0;
+    const now = this.#clock();
+    const entries = this.#store.all()
+      .filter((binding) => isLive(this.#facts(binding), now, this.#ttl))
+      .flatMap((binding) => bindEvents(binding.key, binding.publicKey, undefined, now).entries);
+    if (entries.length === 0) return 0;
+    this.#store.append({ from: 0, entries: entries.map(encodeEntry) });
+    log.appendedLocally(0, entries);
+    return entries.length;
   }
 
   /** How many users are online: exactly what an unbounded `list` would return. */
@@ -143,12 +175,20 @@ export class Registry<S> {
       given: entry !== undefined,
       sameAsKept: samePrekey(entry, this.#store.prekey(folded)),
     });
+    // A name new to its key is logged, in the binding's own transaction (log_rules.ts).
+    const log = this.#log;
+    const events = decision.fresh && log
+      ? bindEvents(folded, key.raw, log.head(folded), now).entries
+      : [];
+    const from = log?.appended ?? 0;
     if (decision.write || change !== "keep") {
       this.#store.put(
         { key: folded, name, publicKey: key.raw, lastUsed: decision.lastUsed },
         { change, entry },
+        events.length > 0 ? { from, entries: events.map(encodeEntry) } : undefined,
       );
     }
+    if (events.length > 0) log!.appendedLocally(from, events);
     const current = this.#online.get(folded);
     let replaced: S | undefined;
     if (current !== undefined) {
@@ -261,9 +301,27 @@ export class Registry<S> {
     return n;
   }
 
-  /** Forgets bindings unused for the TTL and more, except for names online now. */
+  /** Forgets bindings unused for the TTL and more, except for names online now; logs their lapses. */
   purgeExpired(): number {
-    return this.#store.purge(this.#clock() - this.#ttl, (key) => this.#online.has(key));
+    const now = this.#clock();
+    const log = this.#log;
+    const lapses: LogEntry[] = [];
+    const from = log?.appended ?? 0;
+    const n = this.#store.purge(
+      now - this.#ttl,
+      (key) => this.#online.has(key),
+      log && {
+        from,
+        lapse: (key) => {
+          const lapse = lapseEvent(key, log.head(key), now);
+          if (!lapse) return undefined;
+          lapses.push(lapse.entry);
+          return encodeEntry(lapse.entry);
+        },
+      },
+    );
+    if (lapses.length > 0) log!.appendedLocally(from, lapses);
+    return n;
   }
 }
 

@@ -17,7 +17,9 @@ export const DATABASE_FILE = "directory.sqlite";
  * The tables: `bindings` (name key -> spelling, identity key, last use,
  * confusable skeleton), `prekeys` (name key -> the identity key that
  * registered it and its signed prekey, JSON), `mail` (held envelopes by
- * recipient, ids in deposit order) and `migrations` (legacy files imported).
+ * recipient, ids in deposit order), `migrations` (legacy files imported),
+ * and the key-transparency log (log_store.ts): `log_entries`, `log_nodes`
+ * and `log_checkpoint`.
  */
 const SCHEMA = `
   PRAGMA journal_mode = WAL;
@@ -48,7 +50,20 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS migrations (
     name TEXT PRIMARY KEY,
     done INTEGER NOT NULL
-  ) WITHOUT ROWID;`;
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS log_entries (
+    idx INTEGER PRIMARY KEY,
+    entry BLOB NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS log_nodes (
+    id INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS log_checkpoint (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    size INTEGER NOT NULL,
+    checkpoint TEXT NOT NULL
+  );`;
 
 /** The directory's database, shared by the name store and the mailbox; closed when both let go. */
 export class DirectoryDatabase {
