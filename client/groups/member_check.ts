@@ -5,13 +5,18 @@
  * and the directory must list that same key. A key that differs stops
  * delivery to that member, with a `key-changed` warning and the key noted so
  * that `/trust` can accept it. The directory's entry passes the trust rules
- * first (vetEntry).
+ * first (vetEntry): its key must be one the log proves.
  *
  * @module
  */
-import type { UserEntry } from "../../protocol/mod.ts";
 import type { KeyStatus } from "../core/mod.ts";
-import { type CheckedUser, type TrustAction, type TrustView, vetEntry } from "../trust/mod.ts";
+import {
+  type CheckedUser,
+  type ProvenUser,
+  type TrustAction,
+  type TrustView,
+  vetEntry,
+} from "../trust/mod.ts";
 import type { Member } from "./membership.ts";
 
 /** What routing a member may do. */
@@ -36,7 +41,7 @@ export function keyStatus(view: TrustView, member: Member): KeyStatus {
 export function checkMember(
   view: TrustView,
   member: Member,
-  entry: UserEntry | undefined,
+  entry: ProvenUser | undefined,
   group?: string,
 ): MemberCheck {
   const pin = view.pin(member.name);
