@@ -34,6 +34,7 @@ import {
   startServe,
 } from "../harness/mod.ts";
 import { v8FlagsArgument } from "../server/mod.ts";
+import { disconnects, redisMemory, sum, total, until } from "./load_metrics.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -131,41 +132,6 @@ async function serve(i: number, port = 0): Promise<ServeProcess> {
   return server;
 }
 
-async function until(check: () => Promise<boolean>, limitMs: number): Promise<number | null> {
-  const started = performance.now();
-  while (performance.now() - started < limitMs) {
-    if (await check().catch(() => false)) return (performance.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return null;
-}
-
-/** Sums `name` over every instance's /metrics. */
-async function total(servers: ServeProcess[], name: string): Promise<number> {
-  const values = await Promise.all(servers.map((s) => scrape(`${s.metricsUrl}/metrics`, name)));
-  return values.reduce((a, b) => a + b, 0);
-}
-
-const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
-
-/** Connections the servers ended, by how (their logs' disconnect lines, not counting goodbyes). */
-function disconnects(servers: ServeProcess[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const server of servers) {
-    for (const line of server.log) {
-      const how = line.match(/ disconnect .*how=(\S+)/)?.[1];
-      if (how && how !== "goodbye") counts[how] = (counts[how] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-/** Bytes Redis holds now. */
-async function redisMemory(): Promise<number> {
-  const info = await redis!.cli("INFO", "memory");
-  return Number(info.match(/^used_memory:(\d+)/m)?.[1] ?? NaN);
-}
-
 try {
   if (values.store === "redis") redis = await startRedis();
   for (let i = 0; i < INSTANCES; i++) servers.push(await serve(i));
@@ -174,7 +140,7 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   const pids = (): number[] => servers.map((s) => s.process.pid);
   const rssBefore = pids().map(rssKib);
-  const redisBefore = redis ? await redisMemory() : 0;
+  const redisBefore = redis ? await redisMemory(redis) : 0;
   const heapBefore = await total(servers, "p2pchat_heap_used_bytes");
   const externalBefore = await total(servers, "p2pchat_external_memory_bytes");
   log(
@@ -294,7 +260,7 @@ try {
   await new Promise((r) => setTimeout(r, 5000));
   const cpuPct = ((sum(pids().map(cpuSeconds)) - cpuHoldStart) / 5) * 100;
   const rssAtN = pids().map(rssKib);
-  const redisAtN = redis ? await redisMemory() : 0;
+  const redisAtN = redis ? await redisMemory(redis) : 0;
   const heapAtN = await total(servers, "p2pchat_heap_used_bytes");
   const externalAtN = await total(servers, "p2pchat_external_memory_bytes");
   const directoryOnline = await scrape(

@@ -10,11 +10,10 @@
  *
  * @module
  */
-import { sourceBlock } from "../admission/mod.ts";
-import { connTransport, type Identity, type Transport } from "../crypto/mod.ts";
+import type { Identity } from "../crypto/mod.ts";
 import { CodedError } from "../errors/mod.ts";
-import { DirectoryError, type Name, nameKey, parseName } from "../protocol/mod.ts";
-import { type BookView, IncomingGate, PathPolicy } from "./chat/mod.ts";
+import { DirectoryError, type Name, parseName } from "../protocol/mod.ts";
+import { type BookView, PathPolicy } from "./chat/mod.ts";
 import { ChatRunner } from "./chat_runner.ts";
 import {
   type ChatCommand,
@@ -29,15 +28,13 @@ import {
 import type { RelayMode } from "./connect_options.ts";
 import type { DirectoryLink } from "./directory/mod.ts";
 import type { HeldMail, MailService } from "./mail/mod.ts";
-import { admitPeer, type Arrival } from "./peer_door.ts";
-import { isSelf, type PeerTrust, type TrustAction, vetEntry, vetListing } from "./trust/mod.ts";
+import { IncomingPeers } from "./incoming_peers.ts";
+import { isSelf, type PeerTrust, type TrustAction, vetEntry } from "./trust/mod.ts";
 // Groups (issue 24).
 import { type GroupFile, type GroupRecord, GroupService, runGroupCommand } from "./groups/mod.ts";
 import type { FileShell } from "./files/mod.ts";
 import { sendFile } from "./file_send.ts";
-
-/** How many users `/list` asks for. */
-const LIST_LIMIT = 200;
+import { listUsers, type QueryContext, showFingerprint, whoisUser } from "./user_queries.ts";
 
 /** What the session needs. */
 export type SessionOptions = {
@@ -66,7 +63,8 @@ export class ChatSession {
   readonly #clock: () => number;
   readonly #policy: PathPolicy;
   readonly #runner: ChatRunner;
-  readonly #gate = new IncomingGate();
+  /** The listener and relay offers: the ways peers come in. */
+  readonly #incoming: IncomingPeers;
   /** Aborted on quit: every dial under way gives up. */
   readonly #stop = new AbortController();
   readonly #done = Promise.withResolvers<void>();
@@ -75,6 +73,8 @@ export class ChatSession {
   #quitting: Promise<void> | undefined;
   /** Groups (issue 24). */
   readonly #groups: GroupService | undefined;
+  /** `/list`, `/whois`, `/fp`. */
+  readonly #queries: QueryContext;
 
   /** A session as `options.name`. */
   constructor(options: SessionOptions) {
@@ -119,6 +119,14 @@ export class ChatSession {
       gossip: () => options.link.gossipCheckpoint(),
       gossipIn: (peer, theirs) => void options.link.gossip(peer, theirs),
     });
+    this.#queries = {
+      self: options.name,
+      identity: options.identity,
+      link: options.link,
+      trust: options.trust,
+      chats: this.#runner,
+      apply,
+    };
     // Groups (issue 24).
     this.#groups = options.groups && new GroupService({
       ...options,
@@ -127,6 +135,18 @@ export class ChatSession {
       clock: this.#clock,
       signal: this.#stop.signal,
       apply,
+    });
+    this.#incoming = new IncomingPeers({
+      identity: options.identity,
+      link: options.link,
+      trust: options.trust,
+      sink: options.sink,
+      policy: this.#policy,
+      runner: this.#runner,
+      groups: this.#groups,
+      quitting: () => this.#quitting !== undefined,
+      apply,
+      report: (error) => this.#reportQuietly(error),
     });
   }
 
@@ -171,19 +191,8 @@ export class ChatSession {
    * Accepts peer connections from `listener` until quit, each admitted at
    * the gate first (per source, in total, with eviction of the busiest).
    */
-  async serve(listener: Deno.TcpListener): Promise<void> {
-    for await (const conn of listener) {
-      const address = conn.remoteAddr.hostname;
-      const transport = connTransport(conn);
-      const ticket = this.#quitting
-        ? "quitting"
-        : this.#gate.direct(address, () => transport.close());
-      if (typeof ticket === "string") {
-        transport.close();
-        continue;
-      }
-      this.#answer(transport, { path: "direct", ticket, source: sourceBlock(address) });
-    }
+  serve(listener: Deno.TcpListener): Promise<void> {
+    return this.#incoming.serve(listener);
   }
 
   /**
@@ -192,19 +201,7 @@ export class ChatSession {
    * admitted apart from the listener's connections, per offering name.
    */
   acceptRelayOffer(offer: { from: string; token: string; relay?: string }): void {
-    const at = this.#o.link.relayAt(offer.relay);
-    if (!at || this.#quitting || !this.#policy.takesOffers) return;
-    const stop = new AbortController();
-    const ticket = this.#gate.relayed(offer.from.toLowerCase(), () => stop.abort());
-    if (typeof ticket === "string") return;
-    // Files (issue 23): joined through the link, which counts the relay's bytes.
-    this.#o.link.joinRelay(at, offer.token, stop.signal).then((transport) => {
-      stop.signal.addEventListener("abort", () => transport.close(), { once: true });
-      this.#answer(transport, { path: "relay", ticket, offer });
-    }, (error) => {
-      ticket.release();
-      this.#reportQuietly(error);
-    });
+    this.#incoming.acceptRelayOffer(offer);
   }
 
   /** Handles a sealed message the directory held for us. */
@@ -259,16 +256,12 @@ export class ChatSession {
           out,
         );
       case "list":
-        return await this.#list(command.prefix, out);
-      case "whois": {
-        const name = parseName(command.name);
-        const vetted = vetEntry(trust, await this.#o.link.lookup(name), name);
-        this.#apply(vetted.actions, out);
-        if (!vetted.value) return;
-        return out.emit({ type: "users", users: [this.#listed(vetted.value)], more: false });
-      }
+        return await listUsers(this.#queries, command.prefix, out);
+      case "whois":
+        return await whoisUser(this.#queries, parseName(command.name), out);
       case "fp":
-        return this.#fingerprint(
+        return showFingerprint(
+          this.#queries,
           command.name === undefined ? undefined : parseName(command.name),
           out,
         );
@@ -324,73 +317,6 @@ export class ChatSession {
       if (online) throw new CommandError({ code: "bad-command", problem: "peer-online", peer: to });
     }
     await mail.send(to, text, out);
-  }
-
-  /**
-   * Admits a peer connection at the door; it holds its place at the gate
-   * until it is shown as a request or refused.
-   */
-  async #answer(transport: Transport, arrival: Arrival): Promise<void> {
-    let admitted;
-    try {
-      admitted = await admitPeer(transport, arrival, {
-        identity: this.#o.identity,
-        link: this.#o.link,
-        trust: this.#o.trust,
-        apply: (actions) => this.#apply(actions, this.#o.sink),
-        resume: (name, channel, hello) => this.#runner.resume(name, channel, hello),
-        // Groups (issue 24): a group link goes to the groups, never shown as a request.
-        group: this.#groups && ((arrival) => this.#groups!.arrive(arrival)),
-        gossip: (peer, theirs) => void this.#o.link.gossip(peer, theirs),
-      });
-    } catch (error) {
-      return this.#reportQuietly(error);
-    } finally {
-      arrival.ticket.release();
-    }
-    if (admitted) this.#runner.admitted(admitted, arrival);
-  }
-
-  async #list(prefix: string | undefined, out: EventSink): Promise<void> {
-    const { users, more } = await this.#o.link.list({ prefix, limit: LIST_LIMIT });
-    const vetted = vetListing(users, prefix);
-    this.#apply(vetted.actions, out);
-    const listed = vetted.value!.map((u) => this.#listed(u));
-    await this.#runner.handle({ type: "seen", names: listed.map((u) => u.name) });
-    out.emit({ type: "users", users: listed, more });
-  }
-
-  #listed(user: { name: Name; address: string; port: number; fingerprint: string; peer: string }) {
-    return {
-      name: user.name,
-      address: user.address,
-      port: user.port,
-      fingerprint: user.fingerprint,
-      verified: this.#o.trust.isVerified(user.name, user.fingerprint),
-      self: user.peer === nameKey(this.#o.name),
-    };
-  }
-
-  #fingerprint(name: Name | undefined, out: EventSink): void {
-    if (name === undefined || isSelf(this.#o.trust, name)) {
-      return out.emit({
-        type: "fingerprint",
-        name: this.#o.name,
-        fingerprint: this.#o.identity.public.fingerprint,
-      });
-    }
-    const chat = this.#runner.chatWith(name);
-    const pin = this.#o.trust.pin(name);
-    if (!chat && !pin) {
-      throw new CommandError({ code: "bad-command", problem: "no-key", peer: name });
-    }
-    out.emit({
-      type: "fingerprint",
-      name: chat?.peer.name ?? name,
-      fingerprint: chat?.peer.fingerprint ?? pin!.fingerprint,
-      sas: chat?.peer.sas,
-      verified: pin?.verified === true,
-    });
   }
 
   #notSelf(name: Name, command: string): Name {

@@ -22,7 +22,8 @@ import { type Mailbox, SqliteMailbox } from "./mail/mod.ts";
 import { RedisMailbox } from "./mail/mod.ts";
 import { redactUrl, RedisDirectory } from "./state/mod.ts";
 import { parseServeOptions, serveFlags, type ServeOptions } from "./serve_options.ts";
-import { defaultMaxClients, DirectoryServer } from "./server.ts";
+import { DirectoryServer } from "./server.ts";
+import { defaultMaxClients } from "./descriptors.ts";
 import { listenFailure } from "./listen_failure.ts";
 import type { Session } from "./session.ts";
 

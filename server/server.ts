@@ -4,20 +4,9 @@
  *
  * @module
  */
-import { encodeMessage, readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../protocol/mod.ts";
+import { encodeMessage } from "../protocol/mod.ts";
 import { abortable, Deadline, delay } from "../async/mod.ts";
-import {
-  acceptChannel,
-  busyReply,
-  ChannelError,
-  connTransport,
-  HandshakeError,
-  HandshakeTimeout,
-  type Identity,
-  MAX_HANDSHAKE_BODY,
-  type SecureChannel,
-  type Transport,
-} from "../crypto/mod.ts";
+import { ChannelError, connTransport, type Identity, type Transport } from "../crypto/mod.ts";
 import { RelayBroker, type RelayLimits } from "./relay/mod.ts";
 import { HandshakeAdmission, type StartupLimits, type StartupRefusal } from "../admission/mod.ts";
 import type { Logger } from "./ops/mod.ts";
@@ -29,7 +18,9 @@ import { RateLimiter } from "./rate_limit.ts";
 import { listenFailure } from "./listen_failure.ts";
 import { errorMessage } from "../errors/mod.ts";
 import { type DirectoryState, LocalDirectory } from "./state/mod.ts";
-import { MAX_PENDING_REPLY_BYTES, Session, type SessionContext } from "./session.ts";
+import { Session, type SessionContext } from "./session.ts";
+import { openConnection, type OpenContext, type Opened } from "./connection_open.ts";
+import { acceptFailureReason } from "./descriptors.ts";
 
 /** Where the server listens, and its limits and timeouts (what `serve`'s flags set). */
 export type ServerSettings = {
@@ -68,56 +59,10 @@ export type ServerOptions = ServerSettings & {
 /** How often the state's housekeeping runs (expired bindings; the shared store's own is faster). */
 const MAINTAIN_INTERVAL_MS = 60_000;
 
-/** Descriptors kept back from --max-clients for the listener, the store, metrics and logs. */
-export const RESERVED_DESCRIPTORS = 256;
 /** How long shutdown waits for connections to finish closing. */
 const SHUTDOWN_GRACE_MS = 2_000;
 /** How long the server waits before retrying accept after running out of descriptors. */
 const ACCEPT_BACKOFF_MS = 250;
-
-/** Beyond this many free descriptors the probe stops counting. */
-const DESCRIPTOR_PROBE_CAP = 65_536;
-
-/**
- * How many more files this process may open now, or null where that cannot be
- * told. Reads the soft limit from /proc when allowed (Deno asks for
- * --allow-all there); otherwise counts by opening /dev/null until EMFILE,
- * which takes ~0.2 s for 20,000 and is done once, at start.
- */
-export function freeDescriptors(): number | null {
-  try {
-    const limits = Deno.readTextFileSync("/proc/self/limits");
-    const match = limits.match(/^Max open files\s+(\d+)/m);
-    if (match) return Number(match[1]);
-  } catch {
-    // Not permitted or not Linux: count instead.
-  }
-  if (Deno.build.os === "windows") return null;
-  const files: Deno.FsFile[] = [];
-  try {
-    while (files.length < DESCRIPTOR_PROBE_CAP) files.push(Deno.openSync("/dev/null"));
-  } catch {
-    // EMFILE: the count is what we have.
-  } finally {
-    for (const file of files) file.close();
-  }
-  return files.length > 0 ? files.length : null;
-}
-
-/** A default for --max-clients that stays below the descriptor limit. */
-export function defaultMaxClients(): number {
-  const free = freeDescriptors();
-  return free === null ? 1000 : Math.max(16, free - RESERVED_DESCRIPTORS);
-}
-
-/**
- * What a new connection turned out to be: a client's channel, one end of a
- * relayed chat, or a newcomer told Busy (over capacity) before any key agreement.
- */
-type Opened =
-  | { channel: SecureChannel }
-  | { relay: { rest: Transport; token: Uint8Array } }
-  | { busy: number };
 
 /** A running directory server. */
 export class DirectoryServer {
@@ -136,7 +81,7 @@ export class DirectoryServer {
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #startups: HandshakeAdmission;
   readonly #capacity: CapacityGate;
-  readonly #clock: () => number;
+  readonly #opening: OpenContext;
   #nextId = 1;
   #stopping = false;
   #accepting: Promise<void>;
@@ -146,7 +91,6 @@ export class DirectoryServer {
     this.#listener = listener;
     this.#startups = new HandshakeAdmission(options.startups, options.random);
     const clock = options.clock ?? Date.now;
-    this.#clock = clock;
     this.#capacity = new CapacityGate({
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       minLimit: Math.min(DEFAULT_MIN_HANDSHAKES, options.maxHandshakes),
@@ -162,6 +106,14 @@ export class DirectoryServer {
         identity: options.identity,
         event: (event, fields) => options.log.event(event, fields),
       });
+    this.#opening = {
+      identity: options.identity,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      capacity: this.#capacity,
+      metrics: this.metrics,
+      log: options.log,
+      clock,
+    };
     this.relay = new RelayBroker(options.relay, options.log, clock);
     const { hostname, port } = listener.addr;
     this.#ctx = {
@@ -334,7 +286,7 @@ export class DirectoryServer {
     }
     let opened: Opened;
     try {
-      opened = await this.#open(transport, id, address);
+      opened = await openConnection(this.#opening, transport, id, address);
     } catch (error) {
       this.metrics.handshakeFailuresTotal++;
       this.#options.log.event("handshake-failed", {
@@ -369,65 +321,6 @@ export class DirectoryServer {
     return session;
   }
 
-  /**
-   * Reads a connection's first frame, then runs the handshake, all under one
-   * deadline of --handshake-timeout from the connection's start. A relay Join
-   * is handed back instead, to be relayed outside the count of handshakes in
-   * progress.
-   */
-  async #open(transport: Transport, id: number, address: string): Promise<Opened> {
-    const timeoutMs = this.#options.handshakeTimeoutMs;
-    const started = this.#clock();
-    using deadline = Deadline.after(timeoutMs, () => new HandshakeTimeout(timeoutMs));
-    let first;
-    try {
-      first = await readFirstFrame(transport, MAX_HANDSHAKE_BODY, deadline.signal);
-    } catch (error) {
-      if (error instanceof ChannelError) throw error;
-      throw new HandshakeError("bad-message", "the first frame could not be read", {
-        cause: error,
-      });
-    }
-    if (first === null) {
-      throw new HandshakeError("connection-closed", "the client left before its first frame");
-    }
-    if (first.frame.type === RelayFrame.Join && first.frame.body.length === TOKEN_LENGTH) {
-      return { relay: { rest: first.rest, token: first.frame.body.slice() } };
-    }
-    // Over capacity: Busy before any key agreement, with a slot of its own to come back in.
-    const decision = this.#capacity.request();
-    if (!decision.admit) {
-      this.metrics.admissions.busy++;
-      this.#options.log.event("busy", { session: id, address, retry_ms: decision.retryAfterMs });
-      // The client reads Busy as its message 2 and hangs up: wait for that (bounded by the
-      // deadline) rather than close first, which could reset the connection with Busy unread.
-      await first.rest.write(busyReply(decision.retryAfterMs)).catch(() => {});
-      await first.rest.read(deadline.signal).catch(() => null);
-      return { busy: decision.retryAfterMs };
-    }
-    this.metrics.admissions.admitted++;
-    this.#options.log.event("connect", { session: id, address });
-    let ok = false;
-    try {
-      const channel = await acceptChannel(
-        first.rest,
-        this.#options.identity,
-        {
-          received: first.frame.bytes,
-          signal: deadline.signal,
-          handshakeTimeoutMs: timeoutMs,
-          maxBuffered: MAX_PENDING_REPLY_BYTES,
-        },
-      );
-      ok = true;
-      return { channel };
-    } finally {
-      const duration = this.#clock() - started;
-      this.#capacity.done(duration, ok);
-      if (ok) this.metrics.handshake(duration);
-    }
-  }
-
   #refuseEarly(
     transport: { close(): void },
     id: number,
@@ -450,10 +343,4 @@ export class DirectoryServer {
       }
     }
   }
-}
-
-/** Why `accept` failed: out of descriptors (EMFILE, ENFILE), or anything else. */
-export function acceptFailureReason(error: unknown): "out-of-descriptors" | "accept-error" {
-  const message = error instanceof Error ? error.message : String(error);
-  return /too many open files|EMFILE|ENFILE/i.test(message) ? "out-of-descriptors" : "accept-error";
 }

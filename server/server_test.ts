@@ -4,7 +4,8 @@ import { DirectoryClient } from "../client/directory/mod.ts";
 import { Logger } from "./ops/mod.ts";
 import { MemoryNameStore } from "./state/mod.ts";
 import type { StartupLimits } from "../admission/mod.ts";
-import { acceptFailureReason, DirectoryServer } from "./server.ts";
+import { DirectoryServer } from "./server.ts";
+import { acceptFailureReason } from "./descriptors.ts";
 
 async function closedQuickly(conn: Deno.Conn, ms: number): Promise<boolean> {
   const timer = setTimeout(() => conn.close(), ms);

@@ -13,7 +13,6 @@ import {
   DirectoryError,
   encodeMessage,
   fromWirePrekey,
-  isLegacyName,
   MAX_LIST_LIMIT,
   type Name,
   type NameKey,
@@ -41,6 +40,7 @@ import type { DirectoryState } from "./state/mod.ts";
 import type { RelayBroker } from "./relay/mod.ts";
 // Key transparency (docs/protocol.md §15.4).
 import * as proofs from "./session_log.ts";
+import { lookupName, offerRelay } from "./session_relay.ts";
 
 /** Bytes of replies a client may leave unread before it is dropped as a slow reader. */
 export const MAX_PENDING_REPLY_BYTES = 256 * 1024;
@@ -186,7 +186,8 @@ export class Session {
           return this.#reply(await proofs.provenPage(this.#ctx, request.id, page));
         }
         case "relay":
-          return await this.#relay(request.id, request.peer);
+          this.#mustBeRegistered();
+          return this.#reply(await offerRelay(this.#ctx, this, this.#name!, request));
         case "relay-upgraded":
           this.#mustBeRegistered();
           this.#ctx.relay.upgraded(this, request.token);
@@ -318,41 +319,6 @@ export class Session {
     this.#mail?.check(nameKeyOf(this.#name), (notice) => this.notify(notice), () => this.#closing);
   }
 
-  /**
-   * Offers a relayed chat to `peer` and gives both sides the token. Both
-   * join here, on the initiator's instance: a peer on another instance gets
-   * the offer through the store, with this instance's address.
-   */
-  async #relay(id: number, peer: string): Promise<void> {
-    this.#mustBeRegistered();
-    const target = await this.#ctx.directory.locate(lookupName(peer));
-    if (!target || ("local" in target && target.local === this)) {
-      throw new DirectoryError("not-found", `Nobody called ${peer} is online`);
-    }
-    // Files (issue 23): both ends learn the relay's byte budget, to refuse a file that won't fit.
-    const budget = this.#ctx.relay.maxBytes;
-    if ("local" in target) {
-      const token = this.#ctx.relay.offer(this, target.local);
-      target.local.notify({ type: "relay-offer", from: this.#name!, token, budget });
-      this.#ctx.log.event("relay-offered", { session: this.id, to: target.local.id });
-      return this.#reply({ id, type: "relay-token", token, budget });
-    }
-    const token = this.#ctx.relay.offer(this, this.#ctx.relay.remoteEnd(target.remote.key));
-    try {
-      await this.#ctx.directory.offerRemote(target.remote, {
-        from: this.#name!,
-        token,
-        relay: this.#ctx.advertise,
-        budget,
-      });
-    } catch (error) {
-      this.#ctx.relay.cancel(token);
-      throw error;
-    }
-    this.#ctx.log.event("relay-offered", { session: this.id, to: target.remote.instance });
-    this.#reply({ id, type: "relay-token", token, budget });
-  }
-
   /** Sends an unsolicited notice. */
   notify(notice: Notice): void {
     this.#send(encodeMessage(notice));
@@ -407,9 +373,4 @@ function signedBy(owner: Uint8Array, wire: WirePrekey): boolean {
 
 function nameKeyOf(name: string): NameKey {
   return nameKey(name as Name);
-}
-
-/** A name to look up: one that follows the rules, or one bound before them (lookups bind nothing). */
-function lookupName(text: string): Name {
-  return isLegacyName(text) ? text : parseName(text);
 }

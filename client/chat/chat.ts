@@ -14,15 +14,9 @@
  * @module
  */
 import { abortable, Deadline } from "../../async/mod.ts";
-import {
-  type Fingerprint,
-  RecordError,
-  type SecureChannel,
-  SEND_HIGH_WATER,
-} from "../../crypto/mod.ts";
-import type { Name, NameKey } from "../../protocol/mod.ts";
-import { DeliveryLedger, MAX_IN_FLIGHT, sequenceOf } from "./delivery_ledger.ts";
-import { ChatError, PeerProtocolError } from "../core/mod.ts";
+import type { SecureChannel } from "../../crypto/mod.ts";
+import { DeliveryLedger, sequenceOf } from "./delivery_ledger.ts";
+import { PeerProtocolError } from "../core/mod.ts";
 import type { ClientEvent, EventSink, Path, Via } from "../core/mod.ts";
 import {
   type ChatState,
@@ -33,54 +27,16 @@ import {
   nextState,
   type Outcome,
 } from "./chat_state.ts";
-import {
-  decodePeerMessage,
-  encodePeerMessage,
-  MAX_TEXT_LENGTH,
-  type PeerMessage,
-} from "./peer_messages.ts";
-import { type FileMessage, isFileMessage } from "../files/mod.ts";
+import { decodePeerMessage, encodePeerMessage, type PeerMessage } from "./peer_messages.ts";
+import { isFileMessage } from "../files/mod.ts";
+import type { ChatOptions, ChatPeer } from "./chat_options.ts";
+import { faultOutcome } from "./chat_faults.ts";
+import { checkSend } from "./send_limits.ts";
 
 /** How long an end waits for the peer to acknowledge and close before closing anyway. */
 export const END_LINGER_MS = 2_000;
 /** How long a chat whose peer said "moved" waits for the move to reach this side. */
 export const MOVE_WAIT_MS = 10_000;
-
-/** Record faults that mean someone tampered with the connection, not that it dropped. */
-const TAMPERING = new Set(["tampered", "replayed", "missing", "unexpected-type", "malformed"]);
-
-/** What a chat knows about its peer. */
-export type ChatPeer = {
-  readonly name: Name;
-  readonly key: NameKey;
-  readonly fingerprint: Fingerprint;
-  readonly sas: string;
-};
-
-/** What a chat carries besides its channel. */
-export type ChatOptions = {
-  /** How the chat's bytes travel at first. */
-  path: Path;
-  /** Where the chat's events go. */
-  sink: EventSink;
-  /**
-   * Called at each change of the chat's state; once over, before `chat-closed`
-   * is reported, so that the report sees the new state.
-   */
-  onState?: (state: ChatState) => void;
-  /** The clock messages are stamped with. */
-  clock?: () => number;
-  /** A receive already under way (the one that watched the request while it waited). */
-  firstRead?: Promise<Uint8Array | null>;
-  /** The id both ends share, which a move to another connection names. */
-  id?: string;
-  /** The relay token, when the chat runs through the relay. */
-  relayToken?: string;
-  /** Hole punching (§11.2): takes a message not the chat's own (the punch's); false refuses it. */
-  aside?: (message: PeerMessage, from: SecureChannel) => boolean;
-  /** Files (issue 23): where a file's messages go; the read waits for it (none: a fault). */
-  files?: (message: FileMessage, from: SecureChannel) => Promise<void> | void;
-};
 
 /** A live chat. */
 export class Chat {
@@ -199,26 +155,11 @@ export class Chat {
    */
   send(text: string, out: EventSink = this.#sink): string {
     const peer = this.peer.name;
-    if (this.closing) throw new ChatError({ code: "chat-ended", problem: "chat-ended", peer });
-    if (text.length > MAX_TEXT_LENGTH) {
-      throw new ChatError({
-        code: "too-long",
-        problem: "text-too-long",
-        length: text.length,
-        max: MAX_TEXT_LENGTH,
-      });
-    }
-    if (this.#channel.bufferedAmount >= SEND_HIGH_WATER) {
-      throw new ChatError({ code: "peer-slow", problem: "peer-slow", peer });
-    }
-    if (this.#ledger.unacknowledged >= MAX_IN_FLIGHT) {
-      throw new ChatError({
-        code: "too-many-unacked",
-        problem: "too-many-unacked",
-        peer,
-        max: MAX_IN_FLIGHT,
-      });
-    }
+    checkSend(peer, text, {
+      closing: this.closing,
+      buffered: this.#channel.bufferedAmount,
+      unacknowledged: this.#ledger.unacknowledged,
+    });
     const message = this.#ledger.send(text, this.#clock());
     out.emit({
       type: "sent",
@@ -387,6 +328,7 @@ export class Chat {
     }
   }
 
+  /** How a failed read ended the chat; a peer that broke the protocol is warned about. */
   #fault(error: unknown): Outcome {
     if (error instanceof PeerProtocolError) {
       this.#emit({
@@ -397,17 +339,7 @@ export class Chat {
         got: this.peer.fingerprint,
         detail: error.message,
       });
-      return { reason: "security", by: "peer", detail: "peer-protocol" };
     }
-    if (error instanceof RecordError && error.code === "slow-reader") {
-      // The peer left what we owe it (acknowledgements) unread past the channel's bound.
-      return { reason: "connection-lost", by: "peer", detail: "slow-reader" };
-    }
-    if (error instanceof RecordError && TAMPERING.has(error.code)) {
-      return { reason: "security", by: "network", detail: error.code };
-    }
-    // Cut after our own end began: the peer hung up on our EOM, which is still our end.
-    if (this.#state.kind === "ending") return { reason: "eom", by: "you" };
-    return { reason: "connection-lost", by: "network" };
+    return faultOutcome(error, this.#state);
   }
 }

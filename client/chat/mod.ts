@@ -33,7 +33,8 @@ export {
   type RequestInfo,
 } from "./book_events.ts";
 export { ChatBook } from "./chat_book.ts";
-export { Chat, type ChatPeer } from "./chat.ts";
+export { Chat } from "./chat.ts";
+export type { ChatPeer } from "./chat_options.ts";
 export { type ChatState, isClosing, type Outcome } from "./chat_state.ts";
 export { type GateTicket, IncomingGate, PEER_ADMISSION_MS } from "./incoming_gate.ts";
 export {

@@ -8,6 +8,10 @@
  */
 import type { EntryProblem, KeyStatus, RefusalReason } from "../trust/mod.ts";
 import type { ClientProblem } from "./errors.ts";
+// Files (issue 23): their events and what they list, in file_events.ts.
+import type { FileEventBody } from "./file_events.ts";
+// Groups (issue 24): their events, in group_events.ts.
+import type { GroupEventBody } from "./group_events.ts";
 
 export type { KeyStatus };
 
@@ -97,49 +101,6 @@ export type Notice =
   | { code: "file-resuming"; peer: string; id: string; name: string; kept: number; size: number }
   /** An offer waits: `peer` has MAX_ACTIVE_PER_PEER transfers with you under way. */
   | { code: "file-waiting"; peer: string; id: string; name: string };
-
-// Files (issue 23):
-/** Why a transfer failed (docs/cli.md, `file-failed`). */
-export type FileFailReason =
-  | "declined"
-  | "cancelled"
-  | "too-large"
-  | "corrupt"
-  | "no-space"
-  | "changed"
-  | "connection-lost"
-  | "offline"
-  | "busy"
-  | "relay-budget"
-  | "unreadable"
-  | "unwritable";
-
-/** Who stopped a transfer: you, the peer, or neither (the network, a disk, a check). */
-export type FileStoppedBy = "you" | "peer" | "none";
-
-/** Where a transfer is, as `/files` lists it. */
-export type FileState =
-  | "preparing"
-  | "waiting"
-  | "offered"
-  | "sending"
-  | "receiving"
-  | "checking"
-  | "done"
-  | "failed";
-
-/** A transfer as `/files` lists it. */
-export type ListedTransfer = {
-  peer: string;
-  id: string;
-  name: string;
-  size: number;
-  direction: "in" | "out";
-  state: FileState;
-  bytes: number;
-  /** For a failed one: why. */
-  reason?: FileFailReason;
-};
 
 /**
  * The longest `re` a reply carries, in characters (code points): the
@@ -257,69 +218,7 @@ export type EventBody =
   // Groups (issue 24): docs/cli.md, Groups.
   | GroupEventBody
   // Files (issue 23):
-  /** An offer arrived, or left (`direction: "out"`). */
-  | {
-    type: "file-offer";
-    peer: string;
-    id: string;
-    name: string;
-    size: number;
-    sha256: string;
-    direction?: "out";
-    /** The same file from the same sender, kept in part from before: it resumes without asking. */
-    resuming?: true;
-  }
-  /** At most 4 a second per transfer, both sides; `rate` in bytes a second. */
-  | {
-    type: "file-progress";
-    peer: string;
-    id: string;
-    bytes: number;
-    size: number;
-    rate: number;
-    name: string;
-    direction: "in" | "out";
-  }
-  /** The file is complete, its SHA-256 checked, and in place under `path`. */
-  | {
-    type: "file-received";
-    peer: string;
-    id: string;
-    name: string;
-    path: string;
-    size: number;
-    sha256: string;
-    resumed_bytes: number;
-  }
-  /** The receiver confirmed the checked file. */
-  | {
-    type: "file-sent";
-    peer: string;
-    id: string;
-    name: string;
-    size: number;
-    sha256: string;
-    resumed_bytes: number;
-  }
-  /** A transfer stopped; `resumable`: a later /send of the same file picks up what was kept. */
-  | {
-    type: "file-failed";
-    peer: string;
-    id: string;
-    reason: FileFailReason;
-    resumable: boolean;
-    name: string;
-    direction: "in" | "out";
-    by: FileStoppedBy;
-    /** For `too-large`: the receiver's --max-file-size. For `relay-budget`: the bytes the relay still carries. */
-    max?: number;
-    left?: number;
-    /** For `corrupt`: what did not match. */
-    detail?: string;
-    size?: number;
-  }
-  /** `/files`: transfers under way, waiting and finished in this session. */
-  | { type: "files"; transfers: ListedTransfer[] };
+  | FileEventBody;
 
 // Hole punching (docs/protocol.md §11.2).
 /** How a direct connection was made: dialed (`direct`) or punched through both NATs. */
@@ -341,92 +240,6 @@ export type PunchFailure =
   | "not-moved"
   /** The peer cannot punch now (no directory connection, or it failed with you lately). */
   | "peer-unable";
-
-/** A group member as group events list them. */
-export type GroupMemberInfo = { name: string; fingerprint: string };
-
-/** Groups (issue 24): every group event (docs/cli.md, Groups). */
-export type GroupEventBody =
-  | { type: "group-created"; group: string; title: string }
-  /** Someone invites you: the admin, their key, how well you know it, and the members. */
-  | {
-    type: "group-invite";
-    group: string;
-    title: string;
-    from: string;
-    fingerprint: string;
-    known: KeyStatus;
-    version: number;
-    members: GroupMemberInfo[];
-  }
-  /** Reply to /invite: the invitation went to `name`. */
-  | { type: "group-invited"; group: string; title: string; name: string; fingerprint: string }
-  /** The invitee declined your invitation. */
-  | { type: "group-declined"; group: string; title: string; name: string }
-  | { type: "group-joined"; group: string; title: string; members: GroupMemberInfo[] }
-  /** `offline`: it came as mail; `late`: after the messages sent after it (its gap timed out). */
-  | {
-    type: "group-message";
-    group: string;
-    title: string;
-    from: string;
-    id: string;
-    text: string;
-    time: string;
-    offline?: true;
-    late?: true;
-  }
-  | {
-    type: "group-sent";
-    group: string;
-    title: string;
-    id: string;
-    text: string;
-    time: string;
-    to: string[];
-  }
-  /** Who has shown message `id` so far, and who not yet. */
-  | {
-    type: "group-delivered";
-    group: string;
-    title: string;
-    id: string;
-    text: string;
-    to: string[];
-    pending: string[];
-  }
-  | { type: "group-member-added"; group: string; title: string; name: string; by: string }
-  | { type: "group-member-removed"; group: string; title: string; name: string; by: string }
-  | { type: "group-left"; group: string; title: string; reason: "left" | "removed" | "declined" }
-  /** Reply to /chat #TITLE: lines now go to the group. */
-  | { type: "group-current"; group: string; title: string }
-  | {
-    type: "groups";
-    groups: {
-      group: string;
-      title: string;
-      state: "joined" | "joining" | "invited";
-      admin: string;
-      members: number;
-      version: number;
-      current: boolean;
-    }[];
-  }
-  | {
-    type: "members";
-    group: string;
-    title: string;
-    version: number;
-    admin: string;
-    members: {
-      name: string;
-      fingerprint: string;
-      verified: boolean;
-      admin: boolean;
-      self: boolean;
-    }[];
-    invited: string[];
-  };
 
 /** The one event that says something did not add up. */
 export type SecurityWarning = Extract<ClientEvent, { type: "security-warning" }>;

@@ -34,13 +34,7 @@ export {
   type CloseReason,
   type EventBody,
   type EventSink,
-  type FileFailReason,
-  type FileState,
-  type FileStoppedBy,
-  type GroupEventBody,
-  type GroupMemberInfo,
   type KeyStatus,
-  type ListedTransfer,
   type ListedUser,
   MAX_RE_LENGTH,
   type Notice,
@@ -52,3 +46,13 @@ export {
 } from "./events.ts";
 // Hole punching (docs/protocol.md §11.2).
 export type { PunchFailure, Via } from "./events.ts";
+// Groups (issue 24).
+export type { GroupEventBody, GroupMemberInfo } from "./group_events.ts";
+// Files (issue 23).
+export type {
+  FileEventBody,
+  FileFailReason,
+  FileState,
+  FileStoppedBy,
+  ListedTransfer,
+} from "./file_events.ts";

@@ -6,22 +6,16 @@
  * @module
  */
 import {
-  connTransport,
-  type Fingerprint,
-  type Identity,
   initiateChannel,
   type PublicIdentity,
   type SecureChannel,
-  socketTransport,
   type Transport,
-  type UnrevealedEphemeral,
 } from "../../crypto/mod.ts";
-import { errorMessage } from "../../errors/mod.ts";
 import { DirectoryError, DirectoryUnavailableError } from "../../protocol/mod.ts";
 import { explainHandshakeFailure, mustBeDirectory } from "./directory_probe.ts";
-import { anyAddressFor, connectFrom, type LocalEnd } from "./reusable_socket.ts";
+import type { LocalEnd } from "./reusable_socket.ts";
+import { dialDirectory, hostPortLabel } from "./directory_dial.ts";
 import {
-  type CloseReason,
   decodeServerMessage,
   encodeMessage,
   type HistoryEntry,
@@ -32,57 +26,14 @@ import {
   type WirePrekey,
 } from "../../protocol/mod.ts";
 
-/** Key transparency (docs/protocol.md §15.4): the checkpoint and proof a reply may carry. */
-export type LogProof = { checkpoint?: string; proof?: string };
-
-/** How often the client proves it is alive; the server drops it after three missed (90 s). */
-export const DEFAULT_HEARTBEAT_MS = 30_000;
-/** How long a request may wait for its reply. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-
-/** Options for connecting to a directory. */
-export type DirectoryClientOptions = {
-  identity: Identity;
-  /** Refuse the server unless it proves this key (pinned or given with --server-key). */
-  expectedServer?: Fingerprint;
-  handshakeTimeoutMs?: number;
-  /** 0 disables heartbeats. */
-  heartbeatMs?: number;
-  requestTimeoutMs?: number;
-  /** Called when another user asks this one to meet through the relay (at `relay`, if given). */
-  onRelayOffer?: (
-    offer: { from: string; token: string; relay?: string; budget?: number },
-  ) => void;
-  /** Called for each sealed message the directory holds for this user (§12). */
-  onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
-  /**
-   * How long the server has to send its first byte (a directory answers the
-   * handshake at once); without it, only the handshake's own bound applies.
-   */
-  identifyWithinMs?: number;
-  /** Keeps an ephemeral key a busy directory never answered, so retries generate none. */
-  unrevealed?: UnrevealedEphemeral;
-  /**
-   * Hole punching (docs/protocol.md §11.2): connect from a port that a peer
-   * connection can leave from too (a `node:net` socket with address reuse).
-   */
-  reusablePort?: boolean;
-};
-
-/** How long connecting to the directory may take before it counts as unreachable. */
-export const DIRECTORY_CONNECT_TIMEOUT_MS = 10_000;
-
-/** What a registration tells the client: its name as bound, and where the directory sees it. */
-export type Registered = {
-  name: string;
-  address: string;
-  port: number;
-  /** The source port the directory sees (an older directory sends none). */
-  observedPort?: number;
-};
-
-/** Why the session with the directory ended. */
-export type DirectoryClosed = { reason: CloseReason | "lost" | "closed"; message: string };
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type DirectoryClientOptions,
+  type DirectoryClosed,
+  type LogProof,
+  type Registered,
+} from "./directory_options.ts";
 
 type Pending = {
   resolve: (reply: Reply) => void;
@@ -139,28 +90,7 @@ export class DirectoryClient {
     options: DirectoryClientOptions,
   ): Promise<DirectoryClient> {
     const label = hostPortLabel(address);
-    let raw: Transport;
-    let local: LocalEnd & { reusable: boolean };
-    try {
-      if (options.reusablePort) {
-        const socket = await connectFrom(address, {
-          from: { address: anyAddressFor(address.hostname), port: 0 },
-          timeoutMs: DIRECTORY_CONNECT_TIMEOUT_MS,
-        });
-        local = { address: socket.localAddress!, port: socket.localPort!, reusable: true };
-        raw = socketTransport(socket);
-      } else {
-        const conn = await Deno.connect({ hostname: address.hostname, port: address.port });
-        local = { address: conn.localAddr.hostname, port: conn.localAddr.port, reusable: false };
-        raw = connTransport(conn);
-      }
-    } catch (error) {
-      throw new DirectoryUnavailableError(
-        "unreachable",
-        `Cannot reach the directory at ${label}: ${errorMessage(error)}`,
-        { cause: error },
-      );
-    }
+    const { raw, local } = await dialDirectory(address, label, options.reusablePort === true);
     const transport = mustBeDirectory(raw, label, options.identifyWithinMs);
     try {
       const client = await DirectoryClient.over(transport, options);
@@ -427,12 +357,6 @@ export class DirectoryClient {
     this.#pending.clear();
     return ended;
   }
-}
-
-/** `host:port`, with IPv6 hosts in brackets. */
-export function hostPortLabel(address: { hostname: string; port: number }): string {
-  const { hostname, port } = address;
-  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 }
 
 function unexpected(reply: Reply): Error {

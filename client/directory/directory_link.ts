@@ -16,9 +16,7 @@ import {
   type Fingerprint,
   fingerprintOf,
   fromBase64,
-  type Identity,
   type Transport,
-  UnexpectedPeerKey,
   UnrevealedEphemeral,
 } from "../../crypto/mod.ts";
 import {
@@ -28,65 +26,23 @@ import {
   type WirePrekey,
 } from "../../protocol/mod.ts";
 import { backoffMs, busyDelayMs } from "./backoff.ts";
+import { DirectoryClient } from "./directory_client.ts";
+import { hostPortLabel } from "./directory_dial.ts";
 import {
-  DirectoryClient,
   type DirectoryClosed,
-  hostPortLabel,
+  type DirectoryLinkOptions,
+  IDENTIFY_TIMEOUT_MS,
   type Registered,
-} from "./directory_client.ts";
-import type { LocalEnd } from "./reusable_socket.ts";
-import { joinRelay } from "./relay_client.ts";
+  STARTUP_RETRY_MS,
+} from "./directory_options.ts";
+import { joinRelay, relayAddress } from "./relay_client.ts";
+import { connectPinned } from "./server_pin.ts";
+import { startupWait, tryInstances } from "./failover.ts";
+import { type SeenFrom, seenFrom } from "./seen_from.ts";
 import { RelayMeters } from "./relay_meter.ts";
-import { isIpLiteral } from "../trust/mod.ts";
 import { ClientError, errorEvent, ServerKeyError } from "../core/mod.ts";
-import type { EventSink } from "../core/mod.ts";
-import type { PinFile } from "../trust/mod.ts";
-import type { CheckpointFile, ProvenUser } from "../trust/mod.ts";
+import type { ProvenUser } from "../trust/mod.ts";
 import { LogWatch } from "./log_watch.ts";
-
-/** How long the first connection keeps retrying a directory that hangs up during the handshake. */
-export const STARTUP_RETRY_MS = 10_000;
-/**
- * How long a server has to show it is a p2pchat directory (its first byte):
- * a directory answers the handshake at once; a web server that waits for a
- * whole request never does.
- */
-export const IDENTIFY_TIMEOUT_MS = 2_000;
-
-/** Options for the link. */
-export type DirectoryLinkOptions = {
-  /** Instances of one directory, tried in this order. */
-  servers: { hostname: string; port: number }[];
-  identity: Identity;
-  pins: PinFile;
-  /** `--server-key`: demand this fingerprint. */
-  serverKey?: Fingerprint;
-  sink: EventSink;
-  heartbeatMs?: number;
-  /** Called when a peer asks to meet through the relay. */
-  onRelayOffer?: (offer: { from: string; token: string; relay?: string }) => void;
-  /** Called for each sealed message the directory held for us. */
-  onMail?: (mail: { id: number; sealed: string; stored: number }) => void;
-  /** The signed prekey to publish, asked at every registration (so it rotates on time). */
-  prekey?: () => Promise<WirePrekey>;
-  /** Hole punching (§11.2): connect from ports a peer connection can leave from too. */
-  reusablePort?: boolean;
-  /** Key transparency (§15.6): the checkpoints kept, the data directory (evidence); else nothing is proven. */
-  log?: { file: CheckpointFile; home: string };
-};
-
-/**
- * Hole punching (docs/protocol.md §11.2): where the directory connection
- * leaves from, and where the directory sees it come from (its NAT's mapping).
- */
-export type SeenFrom = {
-  /** The local address and port; `reusable` when a peer connection can leave from it too. */
-  readonly local: LocalEnd & { readonly reusable: boolean };
-  /** Where the directory sees the connection come from. */
-  readonly observed: LocalEnd;
-  /** Whether a NAT sits between: the observed address or port is not the local one. */
-  readonly nat: boolean;
-};
 
 /** Where a link is. */
 type LinkState =
@@ -139,16 +95,6 @@ export class DirectoryLink {
     return this.#need().server.fingerprint;
   }
 
-  /** The key to demand: --server-key, else the one pinned for any of the servers. */
-  #demanded(): Fingerprint | undefined {
-    if (this.#options.serverKey) return this.#options.serverKey;
-    for (const server of this.#options.servers) {
-      const pinned = this.#options.pins.get(hostPortLabel(server))?.fingerprint;
-      if (pinned) return pinned;
-    }
-    return undefined;
-  }
-
   /**
    * Connects to the first instance that answers (checking or pinning the
    * server key), skipping those that proved a wrong key before. At start, a
@@ -161,113 +107,59 @@ export class DirectoryLink {
     const deadline = Date.now() + retryForMs;
     const { servers } = this.#options;
     for (let attempt = 0;; attempt++) {
-      let last: unknown;
-      let fresh: ServerKeyError | undefined;
-      for (let i = 0; i < servers.length; i++) {
-        const at = (this.#at + i) % servers.length;
-        if (this.#wrongKey.has(at)) continue;
-        try {
-          const client = await this.#connectTo(at);
-          if (this.#state.kind === "stopped") {
-            client.abort();
-            return;
-          }
-          this.#state = { kind: "up", client };
-          this.#at = at;
-          if (fresh) this.#options.sink.emit(errorEvent(fresh));
+      const pass = await tryInstances(
+        servers.length,
+        this.#at,
+        this.#wrongKey,
+        (at) => this.#connectTo(at),
+      );
+      if (pass.kind === "up") {
+        if (this.#state.kind === "stopped") {
+          pass.client.abort();
           return;
-        } catch (error) {
-          // An entry with the wrong key is never used again; the others may still serve.
-          if (!(error instanceof ServerKeyError)) last = error;
-          else {
-            this.#wrongKey.set(at, error);
-            fresh ??= error;
-          }
         }
+        this.#state = { kind: "up", client: pass.client };
+        this.#at = pass.at;
+        if (pass.fresh) this.#options.sink.emit(errorEvent(pass.fresh));
+        return;
       }
       if (this.#wrongKey.size === servers.length) {
-        const refused = fresh ?? this.#wrongKey.values().next().value!;
+        const refused = pass.fresh ?? this.#wrongKey.values().next().value!;
         if (this.#state.kind !== "stopped") this.#state = { kind: "refused", error: refused };
         throw refused;
       }
-      if (fresh) this.#options.sink.emit(errorEvent(fresh));
-      // Told Busy: come back when told, however long the start-up waits (Ctrl-C still quits).
-      if (last instanceof DirectoryBusyError && retryForMs > 0) {
-        const wait = busyDelayMs(last.retryAfterMs);
+      if (pass.fresh) this.#options.sink.emit(errorEvent(pass.fresh));
+      const wait = startupWait(pass.last, attempt, retryForMs, deadline);
+      if (wait === undefined) throw pass.last;
+      if (wait.busy) {
         this.#options.sink.emit({
           type: "notice",
           notice: {
             code: "directory-busy",
             server: hostPortLabel(servers[this.#at]),
-            waitMs: Math.round(wait),
+            waitMs: Math.round(wait.ms),
           },
         });
-        await delay(wait);
-        continue;
       }
-      const hungUp = last instanceof DirectoryUnavailableError && last.code === "connection-lost";
-      const wait = backoffMs(attempt);
-      if (!hungUp || Date.now() + wait > deadline) throw last;
-      await delay(wait);
+      await delay(wait.ms);
     }
   }
 
-  async #connectTo(at: number): Promise<DirectoryClient> {
-    const { pins, serverKey, sink } = this.#options;
-    const server = this.#options.servers[at];
-    const label = hostPortLabel(server);
-    const demanded = this.#demanded();
-    let client: DirectoryClient;
-    try {
-      client = await DirectoryClient.connect(server, {
-        identity: this.#options.identity,
-        expectedServer: demanded,
-        identifyWithinMs: IDENTIFY_TIMEOUT_MS,
-        heartbeatMs: this.#options.heartbeatMs,
-        onRelayOffer: (offer) => {
-          // Files (issue 23): what the relay carries for this chat, for offers of files.
-          this.#meters.budget(offer.token, offer.budget);
-          this.#options.onRelayOffer?.(offer);
-        },
-        onMail: this.#options.onMail,
-        unrevealed: this.#unrevealed,
-        reusablePort: this.#options.reusablePort,
-      });
-    } catch (error) {
-      if (!(error instanceof UnexpectedPeerKey)) throw error;
-      const got = error.got.replaceAll(" ", "");
-      throw new ServerKeyError(
-        serverKey
-          ? {
-            code: "server-key-mismatch",
-            problem: "server-key-not-given",
-            server: label,
-            got,
-            given: serverKey,
-          }
-          : {
-            code: "server-key-mismatch",
-            problem: "server-key-changed",
-            server: label,
-            got,
-            pinned: demanded!,
-            file: pins.path,
-          },
-      );
-    }
-    if (pins.get(label) === undefined) {
-      await pins.set(label, {
-        fingerprint: client.server.fingerprint,
-        verified: serverKey !== undefined,
-      });
-      if (!serverKey && demanded === undefined) {
-        sink.emit({
-          type: "notice",
-          notice: { code: "server-pinned", server: label, fingerprint: client.server.fingerprint },
-        });
-      }
-    }
-    return client;
+  #connectTo(at: number): Promise<DirectoryClient> {
+    const options = this.#options;
+    return connectPinned(options.servers[at], {
+      identity: options.identity,
+      identifyWithinMs: IDENTIFY_TIMEOUT_MS,
+      heartbeatMs: options.heartbeatMs,
+      onRelayOffer: (offer) => {
+        // Files (issue 23): what the relay carries for this chat, for offers of files.
+        this.#meters.budget(offer.token, offer.budget);
+        options.onRelayOffer?.(offer);
+      },
+      onMail: options.onMail,
+      unrevealed: this.#unrevealed,
+      reusablePort: options.reusablePort,
+    }, options);
   }
 
   /**
@@ -359,14 +251,7 @@ export class DirectoryLink {
    * IP address or one of the configured servers' hosts; undefined otherwise.
    */
   relayAt(relay: string | undefined): { hostname: string; port: number } | undefined {
-    if (relay === undefined) return this.server;
-    const match = relay.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/);
-    if (!match) return undefined;
-    const hostname = match[1] ?? match[2];
-    const port = Number(match[3]);
-    const known = this.#options.servers.some((s) => s.hostname === hostname);
-    if (port < 1 || port > 65535 || (!known && !isIpLiteral(hostname))) return undefined;
-    return { hostname, port };
+    return relay === undefined ? this.server : relayAddress(relay, this.#options.servers);
   }
 
   /** The bound name's key and signed prekey (unchecked); a key the log does not prove is refused. */
@@ -486,22 +371,4 @@ export class DirectoryLink {
       }
     }
   }
-}
-
-/** Hole punching: what a registration says of where the client is seen from. */
-function seenFrom(
-  client: DirectoryClient,
-  reply: Registered,
-): { client: DirectoryClient; from: SeenFrom } | undefined {
-  const local = client.local;
-  if (reply.observedPort === undefined || local === undefined) return undefined;
-  const observed = { address: reply.address, port: reply.observedPort };
-  return {
-    client,
-    from: {
-      local,
-      observed,
-      nat: observed.address !== local.address || observed.port !== local.port,
-    },
-  };
 }

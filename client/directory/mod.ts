@@ -21,20 +21,21 @@
  * @module
  */
 export { backoffMs, busyDelayMs, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from "./backoff.ts";
+export { DirectoryClient } from "./directory_client.ts";
+export { hostPortLabel } from "./directory_dial.ts";
 export {
   DEFAULT_HEARTBEAT_MS,
-  DirectoryClient,
   type DirectoryClientOptions,
   type DirectoryClosed,
-  hostPortLabel,
-} from "./directory_client.ts";
+} from "./directory_options.ts";
 export { joinRelay, RELAY_JOIN_TIMEOUT_MS } from "./relay_client.ts";
 export { MAX_METERS, RelayMeters } from "./relay_meter.ts";
-export { DirectoryLink, IDENTIFY_TIMEOUT_MS, STARTUP_RETRY_MS } from "./directory_link.ts";
+export { DirectoryLink } from "./directory_link.ts";
+export { IDENTIFY_TIMEOUT_MS, STARTUP_RETRY_MS } from "./directory_options.ts";
 export { describeAnswer, mustBeDirectory } from "./directory_probe.ts";
 // Hole punching (docs/protocol.md §11.2): the directory connection's port, dialed from again.
-export { DIRECTORY_CONNECT_TIMEOUT_MS, type Registered } from "./directory_client.ts";
-export type { SeenFrom } from "./directory_link.ts";
+export { DIRECTORY_CONNECT_TIMEOUT_MS, type Registered } from "./directory_options.ts";
+export type { SeenFrom } from "./seen_from.ts";
 export {
   anyAddressFor,
   connectFrom,

@@ -9,6 +9,7 @@ import { Deadline } from "../../async/mod.ts";
 import { connTransport, fromHex, type Transport } from "../../crypto/mod.ts";
 import { joinFrame, readFirstFrame, RelayFrame } from "../../protocol/mod.ts";
 import { DirectoryUnavailableError } from "../../protocol/mod.ts";
+import { isIpLiteral } from "../trust/mod.ts";
 
 /** How long a relay join waits for the other side. */
 export const RELAY_JOIN_TIMEOUT_MS = 15_000;
@@ -50,4 +51,23 @@ export async function joinRelay(
       `The relay failed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+/**
+ * Where to join a relay the directory offered at `relay` (`HOST:PORT`,
+ * another instance of this directory): only an IP address or one of the
+ * configured `servers`' hosts, so a directory cannot send a client to dial
+ * any name it likes; undefined otherwise.
+ */
+export function relayAddress(
+  relay: string,
+  servers: readonly { hostname: string }[],
+): { hostname: string; port: number } | undefined {
+  const match = relay.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/);
+  if (!match) return undefined;
+  const hostname = match[1] ?? match[2];
+  const port = Number(match[3]);
+  const known = servers.some((s) => s.hostname === hostname);
+  if (port < 1 || port > 65535 || (!known && !isIpLiteral(hostname))) return undefined;
+  return { hostname, port };
 }

@@ -7,7 +7,8 @@
  * @module
  */
 import type { ClientEvent, EventSink } from "../core/mod.ts";
-import { closedWords, errorText, noticeWords, serverLostWords, warningWords } from "./words.ts";
+import { closedWords, noticeWords, serverLostWords, warningWords } from "./words.ts";
+import { errorText } from "./error_words.ts";
 import { fileFailedWords } from "./file_words.ts";
 
 const encoder = new TextEncoder();

@@ -18,11 +18,7 @@ export { cellWidth } from "./cell_width.ts";
 export { jsonLine, JsonSink } from "./json_ui.ts";
 export {
   ANOTHER_NAME_QUESTION,
-  clientProblemWords,
   closedWords,
-  type ErrorEvent,
-  errorText,
-  errorWords,
   identityCreatedWords,
   NAME_NEEDED,
   NAME_QUESTION,
@@ -31,6 +27,7 @@ export {
   promptWords,
   warningWords,
 } from "./words.ts";
+export { clientProblemWords, type ErrorEvent, errorText, errorWords } from "./error_words.ts";
 export { worded, wordedSink } from "./worded_sink.ts";
 export { TerminalUi } from "./terminal_ui.ts";
 // Key transparency (docs/protocol.md §15.8): what `p2pchat audit` prints.

@@ -22,16 +22,15 @@ import { TerminalInput } from "./terminal_input.ts";
 import { displayWidth, wrapText } from "./wrap.ts";
 import { groupLine, isGroupEvent } from "./group_words.ts";
 import {
-  chatPathWords,
   closedWords,
-  errorWords,
   noticeWords,
-  pathChangedWords,
-  punchFailedWords,
   serverLostWords,
   undeliveredWords,
   warningWords,
 } from "./words.ts";
+import { errorWords } from "./error_words.ts";
+// Hole punching (docs/protocol.md §11.2).
+import { chatPathWords, pathChangedWords, punchFailedWords } from "./punch_words.ts";
 // Files (issue 23):
 import { renderFileEvent, TransferRows } from "./status_rows.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ClientEvent, EventSink } from "../core/mod.ts";
-import { errorText } from "./words.ts";
+import { errorText } from "./error_words.ts";
 
 /** `event` with the words its facts call for: an error's `message`. */
 export function worded(event: ClientEvent): ClientEvent {

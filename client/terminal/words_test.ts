@@ -2,9 +2,10 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import type { ClientEvent } from "../core/mod.ts";
 import { jsonLine } from "./json_ui.ts";
 import { worded } from "./worded_sink.ts";
-import { clientProblemWords, errorText, errorWords, promptWords } from "./words.ts";
+import { promptWords, warningWords } from "./words.ts";
+import { clientProblemWords, errorText, errorWords } from "./error_words.ts";
 // Hole punching.
-import { chatPathWords, pathChangedWords, punchFailedWords, warningWords } from "./words.ts";
+import { chatPathWords, pathChangedWords, punchFailedWords } from "./punch_words.ts";
 
 type ErrorEvent = Extract<ClientEvent, { type: "error" }>;
 

@@ -1,0 +1,101 @@
+/**
+ * A new connection's first steps, up to its channel: the first frame, the
+ * capacity gate, and the handshake, all under one deadline of
+ * --handshake-timeout from the connection's start.
+ *
+ * @module
+ */
+import { readFirstFrame, RelayFrame, TOKEN_LENGTH } from "../protocol/mod.ts";
+import { Deadline } from "../async/mod.ts";
+import {
+  acceptChannel,
+  busyReply,
+  ChannelError,
+  HandshakeError,
+  HandshakeTimeout,
+  type Identity,
+  MAX_HANDSHAKE_BODY,
+  type SecureChannel,
+  type Transport,
+} from "../crypto/mod.ts";
+import type { Logger, Metrics } from "./ops/mod.ts";
+import type { CapacityGate } from "./capacity_gate.ts";
+import { MAX_PENDING_REPLY_BYTES } from "./session.ts";
+
+/**
+ * What a new connection turned out to be: a client's channel, one end of a
+ * relayed chat, or a newcomer told Busy (over capacity) before any key agreement.
+ */
+export type Opened =
+  | { readonly channel: SecureChannel }
+  | { readonly relay: { readonly rest: Transport; readonly token: Uint8Array } }
+  | { readonly busy: number };
+
+/** What opening a connection uses of the server's. */
+export type OpenContext = {
+  readonly identity: Identity;
+  readonly handshakeTimeoutMs: number;
+  readonly capacity: CapacityGate;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly clock: () => number;
+};
+
+/**
+ * Reads a connection's first frame, then runs the handshake. A relay Join
+ * is handed back instead, to be relayed outside the count of handshakes in
+ * progress. Throws a ChannelError when the client fails or times out.
+ */
+export async function openConnection(
+  ctx: OpenContext,
+  transport: Transport,
+  id: number,
+  address: string,
+): Promise<Opened> {
+  const timeoutMs = ctx.handshakeTimeoutMs;
+  const started = ctx.clock();
+  using deadline = Deadline.after(timeoutMs, () => new HandshakeTimeout(timeoutMs));
+  let first;
+  try {
+    first = await readFirstFrame(transport, MAX_HANDSHAKE_BODY, deadline.signal);
+  } catch (error) {
+    if (error instanceof ChannelError) throw error;
+    throw new HandshakeError("bad-message", "the first frame could not be read", {
+      cause: error,
+    });
+  }
+  if (first === null) {
+    throw new HandshakeError("connection-closed", "the client left before its first frame");
+  }
+  if (first.frame.type === RelayFrame.Join && first.frame.body.length === TOKEN_LENGTH) {
+    return { relay: { rest: first.rest, token: first.frame.body.slice() } };
+  }
+  // Over capacity: Busy before any key agreement, with a slot of its own to come back in.
+  const decision = ctx.capacity.request();
+  if (!decision.admit) {
+    ctx.metrics.admissions.busy++;
+    ctx.log.event("busy", { session: id, address, retry_ms: decision.retryAfterMs });
+    // The client reads Busy as its message 2 and hangs up: wait for that (bounded by the
+    // deadline) rather than close first, which could reset the connection with Busy unread.
+    await first.rest.write(busyReply(decision.retryAfterMs)).catch(() => {});
+    await first.rest.read(deadline.signal).catch(() => null);
+    return { busy: decision.retryAfterMs };
+  }
+  ctx.metrics.admissions.admitted++;
+  ctx.log.event("connect", { session: id, address });
+  let ok = false;
+  try {
+    const channel = await acceptChannel(first.rest, ctx.identity, {
+      received: first.frame.bytes,
+      signal: deadline.signal,
+      handshakeTimeoutMs: timeoutMs,
+      maxBuffered: MAX_PENDING_REPLY_BYTES,
+    });
+    ok = true;
+    return { channel };
+  } finally {
+    const duration = ctx.clock() - started;
+    ctx.capacity.done(duration, ok);
+    if (ok) ctx.metrics.handshake(duration);
+  }
+}
