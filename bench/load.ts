@@ -32,6 +32,7 @@ import {
   type ServeProcess,
   startRedis,
   startServe,
+  stopAll,
 } from "../harness/mod.ts";
 import { v8FlagsArgument } from "../server/mod.ts";
 import { disconnects, redisMemory, sum, total, until } from "./load_metrics.ts";
@@ -77,6 +78,8 @@ const deadline = setTimeout(() => {
 }, DEADLINE_MS);
 
 async function cleanup(): Promise<void> {
+  // A profiled instance writes its profile as it exits: stop those with SIGTERM first (bounded).
+  if (Deno.env.get("LOAD_PROFILE")) await stopAll(servers.map((s) => s.process), 30_000);
   await killAll(children);
   await redis?.close();
   await Deno.remove(data, { recursive: true }).catch(() => {});
@@ -109,6 +112,10 @@ async function serve(i: number, port = 0): Promise<ServeProcess> {
   const server = await startServe({
     data: join(data, String(i)),
     host: "0.0.0.0",
+    // LOAD_PROFILE=DIR: each instance writes a CPU profile there when it stops (bench/profile_top.ts).
+    denoFlags: Deno.env.get("LOAD_PROFILE")
+      ? ["--cpu-prof", `--cpu-prof-dir=${Deno.env.get("LOAD_PROFILE")}`]
+      : [],
     v8Flags: Deno.env.get("LOAD_V8_FLAGS")
       ? `--v8-flags=${Deno.env.get("LOAD_V8_FLAGS")}`
       : v8FlagsArgument(),

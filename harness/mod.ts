@@ -7,7 +7,7 @@
  * @module
  */
 export { type ClientProcess, type ClientSetup, type Event, startClient } from "./client_process.ts";
-export { eachLine, firstLines, killAll, scrape } from "./process_io.ts";
+export { eachLine, firstLines, killAll, scrape, stopAll } from "./process_io.ts";
 export { MAIN, runCli, type RunResult } from "./run_cli.ts";
 export { eventually, type ServeProcess, type ServeSetup, startServe } from "./serve_process.ts";
 export { redisMissing, type RedisProcess, startRedis } from "./redis_process.ts";

@@ -51,3 +51,21 @@ export async function killAll(processes: Deno.ChildProcess[]): Promise<void> {
   }
   await Promise.allSettled(processes.map((p) => p.status));
 }
+
+/**
+ * Asks each process to stop (SIGTERM) and waits for it, at most `limitMs`
+ * in all; those still running are left for killAll.
+ */
+export async function stopAll(processes: Deno.ChildProcess[], limitMs: number): Promise<void> {
+  for (const process of processes) {
+    try {
+      process.kill("SIGTERM");
+    } catch {
+      // Exited already.
+    }
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise((resolve) => timer = setTimeout(resolve, limitMs));
+  await Promise.race([Promise.allSettled(processes.map((p) => p.status)), late]);
+  clearTimeout(timer);
+}

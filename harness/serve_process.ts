@@ -32,6 +32,8 @@ export type ServeSetup = {
   netns?: string;
   /** A `--v8-flags=…` argument for the server's Deno (benchmarks run it as `deno task serve` does). */
   v8Flags?: string;
+  /** More flags for the server's Deno, after the permissions (`--cpu-prof`, say). */
+  denoFlags?: readonly string[];
   /** Permission flags instead of `-A` (the compiled binary's, say). */
   permissions?: readonly string[];
   /** Another tree's main.ts to run (a benchmark's baseline); this tree's by default. */
@@ -46,6 +48,7 @@ export async function startServe(setup: ServeSetup = {}): Promise<ServeProcess> 
     ...(setup.permissions ?? ["-A"]),
     "--quiet",
     ...(setup.v8Flags ? [setup.v8Flags] : []),
+    ...(setup.denoFlags ?? []),
     setup.main ?? MAIN,
     "serve",
     "--host",
