@@ -108,6 +108,8 @@ export class LocalDirectory<S> implements DirectoryState<S> {
       signer: options.identity ?? Identity.generate(),
       clock: options.clock,
       event: options.event,
+      // One process: nobody else seals this store's log.
+      soleWriter: true,
     }).then((log) => {
       const adopted = this.#registry.attachLog(log);
       if (adopted > 0) options.event?.("transparency-started", { bindings: adopted });

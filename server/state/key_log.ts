@@ -14,31 +14,25 @@
  *
  * @module
  */
-import {
-  DirectoryError,
-  MAX_HISTORY_ENTRIES,
-  MAX_LOG_ENTRIES,
-  type NameKey,
-} from "../../protocol/mod.ts";
+import type { NameKey } from "../../protocol/mod.ts";
 import {
   type CheckpointSigner,
-  consistencyPath,
-  encodeHashes,
-  type Hash,
-  inclusionPath,
-  leafHash,
   type LogEntry,
   type MapValue,
-  nodesFor,
-  type PerfectHash,
   signCheckpoint,
   type SignedCheckpoint,
-  toWireBase64,
   verifyCheckpoint,
 } from "../../transparency/mod.ts";
 import { type Extension, type LogFault, LogState } from "./log_state.ts";
 import { loadLog, READ_CHUNK } from "./log_load.ts";
 import type { LogBackend } from "./log_store.ts";
+import {
+  consistencyProof,
+  entriesPage,
+  type HistoryPage,
+  historyPage,
+  outOfRange,
+} from "./log_queries.ts";
 
 export type { LogBackend };
 
@@ -60,6 +54,11 @@ export type KeyLogOptions = {
   readonly clock: () => number;
   /** Operator events (faults found, reloads, store failures). */
   readonly event?: (event: string, fields: Record<string, string | number>) => void;
+  /**
+   * No other instance seals this log (a single-process store): what this
+   * one sealed is the latest, so a fresh answer needs no read of the store.
+   */
+  readonly soleWriter?: boolean;
 };
 
 /** The proofs a reply carries: one checkpoint, a binding proof per name asked. */
@@ -77,6 +76,8 @@ export class KeyLog {
   #committed = Promise.withResolvers<void>();
   #work: Promise<unknown> = Promise.resolve();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** A refresh queued behind the log's other work, not started: later askers join it. */
+  #queuedRefresh: Promise<void> | undefined;
   #closed = false;
 
   private constructor(
@@ -144,7 +145,9 @@ export class KeyLog {
     const deadline = this.#options.clock() + PROOF_WAIT_MS;
     // A session's first answer comes from the latest the store sealed, whichever instance
     // sealed it: a client that fails over from another instance never sees this one behind it.
-    if (options.fresh) await this.#refresh().catch((error) => this.#failed("refresh", error));
+    if (options.fresh && !this.#options.soleWriter) {
+      await this.#refresh().catch((error) => this.#failed("refresh", error));
+    }
     while (
       !items.every((item) => this.#state.shows(item.name, item.key)) &&
       this.#options.clock() < deadline
@@ -168,43 +171,20 @@ export class KeyLog {
   async consistency(from: number, to: number): Promise<string> {
     await this.#atLeast(to);
     if (from > to) throw outOfRange(`${from} is larger than ${to}`);
-    const perfect = await this.#reader(nodesFor((p) => consistencyPath(from, to, p)));
-    return encodeHashes(consistencyPath(from, to, perfect));
+    return consistencyProof(this.#backend, from, to);
   }
 
   /** Entries `from` onward (at most `count`, MAX_LOG_ENTRIES), with the checkpoint they are in. */
   async entries(from: number, count: number): Promise<{ checkpoint: string; entries: string[] }> {
-    const state = await this.#atLeast(from);
-    const to = Math.min(state.size, from + Math.min(count, MAX_LOG_ENTRIES));
-    const bytes = to > from ? await this.#backend.entries(from, to) : [];
-    return { checkpoint: state.wire, entries: bytes.map(base64) };
+    return entriesPage(this.#backend, await this.#atLeast(from), from, count);
   }
 
   /**
    * The folded `name`'s entries from index `from` on (at most
    * MAX_HISTORY_ENTRIES), each with its inclusion proof in the checkpoint given.
    */
-  async history(name: string, from: number): Promise<{
-    checkpoint: string;
-    entries: { index: number; entry: string; proof: string }[];
-    more: boolean;
-  }> {
-    const state = this.#state;
-    const indices = state.historyOf(name).filter((index) => index >= from);
-    const shown = indices.slice(0, MAX_HISTORY_ENTRIES);
-    const paths = (p: PerfectHash) => shown.map((index) => inclusionPath(index, state.size, p));
-    const perfect = await this.#reader(nodesFor(paths));
-    const bytes = await this.#backend.entriesAt(shown);
-    const entries = shown.map((index, i) => ({
-      index,
-      entry: base64(bytes[i]),
-      proof: encodeHashes(inclusionPath(index, state.size, perfect)),
-    }));
-    return {
-      checkpoint: state.wire,
-      entries,
-      more: indices.length > shown.length,
-    };
+  history(name: string, from: number): Promise<HistoryPage> {
+    return historyPage(this.#backend, this.#state, name, from);
   }
 
   /** Learns of what other instances sealed (their notice, or a timer's poll). */
@@ -228,24 +208,6 @@ export class KeyLog {
       throw outOfRange(`the log holds ${this.#state.size} entries, not ${size}`);
     }
     return this.#state;
-  }
-
-  /** A getter over the nodes `ids` (level 0 read as entries), read from the store at once. */
-  async #reader(ids: [number, number][]): Promise<PerfectHash> {
-    const known = new Map<string, Hash>();
-    const leaves = ids.filter(([level]) => level === 0).map(([, index]) => index);
-    const inner = ids.filter(([level]) => level > 0);
-    const [hashes, bytes] = await Promise.all([
-      this.#backend.nodes(inner),
-      this.#backend.entriesAt(leaves),
-    ]);
-    inner.forEach(([level, index], i) => known.set(`${level}/${index}`, hashes[i]));
-    leaves.forEach((index, i) => known.set(`0/${index}`, leafHash(bytes[i])));
-    return (level, index) => {
-      const hash = known.get(`${level}/${index}`);
-      if (!hash) throw new RangeError(`The store holds no node ${level}/${index}`);
-      return hash;
-    };
   }
 
   /** One step towards the log showing more: a seal of what is pending, or what others sealed. */
@@ -284,8 +246,14 @@ export class KeyLog {
     return run;
   }
 
+  /**
+   * Learns what the store sealed. Callers while one is queued and not yet
+   * started join it: its read comes after their call, which is all they
+   * need, and a crowd of registrations costs one read, not one each.
+   */
   #refresh(): Promise<void> {
-    return this.#serial(async () => {
+    return this.#queuedRefresh ??= this.#serial(async () => {
+      this.#queuedRefresh = undefined;
       const stored = await this.#backend.read();
       if (stored.appended > this.#appended) this.#appended = stored.appended;
       await this.#adopt(stored.checkpoint);
@@ -389,12 +357,3 @@ export class KeyLog {
     });
   }
 }
-
-function outOfRange(why: string): DirectoryError {
-  return new DirectoryError(
-    "log-range",
-    `Not in the log: ${why}; ask for sizes up to the checkpoint's`,
-  );
-}
-
-const base64 = toWireBase64;
