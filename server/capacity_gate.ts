@@ -135,6 +135,22 @@ export class CapacityGate {
       this.#inProgress++;
       return { admit: true };
     }
+    return { admit: false, retryAfterMs: this.#slot(now) };
+  }
+
+  /**
+   * A slot for a newcomer turned away before it asked (too many connections
+   * starting at once): how long until it should come back, in the same
+   * schedule as those refused here.
+   */
+  defer(): number {
+    const now = this.#o.clock();
+    this.#roll(now);
+    return this.#slot(now);
+  }
+
+  /** The next slot's wait (ms): refusals are given slots one completion apart. */
+  #slot(now: number): number {
     this.#saturated = true;
     const interval = 1000 / Math.max(1, this.#rate * SLOT_OPTIMISM);
     // The first refusal waits for the handshakes in progress; each next one a completion later.
@@ -143,7 +159,7 @@ export class CapacityGate {
     // Past the longest wait a client honours, it comes back then and is given a slot anew.
     const wait = Math.min(this.#nextSlot - now, MAX_BUSY_RETRY_MS);
     if (this.#nextSlot - now > MAX_BUSY_RETRY_MS) this.#nextSlot -= interval;
-    return { admit: false, retryAfterMs: Math.round(wait) };
+    return Math.round(wait);
   }
 
   /** An admitted handshake ended after `durationMs`, done (`ok`) or failed. */

@@ -69,7 +69,7 @@ Deno.test("capacity gate: a lagging event loop takes no new handshake and lowers
   assert(g.request().admit);
 });
 
-Deno.test("capacity gate: refused newcomers get slots a little under one completion apart at the measured rate, and never more than the longest wait a client honours", () => {
+Deno.test("capacity gate: refused and deferred newcomers get slots a little under one completion apart at the measured rate, and never more than the longest wait a client honours", () => {
   const { g, advance } = gate({ minLimit: 10, maxLimit: 10 });
   // Learn a rate: 100 completions a second while saturated, for ten seconds.
   for (let s = 0; s < 10; s++) {
@@ -89,6 +89,10 @@ Deno.test("capacity gate: refused newcomers get slots a little under one complet
     // 100 a second, handed out a fifth faster (SLOT_OPTIMISM): about 8.3 ms apart.
     assert(step >= 7 && step <= 10, `slot ${i} is ${step} ms after the one before`);
   }
+  // Those the startup limits turn away before they ask take their slots in the same schedule.
+  const deferred = g.defer();
+  assert(deferred - waits[waits.length - 1] >= 7 && deferred - waits[waits.length - 1] <= 10);
+  assert(g.request().admit === false, "defer() admits nobody and takes no handshake");
   const far = Array.from({ length: 10_000 }, () => g.request());
   assert(far.every((d) => !d.admit && d.retryAfterMs <= MAX_BUSY_RETRY_MS));
 });

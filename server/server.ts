@@ -6,7 +6,13 @@
  */
 import { encodeMessage } from "../protocol/mod.ts";
 import { abortable, Deadline, delay } from "../async/mod.ts";
-import { ChannelError, connTransport, type Identity, type Transport } from "../crypto/mod.ts";
+import {
+  busyReply,
+  ChannelError,
+  connTransport,
+  type Identity,
+  type Transport,
+} from "../crypto/mod.ts";
 import { RelayBroker, type RelayLimits } from "./relay/mod.ts";
 import { HandshakeAdmission, type StartupLimits, type StartupRefusal } from "../admission/mod.ts";
 import type { Logger } from "./ops/mod.ts";
@@ -61,6 +67,8 @@ const MAINTAIN_INTERVAL_MS = 60_000;
 
 /** How long shutdown waits for connections to finish closing. */
 const SHUTDOWN_GRACE_MS = 2_000;
+/** How long a newcomer told Busy before its handshake may take to hang up. */
+const BUSY_LINGER_MS = 1_000;
 /** How long the server waits before retrying accept after running out of descriptors. */
 const ACCEPT_BACKOFF_MS = 250;
 
@@ -280,6 +288,10 @@ export class DirectoryServer {
       transport.close();
     });
     if (typeof ticket === "string") {
+      // Too many starting at once from everyone, not one source: a crowd reconnecting after a
+      // restart. Told when to come back, in the capacity gate's schedule, it arrives at the rate
+      // the directory takes newcomers; cut off, it would come back blind, with backoff.
+      if (ticket !== "per-source-startups") return this.#deferEarly(transport, id, address, ticket);
       this.metrics.admissions.refused++;
       this.#refuseEarly(transport, id, address, ticket);
       return;
@@ -329,6 +341,28 @@ export class DirectoryServer {
   ): void {
     this.metrics.reject(reason);
     this.#options.log.event("reject", { session: id, address, reason });
+    transport.close();
+  }
+
+  /**
+   * Busy with a slot, for a newcomer the startup limits turned away, then a
+   * short wait for it to hang up (closing first could reset the connection
+   * with Busy unread): at most BUSY_LINGER_MS, with no handshake slot held.
+   */
+  async #deferEarly(
+    transport: Transport,
+    id: number,
+    address: string,
+    reason: StartupRefusal,
+  ): Promise<undefined> {
+    const retryMs = this.#capacity.defer();
+    this.metrics.reject(reason);
+    this.metrics.admissions.busy++;
+    this.#options.log.event("busy", { session: id, address, reason, retry_ms: retryMs });
+    using linger = Deadline.after(BUSY_LINGER_MS, () => new Error("busy linger over"));
+    // Safe to drop: either failure means the newcomer is gone, which is what is waited for.
+    await transport.write(busyReply(retryMs)).catch(() => {});
+    while (await transport.read(linger.signal).catch(() => null) !== null);
     transport.close();
   }
 

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../tests/assert.ts";
 import { Identity } from "../crypto/mod.ts";
 import { DirectoryClient } from "../client/directory/mod.ts";
+import { DirectoryBusyError } from "../protocol/mod.ts";
 import { Logger } from "./ops/mod.ts";
 import { MemoryNameStore } from "./state/mod.ts";
 import type { StartupLimits } from "../admission/mod.ts";
@@ -83,7 +84,22 @@ Deno.test("acceptFailureReason() counts only descriptor exhaustion as out-of-des
   assertEquals(acceptFailureReason("weird"), "accept-error");
 });
 
-Deno.test("DirectoryServer drops new handshakes at random past START and all at FULL, and counts each", async () => {
+/** What a real client that connects to `port` is told: Busy (with the wait) or let in. */
+async function busyWait(port: number): Promise<number | "admitted"> {
+  try {
+    const client = await DirectoryClient.connect({ hostname: "127.0.0.1", port }, {
+      identity: Identity.generate(),
+      heartbeatMs: 0,
+    });
+    client.abort();
+    return "admitted";
+  } catch (error) {
+    if (error instanceof DirectoryBusyError) return error.retryAfterMs;
+    throw error;
+  }
+}
+
+Deno.test("DirectoryServer turns new handshakes away at random past START and all at FULL, each told Busy with a slot, and counts each", async () => {
   let roll = 0.5;
   const { server, lines } = startWith({ start: 1, rate: 50, full: 2, perSource: 0 }, () => roll);
   const port = server.addr.port;
@@ -91,17 +107,21 @@ Deno.test("DirectoryServer drops new handshakes at random past START and all at 
   try {
     open.push(await Deno.connect({ hostname: "127.0.0.1", port }));
     await new Promise((r) => setTimeout(r, 50));
-    roll = 0.4; // below the 50% chance at START: dropped
-    const dropped = await Deno.connect({ hostname: "127.0.0.1", port });
-    assert(await closedQuickly(dropped, 2_000));
+    roll = 0.4; // below the 50% chance at START: turned away, told when to come back
+    const started = performance.now();
+    const dropped = await busyWait(port);
+    assert(typeof dropped === "number" && dropped >= 250, `told ${dropped}`);
+    assert(performance.now() - started < 1_000, "Busy comes at once, not after a timeout");
     roll = 0.9; // above it: admitted
     open.push(await Deno.connect({ hostname: "127.0.0.1", port }));
     await new Promise((r) => setTimeout(r, 50));
-    const full = await Deno.connect({ hostname: "127.0.0.1", port });
-    assert(await closedQuickly(full, 2_000));
+    const full = await busyWait(port);
+    assert(typeof full === "number" && full >= 250, `told ${full}`);
     assertEquals(server.metrics.rejections.get("startups-dropped"), 1);
     assertEquals(server.metrics.rejections.get("startups-full"), 1);
-    assert(lines.some((l) => l.includes("reason=startups-dropped")));
+    assertEquals(server.metrics.admissions.busy, 2);
+    assertEquals(server.metrics.admissions.refused, 0);
+    assert(lines.some((l) => l.includes("busy") && l.includes("reason=startups-dropped")));
   } finally {
     open.forEach((c) => c.close());
     await server.shutdown();
