@@ -35,7 +35,7 @@ import {
   stopAll,
 } from "../harness/mod.ts";
 import { v8FlagsArgument } from "../server/mod.ts";
-import { disconnects, redisMemory, sum, total, until } from "./load_metrics.ts";
+import { disconnects, redisMemory, stormProgress, sum, total, until } from "./load_metrics.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -286,10 +286,13 @@ try {
     onlineAtKill = online;
     const refusedBefore = statuses.map((s) => ({ ...s?.refused }));
     for (let i = 0; i < INSTANCES; i++) servers[i] = await serve(i, ports[i]);
+    log(`restart: listening again after ${((performance.now() - killed) / 1000).toFixed(1)} s`);
+    const progress = stormProgress(servers, killed, log);
     const back = await until(
       async () => await total(servers, "p2pchat_users_online") >= online,
       STORM_LIMIT_MS,
     );
+    clearInterval(progress);
     const backS = back === null ? null : (performance.now() - killed) / 1000;
     log(
       backS === null ? "restart: not all came back" : `restart: all back in ${backS.toFixed(1)} s`,

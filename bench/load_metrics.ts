@@ -45,3 +45,22 @@ export async function redisMemory(redis: RedisProcess): Promise<number> {
   const info = await redis.cli("INFO", "memory");
   return Number(info.match(/^used_memory:(\d+)/m)?.[1] ?? NaN);
 }
+
+/**
+ * Every 5 s until cleared: how many of `servers`' users are back since
+ * `since` (performance.now()), and how many newcomers were admitted or told Busy.
+ */
+export function stormProgress(
+  servers: ServeProcess[],
+  since: number,
+  log: (line: string) => void,
+): ReturnType<typeof setInterval> {
+  return setInterval(async () => {
+    const [back, busy, admitted] = await Promise.all(
+      ["users_online", 'admission_total{result="busy"}', 'admission_total{result="admitted"}']
+        .map((name) => total(servers, `p2pchat_${name}`).catch(() => NaN)),
+    );
+    const at = ((performance.now() - since) / 1000).toFixed(0);
+    log(`… ${back} back after ${at} s (admitted ${admitted}, told busy ${busy})`);
+  }, 5000);
+}

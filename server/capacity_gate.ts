@@ -95,6 +95,8 @@ export class CapacityGate {
   #thisSecond = 0;
   /** Whether anyone was refused this second: then its completions measure capacity, not demand. */
   #saturated = false;
+  /** Whether the loop lagged this second: then they measure the stall, not capacity. */
+  #stalled = false;
   /** When the last slot handed out falls (ms): each refusal's comes one completion later. */
   #nextSlot = -Infinity;
 
@@ -179,6 +181,7 @@ export class CapacityGate {
   /** The event loop's latest lag (ms), as the server measures it. */
   lag(ms: number): void {
     this.#lagMs = Math.max(0, ms);
+    if (this.#lagMs >= LAG_HIGH_MS) this.#stalled = true;
     if (this.#lagMs >= LAG_HIGH_MS) this.#decrease(this.#o.clock());
   }
 
@@ -197,9 +200,14 @@ export class CapacityGate {
   #roll(now: number): void {
     const second = Math.floor(now / 1000);
     if (second === this.#second) return;
-    if (this.#second >= 0 && (this.#saturated || this.#thisSecond > this.#rate)) {
+    // A second in which the loop lagged measured the stall, not capacity: a directory flooded
+    // for its first seconds (after a restart) would otherwise believe it serves a few a second
+    // and spread the crowd it turned away far wider than it can serve them (goodput lost).
+    const measured = this.#saturated && !this.#stalled;
+    if (this.#second >= 0 && (measured || this.#thisSecond > this.#rate)) {
       this.#rate = this.#rate * (1 - RATE_WEIGHT) + this.#thisSecond * RATE_WEIGHT;
     }
+    this.#stalled = this.#lagMs >= LAG_HIGH_MS;
     this.#second = second;
     this.#thisSecond = 0;
     this.#saturated = false;
