@@ -5,6 +5,8 @@
  * @module
  */
 import { type RedisProcess, scrape, type ServeProcess } from "../harness/mod.ts";
+import { type Fingerprint, Identity } from "../crypto/mod.ts";
+import { DirectoryClient } from "../client/directory/mod.ts";
 
 /** Seconds until `check` holds, polled every 100 ms, or null past `limitMs`. */
 export async function until(
@@ -56,11 +58,56 @@ export function stormProgress(
   log: (line: string) => void,
 ): ReturnType<typeof setInterval> {
   return setInterval(async () => {
-    const [back, busy, admitted] = await Promise.all(
-      ["users_online", 'admission_total{result="busy"}', 'admission_total{result="admitted"}']
-        .map((name) => total(servers, `p2pchat_${name}`).catch(() => NaN)),
+    const [back, busy, admitted, limit, inProgress, rate, lag, p90] = await Promise.all(
+      [
+        "users_online",
+        'admission_total{result="busy"}',
+        'admission_total{result="admitted"}',
+        "admission_limit",
+        "handshakes_in_progress",
+        "handshake_rate",
+        "event_loop_lag_seconds",
+        'handshake_seconds{quantile="0.9"}',
+      ].map((name) => total(servers, `p2pchat_${name}`).catch(() => NaN)),
     );
     const at = ((performance.now() - since) / 1000).toFixed(0);
-    log(`… ${back} back after ${at} s (admitted ${admitted}, told busy ${busy})`);
+    log(
+      `… ${back} back after ${at} s (admitted ${admitted}, told busy ${busy}; gate ${inProgress}/${limit} at ${rate}/s, handshake p90 ${
+        p90.toFixed(2)
+      } s, lag ${lag.toFixed(2)} s)`,
+    );
   }, 5000);
+}
+
+/**
+ * With `registered` users load0… online at `at`: the times (ms) of 2,000
+ * lookups of random ones and 500 lists by prefix, from a client of its own.
+ */
+export async function latencies(
+  at: { hostname: string; port: number },
+  fingerprint: Fingerprint,
+  registered: number,
+): Promise<{ lookups: number[]; lists: number[] }> {
+  const probe = await DirectoryClient.connect(at, {
+    identity: Identity.generate(),
+    expectedServer: fingerprint,
+    heartbeatMs: 0,
+  });
+  await probe.register("loadprobe", 1);
+  const lookups: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const name = `load${Math.floor(Math.random() * registered)}`;
+    const t = performance.now();
+    // A not-found answer is timed as any other: the directory did the same work.
+    await probe.lookup(name).catch(() => {});
+    lookups.push(performance.now() - t);
+  }
+  const lists: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const t = performance.now();
+    await probe.list({ prefix: `load${Math.floor(Math.random() * 100)}`, limit: 50 });
+    lists.push(performance.now() - t);
+  }
+  await probe.bye();
+  return { lookups, lists };
 }

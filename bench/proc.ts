@@ -12,9 +12,17 @@ export function rssKib(pid: number): number {
 
 /** User plus system CPU time of `pid`, in seconds. */
 export function cpuSeconds(pid: number): number {
+  return systemAndUser(pid).reduce((a, b) => a + b, 0);
+}
+
+/** The kernel's share of `pid`'s CPU time so far, in seconds (sockets, files, memory). */
+export function systemCpuSeconds(pid: number): number {
+  return systemAndUser(pid)[0];
+}
+
+function systemAndUser(pid: number): [number, number] {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   // Fields after the command name (which may hold spaces) start after ") ".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / 100;
+  return [Number(fields[12]) / 100, Number(fields[11]) / 100];
 }
