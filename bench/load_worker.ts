@@ -16,7 +16,12 @@ import { delay } from "../async/mod.ts";
 import { EphemeralKey, Identity, parseFingerprint, UnrevealedEphemeral } from "../crypto/mod.ts";
 import { CodedError } from "../errors/mod.ts";
 import { DirectoryBusyError } from "../protocol/mod.ts";
-import { backoffMs, busyDelayMs, DirectoryClient } from "../client/directory/mod.ts";
+import {
+  backoffMs,
+  busyDelayMs,
+  DirectoryClient,
+  firstReconnectMs,
+} from "../client/directory/mod.ts";
 
 const [portList, fingerprint, start, count, spread, heartbeat] = Deno.args;
 const ports = portList.split(",").map(Number);
@@ -97,7 +102,7 @@ async function hold(i: number, client: DirectoryClient): Promise<void> {
     lost[why] = (lost[why] ?? 0) + 1;
     lostTotal++;
     reconnects++;
-    await delay(backoffMs(0));
+    await delay(firstReconnectMs());
     client = (await register(i))!;
   }
 }

@@ -50,6 +50,10 @@ export const MIN_RETRY_MS = 250;
  * given too late leaves the directory idle while clients wait (goodput lost).
  */
 const INITIAL_RATE = 500;
+/** A handshake in progress this many times as long as they typically take means a stall. */
+const STALL_FACTOR = 4;
+/** Weight of the newest handshake in the typical duration's moving average. */
+const TYPICAL_WEIGHT = 0.05;
 /** Weight of the newest second in the rate's moving average. */
 const RATE_WEIGHT = 0.5;
 /**
@@ -91,11 +95,15 @@ export class CapacityGate {
   #slowStart = true;
   /** Completions per second, a moving average over whole seconds. */
   #rate = INITIAL_RATE;
+  /** How long a handshake typically takes (ms), a moving average of those that finished. */
+  #typicalMs = MIN_RETRY_MS / STALL_FACTOR;
+  /** When the handshakes in progress started, oldest first (ends are taken as in order). */
+  readonly #starts: number[] = [];
   #second = -1;
   #thisSecond = 0;
   /** Whether anyone was refused this second: then its completions measure capacity, not demand. */
   #saturated = false;
-  /** Whether the loop lagged this second: then they measure the stall, not capacity. */
+  /** Whether the loop lagged or a handshake was slow this second: then it measured a stall. */
   #stalled = false;
   /** When the last slot handed out falls (ms): each refusal's comes one completion later. */
   #nextSlot = -Infinity;
@@ -135,6 +143,7 @@ export class CapacityGate {
     this.#roll(now);
     if (this.#inProgress < this.limit && this.#lagMs < LAG_HIGH_MS) {
       this.#inProgress++;
+      this.#starts.push(now);
       return { admit: true };
     }
     return { admit: false, retryAfterMs: this.#slot(now) };
@@ -167,12 +176,18 @@ export class CapacityGate {
   /** An admitted handshake ended after `durationMs`, done (`ok`) or failed. */
   done(durationMs: number, ok: boolean): void {
     this.#inProgress = Math.max(0, this.#inProgress - 1);
+    this.#starts.shift();
     const now = this.#o.clock();
     this.#roll(now);
-    if (ok) this.#thisSecond++;
+    if (ok) {
+      this.#thisSecond++;
+      this.#typicalMs += (durationMs - this.#typicalMs) * TYPICAL_WEIGHT;
+    }
     const target = this.#o.handshakeTimeoutMs * TARGET_SHARE;
-    if (durationMs > target || this.#lagMs >= LAG_HIGH_MS) this.#decrease(now);
-    else if (ok) {
+    if (durationMs > target || this.#lagMs >= LAG_HIGH_MS) {
+      this.#stalled = true;
+      this.#decrease(now);
+    } else if (ok) {
       const step = this.#slowStart ? 1 : 1 / this.#limit;
       this.#limit = Math.min(this.#o.maxLimit, this.#limit + step);
     }
@@ -183,6 +198,17 @@ export class CapacityGate {
     this.#lagMs = Math.max(0, ms);
     if (this.#lagMs >= LAG_HIGH_MS) this.#stalled = true;
     if (this.#lagMs >= LAG_HIGH_MS) this.#decrease(this.#o.clock());
+  }
+
+  /**
+   * Whether the oldest handshake in progress has run STALL_FACTOR times as
+   * long as they typically take: the pipeline is stuck (as telling as slow
+   * ones that ended), and what finishes meanwhile says nothing of capacity.
+   */
+  #overdue(now: number): boolean {
+    const oldest = this.#starts[0];
+    return oldest !== undefined &&
+      now - oldest > Math.max(MIN_RETRY_MS, STALL_FACTOR * this.#typicalMs);
   }
 
   #decrease(now: number): void {
@@ -200,14 +226,15 @@ export class CapacityGate {
   #roll(now: number): void {
     const second = Math.floor(now / 1000);
     if (second === this.#second) return;
-    // A second in which the loop lagged measured the stall, not capacity: a directory flooded
-    // for its first seconds (after a restart) would otherwise believe it serves a few a second
-    // and spread the crowd it turned away far wider than it can serve them (goodput lost).
-    const measured = this.#saturated && !this.#stalled;
+    // A second in which the loop lagged, or a handshake took longer than its target, measured a
+    // stall, not capacity: a directory flooded for its first seconds (after a restart) would
+    // otherwise believe it serves a few a second and spread the crowd it turned away over a
+    // minute, then sit idle while they wait (goodput lost).
+    const measured = this.#saturated && !this.#stalled && !this.#overdue(now);
     if (this.#second >= 0 && (measured || this.#thisSecond > this.#rate)) {
       this.#rate = this.#rate * (1 - RATE_WEIGHT) + this.#thisSecond * RATE_WEIGHT;
     }
-    this.#stalled = this.#lagMs >= LAG_HIGH_MS;
+    this.#stalled = this.#lagMs >= LAG_HIGH_MS || this.#overdue(now);
     this.#second = second;
     this.#thisSecond = 0;
     this.#saturated = false;

@@ -26,3 +26,17 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 export function busyDelayMs(retryAfterMs: number, random: () => number = Math.random): number {
   return retryAfterMs * (1 + random() / 5);
 }
+
+/**
+ * The first reconnection after the directory was lost is spread this wide:
+ * every user of a directory that restarts loses it in the same instant, and
+ * a crowd that all comes back in the next quarter second stalls it for
+ * seconds with the work of turning most of them away (a restart of 10,000
+ * on the test machine: README, Performance).
+ */
+export const RECONNECT_SPREAD_MS = 3_000;
+
+/** The wait before the first reconnection: uniform in [MIN_BACKOFF_MS, RECONNECT_SPREAD_MS]. */
+export function firstReconnectMs(random: () => number = Math.random): number {
+  return MIN_BACKOFF_MS + random() * (RECONNECT_SPREAD_MS - MIN_BACKOFF_MS);
+}

@@ -25,7 +25,7 @@ import {
   type PunchResult,
   type WirePrekey,
 } from "../../protocol/mod.ts";
-import { backoffMs, busyDelayMs } from "./backoff.ts";
+import { backoffMs, busyDelayMs, firstReconnectMs } from "./backoff.ts";
 import { DirectoryClient } from "./directory_client.ts";
 import { hostPortLabel } from "./directory_dial.ts";
 import {
@@ -343,7 +343,7 @@ export class DirectoryLink {
     this.#options.sink.emit({ type: "server-lost", detail: ended.message });
     // Try the next instance first: the one we had may be the one that died.
     this.#at = (this.#at + 1) % this.#options.servers.length;
-    let wait = backoffMs(0);
+    let wait = firstReconnectMs();
     for (let attempt = 0; this.#state.kind === "down"; attempt++) {
       await delay(wait);
       wait = backoffMs(attempt + 1);

@@ -20,7 +20,14 @@
  *
  * @module
  */
-export { backoffMs, busyDelayMs, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from "./backoff.ts";
+export {
+  backoffMs,
+  busyDelayMs,
+  firstReconnectMs,
+  MAX_BACKOFF_MS,
+  MIN_BACKOFF_MS,
+  RECONNECT_SPREAD_MS,
+} from "./backoff.ts";
 export { DirectoryClient } from "./directory_client.ts";
 export { hostPortLabel } from "./directory_dial.ts";
 export {
