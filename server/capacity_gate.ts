@@ -19,13 +19,12 @@
  *   one completion apart at the measured rate, so a crowd that comes back
  *   when told arrives at the rate the directory finishes handshakes (a
  *   restart storm settles), not all at once. Waits are bounded by
- *   MAX_BUSY_RETRY_MS (the client reads longer ones as that).
+ *   SLOT_HORIZON_MS (under MAX_BUSY_RETRY_MS, the most a client honours).
  *
  * No I/O and no timers: the clock is passed in, so tests are exact.
  *
  * @module
  */
-import { MAX_BUSY_RETRY_MS } from "../crypto/mod.ts";
 
 /** The limit never goes below this. */
 export const DEFAULT_MIN_HANDSHAKES = 16;
@@ -42,6 +41,12 @@ export const TARGET_SHARE = 0.25;
 export const LAG_HIGH_MS = 200;
 /** The shortest limit cut apart: the limit falls by a tenth at most this often. */
 export const DECREASE_EVERY_MS = 250;
+/**
+ * The longest wait a Busy answer gives (below MAX_BUSY_RETRY_MS, which a
+ * client honours at most): beyond it a newcomer is sent into its second
+ * half at random, to be given a slot anew when it comes back.
+ */
+export const SLOT_HORIZON_MS = 20_000;
 /** The shortest wait a Busy answer gives. */
 export const MIN_RETRY_MS = 250;
 /**
@@ -75,6 +80,8 @@ export type CapacityOptions = {
   readonly maxLimit?: number;
   /** ms now; injected so tests are deterministic. */
   readonly clock: () => number;
+  /** Draws where past the horizon a newcomer is sent (tests fix it). */
+  readonly random?: () => number;
 };
 
 /** What the gate says to a newcomer. */
@@ -115,7 +122,13 @@ export class CapacityGate {
     if (!(minLimit >= 1 && maxLimit >= minLimit)) {
       throw new RangeError("A capacity gate needs 1 <= minLimit <= maxLimit");
     }
-    this.#o = { ...options, minLimit, maxLimit, initialLimit: options.initialLimit ?? 0 };
+    this.#o = {
+      ...options,
+      minLimit,
+      maxLimit,
+      initialLimit: options.initialLimit ?? 0,
+      random: options.random ?? Math.random,
+    };
     this.#limit = Math.min(
       maxLimit,
       Math.max(minLimit, options.initialLimit ?? INITIAL_HANDSHAKES),
@@ -168,9 +181,13 @@ export class CapacityGate {
     const earliest = now + Math.max(MIN_RETRY_MS, this.#inProgress * interval);
     this.#nextSlot = Math.max(this.#nextSlot + interval, earliest);
     // Past the longest wait a client honours, it comes back then and is given a slot anew.
-    const wait = Math.min(this.#nextSlot - now, MAX_BUSY_RETRY_MS);
-    if (this.#nextSlot - now > MAX_BUSY_RETRY_MS) this.#nextSlot -= interval;
-    return Math.round(wait);
+    const wait = this.#nextSlot - now;
+    if (wait <= SLOT_HORIZON_MS) return Math.round(wait);
+    // Past the horizon the schedule rests on a rate that may be wrong (measured in a stall):
+    // come back somewhere in its second half and be given a slot anew, rather than wait long on
+    // a guess while the directory sits idle. Spread, so those sent there do not come at once.
+    this.#nextSlot -= interval;
+    return Math.round(SLOT_HORIZON_MS * (0.5 + 0.5 * this.#o.random()));
   }
 
   /** An admitted handshake ended after `durationMs`, done (`ok`) or failed. */

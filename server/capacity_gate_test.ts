@@ -6,6 +6,7 @@ import {
   INITIAL_HANDSHAKES,
   LAG_HIGH_MS,
   MIN_RETRY_MS,
+  SLOT_HORIZON_MS,
 } from "./capacity_gate.ts";
 
 /** A gate on a fake clock. */
@@ -69,7 +70,7 @@ Deno.test("capacity gate: a lagging event loop takes no new handshake and lowers
   assert(g.request().admit);
 });
 
-Deno.test("capacity gate: refused and deferred newcomers get slots a little under one completion apart at the measured rate, and never more than the longest wait a client honours", () => {
+Deno.test("capacity gate: refused and deferred newcomers get slots a little under one completion apart at the measured rate, and past the horizon anywhere in its second half, never more than a client honours", () => {
   const { g, advance } = gate({ minLimit: 10, maxLimit: 10 });
   // Learn a rate: 100 completions a second while saturated, for ten seconds.
   for (let s = 0; s < 10; s++) {
@@ -94,7 +95,11 @@ Deno.test("capacity gate: refused and deferred newcomers get slots a little unde
   assert(deferred - waits[waits.length - 1] >= 7 && deferred - waits[waits.length - 1] <= 10);
   assert(g.request().admit === false, "defer() admits nobody and takes no handshake");
   const far = Array.from({ length: 10_000 }, () => g.request());
-  assert(far.every((d) => !d.admit && d.retryAfterMs <= MAX_BUSY_RETRY_MS));
+  // Past the horizon, anywhere in its second half: spread, and never past what a client honours.
+  const beyond = far.slice(-5_000).map((d) => d.admit ? -1 : d.retryAfterMs);
+  assert(beyond.every((ms) => ms >= SLOT_HORIZON_MS / 2 && ms <= SLOT_HORIZON_MS));
+  assert(new Set(beyond).size > 1_000, "spread, not piled at one instant");
+  assert(SLOT_HORIZON_MS < MAX_BUSY_RETRY_MS);
 });
 
 /**
