@@ -1,6 +1,6 @@
 /**
  * `deno task load [--clients N] [--workers K] [--instances I --store redis]
- * [--restart] [--json]`: N clients register over the real secure channel
+ * [--hold S] [--restart] [--json]`: N clients register over the real secure channel
  * with real `serve` processes, stay online, and the run measures
  * registrations per second, the servers' CPU per registration, lookup and
  * list latency with N online, the servers' memory, and how long until
@@ -52,6 +52,7 @@ const { values } = parseArgs({
     json: { type: "boolean" },
     restart: { type: "boolean" },
     "idle-timeout": { type: "string", default: "90" },
+    hold: { type: "string", default: "5" },
     instances: { type: "string", default: "1" },
     store: { type: "string", default: "sqlite" },
   },
@@ -258,17 +259,16 @@ try {
     registered,
   );
 
+  // --hold S: all held S seconds, the CPU that costs measured, and who is still online after.
   const cpuHoldStart = sum(pids().map(cpuSeconds));
-  await new Promise((r) => setTimeout(r, 5000));
-  const cpuPct = ((sum(pids().map(cpuSeconds)) - cpuHoldStart) / 5) * 100;
+  await new Promise((r) => setTimeout(r, Number(values.hold) * 1000));
+  const cpuPct = ((sum(pids().map(cpuSeconds)) - cpuHoldStart) / Number(values.hold)) * 100;
+  const heldOnline = await total(servers, "p2pchat_users_online");
   const rssAtN = pids().map(rssKib);
   const redisAtN = redis ? await redisMemory(redis) : 0;
   const heapAtN = await total(servers, "p2pchat_heap_used_bytes");
   const externalAtN = await total(servers, "p2pchat_external_memory_bytes");
-  const directoryOnline = await scrape(
-    `${servers[0].metricsUrl}/metrics`,
-    "p2pchat_directory_users_online",
-  );
+  const directoryOnline = await total(servers.slice(0, 1), "p2pchat_directory_users_online");
   log(`RSS at ${online}: ${rssAtN.join(", ")} KiB; CPU while holding: ${cpuPct.toFixed(1)}%`);
 
   let storm: Record<string, unknown> = {};
@@ -347,6 +347,7 @@ try {
     system_cpu_ms_per_registration: round((registrationSystem * 1000) / Math.max(1, registered), 2),
     load_cpu_ms_per_registration: round((workerCpu * 1000) / Math.max(1, registered), 2),
     held_lost: heldLost,
+    [`online_after_${values.hold}_s`]: heldOnline,
     // Failed attempts by code (summed over workers), Busy answers apart.
     refused: Object.fromEntries(
       [...new Set(statuses.flatMap((s) => Object.keys(s?.refused ?? {})))].map((code) => [
