@@ -23,6 +23,7 @@ async function closedQuickly(conn: Deno.Conn, ms: number): Promise<boolean> {
 function startWith(
   startups: StartupLimits,
   random?: () => number,
+  idleTimeoutMs = 30_000,
 ): { server: DirectoryServer; lines: string[] } {
   const lines: string[] = [];
   const server = DirectoryServer.start({
@@ -35,7 +36,7 @@ function startWith(
     maxPerAddress: 0,
     registerRate: 0,
     nameTtlMs: 3_600_000,
-    idleTimeoutMs: 30_000,
+    idleTimeoutMs,
     handshakeTimeoutMs: 5_000,
     maxHandshakes: 1024,
     relay: { enabled: false, maxSessions: 1, maxPerClient: 1, maxBytes: 1, tokenTtlMs: 1 },
@@ -124,6 +125,36 @@ Deno.test("DirectoryServer turns new handshakes away at random past START and al
     assert(lines.some((l) => l.includes("busy") && l.includes("reason=startups-dropped")));
   } finally {
     open.forEach((c) => c.close());
+    await server.shutdown();
+  }
+});
+
+Deno.test("DirectoryServer ends a registered session that sends nothing for --idle-timeout, and counts it as idle; one that heartbeats stays", async () => {
+  const { server, lines } = startWith(
+    { start: 100, rate: 30, full: 200, perSource: 0 },
+    undefined,
+    400,
+  );
+  const port = server.addr.port;
+  try {
+    const connect = (heartbeatMs: number) =>
+      DirectoryClient.connect({ hostname: "127.0.0.1", port }, {
+        identity: Identity.generate(),
+        heartbeatMs,
+      });
+    const silent = await connect(0);
+    const alive = await connect(100);
+    await silent.register("silent", 1);
+    await alive.register("alive", 1);
+    const ended = await silent.closed;
+    assertEquals(ended.reason, "lost", "cut without a notice: it is not listening anyway");
+    await new Promise((r) => setTimeout(r, 600));
+    assertEquals(server.metrics.idleEndedTotal, 1);
+    assertEquals(server.metrics.rejections.get("idle"), 1);
+    assert(lines.some((l) => l.includes("disconnect") && l.includes("how=idle")));
+    await alive.lookup("alive");
+    await alive.bye();
+  } finally {
     await server.shutdown();
   }
 });
