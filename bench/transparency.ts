@@ -6,7 +6,8 @@
  *   directories of 19,500 and of 1,000,000 names;
  * - the directory's CPU per registration with the log against without it:
  *   two real `serve` processes, this tree's and the tree before the log
- *   (`git archive` of --baseline, default the merge base with main), each
+ *   (`git archive` of --baseline, default the merge base with main, or on
+ *   main the tree just before the log came in), each
  *   registering the same number of real clients, measured from /proc;
  * - whether appending keeps pace: 19,500 registrations' entries appended one
  *   transaction each and sealed as the directory seals them (batches, a
@@ -149,10 +150,26 @@ async function baselineTree(ref: string): Promise<{ main: string; dir: string }>
   return { main: join(dir, "main.ts"), dir };
 }
 
+/**
+ * The tree before the log: the merge base with main on a branch; on main
+ * (where that is HEAD itself), the first parent of the commit that brought
+ * the log in (server/state/key_log.ts).
+ */
 function mergeBase(): string {
-  const out = new Deno.Command("git", { args: ["merge-base", "HEAD", "main"], stdout: "piped" })
-    .outputSync();
-  return new TextDecoder().decode(out.stdout).trim();
+  const git = (...args: string[]) =>
+    new TextDecoder().decode(new Deno.Command("git", { args, stdout: "piped" }).outputSync().stdout)
+      .trim();
+  const base = git("merge-base", "HEAD", "main");
+  if (base !== git("rev-parse", "HEAD")) return base;
+  const added = git(
+    "log",
+    "--first-parent",
+    "--format=%H",
+    "--diff-filter=A",
+    "--",
+    "server/state/key_log.ts",
+  );
+  return `${added.split("\n").pop()}^1`;
 }
 
 /**

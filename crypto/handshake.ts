@@ -41,6 +41,7 @@ export {
   MAX_BUSY_RETRY_MS,
   MAX_HANDSHAKE_BODY,
   PROTOCOL_VERSION,
+  readBusy,
   type Role,
   Session,
   State,

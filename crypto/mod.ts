@@ -59,11 +59,13 @@ export {
 } from "./fingerprint.ts";
 export { Identity, type PrivateJwk, PublicIdentity } from "./identity.ts";
 export {
+  BUSY_LENGTH,
   busyReply,
   type HandshakeOptions,
   MAX_BUSY_RETRY_MS,
   MAX_HANDSHAKE_BODY,
   PROTOCOL_VERSION,
+  readBusy,
   startInitiator,
   startResponder,
 } from "./handshake.ts";

@@ -55,6 +55,8 @@ export const MIN_RETRY_MS = 250;
  * given too late leaves the directory idle while clients wait (goodput lost).
  */
 const INITIAL_RATE = 500;
+/** Sources whose slots are remembered (a client told Busy that comes back early is told again). */
+const MAX_SLOT_SOURCES = 4_096;
 /** A handshake in progress this many times as long as they typically take means a stall. */
 const STALL_FACTOR = 4;
 /** Weight of the newest handshake in the typical duration's moving average. */
@@ -82,6 +84,11 @@ export type CapacityOptions = {
   readonly clock: () => number;
   /** Draws where past the horizon a newcomer is sent (tests fix it). */
   readonly random?: () => number;
+  /**
+   * Slots still to come one source may hold (`--per-source-startups`, as
+   * many handshakes as it may run at once); 0 or absent: sources are not told apart.
+   */
+  readonly slotsPerSource?: number;
 };
 
 /** What the gate says to a newcomer. */
@@ -104,7 +111,13 @@ export class CapacityGate {
   #rate = INITIAL_RATE;
   /** How long a handshake typically takes (ms), a moving average of those that finished. */
   #typicalMs = MIN_RETRY_MS / STALL_FACTOR;
-  /** When the handshakes in progress started, oldest first (ends are taken as in order). */
+  /** Each recent source's latest slot and how many it holds still to come (MAX_SLOT_SOURCES). */
+  readonly #slots = new Map<string, { at: number; count: number }>();
+  /**
+   * When the handshakes in progress started, oldest first; each end takes the
+   * oldest out, whichever ended, so the first is the start of the k-th most
+   * recent admission for k in progress: old only when nothing has ended for long.
+   */
   readonly #starts: number[] = [];
   #second = -1;
   #thisSecond = 0;
@@ -128,6 +141,7 @@ export class CapacityGate {
       maxLimit,
       initialLimit: options.initialLimit ?? 0,
       random: options.random ?? Math.random,
+      slotsPerSource: options.slotsPerSource ?? 0,
     };
     this.#limit = Math.min(
       maxLimit,
@@ -151,31 +165,61 @@ export class CapacityGate {
   }
 
   /** A newcomer wants to start a handshake: admit it (counting it) or say when to come back. */
-  request(): CapacityDecision {
+  /**
+   * A newcomer from `source` (its address block; undefined: no memory of
+   * its slot) wants to start a handshake:
+   * admit it (counting it) or say when to come back. While the loop lags,
+   * only one handshake at a time runs, so newcomers still trickle in.
+   */
+  request(source?: string): CapacityDecision {
     const now = this.#o.clock();
     this.#roll(now);
-    if (this.#inProgress < this.limit && this.#lagMs < LAG_HIGH_MS) {
+    const room = this.#lagMs < LAG_HIGH_MS ? this.limit : 1;
+    if (this.#inProgress < room) {
       this.#inProgress++;
       this.#starts.push(now);
       return { admit: true };
     }
-    return { admit: false, retryAfterMs: this.#slot(now) };
+    this.#saturated = true;
+    return { admit: false, retryAfterMs: this.#slot(now, source) };
   }
 
   /**
-   * A slot for a newcomer turned away before it asked (too many connections
-   * starting at once): how long until it should come back, in the same
-   * schedule as those refused here.
+   * A slot for a newcomer from `source` turned away before it asked (too
+   * many connections starting at once): how long until it should come back,
+   * in the same schedule as those refused here.
    */
-  defer(): number {
+  defer(source?: string): number {
     const now = this.#o.clock();
     this.#roll(now);
-    return this.#slot(now);
+    return this.#slot(now, source);
   }
 
-  /** The next slot's wait (ms): refusals are given slots one completion apart. */
-  #slot(now: number): number {
-    this.#saturated = true;
+  /**
+   * The wait until a slot for `source` (ms): one completion after the last
+   * one handed out. A source holding `slotsPerSource` slots still to come
+   * is told its latest again (never under MIN_RETRY_MS), so clients that
+   * ignore Busy and come straight back push nobody else's slot out by more
+   * than that many, while users behind one NAT still get slots of their own.
+   */
+  #slot(now: number, source: string | undefined): number {
+    if (source === undefined || this.#o.slotsPerSource === 0) return this.#nextWait(now);
+    const held = this.#slots.get(source);
+    const pending = held !== undefined && held.at > now ? held.count : 0;
+    if (pending >= this.#o.slotsPerSource) {
+      return Math.round(Math.max(MIN_RETRY_MS, held!.at - now));
+    }
+    const wait = this.#nextWait(now);
+    this.#slots.delete(source);
+    if (this.#slots.size >= MAX_SLOT_SOURCES) {
+      this.#slots.delete(this.#slots.keys().next().value!);
+    }
+    this.#slots.set(source, { at: now + wait, count: pending + 1 });
+    return wait;
+  }
+
+  /** The next slot in the schedule (ms from now): refusals are given slots one completion apart. */
+  #nextWait(now: number): number {
     const interval = 1000 / Math.max(1, this.#rate * SLOT_OPTIMISM);
     // The first refusal waits for the handshakes in progress; each next one a completion later.
     const earliest = now + Math.max(MIN_RETRY_MS, this.#inProgress * interval);
@@ -200,8 +244,12 @@ export class CapacityGate {
       this.#thisSecond++;
       this.#typicalMs += (durationMs - this.#typicalMs) * TYPICAL_WEIGHT;
     }
+    // Overload is when handshakes *typically* take longer than the target, or the loop lags: a
+    // few clients that are slow to answer (or stall on purpose, or give up) say nothing of the
+    // directory's own load, and must not shrink the room everyone else gets in by.
     const target = this.#o.handshakeTimeoutMs * TARGET_SHARE;
-    if (durationMs > target || this.#lagMs >= LAG_HIGH_MS) {
+    if (durationMs > target) this.#stalled = true;
+    if (this.#typicalMs > target || this.#lagMs >= LAG_HIGH_MS) {
       this.#stalled = true;
       this.#decrease(now);
     } else if (ok) {
@@ -218,9 +266,9 @@ export class CapacityGate {
   }
 
   /**
-   * Whether the oldest handshake in progress has run STALL_FACTOR times as
-   * long as they typically take: the pipeline is stuck (as telling as slow
-   * ones that ended), and what finishes meanwhile says nothing of capacity.
+   * Whether the first of `#starts` is STALL_FACTOR times as old as
+   * handshakes typically take: nothing has ended for that long, the pipeline
+   * is stuck, and what finishes meanwhile says nothing of capacity.
    */
   #overdue(now: number): boolean {
     const oldest = this.#starts[0];

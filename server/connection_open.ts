@@ -20,6 +20,7 @@ import {
 } from "../crypto/mod.ts";
 import type { Logger, Metrics } from "./ops/mod.ts";
 import type { CapacityGate } from "./capacity_gate.ts";
+import { sourceBlock } from "../admission/mod.ts";
 import { MAX_PENDING_REPLY_BYTES } from "./session.ts";
 
 /**
@@ -71,7 +72,7 @@ export async function openConnection(
     return { relay: { rest: first.rest, token: first.frame.body.slice() } };
   }
   // Over capacity: Busy before any key agreement, with a slot of its own to come back in.
-  const decision = ctx.capacity.request();
+  const decision = ctx.capacity.request(sourceBlock(address));
   if (!decision.admit) {
     ctx.metrics.admissions.busy++;
     ctx.log.event("busy", { session: id, address, retry_ms: decision.retryAfterMs });

@@ -11,10 +11,16 @@ import {
   ChannelError,
   connTransport,
   type Identity,
+  MAX_HANDSHAKE_BODY,
   type Transport,
 } from "../crypto/mod.ts";
 import { RelayBroker, type RelayLimits } from "./relay/mod.ts";
-import { HandshakeAdmission, type StartupLimits, type StartupRefusal } from "../admission/mod.ts";
+import {
+  HandshakeAdmission,
+  sourceBlock,
+  type StartupLimits,
+  type StartupRefusal,
+} from "../admission/mod.ts";
 import type { Logger } from "./ops/mod.ts";
 import { type CapacityView, LAG_TICK_MS, Metrics } from "./ops/mod.ts";
 import { CapacityGate, DEFAULT_MIN_HANDSHAKES } from "./capacity_gate.ts";
@@ -69,6 +75,8 @@ const MAINTAIN_INTERVAL_MS = 60_000;
 const SHUTDOWN_GRACE_MS = 2_000;
 /** How long a newcomer told Busy before its handshake may take to hang up. */
 const BUSY_LINGER_MS = 1_000;
+/** Newcomers told Busy by the startup limits that may linger at once (the rest are closed). */
+const MAX_LINGERING = 512;
 /** How long the server waits before retrying accept after running out of descriptors. */
 const ACCEPT_BACKOFF_MS = 250;
 
@@ -91,6 +99,8 @@ export class DirectoryServer {
   readonly #capacity: CapacityGate;
   readonly #opening: OpenContext;
   #nextId = 1;
+  /** Newcomers told Busy before their handshake, waiting for them to hang up. */
+  #lingering = 0;
   #stopping = false;
   #accepting: Promise<void>;
 
@@ -99,11 +109,14 @@ export class DirectoryServer {
     this.#listener = listener;
     this.#startups = new HandshakeAdmission(options.startups, options.random);
     const clock = options.clock ?? Date.now;
+    // Durations and slots on a clock that never steps back (the wall clock may).
+    const monotonic = options.clock ?? (() => performance.now());
     this.#capacity = new CapacityGate({
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       minLimit: Math.min(DEFAULT_MIN_HANDSHAKES, options.maxHandshakes),
       maxLimit: options.maxHandshakes,
-      clock,
+      clock: monotonic,
+      slotsPerSource: options.startups.perSource,
     });
     if (!options.state && !options.store) throw new TypeError("A server needs a store or a state");
     this.state = options.state ??
@@ -120,7 +133,7 @@ export class DirectoryServer {
       capacity: this.#capacity,
       metrics: this.metrics,
       log: options.log,
-      clock,
+      clock: monotonic,
     };
     this.relay = new RelayBroker(options.relay, options.log, clock);
     const { hostname, port } = listener.addr;
@@ -279,6 +292,7 @@ export class DirectoryServer {
   ): Promise<Session | undefined> {
     const address = conn.remoteAddr.hostname;
     if (this.#options.maxPerAddress > 0 && count > this.#options.maxPerAddress) {
+      this.metrics.admissions.refused++;
       this.#refuseEarly(transport, id, address, "per-address-limit");
       return;
     }
@@ -288,8 +302,8 @@ export class DirectoryServer {
       transport.close();
     });
     if (typeof ticket === "string") {
-      // Too many starting at once from everyone, not one source: a crowd reconnecting after a
-      // restart. Told when to come back, in the capacity gate's schedule, it arrives at the rate
+      // Too many starting at once, and this source below its own cap: a crowd reconnecting after
+      // a restart, say. Told when to come back, in the capacity gate's schedule, it arrives at the rate
       // the directory takes newcomers; cut off, it would come back blind, with backoff.
       if (ticket !== "per-source-startups") return this.#deferEarly(transport, id, address, ticket);
       this.metrics.admissions.refused++;
@@ -355,15 +369,26 @@ export class DirectoryServer {
     address: string,
     reason: StartupRefusal,
   ): Promise<undefined> {
-    const retryMs = this.#capacity.defer();
+    const retryMs = this.#capacity.defer(sourceBlock(address));
     this.metrics.reject(reason);
     this.metrics.admissions.busy++;
     this.#options.log.event("busy", { session: id, address, reason, retry_ms: retryMs });
     using linger = Deadline.after(BUSY_LINGER_MS, () => new Error("busy linger over"));
     // Safe to drop: either failure means the newcomer is gone, which is what is waited for.
     await transport.write(busyReply(retryMs)).catch(() => {});
-    while (await transport.read(linger.signal).catch(() => null) !== null);
-    transport.close();
+    // At most MAX_LINGERING wait at once, each for a few bytes: past that, closed at once.
+    if (this.#lingering >= MAX_LINGERING) return void transport.close();
+    this.#lingering++;
+    try {
+      let bytes = 0;
+      for (let chunk; (chunk = await transport.read(linger.signal).catch(() => null)) !== null;) {
+        bytes += chunk.length;
+        if (bytes > MAX_HANDSHAKE_BODY) break;
+      }
+    } finally {
+      this.#lingering--;
+      transport.close();
+    }
   }
 
   #sweepIdle(): void {

@@ -24,7 +24,9 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
  * back in its first instant.
  */
 export function busyDelayMs(retryAfterMs: number, random: () => number = Math.random): number {
-  return retryAfterMs * (1 + random() / 5);
+  // Never sooner than the first backoff: Busy is unauthenticated, and a forged "0" must not
+  // set a client reconnecting in a tight loop.
+  return Math.max(MIN_BACKOFF_MS, retryAfterMs) * (1 + random() / 5);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { assertEquals } from "../../tests/assert.ts";
 import {
   backoffMs,
+  busyDelayMs,
   firstReconnectMs,
   MAX_BACKOFF_MS,
   MIN_BACKOFF_MS,
@@ -19,4 +20,10 @@ Deno.test("firstReconnectMs() spreads the first reconnection over [MIN_BACKOFF_M
   assertEquals(firstReconnectMs(() => 0), MIN_BACKOFF_MS);
   assertEquals(firstReconnectMs(() => 1), RECONNECT_SPREAD_MS);
   assertEquals(firstReconnectMs(() => 0.5), (MIN_BACKOFF_MS + RECONNECT_SPREAD_MS) / 2);
+});
+
+Deno.test("busyDelayMs() waits what Busy asked and up to a fifth more, never under MIN_BACKOFF_MS (a forged 0 cannot make a tight loop)", () => {
+  assertEquals(busyDelayMs(1_000, () => 0), 1_000);
+  assertEquals(busyDelayMs(1_000, () => 1), 1_200);
+  assertEquals(busyDelayMs(0, () => 0), MIN_BACKOFF_MS);
 });

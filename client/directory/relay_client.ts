@@ -5,8 +5,17 @@
  *
  * @module
  */
-import { Deadline } from "../../async/mod.ts";
-import { connTransport, fromHex, type Transport } from "../../crypto/mod.ts";
+import { abortable, Deadline, delay } from "../../async/mod.ts";
+import {
+  BUSY_LENGTH,
+  connTransport,
+  FrameType,
+  fromHex,
+  PeerBusy,
+  readBusy,
+  type Transport,
+} from "../../crypto/mod.ts";
+import { MIN_BACKOFF_MS } from "./backoff.ts";
 import { joinFrame, readFirstFrame, RelayFrame } from "../../protocol/mod.ts";
 import { DirectoryUnavailableError } from "../../protocol/mod.ts";
 import { isIpLiteral } from "../trust/mod.ts";
@@ -32,9 +41,19 @@ export async function joinRelay(
   );
   let transport: Transport | undefined;
   try {
-    transport = connTransport(await Deno.connect({ ...server, signal: deadline.signal }));
-    await transport.write(joinFrame(fromHex(token)));
-    const ready = await readFirstFrame(transport, 0, deadline.signal);
+    let ready;
+    for (;;) {
+      transport = connTransport(await Deno.connect({ ...server, signal: deadline.signal }));
+      await transport.write(joinFrame(fromHex(token)));
+      ready = await readFirstFrame(transport, BUSY_LENGTH, deadline.signal);
+      if (ready === null || ready.frame.type !== FrameType.Busy) break;
+      // A directory turning a crowd away answers before it reads the Join: come back when told
+      // (within this join's own deadline), as to any Busy.
+      const busy = readBusy(ready.frame, "relay join");
+      transport.close();
+      if (!(busy instanceof PeerBusy)) throw busy;
+      await abortable(delay(Math.max(MIN_BACKOFF_MS, busy.retryAfterMs)), deadline.signal);
+    }
     if (ready === null || ready.frame.type !== RelayFrame.Ready) {
       throw new DirectoryUnavailableError(
         "connection-lost",

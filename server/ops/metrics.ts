@@ -172,7 +172,7 @@ export class Metrics {
       ...metric(
         "p2pchat_admission_total",
         "counter",
-        "Newcomers by what admission did: admitted to a handshake, told Busy (over capacity), refused (flood limits).",
+        "Newcomers by what admission did: admitted to a handshake, told Busy with a wait (over capacity, or turned away in a crowd), refused (per-source and per-address limits).",
         (["admitted", "busy", "refused"] as const).map((r) =>
           [`{result="${r}"}`, this.admissions[r]] as const
         ),
@@ -204,7 +204,7 @@ export class Metrics {
       ...metric(
         "p2pchat_handshake_rate",
         "gauge",
-        "Handshakes finished per second while admission was full (the measured capacity).",
+        "Handshakes finished per second, as the capacity gate measures its capacity.",
         capacity.rate,
       ),
       ...metric(
