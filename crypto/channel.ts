@@ -106,6 +106,7 @@ export function acceptChannel(
     try {
       response = startResponder(identity, options).readCommit(commit);
     } catch (error) {
+      // Safe to drop: a courtesy to an older peer; the mismatch is what is thrown either way.
       if (error instanceof VersionMismatch) await transport.write(versionReply()).catch(() => {});
       throw error;
     }

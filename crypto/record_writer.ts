@@ -138,6 +138,8 @@ export class RecordWriter {
     this.#queuedBytes = 0;
     const drained = this.#drained;
     this.#drained = undefined;
+    // Marked handled: a drain nobody waits on must not become an unhandled rejection; whoever
+    // waits still gets the failure.
     drained?.promise.catch(() => {});
     drained?.reject(this.#failure);
   }

@@ -139,6 +139,7 @@ export function streamTransport(
   const close = (): void => {
     if (closed) return;
     closed = true;
+    // Safe to drop: closing a stream that already failed or ended has nothing left to report.
     reader.cancel().catch(() => {});
     writer.close().catch(() => {});
   };

@@ -232,6 +232,7 @@ export class LogWatch {
 
   #serial<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(work, work);
+    // The queue only orders the work: its failures go to the caller of `run`.
     this.#queue = run.catch(() => {});
     return run;
   }

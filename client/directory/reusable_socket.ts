@@ -11,20 +11,16 @@
  */
 import net from "node:net";
 import { Deadline } from "../../async/mod.ts";
+import { CodedError } from "../../errors/mod.ts";
 
 /** Where a connection leaves from: a local address and port. */
 export type LocalEnd = { readonly address: string; readonly port: number };
 
 /** Why a connection from a chosen port failed: the socket's code (ECONNREFUSED, …) or `timeout`. */
-export class SocketConnectError extends Error {
-  /** `timeout`, or the system's error code (`ECONNREFUSED`, `EHOSTUNREACH`, …). */
-  readonly code: string;
-
-  /** A failure with `code`, worded by `message`. */
+export class SocketConnectError extends CodedError<string> {
+  /** A failure with `code` (`timeout`, or the system's: `ECONNREFUSED`, …), worded by `message`. */
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SocketConnectError";
-    this.code = code;
+    super(code, message, options);
   }
 }
 

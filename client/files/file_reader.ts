@@ -11,6 +11,7 @@
  */
 import { basename, join } from "node:path";
 import { FileError } from "../core/mod.ts";
+import { CodedError } from "../../errors/mod.ts";
 import { chunkLength } from "./chunk_plan.ts";
 import type { DeskClient } from "./desk_client.ts";
 import {
@@ -33,10 +34,20 @@ import { sameStamp, type Stamp } from "./source_desk.ts";
 const READ_RANGE = 64 * MAX_PIECE;
 
 /** The file changed (or shrank) after it was hashed. */
-export class FileChanged extends Error {}
+export class FileChanged extends CodedError<"changed"> {
+  /** Says what changed. */
+  constructor(message: string) {
+    super("changed", message);
+  }
+}
 
 /** The file could not be read any more. */
-export class FileUnreadable extends Error {}
+export class FileUnreadable extends CodedError<"unreadable"> {
+  /** Says why. */
+  constructor(message: string) {
+    super("unreadable", message);
+  }
+}
 
 export type { Stamp };
 

@@ -23,6 +23,7 @@
 import { createHash } from "node:crypto";
 import { constants, type FileHandle, open } from "node:fs/promises";
 import { sha256, toHex } from "../../crypto/mod.ts";
+import { CodedError } from "../../errors/mod.ts";
 import { chunkCount, chunkLength, chunkSizeFor } from "./chunk_plan.ts";
 import { HASH_BYTES } from "./file_messages.ts";
 
@@ -74,7 +75,11 @@ export type SourceReply =
   | { op: "source-failed"; t: number; q: number; kind: "changed" | "failed"; message: string };
 
 /** The file changed, or got shorter, after it was hashed. */
-class Changed extends Error {}
+class Changed extends CodedError<"changed"> {
+  constructor(message: string) {
+    super("changed", message);
+  }
+}
 
 const stampOf = (info: { dev: number; ino: number; size: number; mtimeMs: number }): Stamp => ({
   dev: info.dev,

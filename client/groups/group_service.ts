@@ -133,6 +133,7 @@ export class GroupService {
       say(channel, { type: "decline", reason }).catch(() => {}).finally(() => channel.close());
       return;
     }
+    // Safe to drop: a link that failed to take the answer ends, and its member is reached again.
     say(channel, { type: "accept" }).catch(() => {});
     // A member's link is contact with them, proven: their key is pinned as a chat's would be.
     // An inviter's is pinned once the invitation is taken (/join).

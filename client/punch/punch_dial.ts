@@ -18,6 +18,7 @@ import {
   UnexpectedPeerKey,
 } from "../../crypto/mod.ts";
 import { delay } from "../../async/mod.ts";
+import { CodedError } from "../../errors/mod.ts";
 import { connectFrom, type LocalEnd, SocketConnectError } from "../directory/mod.ts";
 import type { PunchFailure } from "../core/mod.ts";
 import type { Endpoint, PunchRole } from "./punch_machine.ts";
@@ -35,7 +36,7 @@ export const PUNCH_HANDSHAKE_TIMEOUT_MS = 3_000;
 export type PunchDial = (peer: Endpoint, from: LocalEnd, signal: AbortSignal) => Promise<Transport>;
 
 /** A punch attempt's failure, with what the user may want to know. */
-export class PunchAttemptError extends Error {
+export class PunchAttemptError extends CodedError<PunchFailure> {
   /** Why the attempt failed. */
   readonly failure: PunchFailure;
   /** For `unexpected-key`: the fingerprint that answered instead of the peer's. */
@@ -43,8 +44,7 @@ export class PunchAttemptError extends Error {
 
   /** A failure of kind `failure` (and the key that answered, for `unexpected-key`). */
   constructor(failure: PunchFailure, got?: string) {
-    super(`The punch failed: ${failure}`);
-    this.name = "PunchAttemptError";
+    super(failure, `The punch failed: ${failure}`);
     this.failure = failure;
     this.got = got;
   }

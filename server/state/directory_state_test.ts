@@ -5,162 +5,24 @@
  * stores cannot drift unseen.
  */
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { DirectoryError, InvalidNameError, parseName } from "../../protocol/mod.ts";
+import { redisMissing, startRedis } from "../../harness/redis_process.ts";
+import type { RedisDirectory } from "./redis_directory.ts";
 import {
-  type CloseReason,
-  DirectoryError,
-  InvalidNameError,
-  type Name,
-  parseName,
-  type WirePrekey,
-} from "../../protocol/mod.ts";
-import { toBase64 } from "../../crypto/mod.ts";
-import { redisMissing, type RedisProcess, startRedis } from "../../harness/redis_process.ts";
-import { Logger } from "../ops/mod.ts";
-import type { DirectoryState } from "./directory_state.ts";
-import { LocalDirectory } from "./directory_state.ts";
-import type { ProvenKey } from "./registry.ts";
-import { SqliteNameStore } from "./name_store.ts";
-import { DirectoryDatabase } from "./sqlite_database.ts";
-import { RedisDirectory } from "./redis_directory.ts";
-import { RedisBindings } from "./redis_bindings.ts";
-import { openRedis } from "./redis_connection.ts";
+  at,
+  DAY,
+  FakeSession,
+  type Fixture,
+  key,
+  names,
+  online,
+  prekey,
+  redisFixture,
+  sqliteFixture,
+  T0,
+  TTL,
+} from "./directory_state_fixtures_test.ts";
 
-const DAY = 24 * 3600 * 1000;
-const TTL = 30 * DAY;
-const T0 = 1_800_000_000_000;
-
-const key = (n: number): ProvenKey => {
-  const raw = new Uint8Array(32).fill(n);
-  return { raw, base64: toBase64(raw), fingerprint: `fp${n}` };
-};
-const at = { address: "127.0.0.1", port: 4000 };
-const prekey = (created: number): WirePrekey => ({ key: "BA==", created, sig: "AA==" });
-
-/** A session as the state sees it; records how it was ended. */
-class FakeSession {
-  static #next = 1;
-  readonly id = FakeSession.#next++;
-  ended: { reason: CloseReason; message: string } | undefined;
-  end(reason: CloseReason, message: string): Promise<void> {
-    this.ended = { reason, message };
-    return Promise.resolve();
-  }
-  notify(): void {}
-  checkMail(): void {}
-}
-
-type State = DirectoryState<FakeSession>;
-
-/** One store under test: instances over it share the store and the fake clock. */
-type Fixture = {
-  readonly clock: { now: number };
-  /** A new instance over the store. */
-  open(): Promise<State>;
-  /** The instance stops without a goodbye for its users (a crash, SIGKILL). */
-  crash(state: State): Promise<void>;
-  /** Lets an instance catch up with the store (the shared store's heartbeat and sweep). */
-  settle(state: State): Promise<void>;
-  /** A binding made before the current rules (an empty key binds nobody). */
-  seed(name: string, owner: ProvenKey | "", lastUsed: number): Promise<void>;
-  close(): Promise<void>;
-};
-
-async function sqliteFixture(): Promise<Fixture> {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/directory.sqlite`;
-  const clock = { now: T0 };
-  const open: State[] = [];
-  return {
-    clock,
-    open() {
-      const state = new LocalDirectory<FakeSession>(new SqliteNameStore(path), {
-        clock: () => clock.now,
-        nameTtlMs: TTL,
-      });
-      open.push(state);
-      return Promise.resolve(state);
-    },
-    crash: (state) => state.close(),
-    settle: () => Promise.resolve(),
-    seed(name, owner, lastUsed) {
-      const store = new SqliteNameStore(new DirectoryDatabase(path));
-      store.put({
-        key: name.toLowerCase() as never,
-        name: name as Name,
-        publicKey: owner === "" ? new Uint8Array(0) : owner.raw,
-        lastUsed,
-      });
-      store.close();
-      return Promise.resolve();
-    },
-    async close() {
-      for (const state of open) await state.close();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-function redisFixture(redis: RedisProcess): Fixture {
-  const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-  const clock = { now: T0 };
-  const open: RedisDirectory<FakeSession>[] = [];
-  const log = new Logger("text", { write: () => {} });
-  return {
-    clock,
-    async open() {
-      const state = await RedisDirectory.connect<FakeSession>({
-        url: redis.url,
-        nameTtlMs: TTL,
-        log,
-        prefix,
-        clock: () => clock.now,
-        heartbeatMs: 3_600_000, // the tests beat by hand (settle)
-      });
-      open.push(state);
-      return state;
-    },
-    // Its heartbeat is gone at once: the next instance to beat sweeps its users.
-    crash: (state) => state.close(),
-    settle: (state) => (state as RedisDirectory<FakeSession>).recover(),
-    async seed(name, owner, lastUsed) {
-      const client = await openRedis(redis.url);
-      try {
-        const bindings = new RedisBindings(client, {
-          prefix,
-          nameTtlMs: TTL,
-          clock: () => clock.now,
-        });
-        const outcome = await bindings.import({
-          name: name as Name,
-          publicKey: owner === "" ? "" : owner.base64,
-          lastUsed,
-        });
-        assertEquals(outcome, "copied");
-      } finally {
-        client.disconnect();
-      }
-    },
-    async close() {
-      for (const state of open) await state.close();
-    },
-  };
-}
-
-const names = (page: { users: { name: string }[] }): string[] => page.users.map((u) => u.name);
-
-/** Registers `name` for `owner` on a new session of `state`. */
-async function online(
-  state: State,
-  name: string,
-  owner: ProvenKey,
-  options: { prekey?: WirePrekey } = {},
-): Promise<FakeSession> {
-  const session = new FakeSession();
-  await state.register(session, parseName(name), owner, at, options.prekey);
-  return session;
-}
-
-/** The contract: each rule a step, each step on a fresh store. */
 const RULES: Record<string, (f: Fixture) => Promise<void>> = {
   "registers a user and finds it under any case": async (f) => {
     const state = await f.open();
