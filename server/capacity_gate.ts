@@ -57,6 +57,8 @@ export const MIN_RETRY_MS = 250;
 const INITIAL_RATE = 500;
 /** Sources whose slots are remembered (a client told Busy that comes back early is told again). */
 const MAX_SLOT_SOURCES = 4_096;
+/** Handshakes whose median duration is the overload signal. */
+const RECENT = 16;
 /** A handshake in progress this many times as long as they typically take means a stall. */
 const STALL_FACTOR = 4;
 /** Weight of the newest handshake in the typical duration's moving average. */
@@ -109,6 +111,9 @@ export class CapacityGate {
   #slowStart = true;
   /** Completions per second, a moving average over whole seconds. */
   #rate = INITIAL_RATE;
+  /** The latest RECENT handshake durations (ms), done or failed, in a ring. */
+  readonly #recent = new Float64Array(RECENT);
+  #recentNext = 0;
   /** How long a handshake typically takes (ms), a moving average of those that finished. */
   #typicalMs = MIN_RETRY_MS / STALL_FACTOR;
   /** Each recent source's latest slot and how many it holds still to come (MAX_SLOT_SOURCES). */
@@ -244,18 +249,27 @@ export class CapacityGate {
       this.#thisSecond++;
       this.#typicalMs += (durationMs - this.#typicalMs) * TYPICAL_WEIGHT;
     }
-    // Overload is when handshakes *typically* take longer than the target, or the loop lags: a
-    // few clients that are slow to answer (or stall on purpose, or give up) say nothing of the
-    // directory's own load, and must not shrink the room everyone else gets in by.
+    // Overload is when most recent handshakes (done or failed) took longer than the target, or
+    // the loop lags: a few clients that are slow to answer (or stall on purpose, or give up)
+    // say nothing of the directory's own load, and must not shrink the room everyone gets in by.
     const target = this.#o.handshakeTimeoutMs * TARGET_SHARE;
     if (durationMs > target) this.#stalled = true;
-    if (this.#typicalMs > target || this.#lagMs >= LAG_HIGH_MS) {
+    this.#recent[this.#recentNext++ % RECENT] = durationMs;
+    if (this.#medianRecent() > target || this.#lagMs >= LAG_HIGH_MS) {
       this.#stalled = true;
       this.#decrease(now);
     } else if (ok) {
       const step = this.#slowStart ? 1 : 1 / this.#limit;
       this.#limit = Math.min(this.#o.maxLimit, this.#limit + step);
     }
+  }
+
+  /** The median of the latest RECENT handshake durations (0 before any). */
+  #medianRecent(): number {
+    const n = Math.min(this.#recentNext, RECENT);
+    if (n === 0) return 0;
+    const sorted = this.#recent.slice(0, n).sort();
+    return sorted[n >> 1];
   }
 
   /** The event loop's latest lag (ms), as the server measures it. */
