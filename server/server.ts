@@ -219,6 +219,10 @@ export class DirectoryServer {
   }
 
   async #acceptLoop(): Promise<void> {
+    // Newcomers wait in the kernel's queue while the state loads (the key-transparency map is
+    // rebuilt, every name hashed): answering a restart's crowd meanwhile only slowed both down.
+    // A log that failed to load is reported where it is used; accepting goes on regardless.
+    await this.state.keyLog().catch(() => {});
     let outOfDescriptors = false;
     while (!this.#stopping) {
       let conn: Deno.TcpConn;
