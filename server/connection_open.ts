@@ -20,7 +20,7 @@ import {
 } from "../crypto/mod.ts";
 import type { Logger, Metrics } from "./ops/mod.ts";
 import type { CapacityGate } from "./capacity_gate.ts";
-import { sourceBlock } from "../admission/mod.ts";
+import { sourceBlock, type StartupRefusal } from "../admission/mod.ts";
 import { MAX_PENDING_REPLY_BYTES } from "./session.ts";
 
 /**
@@ -40,7 +40,14 @@ export type OpenContext = {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly clock: () => number;
+  /** Newcomers told Busy before their handshake, waiting for them to hang up now. */
+  readonly lingering: { count: number };
 };
+
+/** How long a newcomer told Busy before its handshake may take to hang up. */
+const BUSY_LINGER_MS = 1_000;
+/** Newcomers told Busy by the startup limits that may linger at once (the rest are closed). */
+const MAX_LINGERING = 512;
 
 /**
  * Reads a connection's first frame, then runs the handshake. A relay Join
@@ -98,5 +105,38 @@ export async function openConnection(
     const duration = ctx.clock() - started;
     ctx.capacity.done(duration, ok);
     if (ok) ctx.metrics.handshake(duration);
+  }
+}
+
+/**
+ * Busy with a slot, for a newcomer the startup limits turned away (`reason`),
+ * then a short wait for it to hang up (closing first could reset the
+ * connection with Busy unread): at most BUSY_LINGER_MS, reading a few bytes,
+ * MAX_LINGERING at once, with no handshake slot held. Closes the transport.
+ */
+export async function deferEarly(
+  ctx: OpenContext,
+  transport: Transport,
+  newcomer: { readonly id: number; readonly address: string; readonly reason: StartupRefusal },
+): Promise<void> {
+  const { id, address, reason } = newcomer;
+  const retryMs = ctx.capacity.defer(sourceBlock(address));
+  ctx.metrics.reject(reason);
+  ctx.metrics.admissions.busy++;
+  ctx.log.event("busy", { session: id, address, reason, retry_ms: retryMs });
+  using linger = Deadline.after(BUSY_LINGER_MS, () => new Error("busy linger over"));
+  // Safe to drop: either failure means the newcomer is gone, which is what is waited for.
+  await transport.write(busyReply(retryMs)).catch(() => {});
+  if (ctx.lingering.count >= MAX_LINGERING) return transport.close();
+  ctx.lingering.count++;
+  try {
+    let bytes = 0;
+    for (let chunk; (chunk = await transport.read(linger.signal).catch(() => null)) !== null;) {
+      bytes += chunk.length;
+      if (bytes > MAX_HANDSHAKE_BODY) break;
+    }
+  } finally {
+    ctx.lingering.count--;
+    transport.close();
   }
 }

@@ -6,21 +6,9 @@
  */
 import { encodeMessage } from "../protocol/mod.ts";
 import { abortable, Deadline, delay } from "../async/mod.ts";
-import {
-  busyReply,
-  ChannelError,
-  connTransport,
-  type Identity,
-  MAX_HANDSHAKE_BODY,
-  type Transport,
-} from "../crypto/mod.ts";
+import { ChannelError, connTransport, type Identity, type Transport } from "../crypto/mod.ts";
 import { RelayBroker, type RelayLimits } from "./relay/mod.ts";
-import {
-  HandshakeAdmission,
-  sourceBlock,
-  type StartupLimits,
-  type StartupRefusal,
-} from "../admission/mod.ts";
+import { HandshakeAdmission, type StartupLimits, type StartupRefusal } from "../admission/mod.ts";
 import type { Logger } from "./ops/mod.ts";
 import { type CapacityView, LAG_TICK_MS, Metrics } from "./ops/mod.ts";
 import { CapacityGate, DEFAULT_MIN_HANDSHAKES } from "./capacity_gate.ts";
@@ -31,7 +19,7 @@ import { listenFailure } from "./listen_failure.ts";
 import { errorMessage } from "../errors/mod.ts";
 import { type DirectoryState, LocalDirectory } from "./state/mod.ts";
 import { Session, type SessionContext } from "./session.ts";
-import { openConnection, type OpenContext, type Opened } from "./connection_open.ts";
+import { deferEarly, openConnection, type OpenContext, type Opened } from "./connection_open.ts";
 import { acceptFailureReason } from "./descriptors.ts";
 
 /** Where the server listens, and its limits and timeouts (what `serve`'s flags set). */
@@ -73,10 +61,6 @@ const MAINTAIN_INTERVAL_MS = 60_000;
 
 /** How long shutdown waits for connections to finish closing. */
 const SHUTDOWN_GRACE_MS = 2_000;
-/** How long a newcomer told Busy before its handshake may take to hang up. */
-const BUSY_LINGER_MS = 1_000;
-/** Newcomers told Busy by the startup limits that may linger at once (the rest are closed). */
-const MAX_LINGERING = 512;
 /** How long the server waits before retrying accept after running out of descriptors. */
 const ACCEPT_BACKOFF_MS = 250;
 
@@ -99,8 +83,6 @@ export class DirectoryServer {
   readonly #capacity: CapacityGate;
   readonly #opening: OpenContext;
   #nextId = 1;
-  /** Newcomers told Busy before their handshake, waiting for them to hang up. */
-  #lingering = 0;
   #stopping = false;
   #accepting: Promise<void>;
 
@@ -134,6 +116,7 @@ export class DirectoryServer {
       metrics: this.metrics,
       log: options.log,
       clock: monotonic,
+      lingering: { count: 0 },
     };
     this.relay = new RelayBroker(options.relay, options.log, clock);
     const { hostname, port } = listener.addr;
@@ -309,7 +292,9 @@ export class DirectoryServer {
       // Too many starting at once, and this source below its own cap: a crowd reconnecting after
       // a restart, say. Told when to come back, in the capacity gate's schedule, it arrives at the rate
       // the directory takes newcomers; cut off, it would come back blind, with backoff.
-      if (ticket !== "per-source-startups") return this.#deferEarly(transport, id, address, ticket);
+      if (ticket !== "per-source-startups") {
+        return void await deferEarly(this.#opening, transport, { id, address, reason: ticket });
+      }
       this.metrics.admissions.refused++;
       this.#refuseEarly(transport, id, address, ticket);
       return;
@@ -360,39 +345,6 @@ export class DirectoryServer {
     this.metrics.reject(reason);
     this.#options.log.event("reject", { session: id, address, reason });
     transport.close();
-  }
-
-  /**
-   * Busy with a slot, for a newcomer the startup limits turned away, then a
-   * short wait for it to hang up (closing first could reset the connection
-   * with Busy unread): at most BUSY_LINGER_MS, with no handshake slot held.
-   */
-  async #deferEarly(
-    transport: Transport,
-    id: number,
-    address: string,
-    reason: StartupRefusal,
-  ): Promise<undefined> {
-    const retryMs = this.#capacity.defer(sourceBlock(address));
-    this.metrics.reject(reason);
-    this.metrics.admissions.busy++;
-    this.#options.log.event("busy", { session: id, address, reason, retry_ms: retryMs });
-    using linger = Deadline.after(BUSY_LINGER_MS, () => new Error("busy linger over"));
-    // Safe to drop: either failure means the newcomer is gone, which is what is waited for.
-    await transport.write(busyReply(retryMs)).catch(() => {});
-    // At most MAX_LINGERING wait at once, each for a few bytes: past that, closed at once.
-    if (this.#lingering >= MAX_LINGERING) return void transport.close();
-    this.#lingering++;
-    try {
-      let bytes = 0;
-      for (let chunk; (chunk = await transport.read(linger.signal).catch(() => null)) !== null;) {
-        bytes += chunk.length;
-        if (bytes > MAX_HANDSHAKE_BODY) break;
-      }
-    } finally {
-      this.#lingering--;
-      transport.close();
-    }
   }
 
   #sweepIdle(): void {
