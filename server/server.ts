@@ -292,7 +292,8 @@ export class DirectoryServer {
       // Too many starting at once, and this source below its own cap: a crowd reconnecting after
       // a restart, say. Told when to come back, in the capacity gate's schedule, it arrives at the rate
       // the directory takes newcomers; cut off, it would come back blind, with backoff.
-      if (ticket !== "per-source-startups") {
+      // Random early drops stay drops: a flood's newcomers must keep rolling the dice at once.
+      if (ticket === "startups-full") {
         return void await deferEarly(this.#opening, transport, { id, address, reason: ticket });
       }
       this.metrics.admissions.refused++;
