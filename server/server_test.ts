@@ -156,3 +156,30 @@ Deno.test("DirectoryServer ends a registered session that sends nothing for --id
     await server.shutdown();
   }
 });
+
+Deno.test("DirectoryServer lets at most 512 newcomers told Busy linger at once; the rest are closed right after their Busy, and each lingers at most a second", async () => {
+  const { server } = startWith({ start: 1, rate: 0, full: 1, perSource: 0 });
+  const port = server.addr.port;
+  const conns: Deno.Conn[] = [];
+  try {
+    conns.push(await Deno.connect({ hostname: "127.0.0.1", port })); // holds the one slot
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600; i++) conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    const started = performance.now();
+    // Each reads its Busy frame (10 bytes) and then waits for the server to close.
+    const closedAfter = await Promise.all(
+      conns.slice(1).map(async (conn) => {
+        const buffer = new Uint8Array(64);
+        while (await conn.read(buffer).catch(() => null) !== null) { /* Busy, then end */ }
+        return performance.now() - started;
+      }),
+    );
+    const quick = closedAfter.filter((ms) => ms < 500).length;
+    assert(quick >= 600 - 512, `closed at once: ${quick}`);
+    assert(Math.max(...closedAfter) < 2_500, `the longest linger: ${Math.max(...closedAfter)} ms`);
+    assertEquals(server.metrics.admissions.busy, 600);
+  } finally {
+    conns.forEach((c) => c.close());
+    await server.shutdown();
+  }
+});

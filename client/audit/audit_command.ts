@@ -13,12 +13,17 @@
  */
 import { join } from "node:path";
 import { type Command, UsageError } from "../../cli/mod.ts";
-import { Identity, UnexpectedPeerKey } from "../../crypto/mod.ts";
+import { Identity } from "../../crypto/mod.ts";
 import { ensurePrivateDir, homeEnvFromProcess } from "../../storage/mod.ts";
-import { DirectoryClient, hostPortLabel, IDENTIFY_TIMEOUT_MS } from "../directory/mod.ts";
+import {
+  connectPinned,
+  type DirectoryClient,
+  hostPortLabel,
+  IDENTIFY_TIMEOUT_MS,
+} from "../directory/mod.ts";
 import { CheckpointFile, CHECKPOINTS_FILE, PinFile } from "../trust/mod.ts";
 import { auditWords, type ErrorEvent, errorWords, evidenceWords } from "../terminal/mod.ts";
-import { ClientError, errorEvent, ServerKeyError } from "../core/mod.ts";
+import { ClientError, errorEvent } from "../core/mod.ts";
 import { auditFlags, type AuditOptions, parseAuditOptions } from "./audit_options.ts";
 import { audit } from "./audit_run.ts";
 import { auditStatePath, emptyAuditState, loadAuditState, saveAuditState } from "./audit_state.ts";
@@ -102,44 +107,11 @@ async function connect(
   options: AuditOptions,
   pins: PinFile,
 ): Promise<{ client: DirectoryClient; pinned: boolean }> {
-  const label = hostPortLabel(options.server!);
-  const demanded = options.serverKey ?? pins.get(label)?.fingerprint;
-  let client: DirectoryClient;
-  try {
-    client = await DirectoryClient.connect(options.server!, {
-      identity: Identity.generate(),
-      expectedServer: demanded,
-      heartbeatMs: 0,
-      identifyWithinMs: IDENTIFY_TIMEOUT_MS,
-    });
-  } catch (error) {
-    if (!(error instanceof UnexpectedPeerKey)) throw error;
-    const got = error.got.replaceAll(" ", "");
-    throw new ServerKeyError(
-      options.serverKey
-        ? {
-          code: "server-key-mismatch",
-          problem: "server-key-not-given",
-          server: label,
-          got,
-          given: options.serverKey,
-        }
-        : {
-          code: "server-key-mismatch",
-          problem: "server-key-changed",
-          server: label,
-          got,
-          pinned: demanded!,
-          file: pins.path,
-        },
-    );
-  }
-  if (pins.get(label) !== undefined) return { client, pinned: false };
-  await pins.set(label, {
-    fingerprint: client.server.fingerprint,
-    verified: options.serverKey !== undefined,
-  });
-  return { client, pinned: options.serverKey === undefined };
+  return await connectPinned(options.server!, {
+    identity: Identity.generate(),
+    heartbeatMs: 0,
+    identifyWithinMs: IDENTIFY_TIMEOUT_MS,
+  }, { servers: [options.server!], pins, serverKey: options.serverKey });
 }
 
 /** `--evidence FILE`: its checkpoints checked, and reconciled through the directory if one is given. */

@@ -145,9 +145,9 @@ export class DirectoryLink {
     }
   }
 
-  #connectTo(at: number): Promise<DirectoryClient> {
+  async #connectTo(at: number): Promise<DirectoryClient> {
     const options = this.#options;
-    return connectPinned(options.servers[at], {
+    const { client, pinned } = await connectPinned(options.servers[at], {
       identity: options.identity,
       identifyWithinMs: IDENTIFY_TIMEOUT_MS,
       heartbeatMs: options.heartbeatMs,
@@ -160,6 +160,12 @@ export class DirectoryLink {
       unrevealed: this.#unrevealed,
       reusablePort: options.reusablePort,
     }, options);
+    if (pinned) {
+      const server = hostPortLabel(options.servers[at]);
+      const fingerprint = client.server.fingerprint;
+      options.sink.emit({ type: "notice", notice: { code: "server-pinned", server, fingerprint } });
+    }
+    return client;
   }
 
   /**

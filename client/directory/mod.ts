@@ -38,6 +38,7 @@ export {
 export { joinRelay, RELAY_JOIN_TIMEOUT_MS } from "./relay_client.ts";
 export { MAX_METERS, RelayMeters } from "./relay_meter.ts";
 export { DirectoryLink } from "./directory_link.ts";
+export { connectPinned, type ServerPinning } from "./server_pin.ts";
 export { IDENTIFY_TIMEOUT_MS, STARTUP_RETRY_MS } from "./directory_options.ts";
 export { describeAnswer, mustBeDirectory } from "./directory_probe.ts";
 // Hole punching (docs/protocol.md §11.2): the directory connection's port, dialed from again.

@@ -7,7 +7,6 @@
  */
 import { type Fingerprint, UnexpectedPeerKey } from "../../crypto/mod.ts";
 import { ServerKeyError } from "../core/mod.ts";
-import type { EventSink } from "../core/mod.ts";
 import type { PinFile } from "../trust/mod.ts";
 import { DirectoryClient } from "./directory_client.ts";
 import { hostPortLabel } from "./directory_dial.ts";
@@ -19,7 +18,6 @@ export type ServerPinning = {
   readonly servers: readonly { hostname: string; port: number }[];
   readonly pins: PinFile;
   readonly serverKey?: Fingerprint;
-  readonly sink: EventSink;
 };
 
 /** The key to demand: --server-key, else the one pinned for any of the servers. */
@@ -34,15 +32,17 @@ export function demandedKey(pinning: ServerPinning): Fingerprint | undefined {
 
 /**
  * Connects to `server` demanding the directory's key; pins it for this
- * instance when none is (with a `server-pinned` notice on first contact).
- * Throws ServerKeyError when the instance proves another key.
+ * instance when none is. `pinned`: the key was taken on first contact
+ * (trust on first use: neither given nor pinned for any instance), which
+ * the user should be told. Throws ServerKeyError when the instance proves
+ * another key.
  */
 export async function connectPinned(
   server: { hostname: string; port: number },
   options: Omit<DirectoryClientOptions, "expectedServer">,
   pinning: ServerPinning,
-): Promise<DirectoryClient> {
-  const { pins, serverKey, sink } = pinning;
+): Promise<{ client: DirectoryClient; pinned: boolean }> {
+  const { pins, serverKey } = pinning;
   const label = hostPortLabel(server);
   const demanded = demandedKey(pinning);
   let client: DirectoryClient;
@@ -70,17 +70,10 @@ export async function connectPinned(
         },
     );
   }
-  if (pins.get(label) === undefined) {
-    await pins.set(label, {
-      fingerprint: client.server.fingerprint,
-      verified: serverKey !== undefined,
-    });
-    if (!serverKey && demanded === undefined) {
-      sink.emit({
-        type: "notice",
-        notice: { code: "server-pinned", server: label, fingerprint: client.server.fingerprint },
-      });
-    }
-  }
-  return client;
+  if (pins.get(label) !== undefined) return { client, pinned: false };
+  await pins.set(label, {
+    fingerprint: client.server.fingerprint,
+    verified: serverKey !== undefined,
+  });
+  return { client, pinned: !serverKey && demanded === undefined };
 }

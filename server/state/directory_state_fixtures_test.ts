@@ -1,11 +1,12 @@
 /**
- * The stores the directory state's contract (directory_state_test.ts) runs
- * on, SQLite and a real redis-server, behind one Fixture, with a fake clock
- * and a fake session.
+ * The stores the directory state's contracts (directory_state_test.ts,
+ * key_log_test.ts) run on, SQLite and a real redis-server, behind one
+ * Fixture, with a fake clock, a fake session and the directory's identity
+ * that signs the log.
  */
 import { assertEquals } from "../../tests/assert.ts";
 import { type CloseReason, type Name, parseName, type WirePrekey } from "../../protocol/mod.ts";
-import { toBase64 } from "../../crypto/mod.ts";
+import { Identity, toBase64 } from "../../crypto/mod.ts";
 import type { RedisProcess } from "../../harness/redis_process.ts";
 import { Logger } from "../ops/mod.ts";
 import type { DirectoryState } from "./directory_state.ts";
@@ -20,6 +21,8 @@ import { openRedis } from "./redis_connection.ts";
 export const DAY = 24 * 3600 * 1000;
 export const TTL = 30 * DAY;
 export const T0 = 1_800_000_000_000;
+/** The directory's key: it signs the log's checkpoints in every fixture. */
+export const directory = Identity.generate();
 
 export const key = (n: number): ProvenKey => {
   const raw = new Uint8Array(32).fill(n);
@@ -54,6 +57,8 @@ export type Fixture = {
   settle(state: State): Promise<void>;
   /** A binding made before the current rules (an empty key binds nobody). */
   seed(name: string, owner: ProvenKey | "", lastUsed: number): Promise<void>;
+  /** Changes `name`'s binding to `owner` in the store by hand, outside the log. */
+  tamper(name: string, owner: ProvenKey): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -68,6 +73,7 @@ export async function sqliteFixture(): Promise<Fixture> {
       const state = new LocalDirectory<FakeSession>(new SqliteNameStore(path), {
         clock: () => clock.now,
         nameTtlMs: TTL,
+        identity: directory,
       });
       open.push(state);
       return Promise.resolve(state);
@@ -83,6 +89,12 @@ export async function sqliteFixture(): Promise<Fixture> {
         lastUsed,
       });
       store.close();
+      return Promise.resolve();
+    },
+    tamper(name, owner) {
+      const database = new DirectoryDatabase(path);
+      database.db.prepare("UPDATE bindings SET public_key = ? WHERE key = ?").run(owner.raw, name);
+      database.db.close();
       return Promise.resolve();
     },
     async close() {
@@ -107,6 +119,7 @@ export function redisFixture(redis: RedisProcess): Fixture {
         prefix,
         clock: () => clock.now,
         heartbeatMs: 3_600_000, // the tests beat by hand (settle)
+        identity: directory,
       });
       open.push(state);
       return state;
@@ -131,6 +144,9 @@ export function redisFixture(redis: RedisProcess): Fixture {
       } finally {
         client.disconnect();
       }
+    },
+    async tamper(name, owner) {
+      await redis.cli("HSET", `${prefix}b:${name}`, "k", owner.base64);
     },
     async close() {
       for (const state of open) await state.close();

@@ -7,9 +7,8 @@
  * that two instances appending at once make one history.
  */
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { type CloseReason, parseName } from "../../protocol/mod.ts";
-import { Identity, toBase64 } from "../../crypto/mod.ts";
-import { redisMissing, type RedisProcess, startRedis } from "../../harness/redis_process.ts";
+import { parseName } from "../../protocol/mod.ts";
+import { redisMissing, startRedis } from "../../harness/redis_process.ts";
 import {
   decodeBindingProof,
   decodeCheckpoint,
@@ -25,107 +24,22 @@ import {
   verifyMapProof,
 } from "../../transparency/mod.ts";
 import { Logger } from "../ops/mod.ts";
-import { type DirectoryState, LocalDirectory } from "./directory_state.ts";
+import { LocalDirectory } from "./directory_state.ts";
 import type { ProvenKey } from "./registry.ts";
 import { SqliteNameStore } from "./name_store.ts";
-import { DirectoryDatabase } from "./sqlite_database.ts";
 import { RedisDirectory } from "./redis_directory.ts";
-
-const DAY = 24 * 3600 * 1000;
-const TTL = 30 * DAY;
-const T0 = 1_800_000_000_000;
-const directory = Identity.generate();
-
-const key = (n: number): ProvenKey => {
-  const raw = new Uint8Array(32).fill(n);
-  return { raw, base64: toBase64(raw), fingerprint: `fp${n}` };
-};
-const at = { address: "127.0.0.1", port: 4000 };
-
-class FakeSession {
-  static #next = 1;
-  readonly id = FakeSession.#next++;
-  ended: { reason: CloseReason; message: string } | undefined;
-  end(reason: CloseReason, message: string): Promise<void> {
-    this.ended = { reason, message };
-    return Promise.resolve();
-  }
-  notify(): void {}
-  checkMail(): void {}
-}
-
-type State = DirectoryState<FakeSession>;
-
-type Fixture = {
-  readonly clock: { now: number };
-  open(): Promise<State>;
-  /** Changes `name`'s binding to `owner` in the store by hand, outside the log. */
-  tamper(name: string, owner: ProvenKey): Promise<void>;
-  close(): Promise<void>;
-};
-
-async function sqliteFixture(): Promise<Fixture> {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/directory.sqlite`;
-  const clock = { now: T0 };
-  const open: State[] = [];
-  return {
-    clock,
-    open() {
-      const state = new LocalDirectory<FakeSession>(new SqliteNameStore(path), {
-        clock: () => clock.now,
-        nameTtlMs: TTL,
-        identity: directory,
-      });
-      open.push(state);
-      return Promise.resolve(state);
-    },
-    tamper(name, owner) {
-      const database = new DirectoryDatabase(path);
-      database.db.prepare("UPDATE bindings SET public_key = ? WHERE key = ?").run(owner.raw, name);
-      database.db.close();
-      return Promise.resolve();
-    },
-    async close() {
-      for (const state of open) await state.close();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-function redisFixture(redis: RedisProcess): Fixture {
-  const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-  const clock = { now: T0 };
-  const open: State[] = [];
-  return {
-    clock,
-    async open() {
-      const state = await RedisDirectory.connect<FakeSession>({
-        url: redis.url,
-        nameTtlMs: TTL,
-        log: new Logger("text", { write: () => {} }),
-        prefix,
-        clock: () => clock.now,
-        heartbeatMs: 3_600_000,
-        identity: directory,
-      });
-      open.push(state);
-      return state;
-    },
-    async tamper(name, owner) {
-      await redis.cli("HSET", `${prefix}b:${name}`, "k", owner.base64);
-    },
-    async close() {
-      for (const state of open) await state.close();
-    },
-  };
-}
-
-async function online(state: State, name: string, owner: ProvenKey): Promise<FakeSession> {
-  const session = new FakeSession();
-  await state.register(session, parseName(name), owner, at);
-  return session;
-}
+import {
+  directory,
+  FakeSession,
+  type Fixture,
+  key,
+  online,
+  redisFixture,
+  sqliteFixture,
+  type State,
+  T0,
+  TTL,
+} from "./directory_state_fixtures_test.ts";
 
 /** What the state proves of `name` (the key listed, when given), checked all the way. */
 async function proven(state: State, name: string, listed?: ProvenKey) {
